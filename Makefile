@@ -1,0 +1,38 @@
+# The two commands a user needs: `make run` and `make test`.
+# Each creates or refreshes the local virtualenv (.venv) when pyproject.toml changes.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck fmt clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "notifier needs Python 3.11 or newer (found: $$($(PYTHON) --version))" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: start the daemon on config/watch.yaml (state in ./state, alerts printed to the console)
+run: $(STAMP)
+	$(BIN)/notifier run
+
+## test: lint, type-check and run the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check notifier tests
+	$(BIN)/ruff format --check notifier tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+## check: validate config/watch.yaml and print what it watches
+check: $(STAMP)
+	$(BIN)/notifier check
+
+fmt: $(STAMP)
+	$(BIN)/ruff format notifier tests
+	$(BIN)/ruff check --fix notifier tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,243 @@
+"""The ``notifier`` command: the only module that knows about argv and exit codes.
+
+Exit codes, for scripts:
+
+* ``0`` success (for ``check``: the config is valid);
+* ``1`` the config is invalid or cannot be read, or the run failed;
+* ``2`` usage error: unknown command or flag, or a bad setting value;
+* ``130`` interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from notifier import __version__, clock
+from notifier.config import Config, json_schema
+from notifier.errors import ConfigError, NotifierError, StateError
+from notifier.loader import load_with_secrets
+from notifier.logs import add_secrets, configure_logging, get_logger, redact
+from notifier.settings import ENV, FLAGS, Settings, SettingsError, load_settings
+from notifier.summary import describe
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+DESCRIPTION = """\
+notifier watches RSS/Atom feeds for keyword matches and tracks deadlines,
+and sends alerts through Apprise (email, Slack, Telegram, ntfy, webhooks...).
+Everything it watches is set in one YAML file, the watch config."""
+
+EPILOG = """\
+Flags win over environment variables, which win over defaults.
+Exit codes: 0 ok, 1 invalid config or failed run, 2 usage error, 130 interrupted.
+Run "notifier COMMAND --help" for a command's own options."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
+    group = common.add_argument_group("settings (each also read from its environment variable)")
+    group.add_argument(
+        FLAGS["config"],
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help=f"watch config file [{ENV['config']}, default: config/watch.yaml]",
+    )
+    group.add_argument(
+        FLAGS["state_dir"],
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help=f"folder for the SQLite state [{ENV['state_dir']}, default: state]",
+    )
+    group.add_argument(
+        FLAGS["log_format"],
+        metavar="FORMAT",
+        default=argparse.SUPPRESS,
+        help=f"auto, json or console [{ENV['log_format']}, default: auto]",
+    )
+    group.add_argument(
+        FLAGS["log_level"],
+        metavar="LEVEL",
+        default=argparse.SUPPRESS,
+        help=f"debug, info, warning or error [{ENV['log_level']}, default: info]",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (also used to render ``--help`` in the docs)."""
+    common = _common()
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="notifier",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=fmt,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"notifier {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        formatter_class=fmt,
+        help="start the daemon on the watch config",
+        description="Start the daemon on the watch config.\n\n"
+        "This release validates the config, prepares the state folder and prints\n"
+        "what it would watch; polling, delivery and reminders arrive in later releases.",
+        epilog=EPILOG,
+    )
+    run.set_defaults(handler=cmd_run)
+
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        formatter_class=fmt,
+        help="validate the watch config and print a summary",
+        description="Validate the watch config. Prints every problem as\n"
+        "FILE:LINE:COLUMN: PATH: MESSAGE and exits 1 if there is any; otherwise prints\n"
+        "a summary (channel URLs masked) and exits 0.",
+        epilog=EPILOG,
+    )
+    check.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing when the config is valid"
+    )
+    check.set_defaults(handler=cmd_check)
+
+    schema = sub.add_parser(
+        "schema",
+        formatter_class=fmt,
+        help="print the JSON Schema of the watch config",
+        description="Print the JSON Schema of the watch config, for editors\n"
+        "(yaml-language-server) and other validators.",
+    )
+    schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    schema.set_defaults(handler=cmd_schema)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        name: getattr(args, name) for name in FLAGS if getattr(args, name, None) is not None
+    }
+    return load_settings(**overrides)
+
+
+def _load(settings: Settings) -> Config:
+    """Load the watch config, registering substituted values as secrets."""
+    config, secrets = load_with_secrets(settings.config)
+    add_secrets(secrets)
+    return config
+
+
+def _report(error: ConfigError, path: Path) -> None:
+    for problem in error.problems:
+        print(redact(str(problem)), file=sys.stderr)
+    count = len(error.problems)
+    print(
+        f"{path}: {count} problem{'s' if count != 1 else ''}; the config was not loaded",
+        file=sys.stderr,
+    )
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier check``: validate and summarise."""
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return EXIT_INVALID
+    if not args.quiet:
+        print(f"{settings.config}: valid")
+        for line in describe(config, clock.utcnow()):
+            print(redact(line))
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier run``: for now, validate, prepare state and show the plan."""
+    log = get_logger("notifier.run")
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        log.error("config rejected", path=str(settings.config), problems=len(e.problems))
+        return EXIT_INVALID
+    try:
+        _prepare_state_dir(settings.state_dir)
+    except StateError as e:
+        print(f"notifier: {e}", file=sys.stderr)
+        return EXIT_INVALID
+    log.info(
+        "config loaded",
+        path=str(settings.config),
+        channels=len(config.channels),
+        feeds=len(config.feeds),
+        watches=len(config.watches),
+        deadlines=len(config.deadlines),
+        state_dir=str(settings.state_dir),
+    )
+    for line in describe(config, clock.utcnow()):
+        print(redact(line))
+    log.warning("polling, delivery and reminders are not built yet; exiting after validation")
+    return EXIT_OK
+
+
+def _prepare_state_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise StateError(
+            f"state folder {path} is not usable: {e.strerror or type(e).__name__}"
+        ) from e
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier schema``: print the JSON Schema of the watch config."""
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as e:
+            print(f"notifier: cannot write {args.output}: {e.strerror}", file=sys.stderr)
+            return EXIT_INVALID
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = _settings(args)
+    except SettingsError as e:
+        print(f"notifier: invalid setting\n{e}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        code: int = args.handler(args, settings)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except NotifierError as e:
+        print(f"notifier: {redact(str(e))}", file=sys.stderr)
+        return EXIT_INVALID
+    return code

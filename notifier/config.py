@@ -1,0 +1,724 @@
+"""The watch config: what the file may say (pydantic models) and what it means.
+
+Two layers, so that the rest of the daemon never deals with "unset":
+
+* ``WatchFile`` and its parts mirror ``watch.yaml`` exactly. Every model
+  forbids unknown keys; optional fields are ``None`` when they inherit from
+  ``defaults``. ``notifier schema`` prints the JSON Schema of ``WatchFile``.
+* ``Config`` and the frozen ``Channel``/``Feed``/``Watch``/``Deadline``
+  dataclasses are the resolved meaning: defaults applied, deadlines turned into
+  aware datetimes, references known to exist. ``resolve()`` builds them.
+
+Reading YAML, substituting ``${VAR}`` and locating errors in the file live in
+:mod:`notifier.loader`; this module is pure.
+
+Meanings worth knowing (also in the README):
+
+* A deadline ``due`` written as a date alone (``2025-07-09``) means the start
+  of that day (00:00) in the deadline's time zone. A date-time without an
+  offset is local time in that zone; one with an offset (``-04:00``, ``Z``) is
+  that instant. A local time that does not exist (skipped by a DST change) is
+  an error; an ambiguous one (repeated by a DST change) means the first.
+* A deadline's zone is its own ``timezone``, else the config's ``timezone``,
+  else UTC. Quiet hours are read in the config's ``timezone``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from notifier import channels as apprise_channels
+from notifier.durations import PATTERN as DURATION_PATTERN
+from notifier.durations import format_duration, parse_duration
+
+Severity = Literal["low", "normal", "high", "critical"]
+BodyFormat = Literal["text", "markdown", "html"]
+SearchField = Literal["title", "summary", "content", "categories", "author", "link"]
+
+#: Fields a watch searches when neither it nor ``defaults.watch`` names any.
+DEFAULT_FIELDS: tuple[SearchField, ...] = ("title", "summary", "content")
+#: Reminder offsets when neither a deadline nor ``defaults.deadline`` names any.
+DEFAULT_REMIND: tuple[timedelta, ...] = (
+    timedelta(days=30),
+    timedelta(days=7),
+    timedelta(days=1),
+    timedelta(hours=2),
+)
+DEFAULT_INTERVAL = timedelta(minutes=15)
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+# --------------------------------------------------------------------------- value types
+
+
+def _duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("expected a duration such as 90s, 15m, 2h or 7d")
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} has no unit; write e.g. {value}s, {value}m or {value}h")
+    return parse_duration(value)
+
+
+def _positive(delta: timedelta) -> timedelta:
+    if delta <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return delta
+
+
+Duration = Annotated[
+    timedelta,
+    PlainValidator(_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "description": "A duration: a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m.",
+        }
+    ),
+]
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as UTC, "
+            "America/New_York or Asia/Shanghai"
+        ) from None
+    return value
+
+
+ZoneName = Annotated[str, AfterValidator(_zone_name)]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A daily window of local time such as ``22:00-07:00`` (may wrap midnight)."""
+
+    start: time
+    end: time
+
+    def contains(self, t: time) -> bool:
+        """Tell whether the local time of day ``t`` falls in the window."""
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _time_window(value: object) -> TimeWindow:
+    if isinstance(value, TimeWindow):
+        return value
+    m = _WINDOW.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError("expected a daily window HH:MM-HH:MM, e.g. 22:00-07:00")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError("hours run 00-23 and minutes 00-59")
+    window = TimeWindow(time(h1, m1), time(h2, m2))
+    if window.start == window.end:
+        raise ValueError("start and end are equal: the window would be empty")
+    return window
+
+
+Window = Annotated[
+    TimeWindow,
+    PlainValidator(_time_window),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$"}),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``count`` alerts per ``per`` on one channel; the rest are deferred."""
+
+    count: int
+    per: timedelta
+
+    def __str__(self) -> str:
+        return f"{self.count}/{format_duration(self.per)}"
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhdw])\s*$")
+
+
+def _rate_limit(value: object) -> RateLimit:
+    if isinstance(value, RateLimit):
+        return value
+    m = _RATE.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError("expected COUNT/PERIOD, e.g. 30/h, 100/d or 5/10m")
+    count, amount, unit = int(m[1]), m[2] or "1", m[3]
+    if count < 1:
+        raise ValueError("the count must be at least 1")
+    per = parse_duration(amount + unit)
+    if per <= timedelta(0):
+        raise ValueError("the period must be longer than 0s")
+    return RateLimit(count, per)
+
+
+Rate = Annotated[
+    RateLimit,
+    PlainValidator(_rate_limit),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d+\s*/\s*\d*\s*[smhdw]\s*$"}),
+]
+
+
+def _apprise_url(value: str) -> str:
+    problem = apprise_channels.check_url(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+AppriseURL = Annotated[str, AfterValidator(_apprise_url)]
+
+
+def _feed_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("a feed URL must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError("a feed URL needs a host name")
+    return value.strip()
+
+
+FeedURL = Annotated[str, AfterValidator(_feed_url)]
+
+
+def _regex_term(term: str) -> str:
+    stripped = term.strip()
+    if not stripped:
+        raise ValueError("a term cannot be empty")
+    if len(stripped) >= 2 and stripped.startswith("/") and stripped.endswith("/"):
+        try:
+            re.compile(stripped[1:-1])
+        except re.error as e:
+            raise ValueError(f"invalid regular expression: {e}") from None
+    return stripped
+
+
+Term = Annotated[str, AfterValidator(_regex_term)]
+
+_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+def _due(value: object) -> str:
+    if isinstance(value, datetime | date):  # from Python callers, not from YAML
+        return value.isoformat()
+    if not isinstance(value, str) or not _DUE.match(value.strip()):
+        raise ValueError(
+            "expected a date (2025-07-09), a local date-time (2025-07-09 00:01) "
+            "or one with an offset (2025-07-09T00:01:00-04:00)"
+        )
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            date.fromisoformat(text)
+        else:
+            datetime.fromisoformat(text)
+    except ValueError as e:
+        raise ValueError(f"not a real date or time: {e}") from None
+    return text
+
+
+Due = Annotated[
+    str,
+    BeforeValidator(_due),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "2025-07-09 (start of day), 2025-07-09 00:01 (local time in the "
+            "deadline's zone) or 2025-07-09T00:01:00-04:00",
+        }
+    ),
+]
+
+
+# --------------------------------------------------------------------------- the file
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class ChannelSpec(Strict):
+    """A named set of Apprise URLs. ``name: [url, ...]`` is short for ``name: {urls: [...]}``."""
+
+    urls: list[AppriseURL] = Field(min_length=1, description="Apprise URLs, e.g. mailto://...")
+    format: BodyFormat = Field("text", description="Body format sent to this channel.")
+    quiet_hours: Window | None = Field(
+        None, description="Daily window (config time zone) in which non-critical alerts wait."
+    )
+    rate_limit: Rate | None = Field(
+        None, description="At most COUNT alerts per PERIOD, e.g. 30/h; the rest are deferred."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"urls": [data]}
+        if isinstance(data, list):
+            return {"urls": data}
+        return data
+
+
+class FeedDefaults(Strict):
+    interval: PositiveDuration = Field(DEFAULT_INTERVAL, description="How often to poll.")
+
+
+class WatchDefaults(Strict):
+    fields: list[SearchField] = Field(default_factory=lambda: list(DEFAULT_FIELDS), min_length=1)
+    severity: Severity = "normal"
+    digest: PositiveDuration | None = None
+
+
+class DeadlineDefaults(Strict):
+    remind: list[PositiveDuration] = Field(default_factory=lambda: list(DEFAULT_REMIND))
+    severity: Severity = "high"
+
+
+class Defaults(Strict):
+    channels: list[Name] = Field(
+        default_factory=list,
+        description="Channels for watches and deadlines that name none, and for notices "
+        "about the daemon itself (a feed failing, a config rejected).",
+    )
+    feed: FeedDefaults = Field(default_factory=FeedDefaults)
+    watch: WatchDefaults = Field(default_factory=WatchDefaults)
+    deadline: DeadlineDefaults = Field(default_factory=DeadlineDefaults)
+
+
+class FeedSpec(Strict):
+    name: Name
+    url: FeedURL
+    title: str | None = Field(None, description="Display name; defaults to the feed's own.")
+    interval: PositiveDuration | None = None
+    enabled: bool = True
+
+
+class WatchSpec(Strict):
+    name: Name
+    any: list[Term] = Field(default_factory=list, description="At least one must match.")
+    all: list[Term] = Field(default_factory=list, description="Every one must match.")
+    none: list[Term] = Field(default_factory=list, description="None may match.")
+    feeds: list[Name] | None = Field(None, description="Feeds to watch; default: all.")
+    fields: list[SearchField] | None = Field(None, min_length=1)
+    severity: Severity | None = None
+    channels: list[Name] | None = Field(None, min_length=1)
+    digest: PositiveDuration | None = Field(
+        None, description="Batch matches into one message per window."
+    )
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> WatchSpec:
+        if not self.any and not self.all:
+            raise ValueError("a watch needs at least one term in 'any' or 'all'")
+        return self
+
+
+class DeadlineSpec(Strict):
+    name: Name
+    title: str = Field(min_length=1)
+    timezone: ZoneName | None = Field(None, description="Zone of 'due'; default: the config's.")
+    due: Due
+    remind: list[PositiveDuration] | None = Field(
+        None, description="How long before the due time to remind, e.g. [30d, 7d, 1d, 2h]."
+    )
+    channels: list[Name] | None = Field(None, min_length=1)
+    severity: Severity | None = None
+    link: str | None = None
+    notes: str | None = None
+
+    @field_validator("due")
+    @classmethod
+    def _due_exists(cls, value: str, info: ValidationInfo) -> str:
+        zone = info.data.get("timezone") or (info.context or {}).get("timezone") or "UTC"
+        localize(value, ZoneInfo(zone))
+        return value
+
+    @field_validator("link")
+    @classmethod
+    def _link(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("a link must be an http:// or https:// URL")
+        return value
+
+
+class WatchFile(Strict):
+    """The whole watch config file."""
+
+    timezone: ZoneName = Field(
+        "UTC", description="IANA zone for deadlines, quiet hours and digests."
+    )
+    defaults: Defaults = Field(default_factory=Defaults)
+    channels: dict[Name, ChannelSpec] = Field(default_factory=dict)
+    feeds: list[FeedSpec] = Field(default_factory=list)
+    watches: list[WatchSpec] = Field(default_factory=list)
+    deadlines: list[DeadlineSpec] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- resolved meaning
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    name: str
+    urls: tuple[str, ...]
+    format: BodyFormat
+    quiet_hours: TimeWindow | None
+    rate_limit: RateLimit | None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    name: str
+    url: str
+    title: str | None
+    interval: timedelta
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    name: str
+    any: tuple[str, ...]
+    all: tuple[str, ...]
+    none: tuple[str, ...]
+    feeds: tuple[str, ...]
+    fields: tuple[SearchField, ...]
+    severity: Severity
+    channels: tuple[str, ...]
+    digest: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    name: str
+    title: str
+    due: datetime
+    timezone: ZoneInfo
+    remind: tuple[timedelta, ...]
+    channels: tuple[str, ...]
+    severity: Severity
+    link: str | None
+    notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    timezone: ZoneInfo
+    default_channels: tuple[str, ...]
+    channels: dict[str, Channel] = field(default_factory=dict)
+    feeds: tuple[Feed, ...] = ()
+    watches: tuple[Watch, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem at a location in the document (``("feeds", 1, "url")``).
+
+    ``at_key`` says the problem is the key itself (an unknown key), not its value.
+    """
+
+    loc: Loc
+    message: str
+    at_key: bool = False
+
+
+class InvalidConfig(ValueError):
+    """The document is not a valid watch config; ``issues`` lists every problem."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(i.message for i in issues))
+
+
+def localize(text: str, zone: ZoneInfo) -> datetime:
+    """Turn a validated ``due`` string into an aware datetime (see module docstring)."""
+    if len(text) == 10:
+        naive = datetime.combine(date.fromisoformat(text), time(0, 0))
+    else:
+        parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+        if parsed.tzinfo is not None:
+            return parsed
+        naive = parsed
+    aware = naive.replace(tzinfo=zone, fold=0)
+    roundtrip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    if roundtrip != naive:
+        raise ValueError(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key}: "
+            "the clocks skip it (daylight saving time); pick another time or add an offset"
+        )
+    return aware
+
+
+def resolve(spec: WatchFile) -> Config:
+    """Apply defaults and turn a valid ``WatchFile`` into a ``Config``.
+
+    Raises :class:`InvalidConfig` for what the models alone cannot see: a
+    watch or deadline with no channel at all, a local time that does not exist.
+    References between sections are checked by :func:`check_references`.
+    """
+    problems: list[Issue] = []
+    zone = ZoneInfo(spec.timezone)
+    d = spec.defaults
+
+    default_channels = tuple(d.channels) or (
+        tuple(spec.channels) if len(spec.channels) == 1 else ()
+    )
+
+    def channels_for(section: str, i: int, own: list[str] | None) -> tuple[str, ...]:
+        chosen = tuple(own) if own else default_channels
+        if not chosen:
+            problems.append(
+                Issue(
+                    (section, i),
+                    "names no channels, and there is no default: "
+                    "add 'channels: [...]' here or set defaults.channels",
+                )
+            )
+        return chosen
+
+    channels = {
+        name: Channel(name, tuple(c.urls), c.format, c.quiet_hours, c.rate_limit)
+        for name, c in spec.channels.items()
+    }
+    feeds = tuple(
+        Feed(f.name, f.url, f.title, f.interval or d.feed.interval, f.enabled) for f in spec.feeds
+    )
+    all_feeds = tuple(f.name for f in spec.feeds)
+    watches = tuple(
+        Watch(
+            name=w.name,
+            any=tuple(w.any),
+            all=tuple(w.all),
+            none=tuple(w.none),
+            feeds=tuple(w.feeds) if w.feeds is not None else all_feeds,
+            fields=tuple(w.fields or d.watch.fields),
+            severity=w.severity or d.watch.severity,
+            channels=channels_for("watches", i, w.channels),
+            digest=w.digest if w.digest is not None else d.watch.digest,
+        )
+        for i, w in enumerate(spec.watches)
+    )
+    deadlines = []
+    for i, dl in enumerate(spec.deadlines):
+        dzone = ZoneInfo(dl.timezone) if dl.timezone else zone
+        due = localize(dl.due, dzone)  # checked by DeadlineSpec
+        remind = dl.remind if dl.remind is not None else d.deadline.remind
+        deadlines.append(
+            Deadline(
+                name=dl.name,
+                title=dl.title,
+                due=due,
+                timezone=dzone,
+                remind=tuple(sorted(set(remind), reverse=True)),
+                channels=channels_for("deadlines", i, dl.channels),
+                severity=dl.severity or d.deadline.severity,
+                link=dl.link,
+                notes=dl.notes,
+            )
+        )
+    if problems:
+        raise InvalidConfig(problems)
+    return Config(zone, default_channels, channels, feeds, watches, tuple(deadlines))
+
+
+def check_references(raw: object) -> list[Issue]:
+    """Cross-check names in a raw (unvalidated) document.
+
+    Works on plain data so that it can run even when the models reject the
+    file, and every problem is reported in one run. Values of the wrong shape
+    are skipped here; the models report them.
+    """
+    if not isinstance(raw, dict):
+        return []
+    problems: list[Issue] = []
+
+    def items(section: str) -> list[tuple[int, dict[str, Any]]]:
+        value = raw.get(section)
+        if not isinstance(value, list):
+            return []
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
+
+    for section in ("feeds", "watches", "deadlines"):
+        seen: dict[str, int] = {}
+        for i, item in items(section):
+            name = item.get("name")
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                problems.append(
+                    Issue(
+                        (section, i, "name"),
+                        f"duplicate name {name!r} (also {section}[{seen[name]}])",
+                    )
+                )
+            else:
+                seen[name] = i
+
+    raw_channels = raw.get("channels")
+    channel_names = set(raw_channels) if isinstance(raw_channels, dict) else set()
+    feed_names = {item["name"] for _, item in items("feeds") if isinstance(item.get("name"), str)}
+
+    def check(loc: Loc, refs: object, known: set[str], kind: str) -> None:
+        if not isinstance(refs, list):
+            return
+        for j, ref in enumerate(refs):
+            if isinstance(ref, str) and ref not in known:
+                listing = ", ".join(sorted(known)) or "none defined"
+                problems.append(Issue((*loc, j), f"unknown {kind} {ref!r} (known: {listing})"))
+
+    defaults = raw.get("defaults")
+    if isinstance(defaults, dict):
+        check(("defaults", "channels"), defaults.get("channels"), channel_names, "channel")
+    for section in ("watches", "deadlines"):
+        for i, item in items(section):
+            check((section, i, "channels"), item.get("channels"), channel_names, "channel")
+    for i, item in items("watches"):
+        check(("watches", i, "feeds"), item.get("feeds"), feed_names, "feed")
+    return problems
+
+
+_PYDANTIC_WORDING = {
+    "missing": "required field is missing",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping of keys to values",
+    "model_type": "expected a mapping of keys to values",
+    "model_attributes_type": "expected a mapping of keys to values",
+    "string_type": "expected a string",
+    "bool_type": "expected true or false",
+}
+
+
+_BAD_NAME = (
+    "not a valid name: start with a letter or digit, then use letters, digits, '-' and '_' "
+    "(64 characters at most)"
+)
+
+
+def _all_keys() -> set[str]:
+    keys: set[str] = set()
+    models: list[type[BaseModel]] = [WatchFile]
+    while models:
+        model = models.pop()
+        keys.update(model.model_fields)
+        for info in model.model_fields.values():
+            for arg in (*getattr(info.annotation, "__args__", ()), info.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel) and arg is not model:
+                    models.append(arg)
+    return keys
+
+
+def issues_from(error: ValidationError) -> list[Issue]:
+    """Translate pydantic's errors into :class:`Issue` values, in plain words.
+
+    The input value is never quoted: it may hold a secret substituted from the
+    environment.
+    """
+    issues = []
+    for err in error.errors(include_url=False, include_input=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1]) if loc else ""
+            hint = difflib.get_close_matches(key, sorted(_all_keys()), n=1)
+            suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+            issues.append(Issue(loc, f"unknown key {key!r}{suffix}", at_key=True))
+            continue
+        if loc and loc[-1] == "[key]":
+            issues.append(
+                Issue(loc[:-1], "not a valid name: use letters, digits, '-' and '_'", True)
+            )
+            continue
+        message = _PYDANTIC_WORDING.get(kind) or err["msg"]
+        if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == NAME_PATTERN:
+            message = _BAD_NAME
+        message = message.removeprefix("Value error, ")
+        issues.append(Issue(loc, message))
+    return issues
+
+
+def build(raw: object) -> Config:
+    """Validate a plain document (dicts, lists, scalars) and resolve it.
+
+    Every problem found is raised at once in :class:`InvalidConfig`: the models'
+    errors and the cross-references are checked independently, so one kind of
+    mistake does not hide another.
+    """
+    problems = check_references(raw)
+    zone = raw.get("timezone") if isinstance(raw, dict) else None
+    try:
+        _zone_name(zone)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        zone = None  # the model reports it; deadlines fall back to UTC meanwhile
+    try:
+        spec = WatchFile.model_validate(raw, context={"timezone": zone})
+    except ValidationError as e:
+        raise InvalidConfig(issues_from(e) + problems) from None
+    if problems:
+        raise InvalidConfig(problems)
+    return resolve(spec)
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the watch config (``notifier schema``)."""
+    schema = WatchFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "notifier watch config"
+    # ``name: [url, ...]`` and ``name: url`` are shorthands the model accepts.
+    channel = schema["$defs"]["ChannelSpec"]
+    schema["$defs"]["ChannelSpec"] = {
+        "anyOf": [
+            channel,
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            {"type": "string"},
+        ],
+        "description": channel.get("description", ""),
+    }
+    return schema

@@ -1,0 +1,48 @@
+"""Durations as people write them: ``90s``, ``15m``, ``2h``, ``7d``, ``1w``, ``1h30m``.
+
+Used everywhere the watch config takes a length of time. A bare number is
+rejected on purpose: ``interval: 15`` could mean seconds or minutes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PART = re.compile(r"(\d+)\s*([smhdw])")
+#: A JSON Schema pattern for the same grammar (used by ``notifier schema``).
+PATTERN = r"^\s*(\d+\s*[smhdw]\s*)+$"
+_WHOLE = re.compile(PATTERN)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``text`` (e.g. ``"1h30m"``) into a :class:`timedelta`.
+
+    Raises :class:`ValueError` with a message that shows the accepted forms.
+    """
+    cleaned = text.strip().lower()
+    if not cleaned or not _WHOLE.match(cleaned):
+        raise ValueError(
+            f"{text!r} is not a duration; write a number and a unit, "
+            "e.g. 90s, 15m, 2h, 7d, 1w or 1h30m"
+        )
+    seconds = sum(int(n) * UNITS[unit] for n, unit in _PART.findall(cleaned))
+    return timedelta(seconds=seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    """Format a duration in the same grammar, largest units first (``1h30m``)."""
+    seconds = int(delta.total_seconds())
+    if seconds == 0:
+        return "0s"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    parts = []
+    for unit, size in sorted(UNITS.items(), key=lambda kv: -kv[1]):
+        if unit == "w" and seconds % size:
+            continue  # "10d" reads better than "1w3d"
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + "".join(parts)

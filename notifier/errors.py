@@ -1,0 +1,61 @@
+"""The one exception tree of notifier.
+
+Every error the package raises on purpose derives from :class:`NotifierError`.
+Subclasses also derive from the builtin that fits, and say whether trying the
+same thing again later can help (``retryable``)::
+
+    NotifierError
+    ├── ConfigError (ValueError)          the watch config or settings are wrong; fix and retry
+    │   └── ConfigFileError (OSError)     the config file cannot be read at all
+    └── StateError (RuntimeError)         the state directory cannot be used
+
+Third-party failures are translated at the boundary with ``raise ... from e``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class NotifierError(Exception):
+    """Root of every error notifier raises on purpose."""
+
+    retryable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a config file, located as precisely as we can.
+
+    ``line`` and ``column`` are 1-based; ``path`` is the dotted location inside
+    the document (``feeds[1].url``), or a short tag such as ``yaml`` for a
+    syntax error.
+    """
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.path}: {self.message}"
+
+
+class ConfigError(NotifierError, ValueError):
+    """The watch config is invalid. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigFileError(ConfigError, OSError):
+    """The config file cannot be read (missing, unreadable, not UTF-8)."""
+
+
+class StateError(NotifierError, RuntimeError):
+    """The state directory or store cannot be used."""
+
+    retryable = True

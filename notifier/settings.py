@@ -1,0 +1,67 @@
+"""Runtime settings: where things are and how to log, from the environment or flags.
+
+Each setting is read from ``NOTIFIER_<NAME>`` (e.g. ``NOTIFIER_STATE_DIR``) and
+can be overridden by the matching command-line flag (``--state-dir``). What to
+watch lives in the YAML watch config (:mod:`notifier.config`), not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notifier.errors import NotifierError
+
+LogFormat = Literal["auto", "json", "console"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class SettingsError(NotifierError, ValueError):
+    """An environment variable or flag has a value notifier cannot use."""
+
+
+class Settings(BaseSettings):
+    """Runtime settings; see ``notifier --help`` for each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NOTIFIER_", extra="forbid", frozen=True, case_sensitive=False
+    )
+
+    config: Path = Field(Path("config/watch.yaml"), description="Path of the YAML watch config.")
+    state_dir: Path = Field(
+        Path("state"), description="Folder for the SQLite state (created if missing)."
+    )
+    log_format: LogFormat = Field(
+        "auto", description="auto: pretty on a terminal, JSON otherwise; or json, console."
+    )
+    log_level: LogLevel = Field("info", description="Least severe level logged.")
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+#: Setting name → (environment variable, flag), for help texts and messages.
+ENV = {name: f"NOTIFIER_{name.upper()}" for name in Settings.model_fields}
+FLAGS = {name: "--" + name.replace("_", "-") for name in Settings.model_fields}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment; ``overrides`` (from flags) win.
+
+    Raises :class:`SettingsError` naming the variable or flag that is wrong.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors(include_url=False, include_input=False):
+            name = str(err["loc"][0]) if err["loc"] else ""
+            source = FLAGS.get(name, name) if name in given else ENV.get(name, name)
+            lines.append(f"{source}: {err['msg']}")
+        raise SettingsError("\n".join(lines)) from None

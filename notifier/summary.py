@@ -1,0 +1,116 @@
+"""Human summaries of a loaded config (``notifier check`` and ``notifier run``).
+
+Secrets never appear: channel URLs are shown in Apprise's privacy form and
+feed URLs lose their password and secret-looking query values.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from notifier import channels as apprise_channels
+from notifier.config import Config
+from notifier.deadlines import next_reminder, plan
+from notifier.durations import format_duration
+
+_SECRET_KEY = re.compile(r"(token|key|secret|pass|auth|sig|session|code)", re.IGNORECASE)
+HIDDEN = "****"
+
+
+def mask_feed_url(url: str) -> str:
+    """Hide a feed URL's password and the values of secret-looking query parameters."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    secret_query = any(_SECRET_KEY.search(k) for k, _ in pairs)
+    if parts.password is None and not secret_query:
+        return url
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", f":{HIDDEN}@", 1)
+    query = parts.query
+    if secret_query:
+        masked = [(k, HIDDEN if _SECRET_KEY.search(k) else v) for k, v in pairs]
+        query = urlencode(masked, safe="*")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def when(moment: datetime, zone: tzinfo) -> str:
+    """Format an aware datetime in ``zone`` as ``Wed 9 Jul 2025 00:01 EDT``."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+
+
+def relative(delta: timedelta) -> str:
+    """``in 3d4h`` / ``5h ago``, rounded to the minute."""
+    minutes = round(delta.total_seconds() / 60)
+    size = abs(minutes)
+    if size >= 2 * 24 * 60:
+        size -= size % (24 * 60)  # whole days: "in 30d", not "in 29d23h59m"
+    elif size >= 2 * 60:
+        size -= size % 60
+    text = format_duration(timedelta(minutes=size))
+    return f"in {text}" if minutes >= 0 else f"{text} ago"
+
+
+def _quote(terms: tuple[str, ...]) -> str:
+    return ", ".join(f'"{t}"' for t in terms)
+
+
+def describe(config: Config, now: datetime) -> list[str]:
+    """Return the lines of a summary of ``config`` as of ``now``."""
+    lines = [f"timezone: {config.timezone.key}"]
+    if config.default_channels:
+        lines.append(f"default channels: {', '.join(config.default_channels)}")
+
+    lines.append(f"channels ({len(config.channels)}):")
+    for ch in config.channels.values():
+        extras = [f"format={ch.format}"]
+        if ch.quiet_hours:
+            extras.append(f"quiet={ch.quiet_hours}")
+        if ch.rate_limit:
+            extras.append(f"limit={ch.rate_limit}")
+        lines.append(f"  {ch.name}  ({' '.join(extras)})")
+        lines += [f"    {apprise_channels.mask_url(u)}" for u in ch.urls]
+
+    lines.append(f"feeds ({len(config.feeds)}):")
+    for f in config.feeds:
+        state = "" if f.enabled else "  [disabled]"
+        lines.append(
+            f"  {f.name}  every {format_duration(f.interval)}  {mask_feed_url(f.url)}{state}"
+        )
+
+    lines.append(f"watches ({len(config.watches)}):")
+    for w in config.watches:
+        terms = []
+        for label, group in (("any", w.any), ("all", w.all), ("none", w.none)):
+            if group:
+                terms.append(f"{label}: {_quote(group)}")
+        scope = "all feeds" if len(w.feeds) == len(config.feeds) else ", ".join(w.feeds)
+        digest = f", digest every {format_duration(w.digest)}" if w.digest else ""
+        lines.append(f"  {w.name}  [{w.severity}] → {', '.join(w.channels)}{digest}")
+        lines.append(f"    {' · '.join(terms)}")
+        lines.append(f"    in {', '.join(w.fields)} of {scope or 'no feeds'}")
+
+    lines.append(f"deadlines ({len(config.deadlines)}):")
+    for d in config.deadlines:
+        lines.append(
+            f"  {d.name}  due {when(d.due, d.timezone)} ({relative(d.due - now)})"
+            f"  [{d.severity}] → {', '.join(d.channels)}"
+        )
+        lines.append(f"    {d.title}")
+        upcoming = next_reminder(plan(d), now)
+        if upcoming is None:
+            lines.append("    next reminder: none (the deadline has passed)")
+        else:
+            label = (
+                "at due time"
+                if not upcoming.offset
+                else f"{format_duration(upcoming.offset)} before"
+            )
+            lines.append(
+                f"    next reminder: {when(upcoming.at, d.timezone)}"
+                f" ({label}, {relative(upcoming.at - now)})"
+            )
+    return lines
