@@ -234,7 +234,14 @@ def _regex_term(term: str) -> str:
     return stripped
 
 
-Term = Annotated[str, AfterValidator(_regex_term)]
+def _int_as_text(value: object) -> object:
+    # `any: [301]` means the word "301"; YAML 1.2 reads it as a number.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Term = Annotated[str, BeforeValidator(_int_as_text), AfterValidator(_regex_term)]
 
 _DUE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -672,14 +679,15 @@ def issues_from(error: ValidationError) -> list[Issue]:
             issues.append(Issue(loc, f"unknown key {key!r}{suffix}", at_key=True))
             continue
         if loc and loc[-1] == "[key]":
-            issues.append(
-                Issue(loc[:-1], "not a valid name: use letters, digits, '-' and '_'", True)
-            )
+            issues.append(Issue(loc[:-1], _BAD_NAME, at_key=True))
             continue
         message = _PYDANTIC_WORDING.get(kind) or err["msg"]
         if kind == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == NAME_PATTERN:
             message = _BAD_NAME
-        message = message.removeprefix("Value error, ")
+        if kind == "too_short" and "ctx" in err:
+            least = err["ctx"].get("min_length", 1)
+            message = f"needs at least {least} item{'s' if least != 1 else ''}"
+        message = message.removeprefix("Value error, ").replace("Input should be", "must be")
         issues.append(Issue(loc, message))
     return issues
 

@@ -123,7 +123,7 @@ def loads_with_secrets(
         tree = CommentedMap()
     issues: list[Issue] = []
     secrets: set[str] = set()
-    _substitute(tree, (), environ, issues, secrets)
+    _substitute(tree, (), environ, issues, secrets, set())
     broken = {issue.loc for issue in issues}
     try:
         plain = _plain(tree, [0], ())
@@ -154,8 +154,10 @@ def _yaml_problem(filename: str, e: MarkedYAMLError, path: str = "yaml") -> Prob
     words = [w for w in (e.context, e.problem) if w]
     message = "; ".join(str(w).strip() for w in words) or "invalid YAML"
     if isinstance(e, DuplicateKeyError):
-        message = re.sub(r"\s+", " ", message)
-        message = message.replace("while constructing a mapping; ", "")
+        # ruamel quotes both values, which may hold secrets: name the key only.
+        found = re.search(r'found duplicate key "(.*?)" with value', str(e.problem))
+        key = found.group(1) if found else "?"
+        message = f"key {key!r} appears more than once in this mapping"
     return Problem(filename, line, col, path, message)
 
 
@@ -192,8 +194,17 @@ def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, list[str], l
 
 
 def _substitute(
-    node: Any, loc: Loc, environ: Mapping[str, str], issues: list[Issue], secrets: set[str]
+    node: Any,
+    loc: Loc,
+    environ: Mapping[str, str],
+    issues: list[Issue],
+    secrets: set[str],
+    visited: set[int],
 ) -> None:
+    """Substitute in place; each container once, however many aliases point at it."""
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     children: list[tuple[str | int, Any]]
     if isinstance(node, CommentedMap):
         children = [(k, v) for k, v in node.items()]
@@ -214,7 +225,7 @@ def _substitute(
             secrets.update(v for v in used if v)
             node[key] = new
         else:
-            _substitute(value, here, environ, issues, secrets)
+            _substitute(value, here, environ, issues, secrets, visited)
 
 
 # --------------------------------------------------------------------------- plain data

@@ -1,0 +1,67 @@
+"""Shared helpers: writing configs, running the real ``notifier`` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config" / "watch.yaml"
+#: The installed console script, next to the interpreter running the tests.
+NOTIFIER = Path(sys.executable).with_name("notifier")
+
+MINIMAL = """\
+channels:
+  console: ["console://"]
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a finished ``notifier`` process returned and printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+CLI = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> CLI:
+    """Run the real ``notifier`` executable in ``tmp_path`` with a clean environment."""
+
+    def run(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Result:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+        base.update(env or {})
+        proc = subprocess.run(
+            [str(NOTIFIER), *args],
+            capture_output=True,
+            text=True,
+            env=base,
+            cwd=cwd or tmp_path,
+            timeout=60,
+            check=False,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a file under ``tmp_path`` and return its path."""
+
+    def _write(text: str, name: str = "watch.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return _write

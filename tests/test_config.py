@@ -1,0 +1,213 @@
+"""What a valid watch config means once loaded: defaults, shorthands, time zones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from notifier.config import DEFAULT_REMIND, RateLimit, TimeWindow, localize
+from notifier.errors import ConfigError
+from notifier.loader import loads
+
+NY = ZoneInfo("America/New_York")
+
+
+def load_text(text: str, **env: str) -> object:
+    return loads(text, "watch.yaml", env)
+
+
+def test_minimal_config_gets_documented_defaults() -> None:
+    """One channel, one feed, one watch: everything else comes from the defaults."""
+    config = loads(
+        """
+channels:
+  console: ["console://"]
+feeds:
+  - name: ustr
+    url: https://example.com/feed.xml
+watches:
+  - name: tariffs
+    any: [tariff]
+""",
+        "watch.yaml",
+        {},
+    )
+    assert config.timezone.key == "UTC"
+    assert config.default_channels == ("console",)
+    (feed,) = config.feeds
+    assert feed.interval == timedelta(minutes=15)
+    assert feed.enabled
+    (watch,) = config.watches
+    assert watch.channels == ("console",)
+    assert watch.feeds == ("ustr",)
+    assert watch.fields == ("title", "summary", "content")
+    assert watch.severity == "normal"
+    assert watch.digest is None
+
+
+def test_defaults_section_overrides_built_in_defaults() -> None:
+    """Values under ``defaults`` apply to every item that does not set its own."""
+    config = loads(
+        """
+defaults:
+  channels: [chat]
+  feed: {interval: 2h}
+  watch: {fields: [title], severity: low, digest: 30m}
+  deadline: {remind: [1d], severity: critical}
+channels:
+  console: console://
+  chat: ["json://127.0.0.1:9/hook"]
+feeds:
+  - {name: a, url: "https://example.com/a"}
+  - {name: b, url: "https://example.com/b", interval: 90s}
+watches:
+  - {name: w, any: [x]}
+  - {name: v, any: [y], channels: [console], severity: critical, fields: [link]}
+deadlines:
+  - {name: d, title: D, due: 2030-01-01}
+""",
+        "watch.yaml",
+        {},
+    )
+    assert [f.interval for f in config.feeds] == [timedelta(hours=2), timedelta(seconds=90)]
+    w, v = config.watches
+    assert (w.channels, w.fields, w.severity, w.digest) == (
+        ("chat",),
+        ("title",),
+        "low",
+        timedelta(minutes=30),
+    )
+    assert (v.channels, v.fields, v.severity) == (("console",), ("link",), "critical")
+    (d,) = config.deadlines
+    assert d.remind == (timedelta(days=1),)
+    assert d.severity == "critical"
+    assert d.channels == ("chat",)
+
+
+def test_channel_shorthands() -> None:
+    """A channel may be one URL, a list of URLs, or a mapping with options."""
+    config = loads(
+        """
+defaults: {channels: [a]}
+channels:
+  a: console://
+  b: ["console://", "json://127.0.0.1:9/x"]
+  c:
+    urls: ["console://"]
+    format: html
+    quiet_hours: "22:00-07:00"
+    rate_limit: 5/10m
+""",
+        "watch.yaml",
+        {},
+    )
+    assert config.channels["a"].urls == ("console://",)
+    assert len(config.channels["b"].urls) == 2
+    c = config.channels["c"]
+    assert c.format == "html"
+    assert c.quiet_hours == TimeWindow(time(22, 0), time(7, 0))
+    assert c.rate_limit == RateLimit(5, timedelta(minutes=10))
+
+
+def test_yaml_1_2_keeps_norway_and_off_as_strings() -> None:
+    """``no``, ``NO``, ``off`` and ``yes`` are terms, not booleans (YAML 1.1 would say False)."""
+    config = loads(
+        "channels: {c: console://}\nwatches:\n  - {name: w, any: [no, NO, off, yes, 301]}\n",
+        "watch.yaml",
+        {},
+    )
+    assert config.watches[0].any == ("no", "NO", "off", "yes", "301")
+
+
+class TestDue:
+    """A deadline's ``due`` in its three documented forms."""
+
+    def test_date_alone_is_start_of_day_in_deadline_zone(self) -> None:
+        """``2025-07-09`` with zone New York means 00:00 EDT that day."""
+        assert localize("2025-07-09", NY) == datetime(2025, 7, 9, 4, 0, tzinfo=UTC)
+
+    def test_local_datetime_uses_the_zone(self) -> None:
+        """A date-time without an offset is local time in the deadline's zone."""
+        assert localize("2025-07-09 00:01", NY) == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
+        assert localize("2025-01-09T00:01", NY) == datetime(2025, 1, 9, 5, 1, tzinfo=UTC)
+
+    def test_offset_wins_over_the_zone(self) -> None:
+        """An explicit offset (or Z) is that instant, whatever the zone."""
+        due = localize("2025-07-09T00:01:00-04:00", ZoneInfo("Asia/Shanghai"))
+        assert due == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
+        assert localize("2025-07-09T04:01:00Z", NY) == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
+
+    def test_ambiguous_local_time_means_the_first(self) -> None:
+        """01:30 on the November fall-back day happens twice: the first (EDT) is meant."""
+        due = localize("2025-11-02 01:30", NY)
+        assert due.utcoffset() == timedelta(hours=-4)
+
+    def test_skipped_local_time_is_an_error(self) -> None:
+        """02:30 on the March spring-forward day never happens in New York."""
+        with pytest.raises(ValueError, match="does not exist in America/New_York"):
+            localize("2025-03-09 02:30", NY)
+
+    def test_deadline_zone_falls_back_to_config_zone(self) -> None:
+        """A deadline without ``timezone`` is read in the config's zone."""
+        config = loads(
+            "timezone: Asia/Shanghai\nchannels: {c: console://}\n"
+            "deadlines:\n  - {name: d, title: D, due: 2025-07-09}\n",
+            "watch.yaml",
+            {},
+        )
+        (d,) = config.deadlines
+        assert d.timezone.key == "Asia/Shanghai"
+        assert d.due == datetime(2025, 7, 8, 16, 0, tzinfo=UTC)
+        assert d.remind == DEFAULT_REMIND
+
+
+def test_remind_offsets_are_sorted_and_unique() -> None:
+    """Offsets come out longest first without repeats, however they were written."""
+    config = loads(
+        "channels: {c: console://}\n"
+        "deadlines:\n  - {name: d, title: D, due: 2030-01-01, remind: [2h, 7d, 2h, 1d, 120m]}\n",
+        "watch.yaml",
+        {},
+    )
+    assert config.deadlines[0].remind == (
+        timedelta(days=7),
+        timedelta(days=1),
+        timedelta(hours=2),
+    )
+
+
+class TestTimeWindow:
+    def test_window_across_midnight(self) -> None:
+        """22:00-07:00 holds 23:00 and 06:59 but not 07:00 or 21:59."""
+        w = TimeWindow(time(22), time(7))
+        assert w.contains(time(23)) and w.contains(time(6, 59)) and w.contains(time(22))
+        assert not w.contains(time(7)) and not w.contains(time(21, 59))
+
+    @given(st.times(), st.times(), st.times())
+    def test_a_window_and_its_complement_partition_the_day(
+        self, start: time, end: time, t: time
+    ) -> None:
+        """Every time of day is in exactly one of start-end and end-start."""
+        if start == end:
+            return
+        inside = TimeWindow(start, end).contains(t)
+        outside = TimeWindow(end, start).contains(t)
+        assert inside != outside
+
+
+def test_empty_file_is_a_valid_empty_config() -> None:
+    """An empty file watches nothing; it is not an error."""
+    config = loads("", "watch.yaml", {})
+    assert config.feeds == () and config.channels == {}
+
+
+def test_alias_bomb_is_refused() -> None:
+    """A YAML 'billion laughs' of aliases is rejected, not expanded."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 9)]
+    with pytest.raises(ConfigError, match="too many nodes"):
+        loads("\n".join(lines) + "\n", "bomb.yaml", {})
