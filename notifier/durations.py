@@ -32,7 +32,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def format_duration(delta: timedelta) -> str:
-    """Format a duration in the same grammar, largest units first (``1h30m``)."""
+    """Format a duration in the same grammar, days and smaller (``1h30m``, ``14d``)."""
     seconds = int(delta.total_seconds())
     if seconds == 0:
         return "0s"
@@ -40,8 +40,8 @@ def format_duration(delta: timedelta) -> str:
     seconds = abs(seconds)
     parts = []
     for unit, size in sorted(UNITS.items(), key=lambda kv: -kv[1]):
-        if unit == "w" and seconds % size:
-            continue  # "10d" reads better than "1w3d"
+        if unit == "w":
+            continue  # "14d" reads better than "2w" next to "7d" and "1d"
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")

@@ -193,7 +193,7 @@ def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, list[str], l
     return _VAR.sub(repl, text), missing, used
 
 
-def _substitute(
+def _substitute(  # noqa: PLR0917 - a private recursive walker
     node: Any,
     loc: Loc,
     environ: Mapping[str, str],

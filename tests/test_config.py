@@ -184,8 +184,11 @@ class TestTimeWindow:
     def test_window_across_midnight(self) -> None:
         """22:00-07:00 holds 23:00 and 06:59 but not 07:00 or 21:59."""
         w = TimeWindow(time(22), time(7))
-        assert w.contains(time(23)) and w.contains(time(6, 59)) and w.contains(time(22))
-        assert not w.contains(time(7)) and not w.contains(time(21, 59))
+        assert w.contains(time(23))
+        assert w.contains(time(6, 59))
+        assert w.contains(time(22))
+        assert not w.contains(time(7))
+        assert not w.contains(time(21, 59))
 
     @given(st.times(), st.times(), st.times())
     def test_a_window_and_its_complement_partition_the_day(
@@ -202,7 +205,8 @@ class TestTimeWindow:
 def test_empty_file_is_a_valid_empty_config() -> None:
     """An empty file watches nothing; it is not an error."""
     config = loads("", "watch.yaml", {})
-    assert config.feeds == () and config.channels == {}
+    assert config.feeds == ()
+    assert config.channels == {}
 
 
 def test_alias_bomb_is_refused() -> None:
