@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+# Minimal image for now; the daemon issue adds the health check and compose/systemd examples.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY notifier ./notifier
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin notifier \
+    && mkdir -p /data /config && chown notifier /data
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY config/watch.yaml config/watch.schema.json /config/
+ENV NOTIFIER_CONFIG=/config/watch.yaml \
+    NOTIFIER_STATE_DIR=/data \
+    NOTIFIER_LOG_FORMAT=json \
+    PYTHONUNBUFFERED=1
+USER notifier
+VOLUME ["/data"]
+ENTRYPOINT ["notifier"]
+CMD ["run"]
