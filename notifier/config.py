@@ -311,12 +311,40 @@ class ChannelSpec(Strict):
 
 class FeedDefaults(Strict):
     interval: PositiveDuration = Field(DEFAULT_INTERVAL, description="How often to poll.")
+    unhealthy_after: int = Field(
+        5, ge=1, description="Failures in a row after which a feed is reported unhealthy."
+    )
+    max_backoff: PositiveDuration = Field(
+        timedelta(hours=6), description="Longest wait between polls of a failing feed."
+    )
+    retention: PositiveDuration = Field(
+        timedelta(days=90),
+        description="How long to remember entries that have left the feed.",
+    )
 
 
 class WatchDefaults(Strict):
     fields: list[SearchField] = Field(default_factory=lambda: list(DEFAULT_FIELDS), min_length=1)
     severity: Severity = "normal"
     digest: PositiveDuration | None = None
+    plurals: bool = Field(
+        True, description="Let a word also match its plural: tariff → tariffs, tax → taxes."
+    )
+
+
+class FetchOptions(Strict):
+    """How feeds are fetched (for all feeds)."""
+
+    concurrency: int = Field(16, ge=1, le=512, description="Feeds fetched at once, at most.")
+    per_host: int = Field(2, ge=1, le=64, description="Connections to one host, at most.")
+    timeout: PositiveDuration = Field(
+        timedelta(seconds=30), description="Whole request, body included."
+    )
+    connect_timeout: PositiveDuration = Field(timedelta(seconds=10))
+    max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest body accepted (decompressed)."
+    )
+    max_redirects: int = Field(5, ge=0, le=20)
 
 
 class DeadlineDefaults(Strict):
@@ -341,6 +369,12 @@ class FeedSpec(Strict):
     title: str | None = Field(None, description="Display name; defaults to the feed's own.")
     interval: PositiveDuration | None = None
     enabled: bool = True
+    backfill: int = Field(
+        0,
+        ge=0,
+        description="On the first poll, alert on this many newest entries "
+        "(default 0: the entries already there are recorded as seen, silently).",
+    )
 
 
 class WatchSpec(Strict):
@@ -354,6 +388,9 @@ class WatchSpec(Strict):
     channels: list[Name] | None = Field(None, min_length=1)
     digest: PositiveDuration | None = Field(
         None, description="Batch matches into one message per window."
+    )
+    plurals: bool | None = Field(
+        None, description="Let a word also match its plural (default: defaults.watch.plurals)."
     )
 
     @model_validator(mode="after")
@@ -400,6 +437,7 @@ class WatchFile(Strict):
         "UTC", description="IANA zone for deadlines, quiet hours and digests."
     )
     defaults: Defaults = Field(default_factory=Defaults)
+    fetch: FetchOptions = Field(default_factory=FetchOptions)
     channels: dict[Name, ChannelSpec] = Field(default_factory=dict)
     feeds: list[FeedSpec] = Field(default_factory=list)
     watches: list[WatchSpec] = Field(default_factory=list)
@@ -426,7 +464,11 @@ class Feed:
     url: str
     title: str | None
     interval: timedelta
-    enabled: bool
+    enabled: bool = True
+    backfill: int = 0
+    unhealthy_after: int = 5
+    max_backoff: timedelta = timedelta(hours=6)
+    retention: timedelta = timedelta(days=90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +482,7 @@ class Watch:
     severity: Severity
     channels: tuple[str, ...]
     digest: timedelta | None
+    plurals: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,6 +502,7 @@ class Deadline:
 class Config:
     timezone: ZoneInfo
     default_channels: tuple[str, ...]
+    fetch: FetchOptions = field(default_factory=FetchOptions)
     channels: dict[str, Channel] = field(default_factory=dict)
     feeds: tuple[Feed, ...] = ()
     watches: tuple[Watch, ...] = ()
@@ -536,7 +580,18 @@ def resolve(spec: WatchFile) -> Config:
         for name, c in spec.channels.items()
     }
     feeds = tuple(
-        Feed(f.name, f.url, f.title, f.interval or d.feed.interval, f.enabled) for f in spec.feeds
+        Feed(
+            name=f.name,
+            url=f.url,
+            title=f.title,
+            interval=f.interval or d.feed.interval,
+            enabled=f.enabled,
+            backfill=f.backfill,
+            unhealthy_after=d.feed.unhealthy_after,
+            max_backoff=d.feed.max_backoff,
+            retention=d.feed.retention,
+        )
+        for f in spec.feeds
     )
     all_feeds = tuple(f.name for f in spec.feeds)
     watches = tuple(
@@ -550,6 +605,7 @@ def resolve(spec: WatchFile) -> Config:
             severity=w.severity or d.watch.severity,
             channels=channels_for("watches", i, w.channels),
             digest=w.digest if w.digest is not None else d.watch.digest,
+            plurals=w.plurals if w.plurals is not None else d.watch.plurals,
         )
         for i, w in enumerate(spec.watches)
     )
@@ -573,7 +629,15 @@ def resolve(spec: WatchFile) -> Config:
         )
     if problems:
         raise InvalidConfig(problems)
-    return Config(zone, default_channels, channels, feeds, watches, tuple(deadlines))
+    return Config(
+        timezone=zone,
+        default_channels=default_channels,
+        fetch=spec.fetch,
+        channels=channels,
+        feeds=feeds,
+        watches=watches,
+        deadlines=tuple(deadlines),
+    )
 
 
 def check_references(raw: object) -> list[Issue]:

@@ -7,7 +7,11 @@ same thing again later can help (``retryable``)::
     NotifierError
     ├── ConfigError (ValueError)          the watch config or settings are wrong; fix and retry
     │   └── ConfigFileError (OSError)     the config file cannot be read at all
-    └── StateError (RuntimeError)         the state directory cannot be used
+    ├── StateError (RuntimeError)         the state directory cannot be used
+    └── FeedError                         one feed could not be polled (others go on)
+        ├── FetchError (OSError)          network or HTTP failure; ``kind`` says which
+        └── FeedParseError (ValueError)   the body is not a usable feed
+            └── NotAFeed                  an HTML page or other document that is no feed
 
 Third-party failures are translated at the boundary with ``raise ... from e``.
 """
@@ -59,3 +63,41 @@ class StateError(NotifierError, RuntimeError):
     """The state directory or store cannot be used."""
 
     retryable = True
+
+
+class FeedError(NotifierError):
+    """One feed could not be polled. The message never contains secrets."""
+
+    retryable = True
+
+
+class FetchError(FeedError, OSError):
+    """Fetching a feed failed.
+
+    ``kind`` is one of ``timeout``, ``connection``, ``http_status``,
+    ``too_large``, ``redirect_loop``, ``too_many_redirects``, ``bad_url``.
+    ``retry_after`` is the server's requested wait in seconds (429/503), if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+        retryable: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+        self.retryable = retryable
+
+
+class FeedParseError(FeedError, ValueError):
+    """The body could not be turned into entries (truncated, broken, too large)."""
+
+
+class NotAFeed(FeedParseError):
+    """The body is not an RSS/Atom feed at all (feedparser found no version)."""
