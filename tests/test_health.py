@@ -1,0 +1,76 @@
+"""Feed health decisions: backoff with jitter and a cap, one unhealthy and one recovered event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from notifier.config import Feed
+from notifier.health import HealthEventKind, backoff, on_failure, on_success
+from notifier.store import FeedState
+
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+FEED = Feed(
+    name="f",
+    url="https://example.com/f",
+    title=None,
+    interval=timedelta(minutes=15),
+    unhealthy_after=3,
+    max_backoff=timedelta(hours=6),
+)
+
+
+def test_backoff_doubles_then_caps() -> None:
+    """With no jitter (rand=1) the wait doubles per failure until the cap."""
+    waits = [backoff(n, FEED.interval, FEED.max_backoff, 0.999999) for n in range(1, 10)]
+    minutes = [round(w.total_seconds() / 60) for w in waits]
+    assert minutes == [15, 30, 60, 120, 240, 360, 360, 360, 360]
+
+
+@given(
+    st.integers(min_value=1, max_value=200),
+    st.floats(min_value=0, max_value=0.999999),
+    st.integers(min_value=1, max_value=24 * 3600),
+)
+def test_backoff_bounds(failures: int, rand: float, interval_s: int) -> None:
+    """Never faster than the feed's interval, never slower than the cap (or the interval)."""
+    interval = timedelta(seconds=interval_s)
+    cap = timedelta(hours=6)
+    wait = backoff(failures, interval, cap, rand)
+    assert interval <= wait <= max(cap, interval)
+
+
+def test_retry_after_is_a_floor_up_to_a_day() -> None:
+    """A server's Retry-After is honoured, but a week is clamped to a day."""
+    assert backoff(1, FEED.interval, FEED.max_backoff, 0.0, 7200) == timedelta(hours=2)
+    assert backoff(1, FEED.interval, FEED.max_backoff, 0.0, 7 * 86400) == timedelta(days=1)
+
+
+def test_one_unhealthy_event_then_one_recovered() -> None:
+    """Failures 1-2: no event; 3: unhealthy once; 4-5: none; success: recovered once."""
+    state = FeedState("f", FEED.url)
+    events = []
+    for _ in range(5):
+        state, event = on_failure(state, FEED, "HTTP 500", NOW, 0.5)
+        events.append(event.kind if event else None)
+    assert events == [None, None, HealthEventKind.UNHEALTHY, None, None]
+    assert state.unhealthy
+    assert state.failures == 5
+    assert state.next_poll is not None
+    assert state.next_poll > NOW
+    state, event = on_success(state, FEED, NOW)
+    assert event is not None
+    assert event.kind is HealthEventKind.RECOVERED
+    assert event.failures == 5
+    assert (state.failures, state.unhealthy, state.last_error) == (0, False, None)
+    state, event = on_success(state, FEED, NOW)
+    assert event is None
+
+
+def test_success_schedules_the_next_poll_at_the_interval() -> None:
+    """A healthy feed is next polled one interval later."""
+    state, _ = on_success(FeedState("f", FEED.url), FEED, NOW)
+    assert state.next_poll == NOW + FEED.interval
+    assert state.last_ok == NOW
