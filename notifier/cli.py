@@ -4,28 +4,30 @@ Exit codes, for scripts:
 
 * ``0`` success (for ``check``: the config is valid);
 * ``1`` the config is invalid or cannot be read, or the run failed;
-* ``2`` usage error: unknown command or flag, or a bad setting value;
+* ``2`` usage error: unknown command or flag, a bad setting value, an unknown watch;
+* ``3`` (``once``) the run completed but one or more feeds failed;
 * ``130`` interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from notifier import __version__, clock
+from notifier import __version__, app, clock, report
 from notifier.config import Config, json_schema
-from notifier.errors import ConfigError, NotifierError, StateError
+from notifier.errors import ConfigError, FeedError, NotifierError, StateError
 from notifier.loader import load_with_secrets
 from notifier.logs import add_secrets, configure_logging, get_logger, redact
 from notifier.settings import ENV, FLAGS, Settings, SettingsError, load_settings
 from notifier.summary import describe
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 DESCRIPTION = """\
 notifier watches RSS/Atom feeds for keyword matches and tracks deadlines,
@@ -34,7 +36,8 @@ Everything it watches is set in one YAML file, the watch config."""
 
 EPILOG = """\
 Flags win over environment variables, which win over defaults.
-Exit codes: 0 ok, 1 invalid config or failed run, 2 usage error, 130 interrupted.
+Exit codes: 0 ok, 1 invalid config or failed run, 2 usage error,
+3 some feeds failed (once), 130 interrupted.
 Run "notifier COMMAND --help" for a command's own options."""
 
 
@@ -115,6 +118,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=cmd_check)
 
+    once = sub.add_parser(
+        "once",
+        parents=[common],
+        formatter_class=fmt,
+        help="poll every feed once, print what matched and why, and exit",
+        description="Poll every enabled feed once, concurrently; print each match (watch,\n"
+        "entry, link, and the terms that matched with a snippet), then a summary.\n"
+        "Entries are remembered in the state folder, so a second run shows only new\n"
+        "ones; a feed's first poll records its entries silently (see 'backfill').\n"
+        "Exit 0 if every feed was polled, 3 if some failed (the rest still ran).",
+        epilog=EPILOG,
+    )
+    once.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="change no state; match every entry not seen before, first polls included",
+    )
+    once.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    once.set_defaults(handler=cmd_once)
+
+    match = sub.add_parser(
+        "match",
+        parents=[common],
+        formatter_class=fmt,
+        help="test one watch against a feed file or URL",
+        description="Test one watch of the config against a feed (a file or an http(s)\n"
+        "URL), whatever feeds the watch selects, and show for each entry whether it\n"
+        "matched and why. Changes no state. Exit 0 when the feed was read, 1 when it\n"
+        "could not be, 2 for an unknown watch.",
+        epilog=EPILOG,
+    )
+    match.add_argument("watch", metavar="WATCH", help="name of a watch in the config")
+    match.add_argument("source", metavar="SOURCE", help="feed file path or http(s) URL")
+    match.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    match.set_defaults(handler=cmd_match)
+
     schema = sub.add_parser(
         "schema",
         formatter_class=fmt,
@@ -191,6 +230,77 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     for line in describe(config, clock.utcnow()):
         print(redact(line))
     log.warning("polling, delivery and reminders are not built yet; exiting after validation")
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier once``: poll every feed once and print the matches."""
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return EXIT_INVALID
+    with app.parse_pool() as pool:
+        results = asyncio.run(
+            app.poll_once(config, settings.state_dir, dry_run=args.dry_run, executor=pool)
+        )
+    severity = {w.name: w.severity for w in config.watches}
+    for result in results:
+        for m in result.matches:
+            if args.json:
+                print(redact(report.match_json(m, severity[m.watch])))
+            else:
+                for line in report.match_text(m, severity[m.watch], config.timezone):
+                    print(redact(line))
+                print()
+        if result.event is not None:
+            print(
+                redact(
+                    report.event_json(result.event)
+                    if args.json
+                    else report.event_text(result.event)
+                )
+            )
+    if not args.json:
+        for result in results:
+            print(redact(report.feed_line(result)), file=sys.stderr)
+        print(report.poll_summary(results), file=sys.stderr)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FEEDS_FAILED
+
+
+def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier match WATCH SOURCE``: explain one watch against one feed."""
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return EXIT_INVALID
+    watch = app.find_watch(config, args.watch)
+    if watch is None:
+        print(
+            f"notifier: unknown watch {args.watch!r} (known: {app.watch_names(config.watches)})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        feed = asyncio.run(app.load_source(args.source, config, "source"))
+    except (FeedError, OSError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        print(f"notifier: cannot read {args.source}: {redact(reason)}", file=sys.stderr)
+        return EXIT_INVALID
+    verdicts = app.explain_all(watch, feed)
+    for verdict, entry in zip(verdicts, feed.entries, strict=True):
+        if args.json:
+            print(redact(report.verdict_json(verdict, entry)))
+        else:
+            for line in report.verdict_text(verdict, entry):
+                print(redact(line))
+    matched = sum(1 for v in verdicts if v.matched)
+    if not args.json:
+        print(
+            f"{watch.name}: {matched} of {len(verdicts)} entries matched",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

@@ -65,6 +65,7 @@ def on_failure(
     error: str,
     now: datetime,
     rand: float,
+    *,
     retry_after: float | None = None,
 ) -> tuple[FeedState, HealthEvent | None]:
     """The state after a failed poll, and the ``unhealthy`` event if this failure tips it."""
@@ -87,9 +88,7 @@ def on_failure(
     return new, event
 
 
-def on_success(
-    state: FeedState, feed: Feed, now: datetime
-) -> tuple[FeedState, HealthEvent | None]:
+def on_success(state: FeedState, feed: Feed, now: datetime) -> tuple[FeedState, HealthEvent | None]:
     """The state after a successful poll, and the ``recovered`` event if it was unhealthy."""
     event = (
         HealthEvent(HealthEventKind.RECOVERED, feed.name, state.failures, None, now)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from notifier.config import SearchField
+if TYPE_CHECKING:  # keeps parse workers from importing config (and Apprise) at start
+    from notifier.config import SearchField
 
 
 @dataclass(frozen=True, slots=True)

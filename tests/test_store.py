@@ -94,9 +94,14 @@ def test_prune_is_relative_to_last_parse_not_wall_clock(tmp_path: Path) -> None:
 def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     """A failed transaction leaves nothing half-written."""
     with Store.open(tmp_path) as store:
-        with pytest.raises(RuntimeError), store.transaction():
-            store.mark_seen("a", ["k"], T0)
-            raise RuntimeError("boom")
+
+        def write_then_fail() -> None:
+            with store.transaction():
+                store.mark_seen("a", ["k"], T0)
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            write_then_fail()
         assert store.seen_count() == 0
 
 

@@ -1,0 +1,108 @@
+"""Wiring: builds the store, fetcher, parser pool and matcher for a config.
+
+The CLI calls these; tests call them too, with their own servers and folders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from notifier import __version__
+from notifier import clock as clocks
+from notifier.config import Config, Watch
+from notifier.errors import FeedError, FetchError
+from notifier.feeds.fetch import FetchRequest, HttpFetcher
+from notifier.feeds.parse import ParsedFeed, parse
+from notifier.match import Matcher, Verdict
+from notifier.poll import Poller, PollResult
+from notifier.store import Store
+
+USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
+
+
+@contextmanager
+def parse_pool(workers: int | None = None) -> Iterator[Executor]:
+    """A small process pool for feedparser, so parsing uses every core and never
+    stalls the event loop. ``forkserver`` avoids forking a process that has threads."""
+    count = workers or min(2, os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(
+        max_workers=count, mp_context=multiprocessing.get_context("forkserver")
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def poll_once(
+    config: Config,
+    state_dir: Path,
+    *,
+    dry_run: bool = False,
+    executor: Executor | None = None,
+    clock: clocks.Clock = clocks.utcnow,
+) -> list[PollResult]:
+    """Poll every enabled feed of ``config`` once, concurrently.
+
+    With ``dry_run`` the state store is opened read-only (and not created), and
+    every entry not seen before is matched — also on a feed's first poll, which
+    otherwise records its entries silently.
+    """
+    matcher = Matcher.compile(config.watches)
+    feeds = [f for f in config.feeds if f.enabled]
+    with Store.open(state_dir, read_only=dry_run) as store:
+        async with HttpFetcher(config.fetch, user_agent=USER_AGENT) as fetcher:
+            poller = Poller(
+                store,
+                fetcher,
+                matcher,
+                max_bytes=config.fetch.max_bytes,
+                executor=executor,
+                clock=clock,
+                dry_run=dry_run,
+            )
+            return list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
+
+
+async def load_source(source: str, config: Config, name: str) -> ParsedFeed:
+    """Read a feed from a file path or an http(s) URL and parse it (for ``notifier match``).
+
+    Raises :class:`FeedError` (or :class:`OSError` for an unreadable file).
+    """
+    if source.startswith(("http://", "https://")):
+        async with HttpFetcher(config.fetch, user_agent=USER_AGENT) as fetcher:
+            fetched = await fetcher.fetch(FetchRequest(source))
+        if fetched.body is None:
+            raise FetchError(f"{source}: no body (HTTP {fetched.status})", kind="http_status")
+        return parse(
+            fetched.body, fetched.headers, fetched.url, name, max_bytes=config.fetch.max_bytes
+        )
+    path = Path(source)
+    body = path.read_bytes()
+    if len(body) > config.fetch.max_bytes:
+        raise FeedError(f"{source}: larger than fetch.max_bytes ({config.fetch.max_bytes})")
+    return parse(body, {}, path.resolve().as_uri(), name, max_bytes=config.fetch.max_bytes)
+
+
+def explain_all(watch: Watch, feed: ParsedFeed) -> list[Verdict]:
+    """Run one watch over every entry of ``feed``, whatever feeds the watch selects."""
+    scoped = replace(watch, feeds=(feed.entries[0].feed,) if feed.entries else watch.feeds)
+    matcher = Matcher.compile([scoped])
+    return [matcher.explain(entry, watch.name) for entry in feed.entries]
+
+
+def find_watch(config: Config, name: str) -> Watch | None:
+    """The watch called ``name``, or None."""
+    return next((w for w in config.watches if w.name == name), None)
+
+
+def watch_names(watches: Sequence[Watch]) -> str:
+    """``a, b, c`` or ``none defined``."""
+    return ", ".join(w.name for w in watches) or "none defined"

@@ -1,0 +1,1 @@
+"""Feeds: fetch (HTTP) and parse (feedparser); no decisions."""

@@ -1,0 +1,585 @@
+"""Turn a fetched body into entries (feedparser, hardened), and a cheap pre-scan of its keys.
+
+:func:`parse` is CPU-bound and runs in a worker process, so it is a top-level
+function of picklable arguments returning a picklable :class:`ParsedFeed`. It
+makes no decisions beyond "is this a usable feed"::
+
+    body ──▶ size cap ──▶ feedparser (defusedxml first, entity guard) ──▶ checks ──▶ entries + keys
+               │                       │                                    │
+         FeedParseError      FeedParseError (entities)      NotAFeed (no RSS/Atom, an HTML page)
+                                                            FeedParseError (broken, 0 entries)
+
+What :func:`parse` raises (both are :class:`~notifier.errors.FeedError`, so one
+broken feed never stops the others):
+
+- :class:`~notifier.errors.FeedParseError` when the body is over ``max_bytes``
+  (checked before parsing), when it declares XML entities (refused outright:
+  see :func:`harden`), or when it is broken and no entry could be recovered.
+  A truncated feed with 0 entries is an error, never "every entry was removed".
+- :class:`~notifier.errors.NotAFeed` when feedparser finds no RSS/Atom at all
+  (an HTML page, a JSON error, an empty body).
+
+A feed that is ill-formed but still yields entries (``bozo`` in feedparser's
+words: a leading newline before ``<?xml``, a bad byte, a wrong encoding
+declaration) is fine: the reason is kept in :attr:`ParsedFeed.warning`.
+
+How feedparser is called (each point is a trap, see ``PITFALLS.md``):
+
+- from ``io.BytesIO(body)``, never a ``str`` (a string is tried as a URL, then
+  as a file path);
+- with lower-cased ``response_headers``; ``content-location`` defaults to the
+  feed URL so relative links resolve; ``content-type`` defaults to
+  ``application/xml``. Without that default feedparser reads an undeclared
+  document as ISO-8859-1 (the HTTP default) instead of UTF-8 (the XML
+  default), and UTF-8 text without an XML declaration turns into mojibake;
+- with ``sanitize_html=False, resolve_relative_uris=False``: we keep the HTML
+  as served (sanitised later, only for HTML channels) and save ~75% of the
+  parse time. feedparser still resolves the ``<link>``/``<id>`` *elements*
+  against ``xml:base`` and ``content-location``; we resolve and canonicalise
+  links once more against the feed URL (:func:`~notifier.feeds.keys.canonical_link`);
+- ``published_parsed``/``updated_parsed`` are UTC ``struct_time`` values:
+  ``calendar.timegm``, never ``time.mktime``; read with ``dict.get`` so that
+  feedparser's deprecated ``updated`` → ``published`` fallback (and its
+  DeprecationWarning) never fires.
+
+:func:`prescan` reads only the guids, with the standard library's expat, about
+20x faster than a full parse; see its docstring for when it answers.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html as _html
+import io
+import re
+import time
+import urllib.parse
+import xml.parsers.expat
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+import feedparser.api
+import feedparser.exceptions
+from defusedxml import DefusedXmlException
+
+from notifier.errors import FeedParseError, NotAFeed
+from notifier.feeds.html import to_text
+from notifier.feeds.keys import assign_keys, canonical_link, entry_key
+from notifier.model import Entry
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "ENTITIES_MESSAGE",
+    "HTML_PAGE_MESSAGE",
+    "ParsedFeed",
+    "harden",
+    "parse",
+    "prescan",
+]
+
+#: The largest body :func:`parse` accepts by default (10 MiB).
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+ENTITIES_MESSAGE = "entity declarations are not allowed (possible entity expansion attack)"
+HTML_PAGE_MESSAGE = "not a feed: looks like an HTML page (feedparser found no RSS/Atom)"
+
+_DEFUSED_READER = "defusedxml.expatreader"
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+
+
+class _EntityDeclared(ValueError):
+    """The prolog of a document declares an XML entity (raised inside feedparser)."""
+
+
+class _EntityGuard:
+    """feedparser's ``replace_doctype``, refusing documents whose prolog declares an entity."""
+
+    def __init__(self, replace_doctype: Callable[[bytes], tuple[Any, bytes, Any]]) -> None:
+        self.replace_doctype = replace_doctype
+
+    def __call__(self, data: bytes) -> tuple[Any, bytes, Any]:
+        first_element = re.search(rb"<\w", data)
+        head = data[: first_element.start()] if first_element else data
+        if re.search(rb"<!ENTITY", head, re.IGNORECASE):
+            raise _EntityDeclared(ENTITIES_MESSAGE)
+        return self.replace_doctype(data)
+
+
+def harden() -> None:
+    """Make feedparser refuse XML entity declarations (idempotent; runs at import).
+
+    1. ``defusedxml.expatreader`` goes first in
+       ``feedparser.api.PREFERRED_XML_PARSERS``: the strict (SAX) parser then
+       raises ``EntitiesForbidden`` on any ``<!ENTITY`` instead of expanding it.
+    2. That alone is not enough: when the strict parse fails *before* the
+       DOCTYPE — a newline or a comment before ``<?xml``, as several real feeds
+       have — feedparser falls back to its loose parser, which expands the
+       "safe" entities it copied out of the DOCTYPE (a 35 KB body becomes a
+       51 MB string in 0.6 s). So feedparser's ``replace_doctype`` step, which
+       sees the decoded prolog of every document on both paths, is wrapped to
+       raise when the prolog declares an entity.
+
+    Worker processes import this module to unpickle :func:`parse`, so they
+    are hardened too.
+    """
+    parsers: list[str] = feedparser.api.PREFERRED_XML_PARSERS
+    if parsers[:1] != [_DEFUSED_READER]:
+        while _DEFUSED_READER in parsers:
+            parsers.remove(_DEFUSED_READER)
+        parsers.insert(0, _DEFUSED_READER)
+    if not isinstance(feedparser.api.replace_doctype, _EntityGuard):
+        feedparser.api.replace_doctype = _EntityGuard(feedparser.api.replace_doctype)
+
+
+harden()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What one body holds: the feed's own title and link, its version and its entries.
+
+    ``version`` is feedparser's (``rss20``, ``atom10``, ``rss10``...).
+    ``warning`` says why feedparser found the document ill-formed when it still
+    recovered entries from it (e.g. ``SAXParseException: <unknown>:3:0: XML or
+    text declaration not at start of entity``), else None.
+    """
+
+    title: str
+    link: str | None
+    version: str
+    entries: tuple[Entry, ...]
+    warning: str | None = None
+
+
+def _response_headers(headers: Mapping[str, str], url: str) -> dict[str, str]:
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    location = lowered.get("content-location", "").strip()
+    try:
+        lowered["content-location"] = urllib.parse.urljoin(url, location) if location else url
+    except ValueError:
+        lowered["content-location"] = url
+    if not lowered.get("content-type", "").strip():
+        lowered["content-type"] = "application/xml"
+    return lowered
+
+
+def _reason(exc: object) -> str:
+    return f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(exc)
+
+
+def _structural(exc: object) -> bool:
+    """Whether a bozo exception means the document is damaged (not just mislabelled)."""
+    benign = (
+        feedparser.exceptions.CharacterEncodingOverride,
+        feedparser.exceptions.NonXMLContentType,
+    )
+    return not isinstance(exc, benign)
+
+
+_HTML_START = re.compile(rb"<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE)
+
+
+def _looks_like_html(body: bytes) -> bool:
+    """Whether the first markup of ``body`` is an HTML doctype or an html/head/body element.
+
+    Skips a UTF-8 BOM, whitespace, processing instructions and comments first
+    (a plain scan: a regex with nested repetition could backtrack badly here).
+    """
+    head = body[:4096]
+    position = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while position < len(head) and head[position] in b" \t\r\n":
+            position += 1
+        if head.startswith(b"<?", position):
+            end, skip = head.find(b"?>", position + 2), 2
+        elif head.startswith(b"<!--", position):
+            end, skip = head.find(b"-->", position + 4), 3
+        else:
+            break
+        if end < 0:
+            return False
+        position = end + skip
+    return _HTML_START.match(head, position) is not None
+
+
+def _utc(value: object) -> datetime | None:
+    """An aware UTC datetime from feedparser's UTC ``struct_time`` (None if absent or absurd)."""
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _str(mapping: dict[str, Any], key: str) -> str | None:
+    # dict.get, not FeedParserDict.get: no keymap magic, no deprecation fallbacks.
+    value = dict.get(mapping, key)
+    return value if isinstance(value, str) else None
+
+
+def _is_html(detail: object) -> bool:
+    kind = dict.get(detail, "type") if isinstance(detail, dict) else None
+    return isinstance(kind, str) and kind.lower() in _HTML_TYPES
+
+
+def _plain(value: str, html: bool) -> str:
+    return to_text(value) if html else " ".join(value.split())
+
+
+def _served_html(value: str | None, html: bool) -> str | None:
+    """The value as HTML: as served when it is HTML, escaped when it is plain text."""
+    if value is None or not value.strip():
+        return None
+    return value if html else _html.escape(value, quote=False)
+
+
+def _content(entry: dict[str, Any]) -> tuple[str | None, bool]:
+    """The first HTML content value of an entry (else the first one) and whether it is HTML."""
+    contents = dict.get(entry, "content")
+    if not isinstance(contents, list):
+        return None, False
+    candidates = [c for c in contents if isinstance(c, dict) and isinstance(c.get("value"), str)]
+    for detail in candidates:
+        if _is_html(detail):
+            return str(detail["value"]), True
+    if candidates:
+        return str(candidates[0]["value"]), False
+    return None, False
+
+
+def _canonical(raw: str | None, base: str) -> str | None:
+    """``raw`` made absolute and canonical (None when absent or blank)."""
+    return canonical_link(raw, base) if raw is not None and raw.strip() else None
+
+
+def _http_only(link: str | None) -> str | None:
+    """``link`` when it is an http(s) URL with a host, else None."""
+    if link is None:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(link)
+    except ValueError:
+        return None
+    return link if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _categories(entry: dict[str, Any]) -> tuple[str, ...]:
+    tags = dict.get(entry, "tags")
+    seen: dict[str, None] = {}
+    for tag in tags if isinstance(tags, list) else []:
+        term = dict.get(tag, "term") if isinstance(tag, dict) else None
+        if isinstance(term, str) and term.strip():
+            seen.setdefault(" ".join(term.split()), None)
+    return tuple(seen)
+
+
+def _key_date(
+    published: datetime | None, updated: datetime | None, raw: dict[str, Any]
+) -> str | None:
+    """The date that keys an entry without guid or link: published, else updated."""
+    if published is not None:
+        return published.isoformat()
+    if text := _str(raw, "published"):
+        return text.strip()
+    if updated is not None:
+        return updated.isoformat()
+    text = _str(raw, "updated")
+    return text.strip() if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """An entry before its key is known (keys depend on the whole document)."""
+
+    guid: str | None
+    key_link: str | None
+    key_date: str | None
+    fields: dict[str, Any]
+
+
+def _draft(raw: dict[str, Any], feed: str, base: str) -> _Draft | None:
+    """Read one feedparser entry; None when it carries nothing (no id, link or text)."""
+    guid = (_str(raw, "id") or "").strip() or None
+    raw_link = _str(raw, "link")
+    title_value = _str(raw, "title") or ""
+    title = _plain(title_value, _is_html(dict.get(raw, "title_detail")))
+    summary_value = _str(raw, "summary")
+    content_value, content_is_html = _content(raw)
+    summary_detail = dict.get(raw, "summary_detail")
+    if isinstance(summary_detail, dict):
+        summary_is_html = _is_html(summary_detail)
+    else:
+        # feedparser copies an Atom <content> into "summary" without a summary_detail.
+        summary_is_html = content_is_html if summary_value == content_value else True
+    content = _plain(content_value, content_is_html) if content_value else ""
+    if summary_value == content_value and summary_is_html == content_is_html:
+        summary = content  # feedparser's copy of an Atom <content>: convert it once
+    else:
+        summary = _plain(summary_value, summary_is_html) if summary_value else ""
+    key_link = _canonical(raw_link, base)
+    link = _http_only(key_link)
+    if not (guid or (raw_link and raw_link.strip()) or title or summary or content):
+        return None
+    published = _utc(dict.get(raw, "published_parsed"))
+    updated = _utc(dict.get(raw, "updated_parsed"))
+    author = " ".join((_str(raw, "author") or "").split()) or None
+    return _Draft(
+        guid=guid,
+        key_link=key_link,
+        key_date=_key_date(published, updated, raw),
+        fields={
+            "feed": feed,
+            "title": title,
+            "summary": summary,
+            "content": content,
+            "link": link,
+            "published": published,
+            "updated": updated,
+            "categories": _categories(raw),
+            "author": author,
+            "summary_html": _served_html(summary_value, summary_is_html),
+            "content_html": _served_html(content_value, content_is_html),
+        },
+    )
+
+
+def parse(
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str,
+    feed: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ParsedFeed:
+    """Parse one fetched ``body`` of feed ``feed`` (fetched from ``url``) into entries.
+
+    ``headers`` are the HTTP response headers (any case). Entries that carry
+    nothing at all (no id, link, title or text: feedparser makes one for each
+    illegally nested ``<item>``) are left out. Keys come from
+    :func:`~notifier.feeds.keys.assign_keys` over the whole document.
+
+    Raises :class:`~notifier.errors.FeedParseError` (too large, entity
+    declarations, broken with 0 entries) or :class:`~notifier.errors.NotAFeed`.
+    """
+    if len(body) > max_bytes:
+        raise FeedParseError(f"feed body is {len(body):,} bytes, over the {max_bytes:,}-byte limit")
+    response_headers = _response_headers(headers, url)
+    try:
+        result = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=response_headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (DefusedXmlException, _EntityDeclared) as e:
+        raise FeedParseError(ENTITIES_MESSAGE) from e
+    except Exception as e:  # a feedparser bug on one body must stay that feed's error
+        raise FeedParseError(f"feedparser failed: {_reason(e)}") from e
+
+    bozo = dict.get(result, "bozo_exception") if dict.get(result, "bozo") else None
+    version = dict.get(result, "version")
+    if not version:
+        if not body.strip():
+            raise NotAFeed("not a feed: the body is empty")
+        if _looks_like_html(body):
+            raise NotAFeed(HTML_PAGE_MESSAGE)
+        detail = f" ({_reason(bozo)})" if bozo is not None else ""
+        raise NotAFeed(f"not a feed: feedparser found no RSS/Atom{detail}")
+
+    base = response_headers["content-location"]
+    raw_entries = dict.get(result, "entries") or []
+    drafts = [d for d in (_draft(raw, feed, base) for raw in raw_entries) if d is not None]
+    if not drafts:
+        if _looks_like_html(body):
+            raise NotAFeed(HTML_PAGE_MESSAGE)
+        if bozo is not None and _structural(bozo):
+            raise FeedParseError(f"truncated or broken feed: 0 entries recovered ({_reason(bozo)})")
+
+    keys = assign_keys([(d.guid, d.key_link, d.fields["title"], d.key_date) for d in drafts])
+    entries = tuple(Entry(key=key, **d.fields) for d, key in zip(drafts, keys, strict=True))
+
+    channel = dict.get(result, "feed") or {}
+    title_value = _str(channel, "title") or ""
+    return ParsedFeed(
+        title=_plain(title_value, _is_html(dict.get(channel, "title_detail"))),
+        link=_http_only(_canonical(_str(channel, "link"), base)),
+        version=str(version),
+        entries=entries,
+        warning=_reason(bozo) if bozo is not None else None,
+    )
+
+
+# --- prescan ------------------------------------------------------------------------------
+
+_ATOM_NS = "http://www.w3.org/2005/atom"
+_CORE_NS = ("", _ATOM_NS)
+_ENTRY_NAMES = frozenset({"item", "entry"})
+_ID_NAMES = frozenset({"guid", "id"})
+#: Printable ASCII without space, '&', '<', '>': text that reads the same in every
+#: ASCII-compatible encoding, through expat, feedparser's strict and loose paths.
+_PLAIN_ID = re.compile(r"[!-%'-;=?-~]+")
+_ASCII_SAFE_ENCODING = re.compile(
+    r"utf-?8|(?:us-)?ascii|iso[-_]?8859-\d{1,2}|latin-?1|(?:windows|cp)-?125\d|koi8-[ru]",
+    re.IGNORECASE,
+)
+_XML_DECLARATION = re.compile(rb"<\?xml\b[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']", re.DOTALL)
+_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
+# feedparser's own fix-up of "http:///x" before it joins a URL to its base.
+_URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
+
+
+class _Unsure(Exception):
+    """The pre-scan cannot be sure what feedparser would make of this document."""
+
+
+def _base_independent(value: str) -> bool:
+    """Whether feedparser's join of ``value`` to *any* base URL returns ``value`` unchanged.
+
+    feedparser resolves a permalink guid (and every Atom ``<id>``) against the
+    document's base URL. An absolute id whose scheme differs from the base's,
+    or that ``urlunparse(urlparse())`` leaves as it is, comes out unchanged
+    whatever the base; a relative one depends on the base, which the pre-scan
+    does not model.
+    """
+    if _URI_FIXER.sub(r"\1\3", value) != value:
+        return False
+    try:
+        parts = urllib.parse.urlparse(value)
+    except ValueError:
+        return False
+    if not parts.scheme:
+        return False
+    if parts.scheme not in urllib.parse.uses_relative:
+        return True
+    return bool(parts.netloc) and urllib.parse.urlunparse(parts) == value
+
+
+class _Scanner:
+    """Expat handlers collecting the one guid/id of each item/entry, or raising _Unsure."""
+
+    def __init__(self, parser: Any) -> None:
+        self.parser = parser
+        self.depth = 0
+        self.entry_depth: int | None = None
+        self.entry_ids: list[str] = []
+        self.chars: list[str] | None = None
+        self.permalink = True
+        self.ids: list[str] = []
+
+    def doctype(self, *_args: object) -> None:
+        raise _Unsure("a DOCTYPE")
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        namespace, _, local = name.rpartition(" ")
+        namespace, local = namespace.lower(), local.lower()
+        if self.chars is not None:
+            raise _Unsure("markup inside a guid")
+        if self.depth == 1:
+            if (namespace, local) not in (("", "rss"), (_ATOM_NS, "feed")):
+                raise _Unsure("not an RSS 2.0 or Atom 1.0 root")
+            return
+        if local in _ENTRY_NAMES:
+            if namespace not in _CORE_NS or self.entry_depth is not None:
+                raise _Unsure("a nested or namespaced item")
+            if any(key.rpartition(" ")[2].lower() == "about" for key in attrs):
+                raise _Unsure("rdf:about")
+            self.entry_depth = self.depth
+            self.entry_ids = []
+        elif local in _ID_NAMES and self.entry_depth is not None:
+            if namespace not in _CORE_NS or self.depth != self.entry_depth + 1:
+                raise _Unsure("a namespaced or nested guid")
+            self.permalink = True
+            for key, value in attrs.items():
+                attr_namespace, _, attr = key.rpartition(" ")
+                if attr.lower() == "ispermalink":
+                    if attr_namespace:
+                        raise _Unsure("a namespaced isPermaLink")
+                    self.permalink = value == "true"  # exactly feedparser's test
+            self.chars = []
+            self.parser.CharacterDataHandler = self.chars.append
+
+    def end(self, name: str) -> None:
+        if self.chars is not None:  # the guid/id ends (children were refused)
+            value = "".join(self.chars).strip()
+            self.chars = None
+            self.parser.CharacterDataHandler = None
+            if not _PLAIN_ID.fullmatch(value):
+                raise _Unsure("an empty or non-ASCII guid")
+            if self.permalink and not _base_independent(value):
+                raise _Unsure("a relative permalink guid")
+            self.entry_ids.append(value)
+        elif self.entry_depth == self.depth:
+            if len(self.entry_ids) != 1:
+                raise _Unsure("an item without exactly one guid")
+            self.ids.append(self.entry_ids[0])
+            self.entry_depth = None
+        self.depth -= 1
+
+
+def _ascii_safe(encoding: str) -> bool:
+    return _ASCII_SAFE_ENCODING.fullmatch(encoding.strip()) is not None
+
+
+def prescan(
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[str] | None:
+    """Return the keys :func:`parse` would give the entries of ``body``, or None when unsure.
+
+    Cheap (expat from the standard library, no feedparser): the poller uses it
+    to skip the full parse when every key is already known. A wrong answer
+    would hide new entries, so it answers only when all of this holds, and
+    returns None otherwise:
+
+    - the body is at most ``max_bytes`` and is well-formed XML (so feedparser
+      takes its strict path, the same expat, and no loose-parser recovery can
+      find other items); no DOCTYPE (:func:`parse` refuses entity declarations);
+    - the encoding is ASCII-compatible (no UTF-16/32 BOM; the XML declaration
+      and any ``charset`` in ``headers`` name UTF-8, ASCII, ISO-8859-*,
+      windows-125x or KOI8), so the ASCII guids read the same whatever
+      decoding feedparser settles on;
+    - the root is ``<rss>`` (no namespace) or an Atom 1.0 ``<feed>``: RSS 1.0
+      and 0.90 (``rdf:about`` identities) are left to the full parse;
+    - there is at least one item/entry, none nested in another, and each has
+      exactly one ``<guid>``/``<id>`` as a direct child, with no markup inside;
+    - every guid is non-empty printable ASCII without ``&``, ``<``, ``>`` or
+      spaces (so entities, CDATA and feedparser's encoding fix-ups cannot
+      change it), and when feedparser would resolve it as a URL (a permalink
+      guid, any Atom id) it is absolute and comes out of that resolution unchanged;
+    - no two items share a guid (duplicates are keyed by link and title, which
+      the pre-scan does not read).
+
+    Then each key is :func:`~notifier.feeds.keys.entry_key` of the guid, as in :func:`parse`.
+    """
+    if len(body) > max_bytes:
+        return None
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:4]:
+        return None
+    declaration = _XML_DECLARATION.match(body, 3 if body.startswith(b"\xef\xbb\xbf") else 0)
+    if declaration is not None and not _ascii_safe(declaration.group(1).decode("ascii", "replace")):
+        return None
+    content_type = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
+    charset = _CHARSET.search(content_type)
+    if charset is not None and not _ascii_safe(charset.group(1)):
+        return None
+
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    scanner = _Scanner(parser)
+    parser.StartDoctypeDeclHandler = scanner.doctype
+    parser.EntityDeclHandler = scanner.doctype
+    parser.StartElementHandler = scanner.start
+    parser.EndElementHandler = scanner.end
+    try:
+        parser.Parse(body, True)
+    except (_Unsure, xml.parsers.expat.ExpatError, ValueError, LookupError):
+        return None
+    if not scanner.ids or len(set(scanner.ids)) != len(scanner.ids):
+        return None
+    return [entry_key(guid, None, "", None) for guid in scanner.ids]

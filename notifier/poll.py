@@ -1,0 +1,279 @@
+"""Polling one feed: fetch → skip what is unchanged → parse → dedup → match → record.
+
+::
+
+    fetch (conditional GET)
+      ├─ error ──────────────▶ backoff, maybe "unhealthy" event        FAILED
+      ├─ 304 ────────────────▶                                         NOT_MODIFIED
+      └─ 200 body
+          ├─ same hash as last body ─────────────────────────────────▶ UNCHANGED
+          ├─ pre-scan: every entry key already seen ─────────────────▶ ALL_KNOWN
+          └─ full parse (off the event loop, in a process pool)
+              ├─ parse error ─▶ backoff, maybe "unhealthy" event        FAILED
+              ├─ first poll of this feed: entries recorded silently
+              │   (except the ``backfill`` newest)                      FIRST
+              └─ entries not seen before → matched against the watches  PARSED
+
+Nothing here raises for a broken feed: every outcome is a :class:`PollResult`
+and one canonical log line ("feed polled"). State is written in one
+transaction per poll, and not at all in a dry run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import random
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from notifier import clock as clocks
+from notifier.config import Feed
+from notifier.errors import FeedError, FetchError, StateError
+from notifier.feeds.fetch import Fetched, Fetcher, FetchRequest, safe_url
+from notifier.feeds.parse import ParsedFeed, parse, prescan
+from notifier.health import HealthEvent, on_failure, on_success
+from notifier.logs import get_logger
+from notifier.match import Matcher
+from notifier.model import Entry, Match
+from notifier.store import FeedState, Store
+
+log = get_logger("notifier.poll")
+
+
+class PollStatus(StrEnum):
+    NOT_MODIFIED = "not_modified"
+    UNCHANGED = "unchanged"
+    ALL_KNOWN = "all_known"
+    FIRST = "first_poll"
+    PARSED = "parsed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """The outcome of polling one feed once."""
+
+    feed: str
+    status: PollStatus
+    new: tuple[Entry, ...] = ()
+    matches: tuple[Match, ...] = ()
+    entries: int = 0
+    event: HealthEvent | None = None
+    error: str | None = None
+    moved_to: str | None = None
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not PollStatus.FAILED
+
+
+class ParseFn(Protocol):
+    def __call__(
+        self, body: bytes, headers: Mapping[str, str], url: str, feed: str, *, max_bytes: int
+    ) -> ParsedFeed: ...
+
+
+def body_hash(body: bytes) -> str:
+    """A fingerprint of a body, to skip parsing one identical to the last."""
+    return hashlib.blake2b(body, digest_size=20).hexdigest()
+
+
+def pick_backfill(entries: tuple[Entry, ...], count: int) -> tuple[Entry, ...]:
+    """The ``count`` newest entries: by date when every entry has one, else feed order."""
+    if count <= 0:
+        return ()
+    dates = [e.published or e.updated for e in entries]
+    if all(d is not None for d in dates):
+        ordered = sorted(
+            range(len(entries)),
+            key=lambda i: dates[i],  # type: ignore[arg-type,return-value]
+            reverse=True,
+        )
+        return tuple(entries[i] for i in ordered[:count])
+    return entries[:count]
+
+
+class Poller:
+    """Polls feeds against one config's matcher; safe to run many polls concurrently."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        matcher: Matcher,
+        *,
+        max_bytes: int,
+        executor: Executor | None = None,
+        clock: clocks.Clock = clocks.utcnow,
+        rand: Callable[[], float] = random.random,
+        dry_run: bool = False,
+        parse_fn: ParseFn = parse,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.matcher = matcher
+        self.max_bytes = max_bytes
+        self.executor = executor
+        self.clock = clock
+        self.rand = rand
+        self.dry_run = dry_run
+        self.parse_fn = parse_fn
+        self._moved_logged: set[tuple[str, str]] = set()
+
+    async def poll(self, feed: Feed) -> PollResult:
+        """Poll ``feed`` once. Never raises for a feed problem; see :class:`PollResult`."""
+        started = time.perf_counter()
+        try:
+            result = await self._poll(feed)
+        except StateError:
+            raise  # the store itself is broken: not one feed's problem
+        except Exception as e:  # one feed's bug must not stop the others
+            log.exception("feed poll crashed", feed=feed.name)
+            result = PollResult(feed.name, PollStatus.FAILED, error=f"internal error: {e!r}")
+        result = replace(result, duration=time.perf_counter() - started)
+        self._log(feed, result)
+        return result
+
+    async def _poll(self, feed: Feed) -> PollResult:
+        stored = self.store.feed_state(feed.name)
+        state = (stored or FeedState(feed.name, feed.url)).with_url(feed.url)
+        first = state.last_parsed is None
+        request = FetchRequest(feed.url, state.etag, state.last_modified)
+        try:
+            fetched = await self.fetcher.fetch(request)
+        except FetchError as e:
+            return self._fail(feed, state, str(e), e.retry_after)
+        now = self.clock()
+        moved = fetched.permanent_redirect
+
+        if fetched.status == 304 or fetched.body is None:
+            new_state, event = on_success(state, feed, now)
+            self._save(new_state)
+            return PollResult(feed.name, PollStatus.NOT_MODIFIED, event=event, moved_to=moved)
+
+        digest = body_hash(fetched.body)
+        cached = replace(state, etag=fetched.etag, last_modified=fetched.last_modified)
+        if not first and digest == state.body_hash:
+            new_state, event = on_success(cached, feed, now)
+            self._save(new_state)
+            return PollResult(feed.name, PollStatus.UNCHANGED, event=event, moved_to=moved)
+
+        if not first:
+            keys = prescan(fetched.body, fetched.headers, max_bytes=self.max_bytes)
+            if keys and len(self.store.known_keys(feed.name, keys)) == len(set(keys)):
+                new_state, event = on_success(cached, feed, now)
+                new_state = replace(new_state, body_hash=digest, last_parsed=now)
+                self._save(new_state, seen=keys, now=now, prune=feed)
+                return PollResult(
+                    feed.name,
+                    PollStatus.ALL_KNOWN,
+                    entries=len(keys),
+                    event=event,
+                    moved_to=moved,
+                )
+
+        try:
+            parsed = await self._parse(fetched, feed)
+        except FeedError as e:
+            # Keep the old caching headers: a 304 next time must not hide the broken body.
+            return self._fail(feed, state, str(e), None)
+        now = self.clock()
+        entries = parsed.entries
+        keys = [e.key for e in entries]
+        known = self.store.known_keys(feed.name, keys)
+        unseen = tuple({e.key: e for e in entries if e.key not in known}.values())
+        if first and not self.dry_run:
+            alertable = pick_backfill(unseen, feed.backfill)
+            status = PollStatus.FIRST
+        else:
+            alertable = unseen
+            status = PollStatus.PARSED
+        matches = tuple(m for entry in alertable for m in self.matcher.match(entry))
+        new_state, event = on_success(cached, feed, now)
+        new_state = replace(new_state, body_hash=digest, last_parsed=now)
+        self._save(new_state, seen=keys, now=now, prune=feed)
+        return PollResult(
+            feed.name,
+            status,
+            new=alertable,
+            matches=matches,
+            entries=len(entries),
+            event=event,
+            moved_to=moved,
+        )
+
+    async def _parse(self, fetched: Fetched, feed: Feed) -> ParsedFeed:
+        assert fetched.body is not None  # noqa: S101 - checked by the caller
+        # The configured URL, not the final one: feedparser resolves relative guids
+        # against it, and a temporary redirect must not change every entry's key.
+        call = functools.partial(
+            self.parse_fn,
+            fetched.body,
+            fetched.headers,
+            feed.url,
+            feed.name,
+            max_bytes=self.max_bytes,
+        )
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    def _fail(
+        self, feed: Feed, state: FeedState, error: str, retry_after: float | None
+    ) -> PollResult:
+        new_state, event = on_failure(
+            state, feed, error, self.clock(), self.rand(), retry_after=retry_after
+        )
+        self._save(new_state)
+        return PollResult(feed.name, PollStatus.FAILED, event=event, error=error)
+
+    def _save(
+        self,
+        state: FeedState,
+        *,
+        seen: list[str] | None = None,
+        now: datetime | None = None,
+        prune: Feed | None = None,
+    ) -> None:
+        if self.dry_run:
+            return
+        with self.store.transaction():
+            self.store.save_feed_state(state)
+            if seen is not None and now is not None:
+                self.store.mark_seen(state.name, seen, now)
+                if prune is not None:
+                    self.store.prune(state.name, prune.retention, now)
+
+    def _log(self, feed: Feed, result: PollResult) -> None:
+        fields = {
+            "feed": feed.name,
+            "status": str(result.status),
+            "entries": result.entries,
+            "new": len(result.new),
+            "matched": len(result.matches),
+            "duration_ms": round(result.duration * 1000, 1),
+        }
+        if result.error:
+            log.warning("feed polled", **fields, error=result.error)
+        else:
+            log.info("feed polled", **fields)
+        if result.moved_to and (feed.name, result.moved_to) not in self._moved_logged:
+            self._moved_logged.add((feed.name, result.moved_to))
+            log.warning(
+                "feed moved permanently; update its url in the watch config",
+                feed=feed.name,
+                to=safe_url(result.moved_to),
+            )
+        if result.event is not None:
+            log.warning(
+                f"feed {result.event.kind}",
+                feed=feed.name,
+                failures=result.event.failures,
+                error=result.event.error,
+            )
