@@ -96,7 +96,7 @@ def feed_line(result: PollResult) -> str:
         return f"{result.feed}: FAILED: {result.error} {ms}"
     parts = [str(result.status).replace("_", " ")]
     if result.entries:
-        parts.append(f"{result.entries} entries")
+        parts.append(f"{result.entries} entr{'ies' if result.entries != 1 else 'y'}")
     parts.append(f"{len(result.new)} new")
     parts.append(f"{len(result.matches)} match{'es' if len(result.matches) != 1 else ''}")
     return f"{result.feed}: {', '.join(parts)} {ms}"

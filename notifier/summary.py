@@ -77,6 +77,8 @@ def describe(config: Config, now: datetime) -> list[str]:
     lines.append(f"feeds ({len(config.feeds)}):")
     for f in config.feeds:
         state = "" if f.enabled else "  [disabled]"
+        if f.backfill:
+            state += f"  backfill {f.backfill}"
         lines.append(
             f"  {f.name}  every {format_duration(f.interval)}  {mask_feed_url(f.url)}{state}"
         )
@@ -89,6 +91,8 @@ def describe(config: Config, now: datetime) -> list[str]:
                 terms.append(f"{label}: {_quote(group)}")
         scope = "all feeds" if len(w.feeds) == len(config.feeds) else ", ".join(w.feeds)
         digest = f", digest every {format_duration(w.digest)}" if w.digest else ""
+        if not w.plurals:
+            digest += ", exact words (plurals off)"
         lines.append(f"  {w.name}  [{w.severity}] → {', '.join(w.channels)}{digest}")
         lines.append(f"    {' · '.join(terms)}")
         lines.append(f"    in {', '.join(w.fields)} of {scope or 'no feeds'}")

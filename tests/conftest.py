@@ -22,6 +22,17 @@ channels:
 """
 
 
+def corpus_dir() -> Path | None:
+    """The shared feed corpus (``NOTIFIER_FIXTURES`` or ``../shared/fixtures/feeds``), if here."""
+    configured = os.environ.get("NOTIFIER_FIXTURES")
+    path = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / "shared/fixtures/feeds"
+    )
+    return path if (path / "MANIFEST.tsv").is_file() else None
+
+
 @dataclass(frozen=True)
 class Result:
     """What a finished ``notifier`` process returned and printed."""

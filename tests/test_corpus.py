@@ -9,29 +9,17 @@ from ``https://feeds.example/<file name>`` with no response headers.
 from __future__ import annotations
 
 import csv
-import os
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from notifier.errors import FeedParseError, NotAFeed
 from notifier.feeds.parse import HTML_PAGE_MESSAGE, ParsedFeed, parse, prescan
 from notifier.model import Entry
-
-
-def corpus_dir() -> Path | None:
-    """Where the corpus is, or None when it is not available here."""
-    configured = os.environ.get("NOTIFIER_FIXTURES")
-    path = (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parents[2] / "shared/fixtures/feeds"
-    )
-    return path if (path / "MANIFEST.tsv").is_file() else None
+from tests.conftest import corpus_dir
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,360 @@
+"""Polling feeds end to end through a real local HTTP server, real parser and real SQLite."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+
+from notifier import logs
+from notifier.app import parse_pool, poll_once
+from notifier.config import Config, Feed, FetchOptions, Watch
+from notifier.feeds.fetch import HttpFetcher
+from notifier.feeds.parse import ParsedFeed, parse
+from notifier.health import HealthEventKind
+from notifier.match import Matcher
+from notifier.poll import Poller, PollStatus
+from notifier.store import Store
+from tests.conftest import corpus_dir
+from tests.feedserver import FeedServer
+
+NOW = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
+
+
+def rss(*items: tuple[str, str, str], extra: str = "") -> bytes:
+    """An RSS 2.0 document with (guid, title, description) items."""
+    body = "".join(
+        f"<item><guid isPermaLink='false'>{escape(g)}</guid><title>{escape(t)}</title>"
+        f"<link>https://news.example.com/{escape(g)}</link>"
+        f"<description>{escape(d)}</description>"
+        f"<pubDate>Tue, 10 Jun 2025 0{i}:00:00 GMT</pubDate></item>"
+        for i, (g, t, d) in enumerate(items)
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>Trade news</title><link>https://news.example.com/</link>{extra}{body}"
+        "</channel></rss>"
+    ).encode()
+
+
+ITEMS = [
+    ("a1", "Talks resume in London", "Delegations met on Monday."),
+    ("a2", "China tightens 稀土 export rules", "Rare earth magnets need licences."),
+    ("a3", "Weather", "Sunny."),
+]
+
+WATCH = Watch(
+    name="rare-earths",
+    any=("rare earth", "稀土"),
+    all=(),
+    none=(),
+    feeds=("news",),
+    fields=("title", "summary", "content"),
+    severity="high",
+    channels=("console",),
+    digest=None,
+)
+
+
+class CountingParse:
+    """The real parser, counting its calls (a fake wrapper, not a mock)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(
+        self, body: bytes, headers: Mapping[str, str], url: str, feed: str, *, max_bytes: int
+    ) -> ParsedFeed:
+        self.calls += 1
+        return parse(body, headers, url, feed, max_bytes=max_bytes)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def feed(url: str, name: str = "news", **kw: object) -> Feed:
+    return Feed(name=name, url=url, title=None, interval=timedelta(minutes=15), **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "state") as s:
+        yield s
+
+
+OPTIONS = FetchOptions(timeout=timedelta(seconds=2), connect_timeout=timedelta(seconds=2))
+
+
+async def test_first_poll_is_silent_then_new_entries_match(store: Store) -> None:
+    """A new feed records its entries without alerts; an entry added later is matched once."""
+    counting = CountingParse()
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/news.xml", rss(*ITEMS))
+        poller = Poller(
+            store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7, parse_fn=counting
+        )
+        f = feed(server.url("/news.xml"))
+        first = await poller.poll(f)
+        assert first.status is PollStatus.FIRST
+        assert (first.entries, first.new, first.matches) == (3, (), ())
+
+        doc.update(rss(("a4", "US and China agree on rare earths", "A deal."), *ITEMS))
+        second = await poller.poll(f)
+        assert second.status is PollStatus.PARSED
+        assert [e.title for e in second.new] == ["US and China agree on rare earths"]
+        assert [m.watch for m in second.matches] == ["rare-earths"]
+        assert second.matches[0].explain() == '"rare earth" in title'
+
+        third = await poller.poll(f)
+        assert third.status is PollStatus.NOT_MODIFIED
+        assert third.matches == ()
+        assert counting.calls == 2
+
+
+async def test_304_path_sends_validators_and_parses_nothing(store: Store) -> None:
+    """The second poll of an unchanged feed sends If-None-Match/If-Modified-Since; no parse."""
+    counting = CountingParse()
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/news.xml", rss(*ITEMS), last_modified=NOW)
+        poller = Poller(store, fetcher, Matcher.compile([]), max_bytes=10**7, parse_fn=counting)
+        f = feed(server.url("/news.xml"))
+        await poller.poll(f)
+        result = await poller.poll(f)
+        sent = server.requests_to("/news.xml")[-1].headers
+        assert sent["if-none-match"] == doc.etag
+        assert "if-modified-since" in sent
+        assert result.status is PollStatus.NOT_MODIFIED
+        assert counting.calls == 1
+
+
+async def test_identical_body_without_validators_is_not_parsed(store: Store) -> None:
+    """A server that ignores conditional GET and re-sends the same bytes costs no parse."""
+    counting = CountingParse()
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        server.respond("/news.xml", 200, body=rss(*ITEMS))
+        poller = Poller(store, fetcher, Matcher.compile([]), max_bytes=10**7, parse_fn=counting)
+        f = feed(server.url("/news.xml"))
+        await poller.poll(f)
+        result = await poller.poll(f)
+        assert result.status is PollStatus.UNCHANGED
+        assert counting.calls == 1
+
+
+async def test_changed_body_with_known_entries_skips_the_full_parse(store: Store) -> None:
+    """Only lastBuildDate changed: the pre-scan sees every key known and skips feedparser."""
+    counting = CountingParse()
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        route = server.respond("/news.xml", 200, body=rss(*ITEMS))
+        poller = Poller(store, fetcher, Matcher.compile([]), max_bytes=10**7, parse_fn=counting)
+        f = feed(server.url("/news.xml"))
+        await poller.poll(f)
+        route.body = rss(
+            *ITEMS, extra="<lastBuildDate>Tue, 10 Jun 2025 12:00:00 GMT</lastBuildDate>"
+        )
+        result = await poller.poll(f)
+        assert result.status is PollStatus.ALL_KNOWN
+        assert result.entries == 3
+        assert counting.calls == 1
+
+
+async def test_edited_entry_does_not_alert_again(store: Store) -> None:
+    """An entry re-served with a new title keeps its key: no second alert."""
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/news.xml", rss(*ITEMS))
+        poller = Poller(store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7)
+        f = feed(server.url("/news.xml"))
+        await poller.poll(f)
+        doc.update(rss(("a2", "UPDATED: rare earth rules", "More rare earth news."), ITEMS[0]))
+        result = await poller.poll(f)
+        assert result.status in (PollStatus.PARSED, PollStatus.ALL_KNOWN)
+        assert result.new == ()
+        assert result.matches == ()
+
+
+async def test_backfill_alerts_on_the_newest_entries_of_a_first_poll(store: Store) -> None:
+    """``backfill: 1`` treats the newest entry of a brand-new feed as new."""
+    items = [
+        ("b1", "Old rare earth story", "x"),
+        ("b2", "Newest rare earth story", "y"),
+    ]
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        server.feed("/news.xml", rss(*items))
+        poller = Poller(store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7)
+        result = await poller.poll(feed(server.url("/news.xml"), backfill=1))
+        assert result.status is PollStatus.FIRST
+        assert [m.entry.title for m in result.matches] == ["Newest rare earth story"]
+
+
+async def test_failing_feed_backs_off_reports_unhealthy_once_and_recovers(store: Store) -> None:
+    """500 three times then 200: three failures (unhealthy at the 3rd), then one recovery."""
+    clock = Clock(NOW)
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        server.flaky("/news.xml", 3, rss(*ITEMS))
+        poller = Poller(
+            store, fetcher, Matcher.compile([]), max_bytes=10**7, clock=clock, rand=lambda: 0.5
+        )
+        f = feed(server.url("/news.xml"), unhealthy_after=3)
+        kinds = []
+        for _ in range(4):
+            result = await poller.poll(f)
+            kinds.append((result.status, result.event.kind if result.event else None))
+            clock.now += timedelta(hours=1)
+        assert kinds == [
+            (PollStatus.FAILED, None),
+            (PollStatus.FAILED, None),
+            (PollStatus.FAILED, HealthEventKind.UNHEALTHY),
+            (PollStatus.FIRST, HealthEventKind.RECOVERED),
+        ]
+        state = store.feed_state("news")
+        assert state is not None
+        assert state.failures == 0
+
+
+def entity_bomb() -> bytes:
+    """A ~25 KB feed declaring one 10 KB entity used 5,000 times (51 MB if expanded)."""
+    entity = "A" * 10_000
+    uses = "&big;" * 5_000
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY big "{entity}">\n]>\n'
+        f'<rss version="2.0"><channel><title>t</title><item><title>x</title>'
+        f"<description>{uses}</description></item></channel></rss>"
+    ).encode()
+
+
+async def test_broken_feeds_fail_clearly_while_the_others_succeed(tmp_path: Path) -> None:
+    """Stall, 500s, 50 MB, redirect loop, entity bomb, HTML page: each a clear logged error."""
+    out = io.StringIO()
+    logs.configure_logging("json", "info", out)
+    async with FeedServer() as server:
+        server.feed("/good.xml", rss(*ITEMS))
+        server.slow("/stall.xml", 60)
+        server.flaky("/flaky.xml", 3, rss(*ITEMS))
+        big = server.stream("/big.xml", 50 * 1024 * 1024)
+        server.redirect("/loop-a", "/loop-b")
+        server.redirect("/loop-b", "/loop-a")
+        server.feed("/bomb.xml", entity_bomb())
+        server.feed("/page.html", b"<html><body><h1>Moved</h1></body></html>")
+        names = ["good", "stall", "flaky", "big", "loop", "bomb", "page"]
+        paths = ["/good.xml", "/stall.xml", "/flaky.xml", "/big.xml", "/loop-a", "/bomb.xml"]
+        paths.append("/page.html")
+        config = Config(
+            timezone=UTC,  # type: ignore[arg-type]
+            default_channels=(),
+            fetch=FetchOptions(
+                timeout=timedelta(seconds=2),
+                connect_timeout=timedelta(seconds=2),
+                max_bytes=1024 * 1024,
+            ),
+            feeds=tuple(feed(server.url(p), n) for n, p in zip(names, paths, strict=True)),
+        )
+        results = {r.feed: r for r in await poll_once(config, tmp_path, dry_run=True)}
+    assert results["good"].ok
+    assert results["good"].entries == 3
+    expected = {
+        "stall": "no complete response within 2 s",
+        "flaky": "HTTP 500",
+        "big": "more than fetch.max_bytes",
+        "loop": "redirect loop",
+        "bomb": "entit",
+        "page": "not a feed",
+    }
+    for name, words in expected.items():
+        assert results[name].status is PollStatus.FAILED, name
+        assert words in (results[name].error or ""), (name, results[name].error)
+    assert not big.finished
+    logged = {
+        line["feed"]: line
+        for line in map(json.loads, out.getvalue().splitlines())
+        if line["event"] == "feed polled"
+    }
+    assert set(logged) == set(names)
+    assert logged["stall"]["level"] == "warning"
+    assert "within 2 s" in logged["stall"]["error"]
+
+
+async def test_dry_run_writes_no_state_and_matches_a_first_poll(tmp_path: Path) -> None:
+    """``once --dry-run``: matches every unseen entry, creates no state file."""
+    async with FeedServer() as server:
+        server.feed("/news.xml", rss(*ITEMS))
+        config = Config(
+            timezone=UTC,  # type: ignore[arg-type]
+            default_channels=("console",),
+            fetch=OPTIONS,
+            feeds=(feed(server.url("/news.xml")),),
+            watches=(WATCH,),
+        )
+        (result,) = await poll_once(config, tmp_path / "state", dry_run=True)
+    assert [m.entry.title for m in result.matches] == ["China tightens 稀土 export rules"]
+    assert not (tmp_path / "state").exists()
+
+
+async def test_parsing_in_a_process_pool(tmp_path: Path) -> None:
+    """The real process pool parses feeds (arguments and results pickle)."""
+    async with FeedServer() as server:
+        server.feed("/news.xml", rss(*ITEMS))
+        config = Config(
+            timezone=UTC,  # type: ignore[arg-type]
+            default_channels=("console",),
+            fetch=OPTIONS,
+            feeds=(feed(server.url("/news.xml")),),
+            watches=(WATCH,),
+        )
+        with parse_pool(2) as pool:
+            (result,) = await poll_once(config, tmp_path, dry_run=True, executor=pool)
+    assert result.entries == 3
+    assert len(result.matches) == 1
+
+
+async def test_whole_corpus_over_http(tmp_path: Path) -> None:
+    """All 50 real feeds, served over HTTP: none crashes a poll, and a re-poll parses nothing.
+
+    The HTML page fails as "not a feed"; the truncated Reuters capture fails
+    instead of recording anything; the other feeds' entries are all recorded.
+    """
+    root = corpus_dir()
+    if root is None:
+        pytest.skip("feed corpus not found: set NOTIFIER_FIXTURES or put ../shared beside the repo")
+    files = sorted(p.name for p in root.glob("*.xml"))
+    assert len(files) == 50
+    async with FeedServer() as server:
+        server.directory("/feeds/", root)
+        config = Config(
+            timezone=UTC,  # type: ignore[arg-type]
+            default_channels=(),
+            fetch=OPTIONS,
+            feeds=tuple(
+                feed(server.url(f"/feeds/{name}"), f"f{i}") for i, name in enumerate(files)
+            ),
+        )
+        first = await poll_once(config, tmp_path)
+        second = await poll_once(config, tmp_path)
+    by_file = dict(zip(files, first, strict=True))
+    assert "not a feed" in (by_file["rssparser-html-object-moved-not-a-feed.xml"].error or "")
+    reuters = by_file["feedrs-reuters-rss2-truncated-server-error.xml"]
+    assert reuters.status is PollStatus.FAILED
+    failed = {name for name, r in by_file.items() if not r.ok}
+    assert failed <= {
+        "rssparser-html-object-moved-not-a-feed.xml",
+        "feedrs-reuters-rss2-truncated-server-error.xml",
+        "feedparser-synthetic-rss2-incomplete-cdata.xml",
+    }
+    assert all(r.status is PollStatus.FIRST for n, r in by_file.items() if n not in failed)
+    assert all(r.error is None or "internal error" not in r.error for r in first)
+    with Store.open(tmp_path) as store:
+        assert store.seen_count(by_file[files[0]].feed) > 0
+        assert store.seen_count(reuters.feed) == 0
+    for name, result in zip(files, second, strict=True):
+        if name not in failed:
+            assert result.status is PollStatus.NOT_MODIFIED, name
