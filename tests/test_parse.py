@@ -561,3 +561,9 @@ def test_prescan_never_disagrees_with_parse(body: bytes, url: str) -> None:
     if keys is None:
         return
     assert keys == keys_of(body, url=url)
+
+
+def test_a_string_body_is_refused_not_opened_as_a_path() -> None:
+    """feedparser reads a ``str`` as a URL or file path; ``parse`` refuses one outright."""
+    with pytest.raises(TypeError, match="as bytes"):
+        parse("/etc/hostname", {}, "https://feeds.example/f", "f")  # type: ignore[arg-type]

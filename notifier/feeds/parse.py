@@ -364,6 +364,9 @@ def parse(
     Raises :class:`~notifier.errors.FeedParseError` (too large, entity
     declarations, broken with 0 entries) or :class:`~notifier.errors.NotAFeed`.
     """
+    if not isinstance(body, bytes | bytearray | memoryview):
+        # feedparser would try a str as a URL, then as a file path (PITFALLS).
+        raise TypeError(f"parse() takes the body as bytes, not {type(body).__name__}")
     if len(body) > max_bytes:
         raise FeedParseError(f"feed body is {len(body):,} bytes, over the {max_bytes:,}-byte limit")
     response_headers = _response_headers(headers, url)
