@@ -47,33 +47,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+#: (setting, metavar, help) for the flags every command shares.
+_SETTING_FLAGS = (
+    ("config", "PATH", "watch config file", "config/watch.yaml"),
+    ("state_dir", "DIR", "folder for the SQLite state", "state"),
+    ("log_format", "FORMAT", "auto, json or console", "auto"),
+    ("log_level", "LEVEL", "debug, info, warning or error", "info"),
+)
+
+
 def _common() -> _Parser:
     common = _Parser(add_help=False)
     group = common.add_argument_group("settings (each also read from its environment variable)")
-    group.add_argument(
-        FLAGS["config"],
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help=f"watch config file [{ENV['config']}, default: config/watch.yaml]",
-    )
-    group.add_argument(
-        FLAGS["state_dir"],
-        metavar="DIR",
-        default=argparse.SUPPRESS,
-        help=f"folder for the SQLite state [{ENV['state_dir']}, default: state]",
-    )
-    group.add_argument(
-        FLAGS["log_format"],
-        metavar="FORMAT",
-        default=argparse.SUPPRESS,
-        help=f"auto, json or console [{ENV['log_format']}, default: auto]",
-    )
-    group.add_argument(
-        FLAGS["log_level"],
-        metavar="LEVEL",
-        default=argparse.SUPPRESS,
-        help=f"debug, info, warning or error [{ENV['log_level']}, default: info]",
-    )
+    for name, metavar, text, default in _SETTING_FLAGS:
+        group.add_argument(
+            FLAGS[name],
+            metavar=metavar,
+            default=argparse.SUPPRESS,
+            help=f"{text} [{ENV[name]}, default: {default}]",
+        )
     return common
 
 

@@ -97,6 +97,17 @@ def store(tmp_path: Path) -> Iterator[Store]:
 OPTIONS = FetchOptions(timeout=timedelta(seconds=2), connect_timeout=timedelta(seconds=2))
 
 
+def news_config(url: str) -> Config:
+    """A config with one feed, ``news`` at ``url``, and the rare-earths watch."""
+    return Config(
+        timezone=UTC,  # type: ignore[arg-type]
+        default_channels=("console",),
+        fetch=OPTIONS,
+        feeds=(feed(url),),
+        watches=(WATCH,),
+    )
+
+
 async def test_first_poll_is_silent_then_new_entries_match(store: Store) -> None:
     """A new feed records its entries without alerts; an entry added later is matched once."""
     counting = CountingParse()
@@ -288,13 +299,7 @@ async def test_dry_run_writes_no_state_and_matches_a_first_poll(tmp_path: Path) 
     """``once --dry-run``: matches every unseen entry, creates no state file."""
     async with FeedServer() as server:
         server.feed("/news.xml", rss(*ITEMS))
-        config = Config(
-            timezone=UTC,  # type: ignore[arg-type]
-            default_channels=("console",),
-            fetch=OPTIONS,
-            feeds=(feed(server.url("/news.xml")),),
-            watches=(WATCH,),
-        )
+        config = news_config(server.url("/news.xml"))
         (result,) = await poll_once(config, tmp_path / "state", dry_run=True)
     assert [m.entry.title for m in result.matches] == ["China tightens 稀土 export rules"]
     assert not (tmp_path / "state").exists()
@@ -304,13 +309,7 @@ async def test_parsing_in_a_process_pool(tmp_path: Path) -> None:
     """The real process pool parses feeds (arguments and results pickle)."""
     async with FeedServer() as server:
         server.feed("/news.xml", rss(*ITEMS))
-        config = Config(
-            timezone=UTC,  # type: ignore[arg-type]
-            default_channels=("console",),
-            fetch=OPTIONS,
-            feeds=(feed(server.url("/news.xml")),),
-            watches=(WATCH,),
-        )
+        config = news_config(server.url("/news.xml"))
         with parse_pool(2) as pool:
             (result,) = await poll_once(config, tmp_path, dry_run=True, executor=pool)
     assert result.entries == 3
