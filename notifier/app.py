@@ -12,17 +12,24 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from notifier import __version__
 from notifier import clock as clocks
-from notifier.config import Config, Watch
+from notifier.channels import mask_url
+from notifier.config import Channel, Config, Watch
+from notifier.deliver import Sender, SendOutcome, Sink, TickReport, route_health, route_matches
 from notifier.errors import FeedError, FetchError
 from notifier.feeds.fetch import FetchRequest, HttpFetcher
 from notifier.feeds.parse import ParsedFeed, parse
+from notifier.health import HealthEvent
 from notifier.match import Matcher, Verdict
-from notifier.poll import Poller, PollResult
-from notifier.store import Store
+from notifier.messages import Renderer, test_context
+from notifier.model import Match
+from notifier.outbox import ChannelStatus, NewAlert, Outbox
+from notifier.poll import Poller, PollResult, Router
+from notifier.store import FeedState, Store
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
 
@@ -41,6 +48,18 @@ def parse_pool(workers: int | None = None) -> Iterator[Executor]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def router_for(config: Config) -> Router:
+    """Route a poll's matches to their watches' channels, health events to the defaults."""
+
+    def route(matches: Sequence[Match], event: HealthEvent | None, now: datetime) -> list[NewAlert]:
+        alerts = route_matches(matches, config, now)
+        if event is not None:
+            alerts += route_health(event, config)
+        return alerts
+
+    return route
+
+
 async def poll_once(
     config: Config,
     state_dir: Path,
@@ -48,12 +67,15 @@ async def poll_once(
     dry_run: bool = False,
     executor: Executor | None = None,
     clock: clocks.Clock = clocks.utcnow,
+    sink: Sink | None = None,
 ) -> list[PollResult]:
     """Poll every enabled feed of ``config`` once, concurrently.
 
-    With ``dry_run`` the state store is opened read-only (and not created), and
-    every entry not seen before is matched — also on a feed's first poll, which
-    otherwise records its entries silently.
+    Matches and health events are queued in the outbox with the poll's state
+    (one transaction per feed); with a ``sink`` the outbox is then sent once.
+    With ``dry_run`` the state store is opened read-only (and not created),
+    nothing is queued, and every entry not seen before is matched — also on a
+    feed's first poll, which otherwise records its entries silently.
     """
     matcher = Matcher.compile(config.watches)
     feeds = [f for f in config.feeds if f.enabled]
@@ -67,8 +89,53 @@ async def poll_once(
                 executor=executor,
                 clock=clock,
                 dry_run=dry_run,
+                router=router_for(config),
             )
-            return list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
+            results = list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
+        if sink is not None and not dry_run:
+            await Sender(store, config, sink, clock=clock).tick()
+    return results
+
+
+async def deliver(
+    config: Config,
+    state_dir: Path,
+    sink: Sink,
+    *,
+    wait: float = 0.0,
+    clock: clocks.Clock = clocks.utcnow,
+) -> tuple[TickReport, list[ChannelStatus]]:
+    """Send what the outbox holds; keep retrying for up to ``wait`` seconds."""
+    with Store.open(state_dir) as store:
+        sender = Sender(store, config, sink, clock=clock)
+        report = await sender.drain(wait) if wait > 0 else await sender.tick()
+        return report, Outbox(store).status()
+
+
+def outbox_status(state_dir: Path) -> list[ChannelStatus] | None:
+    """The outbox per channel, or None when no state exists yet."""
+    with Store.open(state_dir, read_only=True) as store:
+        return Outbox(store).status()
+
+
+def feed_states(state_dir: Path) -> list[FeedState]:
+    """Every feed's stored state (empty when no state exists yet)."""
+    with Store.open(state_dir, read_only=True) as store:
+        return store.feed_states()
+
+
+async def send_test_alert(
+    config: Config, channel: Channel, sink: Sink, clock: clocks.Clock = clocks.utcnow
+) -> list[tuple[str, SendOutcome]]:
+    """Send a test alert to every URL of ``channel`` now (bypassing the outbox and
+    quiet hours); return (masked URL, outcome) per URL."""
+    rendered = Renderer(config.templates, config.timezone).render(
+        test_context(channel.name, clock()), channel.format
+    )
+    outcomes = await asyncio.gather(
+        *(sink.send(url, rendered.title, rendered.body, rendered.format) for url in channel.urls)
+    )
+    return [(mask_url(url), outcome) for url, outcome in zip(channel.urls, outcomes, strict=True)]
 
 
 async def load_source(source: str, config: Config, name: str) -> ParsedFeed:

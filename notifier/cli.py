@@ -5,7 +5,8 @@ Exit codes, for scripts:
 * ``0`` success (for ``check``: the config is valid);
 * ``1`` the config is invalid or cannot be read, or the run failed;
 * ``2`` usage error: unknown command or flag, a bad setting value, an unknown watch;
-* ``3`` (``once``) the run completed but one or more feeds failed;
+* ``3`` (``once``) the run completed but one or more feeds failed; (``deliver``)
+  messages are still pending or were dead-lettered;
 * ``130`` interrupted (Ctrl-C).
 """
 
@@ -21,6 +22,8 @@ from typing import Any, NoReturn
 
 from notifier import __version__, app, clock, report
 from notifier.config import Config, json_schema
+from notifier.deliver import AppriseSink
+from notifier.durations import parse_duration
 from notifier.errors import ConfigError, FeedError, NotifierError, StateError
 from notifier.loader import load_with_secrets
 from notifier.logs import add_secrets, configure_logging, get_logger, redact
@@ -130,6 +133,53 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     once.set_defaults(handler=cmd_once)
 
+    deliver = sub.add_parser(
+        "deliver",
+        parents=[common],
+        formatter_class=fmt,
+        help="send what the outbox holds now (and keep retrying with --wait)",
+        description="Compose and send the alerts waiting in the outbox: those queued by\n"
+        "'once', and failed sends due for a retry. Digest windows, quiet hours and rate\n"
+        "limits still apply: held alerts stay queued. With --wait, keep retrying until\n"
+        "nothing is pending or the time is up. Exit 0 when nothing is left pending,\n"
+        "3 when some messages are still pending or were dead-lettered.",
+        epilog=EPILOG,
+    )
+    deliver.add_argument(
+        "--wait",
+        metavar="DURATION",
+        default="0s",
+        help="keep retrying for up to this long, e.g. 30s or 5m (default: one pass)",
+    )
+    deliver.set_defaults(handler=cmd_deliver)
+
+    test = sub.add_parser(
+        "test-channel",
+        parents=[common],
+        formatter_class=fmt,
+        help="send a test alert to a channel and report each URL's result",
+        description="Send a test alert to every URL of one channel right away (no outbox,\n"
+        "no quiet hours) and print, per URL in its masked form, whether it was\n"
+        "delivered and why not. Exit 0 when all were, 1 when any failed, 2 for an\n"
+        "unknown channel.",
+        epilog=EPILOG,
+    )
+    test.add_argument("channel", metavar="NAME", help="name of a channel in the config")
+    test.set_defaults(handler=cmd_test_channel)
+
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        formatter_class=fmt,
+        help="show feed health and the outbox (pending, retrying, dead, last sends)",
+        description="Show each feed's health (last poll, failures, last error) and, per\n"
+        "channel, the outbox: alerts queued or held, messages pending, retrying and\n"
+        "dead-lettered, and the last delivery. Reads the state only.",
+        epilog=EPILOG,
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.set_defaults(handler=cmd_status)
+
     match = sub.add_parser(
         "match",
         parents=[common],
@@ -232,9 +282,12 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
     except ConfigError as e:
         _report(e, settings.config)
         return EXIT_INVALID
+    sink = None if args.dry_run else AppriseSink()
     with app.parse_pool() as pool:
         results = asyncio.run(
-            app.poll_once(config, settings.state_dir, dry_run=args.dry_run, executor=pool)
+            app.poll_once(
+                config, settings.state_dir, dry_run=args.dry_run, executor=pool, sink=sink
+            )
         )
     severity = {w.name: w.severity for w in config.watches}
     for result in results:
@@ -293,6 +346,64 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
             f"{watch.name}: {matched} of {len(verdicts)} entries matched",
             file=sys.stderr,
         )
+    return EXIT_OK
+
+
+def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier deliver``: send the outbox now."""
+    try:
+        wait = parse_duration(args.wait).total_seconds()
+    except ValueError as e:
+        print(f"notifier deliver: --wait: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return EXIT_INVALID
+    tick, channels = asyncio.run(app.deliver(config, settings.state_dir, AppriseSink(), wait=wait))
+    for line in report.outbox_lines(channels):
+        print(redact(line))
+    print(
+        f"sent {tick.sent}, failed {tick.failed}, dead-lettered {tick.dead}, held {tick.held}",
+        file=sys.stderr,
+    )
+    left = sum(c.pending + c.retrying for c in channels)
+    return EXIT_OK if left == 0 and tick.dead == 0 else EXIT_FEEDS_FAILED
+
+
+def cmd_test_channel(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier test-channel NAME``: send a test alert, report each URL."""
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return EXIT_INVALID
+    channel = config.channels.get(args.channel)
+    if channel is None:
+        known = ", ".join(config.channels) or "none defined"
+        print(f"notifier: unknown channel {args.channel!r} (known: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    results = asyncio.run(app.send_test_alert(config, channel, AppriseSink()))
+    for masked, outcome in results:
+        if outcome.ok:
+            print(redact(f"✓ {masked}: delivered"))
+        else:
+            print(redact(f"✗ {masked}: failed: {outcome.reason}"))
+    failed = sum(1 for _, o in results if not o.ok)
+    print(f"{channel.name}: {len(results) - failed} of {len(results)} URLs ok", file=sys.stderr)
+    return EXIT_OK if failed == 0 else EXIT_INVALID
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier status``: feed health and the outbox."""
+    feeds = app.feed_states(settings.state_dir)
+    channels = app.outbox_status(settings.state_dir) or []
+    if args.json:
+        print(redact(report.status_json(feeds, channels)))
+    else:
+        for line in report.status_lines(feeds, channels, clock.utcnow()):
+            print(redact(line))
     return EXIT_OK
 
 

@@ -430,6 +430,45 @@ class DeadlineSpec(Strict):
         return value
 
 
+class DeliveryOptions(Strict):
+    """How alerts are delivered (for all channels)."""
+
+    max_age: PositiveDuration = Field(
+        timedelta(hours=24),
+        description="An alert not delivered this long after it was queued is dead-lettered.",
+    )
+    min_retry: PositiveDuration = Field(
+        timedelta(seconds=30), description="First wait after a failed send."
+    )
+    max_retry: PositiveDuration = Field(
+        timedelta(minutes=30), description="Longest wait between retries of a send."
+    )
+
+
+TemplateKind = Literal["match", "digest", "reminder", "health", "test", "dead_letter"]
+
+
+def _template(value: str) -> str:
+    from jinja2 import TemplateSyntaxError  # noqa: PLC0415 - only when templates are used
+    from jinja2.sandbox import SandboxedEnvironment  # noqa: PLC0415
+
+    try:
+        SandboxedEnvironment().parse(value)
+    except TemplateSyntaxError as e:
+        raise ValueError(f"template error on its line {e.lineno}: {e.message}") from None
+    return value
+
+
+TemplateText = Annotated[str, AfterValidator(_template)]
+
+
+class TemplateSpec(Strict):
+    """A Jinja2 template (sandboxed) for one kind of alert; see the README for variables."""
+
+    title: TemplateText | None = None
+    body: TemplateText | None = None
+
+
 class WatchFile(Strict):
     """The whole watch config file."""
 
@@ -438,6 +477,10 @@ class WatchFile(Strict):
     )
     defaults: Defaults = Field(default_factory=Defaults)
     fetch: FetchOptions = Field(default_factory=FetchOptions)
+    delivery: DeliveryOptions = Field(default_factory=DeliveryOptions)
+    templates: dict[TemplateKind, TemplateSpec] = Field(
+        default_factory=dict, description="Override the built-in message texts per kind."
+    )
     channels: dict[Name, ChannelSpec] = Field(default_factory=dict)
     feeds: list[FeedSpec] = Field(default_factory=list)
     watches: list[WatchSpec] = Field(default_factory=list)
@@ -503,6 +546,8 @@ class Config:
     timezone: ZoneInfo
     default_channels: tuple[str, ...]
     fetch: FetchOptions = field(default_factory=FetchOptions)
+    delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
+    templates: dict[TemplateKind, TemplateSpec] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
     feeds: tuple[Feed, ...] = ()
     watches: tuple[Watch, ...] = ()
@@ -633,6 +678,8 @@ def resolve(spec: WatchFile) -> Config:
         timezone=zone,
         default_channels=default_channels,
         fetch=spec.fetch,
+        delivery=spec.delivery,
+        templates=dict(spec.templates),
         channels=channels,
         feeds=feeds,
         watches=watches,

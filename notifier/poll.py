@@ -26,7 +26,7 @@ import functools
 import hashlib
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,6 +42,7 @@ from notifier.health import HealthEvent, on_failure, on_success
 from notifier.logs import get_logger
 from notifier.match import Matcher
 from notifier.model import Entry, Match
+from notifier.outbox import NewAlert, Outbox
 from notifier.store import FeedState, Store
 
 log = get_logger("notifier.poll")
@@ -73,6 +74,14 @@ class PollResult:
     @property
     def ok(self) -> bool:
         return self.status is not PollStatus.FAILED
+
+
+class Router(Protocol):
+    """Turns a poll's matches and health event into alerts for the outbox."""
+
+    def __call__(
+        self, matches: Sequence[Match], event: HealthEvent | None, now: datetime
+    ) -> list[NewAlert]: ...
 
 
 class ParseFn(Protocol):
@@ -116,6 +125,7 @@ class Poller:
         rand: Callable[[], float] = random.random,
         dry_run: bool = False,
         parse_fn: ParseFn = parse,
+        router: Router | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -126,6 +136,7 @@ class Poller:
         self.rand = rand
         self.dry_run = dry_run
         self.parse_fn = parse_fn
+        self.router = router
         self._moved_logged: set[tuple[str, str]] = set()
 
     async def poll(self, feed: Feed) -> PollResult:
@@ -156,14 +167,14 @@ class Poller:
 
         if fetched.status == 304 or fetched.body is None:
             new_state, event = on_success(state, feed, now)
-            self._save(new_state)
+            self._save(new_state, now=now, event=event)
             return PollResult(feed.name, PollStatus.NOT_MODIFIED, event=event, moved_to=moved)
 
         digest = body_hash(fetched.body)
         cached = replace(state, etag=fetched.etag, last_modified=fetched.last_modified)
         if not first and digest == state.body_hash:
             new_state, event = on_success(cached, feed, now)
-            self._save(new_state)
+            self._save(new_state, now=now, event=event)
             return PollResult(feed.name, PollStatus.UNCHANGED, event=event, moved_to=moved)
 
         if not first:
@@ -171,7 +182,7 @@ class Poller:
             if keys and len(self.store.known_keys(feed.name, keys)) == len(set(keys)):
                 new_state, event = on_success(cached, feed, now)
                 new_state = replace(new_state, body_hash=digest, last_parsed=now)
-                self._save(new_state, seen=keys, now=now, prune=feed)
+                self._save(new_state, seen=keys, now=now, prune=feed, event=event)
                 return PollResult(
                     feed.name,
                     PollStatus.ALL_KNOWN,
@@ -199,7 +210,7 @@ class Poller:
         matches = tuple(m for entry in alertable for m in self.matcher.match(entry))
         new_state, event = on_success(cached, feed, now)
         new_state = replace(new_state, body_hash=digest, last_parsed=now)
-        self._save(new_state, seen=keys, now=now, prune=feed)
+        self._save(new_state, seen=keys, now=now, prune=feed, matches=matches, event=event)
         return PollResult(
             feed.name,
             status,
@@ -227,10 +238,9 @@ class Poller:
     def _fail(
         self, feed: Feed, state: FeedState, error: str, retry_after: float | None
     ) -> PollResult:
-        new_state, event = on_failure(
-            state, feed, error, self.clock(), self.rand(), retry_after=retry_after
-        )
-        self._save(new_state)
+        now = self.clock()
+        new_state, event = on_failure(state, feed, error, now, self.rand(), retry_after=retry_after)
+        self._save(new_state, now=now, event=event)
         return PollResult(feed.name, PollStatus.FAILED, event=event, error=error)
 
     def _save(
@@ -240,7 +250,11 @@ class Poller:
         seen: list[str] | None = None,
         now: datetime | None = None,
         prune: Feed | None = None,
+        matches: Sequence[Match] = (),
+        event: HealthEvent | None = None,
     ) -> None:
+        """Write the poll's outcome in one transaction: feed state, seen keys and the
+        alerts for its matches, so an entry is never marked seen without its alert."""
         if self.dry_run:
             return
         with self.store.transaction():
@@ -249,6 +263,8 @@ class Poller:
                 self.store.mark_seen(state.name, seen, now)
                 if prune is not None:
                     self.store.prune(state.name, prune.retention, now)
+            if self.router is not None and now is not None and (matches or event):
+                Outbox(self.store).enqueue(self.router(matches, event, now), now)
 
     def _log(self, feed: Feed, result: PollResult) -> None:
         fields = {

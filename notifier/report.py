@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from notifier.health import HealthEvent
 from notifier.match import Verdict
 from notifier.model import Entry, Match
+from notifier.outbox import ChannelStatus
 from notifier.poll import PollResult, PollStatus
-from notifier.summary import when
+from notifier.store import FeedState
+from notifier.summary import relative, when
 
 
 def _entry_json(entry: Entry) -> dict[str, Any]:
@@ -123,4 +125,85 @@ def verdict_json(verdict: Verdict, entry: Entry) -> str:
             ],
         },
         ensure_ascii=False,
+    )
+
+
+def outbox_lines(channels: Sequence[ChannelStatus]) -> list[str]:
+    """One line per channel: queued, held, pending, retrying, dead, sent."""
+    if not channels:
+        return ["outbox: empty"]
+    lines = ["outbox:"]
+    for c in channels:
+        lines.append(
+            f"  {c.channel}: {c.queued} queued, {c.held} held, {c.pending} pending, "
+            f"{c.retrying} retrying, {c.dead} dead, {c.sent} sent"
+        )
+    return lines
+
+
+def status_lines(
+    feeds: Sequence[FeedState], channels: Sequence[ChannelStatus], now: datetime
+) -> list[str]:
+    """The text of ``notifier status``."""
+    lines = [f"feeds ({len(feeds)}):"] if feeds else ["feeds: none polled yet"]
+    for f in feeds:
+        if f.unhealthy:
+            health = f"UNHEALTHY ({f.failures} failures)"
+        elif f.failures:
+            health = f"failing ({f.failures})"
+        else:
+            health = "ok"
+        polled = relative(f.last_polled - now) if f.last_polled else "never"
+        lines.append(f"  {f.name}: {health}, last polled {polled}")
+        if f.last_error:
+            lines.append(f"    last error: {f.last_error}")
+    lines += outbox_lines(channels)
+    for c in channels:
+        if c.last_sent is not None:
+            lines.append(
+                f"  {c.channel}: last sent {relative(c.last_sent - now)}: {c.last_sent_title}"
+            )
+        if c.last_error:
+            lines.append(f"  {c.channel}: last error: {c.last_error}")
+    return lines
+
+
+def status_json(feeds: Sequence[FeedState], channels: Sequence[ChannelStatus]) -> str:
+    """``notifier status --json``."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return json.dumps(
+        {
+            "feeds": [
+                {
+                    "name": f.name,
+                    "healthy": not f.unhealthy,
+                    "failures": f.failures,
+                    "last_polled": iso(f.last_polled),
+                    "last_ok": iso(f.last_ok),
+                    "next_poll": iso(f.next_poll),
+                    "last_error": f.last_error,
+                }
+                for f in feeds
+            ],
+            "channels": [
+                {
+                    "name": c.channel,
+                    "queued": c.queued,
+                    "held": c.held,
+                    "pending": c.pending,
+                    "retrying": c.retrying,
+                    "dead": c.dead,
+                    "sent": c.sent,
+                    "last_sent": iso(c.last_sent),
+                    "last_sent_title": c.last_sent_title,
+                    "last_error": c.last_error,
+                }
+                for c in channels
+            ],
+        },
+        ensure_ascii=False,
+        indent=2,
     )

@@ -28,7 +28,7 @@ from pathlib import Path
 from notifier.errors import StateError
 
 FILENAME = "notifier.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 (older) / 32766
 
 _SCHEMA = """
@@ -56,6 +56,44 @@ CREATE TABLE IF NOT EXISTS seen (
     first_seen TEXT NOT NULL,
     last_seen  TEXT NOT NULL,
     PRIMARY KEY (feed, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL UNIQUE,
+    channel    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    context    TEXT NOT NULL,
+    grp        TEXT,
+    created    TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    held       TEXT,
+    message_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS alerts_queued ON alerts(channel, message_id);
+CREATE TABLE IF NOT EXISTS messages (
+    id           INTEGER PRIMARY KEY,
+    channel      TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    format       TEXT NOT NULL,
+    alerts       INTEGER NOT NULL,
+    composed     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT NOT NULL,
+    last_error   TEXT,
+    finished     TEXT,
+    reported     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_status ON messages(status, channel);
+CREATE TABLE IF NOT EXISTS deliveries (
+    message_id INTEGER NOT NULL,
+    url_hash   TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    sent       TEXT,
+    PRIMARY KEY (message_id, url_hash)
 ) WITHOUT ROWID;
 """
 
@@ -139,6 +177,15 @@ class Store:
                     f"the state store was written by a newer notifier (schema {row[0]}); "
                     "upgrade notifier or use another state folder"
                 )
+            elif int(row[0]) < SCHEMA_VERSION:  # the new tables were created above
+                self._db.execute(
+                    "UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),)
+                )
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the modules that own other tables (the outbox)."""
+        return self._db
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

@@ -1,0 +1,459 @@
+"""The durable outbox: alerts are stored before any send is tried, and never lost.
+
+::
+
+    enqueue ─────▶ alerts        one row per (alert, channel); the key is unique, so
+                                 queueing the same alert twice does nothing
+    plan() ──────▶ which queued alerts go now, and folded how: a watch's digest
+                   window, quiet hours and a rate limit *hold* alerts (they wait,
+                   then go out folded into one digest), they never drop them
+    compose ─────▶ messages      one row per message to send (one alert or a digest),
+                                 rendered in the channel's format, plus
+                   deliveries    one row per (message, URL of the channel)
+    send ────────▶ a delivery is marked sent right after Apprise reports success for
+                   that URL; a message is sent when all its deliveries are; failures
+                   retry with backoff; a message still failing ``max_age`` after it
+                   was composed is dead (reported once to the default channels)
+
+The one window in which a crash can repeat an alert: after Apprise has handed a
+message to a service and before the following SQLite commit records it (a few
+milliseconds per URL). Everything else is at-least-once without repeats.
+
+:func:`plan` and :func:`digest_window_end` are pure; :class:`Outbox` is the
+SQLite side, sharing the :class:`~notifier.store.Store` connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notifier.config import BodyFormat, Channel, Severity
+from notifier.store import Store
+
+
+class Held(StrEnum):
+    """Why a queued alert is not sent yet."""
+
+    DIGEST = "digest window"
+    QUIET = "quiet hours"
+    RATE = "rate limit"
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert to queue for one channel. ``key`` identifies the alert (not the channel)."""
+
+    key: str
+    channel: str
+    kind: str
+    severity: Severity
+    context: dict[str, Any]
+    group: str | None = None
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedAlert:
+    """An alert in the outbox, not yet composed into a message."""
+
+    id: int
+    channel: str
+    kind: str
+    severity: Severity
+    context: dict[str, Any]
+    group: str | None
+    created: datetime
+    not_before: datetime
+    held: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Alerts that go out as one message; ``reason`` is set when they form a digest."""
+
+    alerts: tuple[QueuedAlert, ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to send now, and what to hold (alert id → why)."""
+
+    units: tuple[Unit, ...] = ()
+    hold: dict[int, Held] = field(default_factory=dict)
+
+
+def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> datetime:
+    """The end of the digest window ``created`` falls in.
+
+    Windows are aligned on local midnight in ``zone`` (so ``1h`` windows end
+    on the hour and ``1d`` windows at midnight); windows longer than a day
+    are aligned on the Unix epoch.
+    """
+    step = window.total_seconds()
+    if window <= timedelta(days=1):
+        local = created.astimezone(zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        elapsed = (local - midnight).total_seconds()
+        end = midnight + timedelta(seconds=(elapsed // step + 1) * step)
+        return end.astimezone(UTC)
+    epoch = created.timestamp()
+    return datetime.fromtimestamp((epoch // step + 1) * step, UTC)
+
+
+def plan(
+    queued: Sequence[QueuedAlert],
+    channel: Channel,
+    now: datetime,
+    zone: ZoneInfo,
+    recent: int,
+) -> Plan:
+    """Decide which queued alerts of ``channel`` go now, and how they are folded.
+
+    * An alert waits until its ``not_before`` (the end of its watch's digest
+      window); then all alerts of that window go as one message.
+    * During the channel's quiet hours only ``critical`` alerts go; the others
+      are held, and go as one digest when the quiet hours end.
+    * With a rate limit of N per period and ``recent`` messages composed in
+      the last period, at most N − recent messages go now; when there are more,
+      the last slot carries a digest of the rest, and with no slot left
+      everything is held until one frees up.
+    Nothing is ever dropped. Alerts keep the order they were queued in.
+    """
+    hold: dict[int, Held] = {}
+    ready: list[QueuedAlert] = []
+    quiet = channel.quiet_hours is not None and channel.quiet_hours.contains(
+        now.astimezone(zone).time()
+    )
+    for alert in sorted(queued, key=lambda a: (a.created, a.id)):
+        if alert.not_before > now:
+            hold[alert.id] = Held.DIGEST
+        elif quiet and alert.severity != "critical":
+            hold[alert.id] = Held.QUIET
+        else:
+            ready.append(alert)
+
+    units: list[Unit] = []
+    groups: dict[str, list[QueuedAlert]] = {}
+    held_before: list[QueuedAlert] = []
+    for alert in ready:
+        if alert.group is not None:
+            groups.setdefault(alert.group, []).append(alert)
+        elif alert.held is not None:
+            held_before.append(alert)
+        else:
+            units.append(Unit((alert,)))
+    for group, members in groups.items():
+        reason = None if len(members) == 1 else f"digest of {group}"
+        units.append(Unit(tuple(members), reason))
+    if held_before:
+        why = {a.held for a in held_before}
+        text = " and ".join(sorted(str(w) for w in why if w)) or "hold"
+        units.append(Unit(tuple(held_before), None if len(held_before) == 1 else f"held: {text}"))
+    units.sort(key=lambda u: (u.alerts[0].created, u.alerts[0].id))
+
+    if channel.rate_limit is not None:
+        capacity = channel.rate_limit.count - recent
+        limit_text = f"rate limit {channel.rate_limit}"
+        if capacity <= 0:
+            for unit in units:
+                for alert in unit.alerts:
+                    hold[alert.id] = Held.RATE
+            return Plan((), hold)
+        if len(units) > capacity:
+            keep, rest = units[: capacity - 1], units[capacity - 1 :]
+            folded = tuple(a for u in rest for a in u.alerts)
+            units = [*keep, Unit(folded, f"held: {limit_text}")]
+    return Plan(tuple(units), hold)
+
+
+def url_hash(url: str) -> str:
+    """A stable id for a channel URL that does not reveal it (URLs hold secrets)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:24]
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """A composed message with deliveries still to make."""
+
+    id: int
+    channel: str
+    kind: str
+    title: str
+    body: str
+    format: BodyFormat
+    composed: datetime
+    attempts: int
+    pending: tuple[str, ...]  # url hashes not delivered yet
+
+
+@dataclass(frozen=True, slots=True)
+class DeadMessage:
+    """A message given up on, to report once."""
+
+    id: int
+    channel: str
+    kind: str
+    title: str
+    composed: datetime
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """What ``notifier status`` shows for one channel."""
+
+    channel: str
+    queued: int = 0
+    held: int = 0
+    pending: int = 0
+    retrying: int = 0
+    dead: int = 0
+    sent: int = 0
+    last_sent: datetime | None = None
+    last_sent_title: str | None = None
+    last_error: str | None = None
+
+
+class Outbox:
+    """The outbox tables of the state store. Call writes inside ``store.transaction()``
+    unless a method says it commits itself."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.db = store.db
+
+    # ------------------------------------------------------------------ alerts
+
+    def enqueue(self, alerts: Iterable[NewAlert], now: datetime) -> int:
+        """Queue alerts; one already queued (same key and channel) is ignored. Returns the new."""
+        added = 0
+        for a in alerts:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO alerts(key, channel, kind, severity, context, grp, "
+                "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    f"{a.key}|{a.channel}",
+                    a.channel,
+                    a.kind,
+                    a.severity,
+                    json.dumps(a.context, ensure_ascii=False, sort_keys=True),
+                    a.group,
+                    _ts(now),
+                    _ts(a.not_before or now),
+                ),
+            )
+            added += cursor.rowcount
+        return added
+
+    def queued(self, channel: str) -> list[QueuedAlert]:
+        """Alerts of ``channel`` not yet composed into a message, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, channel, kind, severity, context, grp, created, not_before, held "
+            "FROM alerts WHERE channel=? AND message_id IS NULL ORDER BY id",
+            (channel,),
+        ).fetchall()
+        return [
+            QueuedAlert(
+                id=r[0],
+                channel=r[1],
+                kind=r[2],
+                severity=r[3],
+                context=json.loads(r[4]),
+                group=r[5],
+                created=_dt(r[6]),
+                not_before=_dt(r[7]),
+                held=r[8],
+            )
+            for r in rows
+        ]
+
+    def channels_with_work(self) -> list[str]:
+        """Channels with queued alerts or pending messages."""
+        rows = self.db.execute(
+            "SELECT channel FROM alerts WHERE message_id IS NULL "
+            "UNION SELECT channel FROM messages WHERE status='pending' ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def hold(self, held: dict[int, Held]) -> None:
+        """Record why alerts are held (shown by ``status``; a held alert goes in a digest)."""
+        self.db.executemany(
+            "UPDATE alerts SET held=? WHERE id=? AND message_id IS NULL",
+            [(str(reason), alert_id) for alert_id, reason in held.items()],
+        )
+
+    def recent_messages(self, channel: str, since: datetime) -> int:
+        """Messages composed for ``channel`` since ``since`` (for rate limits)."""
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM messages WHERE channel=? AND composed>=? AND status!='dead'",
+            (channel, _ts(since)),
+        ).fetchone()
+        return int(row[0])
+
+    # ------------------------------------------------------------------ messages
+
+    def compose(
+        self,
+        channel: str,
+        *,
+        kind: str,
+        title: str,
+        body: str,
+        fmt: BodyFormat,
+        alert_ids: Sequence[int],
+        url_hashes: Sequence[str],
+        now: datetime,
+    ) -> int:
+        """Store one message for ``alert_ids`` with a pending delivery per URL."""
+        cursor = self.db.execute(
+            "INSERT INTO messages(channel, kind, title, body, format, alerts, composed, status, "
+            "next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            (channel, kind, title, body, fmt, len(alert_ids), _ts(now), _ts(now)),
+        )
+        message_id = int(cursor.lastrowid or 0)
+        self.db.executemany(
+            "UPDATE alerts SET message_id=? WHERE id=?", [(message_id, a) for a in alert_ids]
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO deliveries(message_id, url_hash, status) "
+            "VALUES (?, ?, 'pending')",
+            [(message_id, h) for h in url_hashes],
+        )
+        return message_id
+
+    def due(self, channel: str, now: datetime) -> list[PendingMessage]:
+        """Pending messages of ``channel`` whose next attempt is due, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, channel, kind, title, body, format, composed, attempts FROM messages "
+            "WHERE channel=? AND status='pending' AND next_attempt<=? ORDER BY id",
+            (channel, _ts(now)),
+        ).fetchall()
+        out = []
+        for r in rows:
+            pending = tuple(
+                h[0]
+                for h in self.db.execute(
+                    "SELECT url_hash FROM deliveries WHERE message_id=? AND status='pending' "
+                    "ORDER BY url_hash",
+                    (r[0],),
+                )
+            )
+            out.append(
+                PendingMessage(
+                    id=r[0],
+                    channel=r[1],
+                    kind=r[2],
+                    title=r[3],
+                    body=r[4],
+                    format=r[5],
+                    composed=_dt(r[6]),
+                    attempts=r[7],
+                    pending=pending,
+                )
+            )
+        return out
+
+    def next_attempt(self) -> datetime | None:
+        """When the earliest pending message is due, or None."""
+        row = self.db.execute(
+            "SELECT MIN(next_attempt) FROM messages WHERE status='pending'"
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    def next_release(self) -> datetime | None:
+        """The earliest ``not_before`` of a queued alert, or None."""
+        row = self.db.execute(
+            "SELECT MIN(not_before) FROM alerts WHERE message_id IS NULL"
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    def delivered(self, message_id: int, url: str, now: datetime) -> None:
+        """Record one URL's success and commit at once (the repeat window is this call)."""
+        with self.store.transaction():
+            self.db.execute(
+                "UPDATE deliveries SET status='sent', sent=? WHERE message_id=? AND url_hash=?",
+                (_ts(now), message_id, url),
+            )
+
+    def finish(self, message_id: int, now: datetime) -> None:
+        """Mark a message sent (all its deliveries are)."""
+        self.db.execute(
+            "UPDATE messages SET status='sent', finished=?, last_error=NULL WHERE id=?",
+            (_ts(now), message_id),
+        )
+
+    def failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Record a failed attempt and when to retry."""
+        self.db.execute(
+            "UPDATE messages SET attempts=attempts+1, last_error=?, next_attempt=? WHERE id=?",
+            (error, _ts(retry_at), message_id),
+        )
+
+    def dead(self, message_id: int, error: str | None, now: datetime) -> None:
+        """Give up on a message (dead letter), keeping its last error."""
+        self.db.execute(
+            "UPDATE messages SET status='dead', finished=?, "
+            "last_error=COALESCE(?, last_error) WHERE id=?",
+            (_ts(now), error, message_id),
+        )
+
+    def unreported_dead(self) -> list[DeadMessage]:
+        """Dead messages not yet reported to the default channels."""
+        rows = self.db.execute(
+            "SELECT id, channel, kind, title, composed, attempts, last_error FROM messages "
+            "WHERE status='dead' AND reported=0 ORDER BY id"
+        ).fetchall()
+        return [DeadMessage(r[0], r[1], r[2], r[3], _dt(r[4]), r[5], r[6]) for r in rows]
+
+    def reported(self, message_id: int) -> None:
+        """Mark a dead message as reported."""
+        self.db.execute("UPDATE messages SET reported=1 WHERE id=?", (message_id,))
+
+    # ------------------------------------------------------------------ status
+
+    def status(self) -> list[ChannelStatus]:
+        """Per channel: queued/held alerts, pending/retrying/dead/sent messages, last send."""
+        result: dict[str, dict[str, Any]] = {}
+
+        def slot(channel: str) -> dict[str, Any]:
+            return result.setdefault(channel, {"channel": channel})
+
+        for channel, held, count in self.db.execute(
+            "SELECT channel, held IS NOT NULL, COUNT(*) FROM alerts WHERE message_id IS NULL "
+            "GROUP BY channel, held IS NOT NULL"
+        ):
+            slot(channel)["held" if held else "queued"] = count
+        for channel, status, retrying, count in self.db.execute(
+            "SELECT channel, status, attempts>0, COUNT(*) FROM messages "
+            "GROUP BY channel, status, attempts>0"
+        ):
+            key = status if status != "pending" else ("retrying" if retrying else "pending")
+            slot(channel)[key] = slot(channel).get(key, 0) + count
+        for channel, finished, title in self.db.execute(
+            "SELECT channel, finished, title FROM messages m WHERE status='sent' AND id = "
+            "(SELECT MAX(id) FROM messages WHERE channel=m.channel AND status='sent')"
+        ):
+            slot(channel).update(last_sent=_dt(finished), last_sent_title=title)
+        for channel, error in self.db.execute(
+            "SELECT channel, last_error FROM messages m WHERE last_error IS NOT NULL AND id = "
+            "(SELECT MAX(id) FROM messages WHERE channel=m.channel AND last_error IS NOT NULL)"
+        ):
+            slot(channel)["last_error"] = error
+        return [ChannelStatus(**result[name]) for name in sorted(result)]

@@ -1,0 +1,243 @@
+"""The sender over a real SQLite outbox, with a fake sink and a hand-moved clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from notifier.config import (
+    BodyFormat,
+    Channel,
+    Config,
+    DeliveryOptions,
+    RateLimit,
+    TimeWindow,
+)
+from notifier.deliver import Sender, SendOutcome
+from notifier.outbox import NewAlert, Outbox
+from notifier.store import Store
+
+NY = ZoneInfo("America/New_York")
+T0 = datetime(2025, 6, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York
+MAIL = "mailto://127.0.0.1:1025?from=a@example.com&to=b@example.com"
+HOOK = "json://127.0.0.1:9/hook"
+CHAT = "json://127.0.0.1:9/chat"
+
+
+@dataclass
+class FakeSink:
+    """Records sends; URLs in ``failing`` fail with a reason."""
+
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
+
+    async def send(self, url: str, title: str, body: str, fmt: BodyFormat) -> SendOutcome:
+        if url in self.failing:
+            return SendOutcome(False, "failure: HTTP 503")
+        self.sent.append((url, title, body))
+        return SendOutcome(True)
+
+    def titles(self, url: str) -> list[str]:
+        return [t for u, t, _ in self.sent if u == url]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def make_config(**channels: Channel) -> Config:
+    return Config(
+        timezone=NY,
+        default_channels=("email",),
+        delivery=DeliveryOptions(
+            max_age=timedelta(hours=1),
+            min_retry=timedelta(seconds=10),
+            max_retry=timedelta(minutes=5),
+        ),
+        channels=channels
+        or {
+            "email": Channel("email", (MAIL,), "text", None, None),
+            "chat": Channel("chat", (HOOK, CHAT), "markdown", None, None),
+        },
+    )
+
+
+def new(i: int, channel: str, **kw: object) -> NewAlert:
+    return NewAlert(
+        key=f"match:news:k{i}:w",
+        channel=channel,
+        kind="match",
+        severity=kw.pop("severity", "normal"),  # type: ignore[arg-type]
+        context={
+            "kind": "match",
+            "title": f"Story {i}",
+            "feed": "news",
+            "watch": "w",
+            "severity": "normal",
+            "link": f"https://news.example.com/{i}",
+            "hits": [],
+        },
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path) as s:
+        yield s
+
+
+def enqueue(store: Store, alerts: list[NewAlert], now: datetime = T0) -> int:
+    with store.transaction():
+        return Outbox(store).enqueue(alerts, now)
+
+
+async def test_queueing_the_same_alert_twice_keeps_one(store: Store) -> None:
+    """The idempotency key (alert + channel) makes a second enqueue a no-op."""
+    assert enqueue(store, [new(1, "email"), new(1, "chat")]) == 2
+    assert enqueue(store, [new(1, "email")]) == 0
+
+
+async def test_every_url_gets_each_message_once(store: Store) -> None:
+    """A message goes to each URL of its channel; a second tick sends nothing more."""
+    sink = FakeSink()
+    enqueue(store, [new(1, "email"), new(1, "chat")])
+    sender = Sender(store, make_config(), sink, clock=Clock(T0), rand=lambda: 0.5)
+    report = await sender.tick()
+    assert report.sent == 2
+    assert sorted(u for u, _, _ in sink.sent) == sorted([MAIL, HOOK, CHAT])
+    await sender.tick()
+    assert len(sink.sent) == 3
+
+
+async def test_failed_url_is_retried_alone_and_delivered_once(store: Store) -> None:
+    """One URL of a channel fails: only it is retried (after the backoff), then succeeds."""
+    sink = FakeSink(failing={CHAT})
+    clock = Clock(T0)
+    enqueue(store, [new(1, "chat")])
+    sender = Sender(store, make_config(), sink, clock=clock, rand=lambda: 0.0)
+    first = await sender.tick()
+    assert (first.sent, first.failed) == (0, 1)
+    assert sink.titles(HOOK) == ["Story 1"]
+    await sender.tick()  # not due yet: nothing tried
+    assert len(sink.sent) == 1
+    sink.failing.clear()
+    clock.now += timedelta(seconds=10)
+    second = await sender.tick()
+    assert second.sent == 1
+    assert sink.titles(HOOK) == ["Story 1"]
+    assert sink.titles(CHAT) == ["Story 1"]
+
+
+async def test_a_failing_channel_does_not_block_another(store: Store) -> None:
+    """The chat receiver is down; e-mail keeps delivering meanwhile."""
+    sink = FakeSink(failing={HOOK, CHAT})
+    clock = Clock(T0)
+    sender = Sender(store, make_config(), sink, clock=clock, rand=lambda: 0.0)
+    for i in range(3):
+        enqueue(store, [new(i, "email"), new(i, "chat")], clock.now)
+        await sender.tick()
+        clock.now += timedelta(seconds=30)
+    assert sink.titles(MAIL) == ["Story 0", "Story 1", "Story 2"]
+    sink.failing.clear()
+    clock.now += timedelta(minutes=10)
+    await sender.tick()
+    assert sorted(sink.titles(HOOK)) == ["Story 0", "Story 1", "Story 2"]
+    assert sink.titles(MAIL) == ["Story 0", "Story 1", "Story 2"]
+
+
+async def test_too_old_message_is_dead_lettered_and_reported_once(store: Store) -> None:
+    """Past max_age a message is dead; one notice goes to the default channel."""
+    sink = FakeSink(failing={HOOK})
+    clock = Clock(T0)
+    config = make_config(
+        email=Channel("email", (MAIL,), "text", None, None),
+        chat=Channel("chat", (HOOK,), "text", None, None),
+    )
+    enqueue(store, [new(1, "chat")])
+    sender = Sender(store, config, sink, clock=clock, rand=lambda: 0.0)
+    await sender.tick()
+    clock.now += timedelta(hours=1, seconds=1)
+    report = await sender.tick()
+    assert report.dead == 1
+    await sender.tick()
+    await sender.tick()
+    notices = sink.titles(MAIL)
+    assert len(notices) == 1
+    assert "Story 1" in notices[0]
+    (chat,) = [c for c in Outbox(store).status() if c.channel == "chat"]
+    assert chat.dead == 1
+
+
+async def test_restart_resumes_pending_and_never_resends(store: Store, tmp_path: Path) -> None:
+    """A new sender on the same file (a restart) sends what is pending, nothing twice."""
+    sink = FakeSink(failing={HOOK})
+    clock = Clock(T0)
+    config = make_config()
+    enqueue(store, [new(1, "email"), new(1, "chat"), new(2, "email")])
+    await Sender(store, config, sink, clock=clock, rand=lambda: 0.0).tick()
+    store.close()
+    sink.failing.clear()
+    clock.now += timedelta(minutes=1)
+    with Store.open(tmp_path) as again:
+        await Sender(again, config, sink, clock=clock, rand=lambda: 0.0).tick()
+    assert sorted(sink.titles(MAIL)) == ["Story 1", "Story 2"]
+    assert sink.titles(HOOK) == ["Story 1"]
+    assert sink.titles(CHAT) == ["Story 1"]
+
+
+async def test_quiet_hours_defer_into_one_digest_at_the_end(store: Store) -> None:
+    """Alerts at night wait; at 07:00 they arrive as one digest. A critical one goes at once."""
+    quiet = TimeWindow(time(22), time(7))
+    config = make_config(email=Channel("email", (MAIL,), "text", quiet, None))
+    sink = FakeSink()
+    night = datetime(2025, 6, 11, 3, 0, tzinfo=UTC)  # 23:00 EDT
+    clock = Clock(night)
+    sender = Sender(store, config, sink, clock=clock, rand=lambda: 0.5)
+    enqueue(store, [new(1, "email"), new(2, "email"), new(3, "email", severity="critical")], night)
+    await sender.tick()
+    assert sink.titles(MAIL) == ["[critical] Story 3"] or [
+        t for t in sink.titles(MAIL) if "Story 3" in t
+    ] == sink.titles(MAIL)
+    assert len(sink.sent) == 1
+    clock.now = datetime(2025, 6, 11, 10, 59, tzinfo=UTC)  # 06:59 EDT
+    await sender.tick()
+    assert len(sink.sent) == 1
+    clock.now = datetime(2025, 6, 11, 11, 0, tzinfo=UTC)  # 07:00 EDT
+    await sender.tick()
+    assert len(sink.sent) == 2
+    _, title, body = sink.sent[1]
+    assert "Story 1" in body
+    assert "Story 2" in body
+    assert "2" in title
+
+
+async def test_rate_limit_defers_into_a_digest_when_a_slot_frees(store: Store) -> None:
+    """1 per hour: the first alert goes; the next ones wait and go as one digest an hour later."""
+    config = make_config(
+        email=Channel("email", (MAIL,), "text", None, RateLimit(1, timedelta(hours=1)))
+    )
+    sink = FakeSink()
+    clock = Clock(T0)
+    sender = Sender(store, config, sink, clock=clock, rand=lambda: 0.5)
+    enqueue(store, [new(1, "email")])
+    await sender.tick()
+    enqueue(store, [new(2, "email"), new(3, "email")], T0 + timedelta(minutes=5))
+    clock.now = T0 + timedelta(minutes=5)
+    await sender.tick()
+    assert sink.titles(MAIL) == ["Story 1"]
+    clock.now = T0 + timedelta(hours=1, seconds=1)
+    await sender.tick()
+    assert len(sink.sent) == 2
+    _, _, body = sink.sent[1]
+    assert "Story 2" in body
+    assert "Story 3" in body
