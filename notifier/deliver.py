@@ -128,9 +128,14 @@ class AppriseSink:
             result = sender.notify(body=body, title=title, body_format=_FORMATS[fmt])
         except Exception as e:  # noqa: BLE001 - a plugin bug must not kill the sender
             return SendOutcome(False, f"Apprise raised {type(e).__name__}")
-        if bool(result):
-            return SendOutcome(True)
-        return SendOutcome(False, _reason(result))
+        try:
+            if bool(result):
+                return SendOutcome(True)
+            return SendOutcome(False, _reason(result))
+        finally:
+            close = getattr(result, "close", None)  # AppriseResult keeps logs until closed
+            if callable(close):
+                close()
 
 
 def _reason(result: Any) -> str:
