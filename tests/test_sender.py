@@ -15,10 +15,13 @@ from notifier.config import (
     Channel,
     Config,
     DeliveryOptions,
+    Feed,
     RateLimit,
     TimeWindow,
+    Watch,
 )
-from notifier.deliver import Sender, SendOutcome
+from notifier.deliver import Sender, SendOutcome, route_matches
+from notifier.model import Entry, Hit, Match
 from notifier.outbox import NewAlert, Outbox
 from notifier.store import Store
 
@@ -241,3 +244,42 @@ async def test_rate_limit_defers_into_a_digest_when_a_slot_frees(store: Store) -
     _, _, body = sink.sent[1]
     assert "Story 2" in body
     assert "Story 3" in body
+
+
+async def test_digest_watch_sends_one_message_per_window(store: Store) -> None:
+    """Matches of a watch with ``digest: 1h`` wait for the end of the hour, then go as one."""
+    watch = Watch(
+        "tariffs",
+        ("tariff",),
+        (),
+        (),
+        ("news",),
+        ("title",),
+        "normal",
+        ("email",),
+        timedelta(hours=1),
+    )
+    config = make_config(email=Channel("email", (MAIL,), "text", None, None))
+    config = Config(
+        timezone=config.timezone,
+        default_channels=config.default_channels,
+        delivery=config.delivery,
+        channels=config.channels,
+        feeds=(Feed("news", "https://news.example.com/rss", None, timedelta(minutes=5)),),
+        watches=(watch,),
+    )
+    sink = FakeSink()
+    clock = Clock(T0 + timedelta(minutes=10))
+    sender = Sender(store, config, sink, clock=clock, rand=lambda: 0.5)
+    for i in range(3):
+        entry = Entry(feed="news", key=f"k{i}", title=f"Tariff story {i}")
+        match = Match("tariffs", entry, (Hit("tariff", "title", entry.title),))
+        enqueue(store, route_matches([match], config, clock.now), clock.now)
+        await sender.tick()
+        clock.now += timedelta(minutes=10)
+    assert sink.sent == []
+    clock.now = T0 + timedelta(hours=1)
+    await sender.tick()
+    (only,) = sink.sent
+    assert "3 new matches" in only[1]
+    assert all(f"Tariff story {i}" in only[2] for i in range(3))
