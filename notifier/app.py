@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from notifier.messages import Renderer, test_context
 from notifier.model import Match
 from notifier.outbox import ChannelStatus, NewAlert, Outbox
 from notifier.poll import Poller, PollResult, Router
+from notifier.reminders import check_deadlines
 from notifier.store import FeedState, Store
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
@@ -95,6 +96,37 @@ async def poll_once(
         if sink is not None and not dry_run:
             await Sender(store, config, sink, clock=clock).tick()
     return results
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """What one ``notifier once`` did: the feed polls and the reminders queued."""
+
+    polls: list[PollResult]
+    reminders: list[NewAlert] = field(default_factory=list)
+
+
+async def cycle(
+    config: Config,
+    state_dir: Path,
+    *,
+    dry_run: bool = False,
+    executor: Executor | None = None,
+    clock: clocks.Clock = clocks.utcnow,
+    sink: Sink | None = None,
+) -> Cycle:
+    """One full cycle: poll every feed, queue the deadline reminders now due, send.
+
+    In a dry run nothing is queued or sent and no state is written.
+    """
+    polls = await poll_once(config, state_dir, dry_run=dry_run, executor=executor, clock=clock)
+    if dry_run:
+        return Cycle(polls)
+    with Store.open(state_dir) as store:
+        reminders = check_deadlines(store, config, clock())
+        if sink is not None:
+            await Sender(store, config, sink, clock=clock).tick()
+    return Cycle(polls, reminders)
 
 
 async def deliver(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,13 +23,15 @@ from typing import Any, NoReturn
 
 from notifier import __version__, app, clock, report
 from notifier.config import Config, json_schema
+from notifier.deadlines import next_reminder, plan
 from notifier.deliver import AppriseSink
 from notifier.durations import parse_duration
 from notifier.errors import ConfigError, FeedError, NotifierError, StateError
+from notifier.ics import to_ics
 from notifier.loader import load_with_secrets
 from notifier.logs import add_secrets, configure_logging, get_logger, redact
 from notifier.settings import ENV, FLAGS, Settings, SettingsError, load_settings
-from notifier.summary import describe
+from notifier.summary import deadline_lines, describe, next_due
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -196,6 +199,31 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     match.set_defaults(handler=cmd_match)
 
+    deadlines = sub.add_parser(
+        "deadlines",
+        parents=[common],
+        formatter_class=fmt,
+        help="list upcoming deadlines with their next reminders",
+        description="List the deadlines of the config that are still ahead (or have a\n"
+        "follow-up ahead), soonest first, with each one's next reminder and its\n"
+        "reminder ladder. --all also lists those fully past.",
+        epilog=EPILOG,
+    )
+    deadlines.add_argument("--all", action="store_true", help="include past deadlines")
+    deadlines.set_defaults(handler=cmd_deadlines)
+
+    ics = sub.add_parser(
+        "ics",
+        parents=[common],
+        formatter_class=fmt,
+        help="write the deadlines as an iCalendar file (one alarm per reminder)",
+        description="Write every deadline as an iCalendar (RFC 5545) event, with one\n"
+        "alarm per reminder offset, for import into a calendar application.",
+        epilog=EPILOG,
+    )
+    ics.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    ics.set_defaults(handler=cmd_ics)
+
     schema = sub.add_parser(
         "schema",
         formatter_class=fmt,
@@ -284,11 +312,10 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_INVALID
     sink = None if args.dry_run else AppriseSink()
     with app.parse_pool() as pool:
-        results = asyncio.run(
-            app.poll_once(
-                config, settings.state_dir, dry_run=args.dry_run, executor=pool, sink=sink
-            )
+        done = asyncio.run(
+            app.cycle(config, settings.state_dir, dry_run=args.dry_run, executor=pool, sink=sink)
         )
+    results = done.polls
     severity = {w.name: w.severity for w in config.watches}
     for result in results:
         for m in result.matches:
@@ -310,6 +337,9 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
         for result in results:
             print(redact(report.feed_line(result)), file=sys.stderr)
         print(report.poll_summary(results), file=sys.stderr)
+        reminders = {a.key for a in done.reminders}
+        if reminders:
+            print(f"{len(reminders)} deadline notice(s) queued", file=sys.stderr)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FEEDS_FAILED
 
 
@@ -346,6 +376,50 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
             f"{watch.name}: {matched} of {len(verdicts)} entries matched",
             file=sys.stderr,
         )
+    return EXIT_OK
+
+
+def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier deadlines``: upcoming deadlines and their next reminders."""
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return EXIT_INVALID
+    now = clock.utcnow()
+    rows = []
+    for d in config.deadlines:
+        upcoming = next_reminder(plan(d, now=now), now)
+        if upcoming is None and not args.all:
+            continue
+        rows.append((next_due(d, now), d))
+    rows.sort(key=lambda row: row[0])
+    if not rows:
+        print("no upcoming deadlines" + ("" if args.all else " (--all shows past ones)"))
+    for _, d in rows:
+        for line in deadline_lines(d, now, verbose=True):
+            print(redact(line))
+    return EXIT_OK
+
+
+def cmd_ics(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier ics``: the deadlines as an iCalendar file."""
+    try:
+        config = _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return EXIT_INVALID
+    text = to_ics(config.deadlines, now=clock.utcnow())
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+        except OSError as e:
+            print(f"notifier: cannot write {args.output}: {e.strerror}", file=sys.stderr)
+            return EXIT_INVALID
+        print(f"{args.output}: {len(config.deadlines)} deadline(s)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -450,6 +524,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, settings)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `notifier ... | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except NotifierError as e:
         print(f"notifier: {redact(str(e))}", file=sys.stderr)
         return EXIT_INVALID

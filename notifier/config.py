@@ -349,6 +349,10 @@ class FetchOptions(Strict):
 
 class DeadlineDefaults(Strict):
     remind: list[PositiveDuration] = Field(default_factory=lambda: list(DEFAULT_REMIND))
+    after: list[PositiveDuration] = Field(
+        default_factory=list, description="Follow-ups after the due time, e.g. [1d]."
+    )
+    at_due: bool = Field(True, description="Also alert at the due time itself.")
     severity: Severity = "high"
 
 
@@ -408,10 +412,33 @@ class DeadlineSpec(Strict):
     remind: list[PositiveDuration] | None = Field(
         None, description="How long before the due time to remind, e.g. [30d, 7d, 1d, 2h]."
     )
+    after: list[PositiveDuration] | None = Field(
+        None, description="Follow-ups after the due time, e.g. [1d] ('passed yesterday')."
+    )
+    at_due: bool | None = Field(None, description="Also alert at the due time itself.")
+    recur: str | None = Field(
+        None,
+        description="Repeat: an RFC 5545 RRULE such as FREQ=MONTHLY;BYMONTHDAY=15, "
+        "counted from 'due' in the deadline's zone.",
+    )
     channels: list[Name] | None = Field(None, min_length=1)
     severity: Severity | None = None
     link: str | None = None
     notes: str | None = None
+
+    @field_validator("recur")
+    @classmethod
+    def _recur(cls, value: str | None) -> str | None:
+        if value is not None:
+            from dateutil.rrule import rrulestr  # noqa: PLC0415 - only for recurring deadlines
+
+            text = value.strip().removeprefix("RRULE:")
+            try:
+                rrulestr(text, dtstart=datetime(2000, 1, 1))
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"not a valid RRULE: {e}") from None
+            return text
+        return value
 
     @field_validator("due")
     @classmethod
@@ -445,7 +472,7 @@ class DeliveryOptions(Strict):
     )
 
 
-TemplateKind = Literal["match", "digest", "reminder", "health", "test", "dead_letter"]
+TemplateKind = Literal["match", "digest", "reminder", "moved", "health", "test", "dead_letter"]
 
 
 def _template(value: str) -> str:
@@ -530,6 +557,8 @@ class Watch:
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
+    """A deadline, resolved. ``due`` is the first (or only) occurrence; ``recur`` an RRULE."""
+
     name: str
     title: str
     due: datetime
@@ -539,6 +568,9 @@ class Deadline:
     severity: Severity
     link: str | None
     notes: str | None
+    after: tuple[timedelta, ...] = ()
+    at_due: bool = True
+    recur: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -670,6 +702,9 @@ def resolve(spec: WatchFile) -> Config:
                 severity=dl.severity or d.deadline.severity,
                 link=dl.link,
                 notes=dl.notes,
+                after=tuple(sorted(set(dl.after if dl.after is not None else d.deadline.after))),
+                at_due=dl.at_due if dl.at_due is not None else d.deadline.at_due,
+                recur=dl.recur,
             )
         )
     if problems:

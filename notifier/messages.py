@@ -12,8 +12,7 @@ rendered only when it is sent, alone or folded with others into a digest::
 
 Every kind has a built-in text in three body formats (``text``, ``markdown``,
 ``html``); a user template (``templates.<kind>.title``/``.body`` in the config)
-replaces it. A kind without a built-in text (``reminder``, for now, or any
-later one) is rendered generically from ``context["title"]`` and
+replaces it. A kind without a built-in text is rendered generically from ``context["title"]`` and
 ``context.get("body")``.
 
 Feed text is untrusted, and so are links, snippets and error messages:
@@ -37,7 +36,8 @@ Values printed by ``{{ … }}`` are escaped for the body format: HTML-escaped
 out), untouched in text; ``None`` prints as nothing. A template sees:
 
 * the context's keys, and ``<key>_local`` for each time key (``published_local``,
-  ``at_local``, ``queued_at_local``: "Tue 10 Jun 2025 09:00 EDT" in the zone);
+  ``at_local``, ``queued_at_local``, ``due_local``, ``old_due_local``,
+  ``planned_local``: "Tue 10 Jun 2025 09:00 EDT" in the zone);
 * ``safe_link`` (the link if http(s), else None), ``summary_html`` sanitised,
   ``format`` (the body format), ``default_title`` and ``default_body`` (the
   built-in texts, already escaped for the format);
@@ -95,7 +95,7 @@ DETAIL_MAX: Final = 300
 #: Hits shown with their snippet on a match's "Why:" line; the rest are counted.
 WHY_HITS: Final = 3
 #: Context keys holding ISO 8601 times; templates also get ``<key>_local``.
-TIME_KEYS: Final = ("published", "at", "queued_at")
+TIME_KEYS: Final = ("published", "at", "queued_at", "due", "old_due", "planned")
 
 _FORMATS: Final = ("text", "markdown", "html")
 _UNTITLED = "(no title)"
@@ -454,6 +454,89 @@ def _dead_letter(ctx: Mapping[str, Any], w: _Writer, local: Local) -> tuple[str,
     return title, lines
 
 
+def human_span(seconds: float) -> str:
+    """``7 days``, ``1 day 4 hours``, ``2 hours``, ``35 minutes`` (rounded to the minute)."""
+    minutes = round(abs(seconds) / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days >= 2 or (days and not hours):
+        return (
+            _plural(days, "day")
+            if hours < 12 or days >= 7
+            else (f"{_plural(days, 'day')} {_plural(hours, 'hour')}")
+        )
+    if days:
+        return f"{_plural(days, 'day')} {_plural(hours, 'hour')}"
+    if hours:
+        return _plural(hours, "hour") + (
+            f" {_plural(mins, 'minute')}" if mins and hours < 3 else ""
+        )
+    return _plural(mins, "minute")
+
+
+def _relative(seconds: object) -> str:
+    value = seconds if isinstance(seconds, int | float) else 0
+    if abs(value) < 60:
+        return "now"
+    span = human_span(value)
+    return f"in {span}" if value > 0 else f"{span} ago"
+
+
+def _due_line(ctx: Mapping[str, Any], local: Local) -> str:
+    """``in 7 days — Wed 9 Jul 2025 00:01 EDT`` (plus the deadline's own zone if different)."""
+    due_text = local(ctx.get("due"))
+    zone = _text(ctx.get("timezone"))
+    try:
+        own = when(datetime.fromisoformat(_text(ctx.get("due"))), ZoneInfo(zone)) if zone else ""
+    except (ValueError, KeyError):
+        own = ""
+    if own and own != due_text:
+        due_text = f"{due_text} ({own})"
+    return f"{_relative(ctx.get('remaining_seconds'))} — {due_text}"
+
+
+def _reminder_title(ctx: Mapping[str, Any]) -> str:
+    title = _text(ctx.get("title")) or _UNTITLED
+    which = ctx.get("reminder")
+    if which == "at":
+        return f"Due now: {title}"
+    remaining = ctx.get("remaining_seconds")
+    when_text = _relative(remaining)
+    if which == "after":
+        return f"Passed {when_text}: {title}"
+    return f"{title} — {when_text}"
+
+
+def _reminder(ctx: Mapping[str, Any], w: _Writer, local: Local) -> tuple[str, list[str]]:
+    headline, *link_lines = _headline(w, _text(ctx.get("title")) or _UNTITLED, ctx.get("link"))
+    lines = [headline, w.esc(_due_line(ctx, local))]
+    notes = _text(ctx.get("notes"))
+    if notes:
+        lines += [w.esc(line) for line in notes.splitlines() if line.strip()]
+    lines += link_lines
+    if ctx.get("late"):
+        planned = local(ctx.get("planned"))
+        lines.append(w.esc(f"Sent late: the daemon was down at the planned time ({planned})."))
+    folded = ctx.get("folded")
+    if isinstance(folded, int) and folded > 0:
+        lines.append(
+            w.esc(f"{_plural(folded, 'earlier reminder')} missed meanwhile, folded into this one.")
+        )
+    return _reminder_title(ctx), lines
+
+
+def _moved(ctx: Mapping[str, Any], w: _Writer, local: Local) -> tuple[str, list[str]]:
+    title = f"Deadline moved: {_text(ctx.get('title')) or _UNTITLED}"
+    headline, *link_lines = _headline(w, title, ctx.get("link"))
+    lines = [
+        headline,
+        w.esc(f"From {local(ctx.get('old_due'))} to {local(ctx.get('due'))}"),
+        w.esc(f"Now due {_due_line(ctx, local)}"),
+        *link_lines,
+    ]
+    return title, lines
+
+
 def _generic(ctx: Mapping[str, Any], w: _Writer, local: Local) -> tuple[str, list[str]]:
     body = ctx.get("body")
     text = "" if body is None else str(body)
@@ -463,7 +546,14 @@ def _generic(ctx: Mapping[str, Any], w: _Writer, local: Local) -> tuple[str, lis
 
 _DEFAULTS: Final[
     Mapping[str, Callable[[Mapping[str, Any], _Writer, Local], tuple[str, list[str]]]]
-] = {"match": _match, "health": _health, "test": _test, "dead_letter": _dead_letter}
+] = {
+    "match": _match,
+    "health": _health,
+    "test": _test,
+    "dead_letter": _dead_letter,
+    "reminder": _reminder,
+    "moved": _moved,
+}
 
 
 def _item_title(ctx: Mapping[str, Any]) -> str:
@@ -477,10 +567,14 @@ def _item_title(ctx: Mapping[str, Any]) -> str:
         return "notifier test alert"
     if kind == "dead_letter":
         return f"Alert not delivered: {_text(ctx.get('title')) or _UNTITLED}"
+    if kind == "reminder":
+        return _reminder_title(ctx)
+    if kind == "moved":
+        return f"Deadline moved: {_text(ctx.get('title')) or _UNTITLED}"
     return _text(ctx.get("title")) or _UNTITLED
 
 
-def _item(ctx: Mapping[str, Any], w: _Writer) -> list[str]:
+def _item(ctx: Mapping[str, Any], w: _Writer, local: Local) -> list[str]:
     """One context as a compact digest entry: headline (with link), then one or two lines."""
     kind = ctx.get("kind")
     lines = _headline(w, _item_title(ctx), ctx.get("link") if kind == "match" else None)
@@ -493,6 +587,8 @@ def _item(ctx: Mapping[str, Any], w: _Writer) -> list[str]:
         details = [f"Channel: {_text(ctx.get('channel'))}"]
     elif kind == "dead_letter":
         details = [_dead_letter_detail(ctx)]
+    elif kind in ("reminder", "moved"):
+        details = [f"Due {_due_line(ctx, local)}"]
     else:
         first = next((x for x in str(ctx.get("body") or "").splitlines() if x.strip()), "")
         details = [_trim(_one_line(first), DETAIL_MAX)] if first else []
@@ -638,7 +734,7 @@ class Renderer:
         head = f"{why[:1].upper()}{why[1:]} — {count}" if why else count
         # Python-Markdown starts a list only after a blank line.
         gap = {"text": "\n", "markdown": "\n\n", "html": ""}[fmt]
-        body = w.esc(head) + gap + w.listing([_item(c, w) for c in contexts])
+        body = w.esc(head) + gap + w.listing([_item(c, w, self._local) for c in contexts])
 
         def variables() -> dict[str, Any]:
             return {

@@ -28,7 +28,7 @@ from pathlib import Path
 from notifier.errors import StateError
 
 FILENAME = "notifier.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 (older) / 32766
 
 _SCHEMA = """
@@ -88,6 +88,19 @@ CREATE TABLE IF NOT EXISTS messages (
     reported     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS messages_status ON messages(status, channel);
+CREATE TABLE IF NOT EXISTS deadlines (
+    name       TEXT PRIMARY KEY,
+    due        TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reminders (
+    key      TEXT PRIMARY KEY,
+    deadline TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    done     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reminders_deadline ON reminders(deadline);
 CREATE TABLE IF NOT EXISTS deliveries (
     message_id INTEGER NOT NULL,
     url_hash   TEXT NOT NULL,

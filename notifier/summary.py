@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, tzinfo
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from notifier import channels as apprise_channels
-from notifier.config import Config
-from notifier.deadlines import next_reminder, plan
+from notifier.config import Config, Deadline
+from notifier.deadlines import next_reminder, occurrences, offsets, plan
 from notifier.durations import format_duration
 
 _SECRET_KEY = re.compile(r"(token|key|secret|pass|auth|sig|session|code)", re.IGNORECASE)
@@ -99,22 +99,47 @@ def describe(config: Config, now: datetime) -> list[str]:
 
     lines.append(f"deadlines ({len(config.deadlines)}):")
     for d in config.deadlines:
+        lines += deadline_lines(d, now)
+    return lines
+
+
+def next_due(deadline: Deadline, now: datetime) -> datetime:
+    """The occurrence to show: the next one of a recurring deadline, else its due time."""
+    if deadline.recur:
+        upcoming = occurrences(deadline, now, now + timedelta(days=3660))
+        if upcoming:
+            return upcoming[0]
+    return deadline.due
+
+
+def _offset_label(offset: timedelta) -> str:
+    if offset > timedelta(0):
+        return f"{format_duration(offset)} before"
+    if offset < timedelta(0):
+        return f"{format_duration(-offset)} after"
+    return "at due time"
+
+
+def deadline_lines(d: Deadline, now: datetime, *, verbose: bool = False) -> list[str]:
+    """A deadline: due time (in its zone), title, next reminder; with ``verbose`` its plan."""
+    due_at = next_due(d, now)
+    repeat = f"  repeats {d.recur}" if d.recur else ""
+    lines = [
+        f"  {d.name}  due {when(due_at, d.timezone)} ({relative(due_at - now)})"
+        f"  [{d.severity}] → {', '.join(d.channels)}{repeat}",
+        f"    {d.title}",
+    ]
+    upcoming = next_reminder(plan(d, now=now), now)
+    if upcoming is None:
+        lines.append("    next reminder: none (the deadline has passed)")
+    else:
         lines.append(
-            f"  {d.name}  due {when(d.due, d.timezone)} ({relative(d.due - now)})"
-            f"  [{d.severity}] → {', '.join(d.channels)}"
+            f"    next reminder: {when(upcoming.at, d.timezone)}"
+            f" ({_offset_label(upcoming.offset)}, {relative(upcoming.at - now)})"
         )
-        lines.append(f"    {d.title}")
-        upcoming = next_reminder(plan(d), now)
-        if upcoming is None:
-            lines.append("    next reminder: none (the deadline has passed)")
-        else:
-            label = (
-                "at due time"
-                if not upcoming.offset
-                else f"{format_duration(upcoming.offset)} before"
-            )
-            lines.append(
-                f"    next reminder: {when(upcoming.at, d.timezone)}"
-                f" ({label}, {relative(upcoming.at - now)})"
-            )
+    if verbose:
+        ladder = ", ".join(_offset_label(o) for o in offsets(d)) or "none"
+        lines.append(f"    reminders: {ladder}")
+        if d.link:
+            lines.append(f"    {d.link}")
     return lines

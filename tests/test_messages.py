@@ -414,9 +414,9 @@ def test_dead_letter(fmt: BodyFormat, headline: str) -> None:
     ],
 )
 def test_kinds_without_a_default_render_title_and_body(fmt: BodyFormat, body: str) -> None:
-    """A kind with no built-in text (reminder, for now) shows its title and body, escaped."""
+    """A kind with no built-in text (one added later) shows its title and body, escaped."""
     ctx = {
-        "kind": "reminder",
+        "kind": "announcement",
         "title": "USTR comments\nclose",
         "body": "Due in 2d\n# not a heading <b>",
     }
@@ -583,7 +583,7 @@ def test_digest_of_every_kind() -> None:
     items = [
         probe_ctx(),
         dead_ctx(),
-        {"kind": "reminder", "title": "Comments due", "body": "\nIn 2d"},
+        {"kind": "announcement", "title": "Comments due", "body": "\nIn 2d"},
     ]
     r = renderer().render_digest(items, "text", "rate limit 30/1h")
     assert r.body.split("\n") == [
@@ -746,8 +746,11 @@ def test_templates_for_other_kinds() -> None:
     )
     assert rend.render(health_ctx(), "text").body == "unhealthy ustr Fri 10 Jan 2025 09:00 EST"
     assert rend.render(dead_ctx(), "text").body == "[HIGH] Tariffs up Tue 10 Jun 2025 09:00 EDT 12"
-    reminder = rend.render({"kind": "reminder", "title": "Comments", "body": "x"}, "text")
-    assert (reminder.title, reminder.body) == ("Due: Comments", "x")
+    reminder = rend.render(
+        {"kind": "reminder", "title": "Comments", "due": JANUARY.isoformat()}, "text"
+    )
+    assert reminder.title == "Due: Comments"
+    assert reminder.body.startswith("Comments\n")
 
 
 def test_digest_template_sees_items_count_and_reason() -> None:

@@ -1,0 +1,180 @@
+"""Deadline reminders across restarts: what to send now, recorded in the state store.
+
+Each run (``notifier once``, and the daemon's tick) calls :func:`check_deadlines`
+with ``now``. For every deadline of the config it:
+
+1. starts tracking a deadline seen for the first time (``first_seen = now``):
+   reminders planned before that are never sent — adding a deadline does not
+   fire its past reminders;
+2. notices an edited due time: one "deadline moved from X to Y" alert, and the
+   reminders of the new plan whose time has already passed are recorded as
+   skipped, so no catch-up repeats them;
+3. sends what :func:`notifier.deadlines.due` says is due: on time, or, after
+   downtime, the most recent missed reminder once, marked late, with older
+   missed ones folded into it (never a burst) — except that once the deadline
+   has passed, a reminder more than a day late is recorded but not sent
+   (a deadline long past sends nothing new unless a follow-up is due);
+4. records what it sent — in the same transaction that queues the alerts in
+   the outbox, so a crash never loses or repeats a reminder.
+
+A deadline removed from the config stops reminding (its records are dropped).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from notifier.config import Config, Deadline
+from notifier.deadlines import Due, Reminder, due, plan
+from notifier.outbox import NewAlert, Outbox
+from notifier.store import Store
+
+#: A reminder for a deadline already past is not caught up later than this.
+STALE_AFTER = timedelta(days=1)
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _identity(deadline: Deadline) -> str:
+    """What makes a deadline "the same": its due time (and rule, if it recurs)."""
+    due_text = _ts(deadline.due)
+    return f"{due_text} {deadline.recur}" if deadline.recur else due_text
+
+
+def reminder_context(deadline: Deadline, item: Due, now: datetime) -> dict[str, Any]:
+    """The outbox context of a reminder (rendered by :mod:`notifier.messages`)."""
+    r: Reminder = item.reminder
+    return {
+        "kind": "reminder",
+        "deadline": deadline.name,
+        "title": deadline.title,
+        "due": _ts(r.due),
+        "timezone": deadline.timezone.key,
+        "offset_seconds": int(r.offset.total_seconds()),
+        "reminder": r.kind,
+        "planned": _ts(r.at),
+        "remaining_seconds": int((r.due - now).total_seconds()),
+        "late": item.late,
+        "folded": len(item.folded),
+        "severity": deadline.severity,
+        "link": deadline.link,
+        "notes": deadline.notes,
+    }
+
+
+def moved_context(deadline: Deadline, old_due: datetime, now: datetime) -> dict[str, Any]:
+    """The outbox context of a "deadline moved" notice."""
+    return {
+        "kind": "moved",
+        "deadline": deadline.name,
+        "title": deadline.title,
+        "old_due": _ts(old_due),
+        "due": _ts(deadline.due),
+        "timezone": deadline.timezone.key,
+        "remaining_seconds": int((deadline.due - now).total_seconds()),
+        "severity": deadline.severity,
+        "link": deadline.link,
+        "notes": deadline.notes,
+    }
+
+
+class ReminderBook:
+    """The ``deadlines`` and ``reminders`` tables."""
+
+    def __init__(self, store: Store) -> None:
+        self.db = store.db
+
+    def tracked(self, name: str) -> tuple[str, datetime] | None:
+        row = self.db.execute(
+            "SELECT due, first_seen FROM deadlines WHERE name=?", (name,)
+        ).fetchone()
+        return None if row is None else (row[0], datetime.fromisoformat(row[1]))
+
+    def track(self, name: str, identity: str, first_seen: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO deadlines(name, due, first_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET due=excluded.due",
+            (name, identity, _ts(first_seen)),
+        )
+
+    def forget_others(self, names: set[str]) -> None:
+        for (name,) in self.db.execute("SELECT name FROM deadlines").fetchall():
+            if name not in names:
+                self.db.execute("DELETE FROM deadlines WHERE name=?", (name,))
+                self.db.execute("DELETE FROM reminders WHERE deadline=?", (name,))
+
+    def done(self, name: str) -> set[str]:
+        return {
+            r[0] for r in self.db.execute("SELECT key FROM reminders WHERE deadline=?", (name,))
+        }
+
+    def record(self, reminder: Reminder, status: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO reminders(key, deadline, at, status, done) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (reminder.key, reminder.deadline, _ts(reminder.at), status, _ts(now)),
+        )
+
+
+def check_deadlines(store: Store, config: Config, now: datetime) -> list[NewAlert]:
+    """Queue the reminders and "moved" notices due at ``now``; return what was queued."""
+    book = ReminderBook(store)
+    queued: list[NewAlert] = []
+    with store.transaction():
+        book.forget_others({d.name for d in config.deadlines})
+        for deadline in config.deadlines:
+            queued += _check_one(book, deadline, now)
+        Outbox(store).enqueue(queued, now)
+    return queued
+
+
+def _alerts(deadline: Deadline, key: str, kind: str, context: dict[str, Any]) -> list[NewAlert]:
+    return [
+        NewAlert(key=key, channel=c, kind=kind, severity=deadline.severity, context=context)
+        for c in deadline.channels
+    ]
+
+
+def _check_one(book: ReminderBook, deadline: Deadline, now: datetime) -> list[NewAlert]:
+    identity = _identity(deadline)
+    tracked = book.tracked(deadline.name)
+    reminders = plan(deadline, now=now)
+    out: list[NewAlert] = []
+    if tracked is None:
+        book.track(deadline.name, identity, now)
+        since = now
+    else:
+        old_identity, since = tracked
+        if old_identity != identity:
+            old_due = datetime.fromisoformat(old_identity.split(" ", 1)[0])
+            out += _alerts(
+                deadline,
+                f"moved:{deadline.name}:{old_identity}->{identity}",
+                "moved",
+                moved_context(deadline, old_due, now),
+            )
+            book.track(deadline.name, identity, since)
+            done = book.done(deadline.name)
+            for reminder in reminders:
+                if reminder.at <= now and reminder.key not in done:
+                    book.record(reminder, "skipped", now)
+    done = book.done(deadline.name)
+    for item in due(reminders, done, now, since=since):
+        if now > item.reminder.due and now - item.reminder.at > STALE_AFTER:
+            # Past the deadline and a day late: news to nobody. Recorded, not sent.
+            for r in (item.reminder, *item.folded):
+                book.record(r, "expired", now)
+            continue
+        out += _alerts(
+            deadline,
+            f"reminder:{item.reminder.key}",
+            "reminder",
+            reminder_context(deadline, item, now),
+        )
+        book.record(item.reminder, "late" if item.late else "sent", now)
+        for folded in item.folded:
+            book.record(folded, "folded", now)
+    return out
