@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,8 +60,8 @@ class Runner:
 
 
 @pytest.fixture
-def runner(state: Path) -> Iterator[Runner]:
-    yield Runner(state)
+def runner(state: Path) -> Runner:
+    return Runner(state)
 
 
 async def test_reminders_arrive_on_time_once_each(runner: Runner) -> None:
