@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, NoReturn
 
 from notifier import __version__, app, clock, report
 from notifier.config import Config, json_schema
+from notifier.daemon import Daemon, heartbeat_age
 from notifier.deadlines import next_reminder, plan
 from notifier.deliver import AppriseSink
 from notifier.durations import parse_duration
@@ -59,6 +61,9 @@ _SETTING_FLAGS = (
     ("state_dir", "DIR", "folder for the SQLite state", "state"),
     ("log_format", "FORMAT", "auto, json or console", "auto"),
     ("log_level", "LEVEL", "debug, info, warning or error", "info"),
+    ("health_port", "PORT", "serve /healthz and /metrics on this port", "off"),
+    ("health_host", "HOST", "address for the health endpoint", "127.0.0.1"),
+    ("grace", "SECONDS", "time in-flight work gets to finish on SIGTERM", "10"),
 )
 
 
@@ -94,12 +99,28 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         formatter_class=fmt,
         help="start the daemon on the watch config",
-        description="Start the daemon on the watch config.\n\n"
-        "This release validates the config, prepares the state folder and prints\n"
-        "what it would watch; polling, delivery and reminders arrive in later releases.",
+        description="Run the daemon: poll every feed at its interval, send deadline\n"
+        "reminders on time, deliver and retry alerts. SIGHUP or an edit of the config\n"
+        "file reloads it (a broken edit is refused and the old config kept); SIGTERM\n"
+        "or SIGINT stops it after in-flight work finishes (--grace); a second signal\n"
+        "exits at once. Exit 0 after a clean stop, 1 if the config is invalid at start.",
         epilog=EPILOG,
     )
     run.set_defaults(handler=cmd_run)
+
+    healthcheck = sub.add_parser(
+        "healthcheck",
+        parents=[common],
+        formatter_class=fmt,
+        help="exit 0 if the daemon's heartbeat is fresh (for container health checks)",
+        description="Read the heartbeat file the daemon writes every 10 s in the state\n"
+        "folder: exit 0 when it is fresh, 1 when it is missing or stale.",
+        epilog=EPILOG,
+    )
+    healthcheck.add_argument(
+        "--max-age", default="60s", metavar="DURATION", help="stale after this (default 60s)"
+    )
+    healthcheck.set_defaults(handler=cmd_healthcheck)
 
     check = sub.add_parser(
         "check",
@@ -275,31 +296,59 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """``notifier run``: for now, validate, prepare state and show the plan."""
-    log = get_logger("notifier.run")
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
-        log.error("config rejected", path=str(settings.config), problems=len(e.problems))
-        return EXIT_INVALID
+    """``notifier run``: the daemon, until SIGTERM or SIGINT (a second one exits at once)."""
     try:
         _prepare_state_dir(settings.state_dir)
     except StateError as e:
         print(f"notifier: {e}", file=sys.stderr)
         return EXIT_INVALID
-    log.info(
-        "config loaded",
-        path=str(settings.config),
-        channels=len(config.channels),
-        feeds=len(config.feeds),
-        watches=len(config.watches),
-        deadlines=len(config.deadlines),
-        state_dir=str(settings.state_dir),
-    )
-    for line in describe(config, clock.utcnow()):
-        print(redact(line))
-    log.warning("polling, delivery and reminders are not built yet; exiting after validation")
+    service = Daemon(settings, AppriseSink())
+
+    async def serve() -> int:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        reloads: set[asyncio.Task[bool]] = set()
+
+        def on_stop(name: str) -> None:
+            if stop.is_set():
+                log.warning("second signal: exiting now", signal=name)
+                os._exit(EXIT_INTERRUPTED)
+            log.info("stopping", signal=name)
+            stop.set()
+
+        def on_reload() -> None:
+            log.info("reload requested", signal="SIGHUP")
+            reloads.add(task := loop.create_task(service.reload()))
+            task.add_done_callback(reloads.discard)
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_stop, sig.name)
+        loop.add_signal_handler(signal.SIGHUP, on_reload)
+        try:
+            await service.start()
+        except ConfigError as e:
+            _report(e, settings.config)
+            await service.stop()
+            return EXIT_INVALID
+        await stop.wait()
+        await service.stop()
+        return EXIT_OK
+
+    log = get_logger("notifier.run")
+    return asyncio.run(serve())
+
+
+def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier healthcheck``: is the daemon's heartbeat fresh? (for container checks)"""
+    age = heartbeat_age(settings.state_dir, clock.utcnow())
+    limit = parse_duration(args.max_age).total_seconds()
+    if age is None:
+        print(f"unhealthy: no heartbeat in {settings.state_dir}", file=sys.stderr)
+        return EXIT_INVALID
+    if age > limit:
+        print(f"unhealthy: last heartbeat {age:.0f} s ago", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"ok: last heartbeat {age:.0f} s ago")
     return EXIT_OK
 
 

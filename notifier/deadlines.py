@@ -78,8 +78,10 @@ class Reminder:
     """One planned notice about one occurrence of a deadline.
 
     ``offset`` > 0: that long before ``due``; 0: at ``due``; < 0: that long after
-    it (a follow-up). ``at`` is when to send it, in UTC; ``due`` is the
-    occurrence's due time, in the deadline's zone.
+    it (a follow-up). ``at`` is when to send it and ``due`` the occurrence's due
+    time, both in UTC: show them in the deadline's zone. (UTC because Python
+    compares two datetimes of one zone by wall-clock time, and an aware time in
+    a repeated hour equal to nothing in another zone — PEP 495.)
     """
 
     deadline: str
@@ -169,7 +171,7 @@ def shift(due: datetime, offset: timedelta, zone: ZoneInfo) -> datetime:
 
 
 def occurrences(deadline: Deadline, start: datetime, end: datetime) -> list[datetime]:
-    """Due times of ``deadline`` in ``[start, end]`` (aware), ascending and distinct.
+    """Due times of ``deadline`` in ``[start, end]``, ascending and distinct, in its zone.
 
     A deadline without ``recur`` has one occurrence, ``deadline.due``. A
     recurring one is expanded over naive local times in its zone (see the module
@@ -212,16 +214,12 @@ def offsets(deadline: Deadline) -> tuple[timedelta, ...]:
 
 
 def _order(r: Reminder) -> tuple[datetime, datetime, timedelta]:
-    """Plan order: by send time; ties by occurrence, then the offset nearest the due time last.
-
-    Times are compared in UTC: Python compares two datetimes of the *same* zone
-    by wall-clock time, which is wrong in the hour the clocks repeat.
-    """
-    return (r.at.astimezone(UTC), r.due.astimezone(UTC), -r.offset)
+    """Plan order: by send time; ties by occurrence, then the offset nearest the due time last."""
+    return (r.at, r.due, -r.offset)
 
 
 def _reminders(deadline: Deadline, due_at: datetime) -> list[Reminder]:
-    due_at = _canonical(due_at, deadline.timezone)
+    due_at = due_at.astimezone(UTC)
     return [
         Reminder(deadline.name, due_at, shift(due_at, off, deadline.timezone), off)
         for off in offsets(deadline)
@@ -300,7 +298,7 @@ def due(
     groups: dict[tuple[str, datetime], list[Reminder]] = {}
     for r in reminders:
         if r.at <= now:
-            groups.setdefault((r.deadline, r.due.astimezone(UTC)), []).append(r)
+            groups.setdefault((r.deadline, r.due), []).append(r)
 
     def pending(r: Reminder) -> bool:
         return r.key not in done and (since is None or r.at >= since)

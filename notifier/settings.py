@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         "auto", description="auto: pretty on a terminal, JSON otherwise; or json, console."
     )
     log_level: LogLevel = Field("info", description="Least severe level logged.")
+    health_port: int | None = Field(
+        None, ge=0, le=65535, description="Serve /healthz and /metrics on this port (off if unset)."
+    )
+    health_host: str = Field("127.0.0.1", description="Address the health endpoint binds to.")
+    grace: float = Field(
+        10.0, ge=0, le=600, description="Seconds to let in-flight work finish on SIGTERM."
+    )
 
     @field_validator("log_format", "log_level", mode="before")
     @classmethod

@@ -74,7 +74,7 @@ def test_ics_file_parses_with_events_and_alarms(cli: CLI, tmp_path: Path) -> Non
         "Pause expired",
     }
     soon = events["Tariff rate takes effect"]
-    triggers = sorted(a["TRIGGER"].dt for a in soon.walk("VALARM"))
+    triggers = sorted(a.decoded("TRIGGER") for a in soon.walk("VALARM"))
     assert triggers == [
         -timedelta(days=30),
         -timedelta(days=7),

@@ -219,7 +219,7 @@ def test_two_wall_times_naming_one_instant_are_one_occurrence() -> None:
     """Hourly at :30 through the spring gap: 02:30 (skipped) and 03:30 are one instant, once."""
     d = deadline(due=local(NY, 2025, 3, 9, 0, 30), recur="FREQ=HOURLY;COUNT=5")
     reminders = plan(d, now=datetime(2025, 3, 1, tzinfo=UTC))
-    assert [r.due.strftime("%H:%M %Z") for r in reminders] == [
+    assert [r.due.astimezone(NY).strftime("%H:%M %Z") for r in reminders] == [
         "00:30 EST",
         "01:30 EST",
         "03:30 EDT",
@@ -251,13 +251,15 @@ def test_recurring_plan_window_keeps_recent_and_upcoming_occurrences() -> None:
     )
     now = local(NY, 2025, 2, 4, 12, 0)  # Tuesday; the last occurrence was Monday 3 February
     reminders = plan(d, now=now, horizon=30 * DAY)
-    dues = sorted({r.due.date().isoformat() for r in reminders})
+    dues = sorted({r.due.astimezone(NY).date().isoformat() for r in reminders})
     assert dues == ["2025-02-03", "2025-02-10", "2025-02-17", "2025-02-24", "2025-03-03"]
     assert len(reminders) == 5 * 3
     assert [r.at for r in reminders] == sorted(r.at for r in reminders)
 
     def first_due(at: datetime) -> str:
-        return min(r.due for r in plan(d, now=at, horizon=30 * DAY)).date().isoformat()
+        return (
+            min(r.due for r in plan(d, now=at, horizon=30 * DAY)).astimezone(NY).date().isoformat()
+        )
 
     assert first_due(local(NY, 2025, 2, 6, 8, 0)) == "2025-02-03"  # follow-up 23 h ago
     assert first_due(local(NY, 2025, 2, 6, 10, 0)) == "2025-02-10"  # follow-up 25 h ago
@@ -345,11 +347,12 @@ def test_reminders_planned_before_since_are_never_sent() -> None:
 
 
 def test_each_occurrence_catches_up_once() -> None:
-    """A daily deadline missed for two days: one notice per occurrence, in time order."""
+    """A daily deadline missed for two days (planned with a 3-day lookback): one late notice
+    per occurrence, each folding its 2-hour reminder, in time order."""
     d = deadline(2 * HOUR, due=local(NY, 2025, 5, 1, 9, 0), recur="FREQ=DAILY")
     now = local(NY, 2025, 5, 3, 9, 30)
-    items = due(plan(d, now=now, lookback=2 * DAY), set(), now)
-    assert [(i.reminder.due.day, i.reminder.kind, i.late) for i in items] == [
+    items = due(plan(d, now=now, lookback=3 * DAY), set(), now)
+    assert [(i.reminder.due.astimezone(NY).day, i.reminder.kind, i.late) for i in items] == [
         (1, "at", True),
         (2, "at", True),
         (3, "at", True),
@@ -392,6 +395,7 @@ def check_plan(d: Deadline, reminders: tuple[Reminder, ...]) -> None:
     assert len({r.key for r in reminders}) == len(reminders)
     for r in reminders:
         assert r.at.tzinfo is UTC
+        assert r.due.tzinfo is UTC
         if r.kind == "before":
             assert r.at < r.due
         elif r.kind == "at":
@@ -401,7 +405,7 @@ def check_plan(d: Deadline, reminders: tuple[Reminder, ...]) -> None:
     wanted = {*d.remind, *(-a for a in d.after)} | ({timedelta(0)} if d.at_due else set())
     per_due: dict[datetime, set[timedelta]] = {}
     for r in reminders:
-        per_due.setdefault(r.due.astimezone(UTC), set()).add(r.offset)
+        per_due.setdefault(r.due, set()).add(r.offset)
     assert all(found == wanted for found in per_due.values())
     assert sum(len(found) for found in per_due.values()) == len(reminders)
 
