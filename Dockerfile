@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# Minimal image for now; the daemon issue adds the health check and compose/systemd examples.
+# notifier: build a wheel in one stage, run it as a non-root user in a slim one.
+#   docker build -t notifier .
+#   docker run -d -v "$PWD/config:/config:ro" -v notifier-data:/data notifier
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -18,5 +20,7 @@ ENV NOTIFIER_CONFIG=/config/watch.yaml \
     PYTHONUNBUFFERED=1
 USER notifier
 VOLUME ["/data"]
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["notifier", "healthcheck"]
 ENTRYPOINT ["notifier"]
 CMD ["run"]

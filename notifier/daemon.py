@@ -245,13 +245,15 @@ class Daemon:
                 task.cancel()
             if late:
                 log.warning("in-flight work cancelled after the grace period", jobs=len(late))
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if self._health is not None:
             await self._health.cleanup()
         if self.fetcher is not None:
             await self.fetcher.close()
         if self._own_pool and self._executor is not None:
             self._pool_cm.__exit__(None, None, None)
+            self._executor = None
         if self.store is not None:
             self.store.close()
         log.info("daemon stopped")

@@ -476,8 +476,12 @@ def human_span(seconds: float) -> str:
 
 def _relative(seconds: object) -> str:
     value = seconds if isinstance(seconds, int | float) else 0
-    if abs(value) < 60:
+    if abs(value) < 1:
         return "now"
+    if abs(value) < 60:
+        n = round(abs(value))
+        span = _plural(n, "second")
+        return f"in {span}" if value > 0 else f"{span} ago"
     span = human_span(value)
     return f"in {span}" if value > 0 else f"{span} ago"
 

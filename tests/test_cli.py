@@ -168,25 +168,6 @@ def test_schema_prints_json_schema(cli: CLI, tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8")) == schema
 
 
-def test_run_validates_prepares_state_and_reports(cli: CLI, tmp_path: Path) -> None:
-    """``run`` on the example creates the state folder and shows what it would watch."""
-    state = tmp_path / "state-here"
-    r = cli(
-        "run",
-        "--config",
-        str(EXAMPLE),
-        "--state-dir",
-        str(state),
-        "--log-format",
-        "json",
-    )
-    assert r.code == 0, r.err
-    assert state.is_dir()
-    assert "feeds (5):" in r.out
-    events = [json.loads(line)["event"] for line in r.err.splitlines()]
-    assert "config loaded" in events
-
-
 def test_run_refuses_a_broken_config(cli: CLI) -> None:
     """``run`` on an invalid config exits 1 with the located problems."""
     r = cli("run", "--config", "three-mistakes.yaml", "--log-format", "json", cwd=CASES)

@@ -374,7 +374,7 @@ offsets = st.one_of(
     st.integers(min_value=1, max_value=400).map(lambda n: n * DAY),
     st.integers(min_value=1, max_value=400 * 24 * 60).map(lambda n: n * MINUTE),
 )
-RULES = ["FREQ=DAILY;INTERVAL=5", "FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=YEARLY", "FREQ=HOURLY"]
+RULES = ["FREQ=DAILY;INTERVAL=5", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=MONTHLY", "FREQ=YEARLY"]
 
 
 @st.composite
