@@ -437,6 +437,8 @@ class DeadlineSpec(Strict):
                 rrulestr(text, dtstart=datetime(2000, 1, 1))
             except (ValueError, TypeError) as e:
                 raise ValueError(f"not a valid RRULE: {e}") from None
+            if re.search(r"FREQ=(SECONDLY|MINUTELY)", text, re.IGNORECASE):
+                raise ValueError("a deadline cannot repeat more often than hourly")
             return text
         return value
 

@@ -80,7 +80,7 @@ class Reminder:
     ``offset`` > 0: that long before ``due``; 0: at ``due``; < 0: that long after
     it (a follow-up). ``at`` is when to send it and ``due`` the occurrence's due
     time, both in UTC: show them in the deadline's zone. (UTC because Python
-    compares two datetimes of one zone by wall-clock time, and an aware time in
+    compares two datetimes of one zone by wall-clock time, and finds a time in
     a repeated hour equal to nothing in another zone — PEP 495.)
     """
 

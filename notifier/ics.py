@@ -20,8 +20,8 @@ Decisions:
   first, and a skipped one with the offset before the gap, as
   :mod:`notifier.deadlines` does — so that one is written in UTC.
 * **VTIMEZONE** transitions are found by sampling the zone daily and
-  bisecting to the second, from the earliest alarm to 10 years after
-  ``max(now, last follow-up)``. Transitions that follow one yearly rule ("2nd
+  bisecting to the second, from a year before the earliest alarm to 10 years
+  after ``max(now, last follow-up)``. Transitions that follow one yearly rule ("2nd
   Sunday of March at 02:00") become one observance with an RRULE; the last such
   run of a zone that still changes its clocks is left open-ended (its current
   rule, as zoneinfo itself extrapolates); irregular ones are listed one by one.

@@ -106,7 +106,7 @@ def describe(config: Config, now: datetime) -> list[str]:
 def next_due(deadline: Deadline, now: datetime) -> datetime:
     """The occurrence to show: the next one of a recurring deadline, else its due time."""
     if deadline.recur:
-        upcoming = occurrences(deadline, now, now + timedelta(days=3660))
+        upcoming = occurrences(deadline, now, now + timedelta(days=400))
         if upcoming:
             return upcoming[0]
     return deadline.due
