@@ -282,6 +282,7 @@ def test_health_and_metrics_reflect_the_run(
     path, daemons = setup
     write_config(path, feeds, smtp, chat)
     daemon = start(path, tmp_path, daemons, port=free_port())
+    daemon.wait_for_log("feed polled", feed="news", status="first_poll")
     feeds.feed("/news.xml", rss(("a5", "Rare earth deal", "d"), ("a1", "Old story", "x")))
     chat.wait_for(1, timeout=15)
     status, body = daemon.get("/healthz")

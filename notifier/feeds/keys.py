@@ -142,9 +142,11 @@ def canonical_link(url: str, base: str | None = None) -> str:
             text = urllib.parse.urljoin(base.strip(), text)
     # urlsplit/urlunsplit are not a fixed point on odd input ("////A" → "//A", whose
     # host is then lower-cased); a second pass (rarely a third) reaches it.
-    result = _canonical_once(text)
-    for _ in range(3):
-        again = _canonical_once(result)
+    # Stripping again each pass: urlsplit drops leading C0 controls, which can leave
+    # a space (even a no-break one) that the next call's strip() would remove.
+    result = _canonical_once(text).strip()
+    for _ in range(4):
+        again = _canonical_once(result).strip()
         if again == result:
             break
         result = again
