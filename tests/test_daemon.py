@@ -1,0 +1,93 @@
+"""The daemon inside a test (no subprocess, no signals): start, reload, stop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from notifier.daemon import Daemon, Metrics, phase
+from notifier.settings import Settings
+from tests.feedserver import FeedServer
+from tests.test_poll import ITEMS, rss
+from tests.test_sender import FakeSink
+
+BASE = """\
+channels:
+  console: ["json://127.0.0.1:9/hook"]
+feeds:
+{feeds}
+watches:
+  - name: rare
+    any: ["rare earth"]
+"""
+
+
+def feeds_yaml(server: FeedServer, **intervals: str) -> str:
+    return "".join(
+        f"  - name: {name}\n    url: {server.url('/' + name)}\n    interval: {interval}\n"
+        for name, interval in intervals.items()
+    )
+
+
+def test_phase_is_fixed_per_feed_and_small() -> None:
+    """A feed's phase is stable (no drift between runs) and under a tenth of its interval."""
+    interval = timedelta(minutes=15)
+    assert phase("ustr", interval) == phase("ustr", interval)
+    assert phase("ustr", interval) != phase("fedreg", interval)
+    assert timedelta(0) <= phase("ustr", interval) < timedelta(seconds=30)
+    assert phase("x", timedelta(seconds=10)) < timedelta(seconds=1)
+
+
+async def test_reload_changes_only_what_changed(tmp_path: Path) -> None:
+    """Reloading keeps an unchanged feed's job (same next run), adds new feeds, drops removed
+    ones, reschedules a changed interval; a broken file keeps the old config."""
+    async with FeedServer() as server:
+        for name in ("a", "b", "c"):
+            server.feed(f"/{name}", rss(*ITEMS))
+        path = tmp_path / "watch.yaml"
+        path.write_text(BASE.format(feeds=feeds_yaml(server, a="1h", b="1h")), "utf-8")
+        settings = Settings(config=path, state_dir=tmp_path / "state", grace=1)
+        daemon = Daemon(settings, FakeSink())
+        await daemon.start()
+        try:
+            job_a = daemon.scheduler.get_job("feed:a")
+            before_a = job_a.next_run_time
+            assert daemon.scheduler.get_job("feed:b") is not None
+
+            path.write_text(BASE.format(feeds=feeds_yaml(server, a="1h", c="2h")), "utf-8")
+            assert await daemon.reload()
+            assert daemon.scheduler.get_job("feed:a").next_run_time == before_a
+            assert daemon.scheduler.get_job("feed:b") is None
+            assert daemon.scheduler.get_job("feed:c") is not None
+
+            path.write_text(BASE.format(feeds=feeds_yaml(server, a="30m", c="2h")), "utf-8")
+            assert await daemon.reload()
+            trigger = daemon.scheduler.get_job("feed:a").trigger
+            assert trigger.interval == timedelta(minutes=30)
+
+            path.write_text("feeds: [\n", "utf-8")
+            assert not await daemon.reload()
+            assert daemon.config is not None
+            assert [f.name for f in daemon.config.feeds] == ["a", "c"]
+            assert daemon.metrics.reloads == {"applied": 2, "rejected": 1}
+            ok, health = daemon.healthy()
+            assert ok, health
+        finally:
+            await daemon.stop()
+        assert not daemon.scheduler.running
+        assert (tmp_path / "state" / "heartbeat").exists()
+
+
+def test_metrics_render_in_prometheus_text_format() -> None:
+    """Every metric has HELP and TYPE lines and samples with numeric values."""
+    metrics = Metrics()
+    metrics.polls["parsed"] += 2
+    metrics.alerts["sent"] += 3
+    text = metrics.render({"pending": 1})
+    assert "# TYPE notifier_polls_total counter" in text
+    assert 'notifier_polls_total{status="parsed"} 2' in text
+    assert 'notifier_alerts_total{outcome="sent"} 3' in text
+    assert 'notifier_outbox_alerts{state="pending"} 1' in text
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            float(line.rsplit(" ", 1)[1])
