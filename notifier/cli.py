@@ -271,6 +271,15 @@ def _load(settings: Settings) -> Config:
     return config
 
 
+def _load_or_report(settings: Settings) -> Config | None:
+    """The config, or None after printing its problems to stderr."""
+    try:
+        return _load(settings)
+    except ConfigError as e:
+        _report(e, settings.config)
+        return None
+
+
 def _report(error: ConfigError, path: Path) -> None:
     for problem in error.problems:
         print(redact(str(problem)), file=sys.stderr)
@@ -283,10 +292,8 @@ def _report(error: ConfigError, path: Path) -> None:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier check``: validate and summarise."""
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
+    config = _load_or_report(settings)
+    if config is None:
         return EXIT_INVALID
     if not args.quiet:
         print(f"{settings.config}: valid")
@@ -354,10 +361,8 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier once``: poll every feed once and print the matches."""
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
+    config = _load_or_report(settings)
+    if config is None:
         return EXIT_INVALID
     sink = None if args.dry_run else AppriseSink()
     with app.parse_pool() as pool:
@@ -394,10 +399,8 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier match WATCH SOURCE``: explain one watch against one feed."""
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
+    config = _load_or_report(settings)
+    if config is None:
         return EXIT_INVALID
     watch = app.find_watch(config, args.watch)
     if watch is None:
@@ -430,10 +433,8 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier deadlines``: upcoming deadlines and their next reminders."""
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
+    config = _load_or_report(settings)
+    if config is None:
         return EXIT_INVALID
     now = clock.utcnow()
     rows = []
@@ -453,10 +454,8 @@ def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ics(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier ics``: the deadlines as an iCalendar file."""
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
+    config = _load_or_report(settings)
+    if config is None:
         return EXIT_INVALID
     text = to_ics(config.deadlines, now=clock.utcnow())
     if args.output:
@@ -479,10 +478,8 @@ def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as e:
         print(f"notifier deliver: --wait: {e}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
+    config = _load_or_report(settings)
+    if config is None:
         return EXIT_INVALID
     tick, channels = asyncio.run(app.deliver(config, settings.state_dir, AppriseSink(), wait=wait))
     for line in report.outbox_lines(channels):
@@ -497,10 +494,8 @@ def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_test_channel(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier test-channel NAME``: send a test alert, report each URL."""
-    try:
-        config = _load(settings)
-    except ConfigError as e:
-        _report(e, settings.config)
+    config = _load_or_report(settings)
+    if config is None:
         return EXIT_INVALID
     channel = config.channels.get(args.channel)
     if channel is None:

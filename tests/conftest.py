@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.feedserver import ThreadedFeedServer
+from tests.receivers import SmtpReceiver, ThreadedWebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "watch.yaml"
@@ -76,3 +79,24 @@ def write(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return _write
+
+
+@pytest.fixture
+def feeds() -> Iterator[ThreadedFeedServer]:
+    """A local feed server in a thread (for subprocess tests)."""
+    with ThreadedFeedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpReceiver]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1."""
+    with SmtpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def chat() -> Iterator[ThreadedWebhookReceiver]:
+    """A webhook receiver in a thread that can be switched to answer 503."""
+    with ThreadedWebhookReceiver() as receiver:
+        yield receiver

@@ -104,24 +104,6 @@ class Daemon:
 
 
 @pytest.fixture
-def feeds() -> Iterator[ThreadedFeedServer]:
-    with ThreadedFeedServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def chat() -> Iterator[ThreadedWebhookReceiver]:
-    with ThreadedWebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
 def setup(
     tmp_path: Path, feeds: ThreadedFeedServer, smtp: SmtpReceiver, chat: ThreadedWebhookReceiver
 ) -> Iterator[tuple[Path, list[Daemon]]]:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,24 +40,6 @@ watches:
     severity: high
     channels: [email, chat]
 """
-
-
-@pytest.fixture
-def feeds() -> Iterator[ThreadedFeedServer]:
-    with ThreadedFeedServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpReceiver]:
-    with SmtpReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def chat() -> Iterator[ThreadedWebhookReceiver]:
-    with ThreadedWebhookReceiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture
