@@ -48,7 +48,6 @@ import contextlib
 import gzip as gziplib
 import hashlib
 import mimetypes
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +57,8 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from aiohttp import web
+
+from tests.loopthread import InThread
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 R = TypeVar("R", bound="Route")
@@ -482,49 +483,11 @@ class FeedServer:
             self.in_flight -= 1
 
 
-class ThreadedFeedServer(FeedServer):
+class ThreadedFeedServer(InThread, FeedServer):
     """A :class:`FeedServer` running in a background thread with its own event loop.
 
     For sync tests and tests of subprocesses: ``with ThreadedFeedServer() as s:``.
     Route builders and records work the same; handlers run in the server's thread.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> Self:
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="feedserver", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
-        try:
-            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=10)
-        except BaseException:
-            self._shut_loop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._loop is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.stop(), self._loop).result(timeout=30)
-        finally:
-            self._shut_loop()
-
-    def _shut_loop(self) -> None:
-        loop, thread = self._loop, self._thread
-        self._loop = self._thread = None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+    _thread_name = "feedserver"

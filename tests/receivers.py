@@ -78,6 +78,8 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests.loopthread import InThread
+
 HOST = "127.0.0.1"
 #: How long ``wait_for`` waits by default, and how often it looks.
 WAIT_TIMEOUT = 5.0
@@ -729,49 +731,11 @@ class WebhookReceiver:
         return web.json_response(error, status=status, headers=self._failure_headers)
 
 
-class ThreadedWebhookReceiver(WebhookReceiver):
+class ThreadedWebhookReceiver(InThread, WebhookReceiver):
     """A :class:`WebhookReceiver` running in a background thread with its own event loop.
 
     For sync tests and tests of subprocesses: ``with ThreadedWebhookReceiver() as r:``.
     Everything else works the same; handlers run in the receiver's thread.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> Self:
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="webhook-receiver", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
-        try:
-            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=10)
-        except BaseException:
-            self._shut_loop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._loop is None:
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.stop(), self._loop).result(timeout=30)
-        finally:
-            self._shut_loop()
-
-    def _shut_loop(self) -> None:
-        loop, thread = self._loop, self._thread
-        self._loop = self._thread = None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=30)
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+    _thread_name = "webhook-receiver"
