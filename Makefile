@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck fmt clean
+.PHONY: run test check bench lint typecheck fmt clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -21,8 +21,8 @@ run: $(STAMP)
 
 ## test: lint, type-check and run the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check notifier tests
-	$(BIN)/ruff format --check notifier tests
+	$(BIN)/ruff check notifier tests bench
+	$(BIN)/ruff format --check notifier tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -30,9 +30,13 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/notifier check
 
+## bench: benchmark polling cycles and matching on generated local feeds (bench/results/)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 fmt: $(STAMP)
-	$(BIN)/ruff format notifier tests
-	$(BIN)/ruff check --fix notifier tests
+	$(BIN)/ruff format notifier tests bench
+	$(BIN)/ruff check --fix notifier tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

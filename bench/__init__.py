@@ -1,0 +1,1 @@
+"""Benchmarks for notifier: feed polling cycles and matching (``make bench``)."""
