@@ -263,3 +263,29 @@ def test_status_json(cli: CLI, config: Path, tmp_path: Path, feeds: ThreadedFeed
     assert data["feeds"][0]["name"] == "news"
     assert data["feeds"][0]["healthy"] is True
     assert {c["name"] for c in data["channels"]} == {"email", "chat"}
+
+
+def test_chat_style_ntfy_channel_delivers_and_retries(
+    cli: CLI, tmp_path: Path, feeds: ThreadedFeedServer, chat: ThreadedWebhookReceiver
+) -> None:
+    """A chat-style ``ntfy://`` channel at 127.0.0.1: a 503 outage is retried, and the
+    alert arrives once after recovery, with its title and UTF-8 text."""
+    path = tmp_path / "ntfy.yaml"
+    path.write_text(
+        "delivery: {min_retry: 1s, max_retry: 2s}\n"
+        f"channels:\n  phone: ['{chat.ntfy_url('alerts')}']\n"
+        f"feeds:\n  - name: news\n    url: {feeds.url('/news.xml')}\n    backfill: 5\n"
+        "watches:\n  - name: rare\n    any: ['稀土']\n",
+        encoding="utf-8",
+    )
+    feeds.feed("/news.xml", items("稀土 quota cut"))
+    chat.fail_with(503)
+    state = str(tmp_path / "state")
+    assert cli("once", "--config", str(path), "--state-dir", state).code == 0
+    assert chat.messages() == []
+    chat.recover()
+    r = cli("deliver", "--wait", "20s", "--config", str(path), "--state-dir", state)
+    assert r.code == 0, r.err
+    (notice,) = chat.messages()
+    assert notice.title == "稀土 quota cut"
+    assert "稀土 quota cut — details about 稀土" in notice.body
