@@ -68,12 +68,11 @@ async def poll_once(
     dry_run: bool = False,
     executor: Executor | None = None,
     clock: clocks.Clock = clocks.utcnow,
-    sink: Sink | None = None,
 ) -> list[PollResult]:
     """Poll every enabled feed of ``config`` once, concurrently.
 
     Matches and health events are queued in the outbox with the poll's state
-    (one transaction per feed); with a ``sink`` the outbox is then sent once.
+    (one transaction per feed); :func:`cycle` then sends them.
     With ``dry_run`` the state store is opened read-only (and not created),
     nothing is queued, and every entry not seen before is matched — also on a
     feed's first poll, which otherwise records its entries silently.
@@ -92,10 +91,7 @@ async def poll_once(
                 dry_run=dry_run,
                 router=router_for(config),
             )
-            results = list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
-        if sink is not None and not dry_run:
-            await Sender(store, config, sink, clock=clock).tick()
-    return results
+            return list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
 
 
 @dataclass(frozen=True, slots=True)

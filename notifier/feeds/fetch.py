@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import http
 import time
@@ -442,13 +443,10 @@ class HttpFetcher:
         """The server's idea of now (its ``Date`` header), so clock skew does not matter."""
         date = response.headers.get("Date")
         if date:
-            try:
+            with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError):
                 server_now = email.utils.parsedate_to_datetime(date)
-            except (TypeError, ValueError, IndexError, OverflowError):
-                pass
-            else:
                 return server_now if server_now.tzinfo else server_now.replace(tzinfo=UTC)
-        return self._clock()
+        return self._clock()  # no usable Date header
 
     async def _read_body(self, url: URL, response: aiohttp.ClientResponse) -> bytes:
         """Read the (decompressed) body, stopping as soon as it exceeds max_bytes."""
