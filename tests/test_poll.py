@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import Iterator, Mapping
@@ -148,6 +149,71 @@ async def test_304_path_sends_validators_and_parses_nothing(store: Store) -> Non
         assert "if-modified-since" in sent
         assert result.status is PollStatus.NOT_MODIFIED
         assert counting.calls == 1
+
+
+async def test_304_polls_write_their_poll_times_in_one_transaction(
+    store: Store, tmp_path: Path
+) -> None:
+    """Concurrent polls that change nothing but the poll times share one commit, and
+    everything is on disk by the time the last of them returns."""
+    clock = Clock(NOW)
+    names = [f"f{i}" for i in range(6)]
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        for name in names:
+            server.feed(f"/{name}.xml", rss(*ITEMS))
+        feeds = [feed(server.url(f"/{n}.xml"), n) for n in names]
+        poller = Poller(store, fetcher, Matcher.compile([]), max_bytes=10**7, clock=clock)
+        await asyncio.gather(*(poller.poll(f) for f in feeds))
+
+        clock.now = NOW + timedelta(minutes=15)
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        results = await asyncio.gather(*(poller.poll(f) for f in feeds))
+        store.db.set_trace_callback(None)
+
+    assert {r.status for r in results} == {PollStatus.NOT_MODIFIED}
+    assert sum(1 for q in statements if q.strip().upper() == "COMMIT") == 1
+    with Store.open(tmp_path / "state", read_only=True) as other:
+        for name in names:
+            state = other.feed_state(name)
+            assert state is not None
+            assert state.last_polled == state.last_ok == clock.now
+            assert state.next_poll == clock.now + timedelta(minutes=15)
+            assert state.last_parsed == NOW  # only the poll times moved
+
+
+async def test_a_changed_etag_on_an_identical_body_is_saved(store: Store) -> None:
+    """UNCHANGED with a new ETag is a real change: written at once, not merely touched."""
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        server.feed("/news.xml", rss(*ITEMS), etag=False)
+        poller = Poller(store, fetcher, Matcher.compile([]), max_bytes=10**7)
+        f = feed(server.url("/news.xml"))
+        await poller.poll(f)
+        assert store.feed_state("news").etag is None  # type: ignore[union-attr]
+        server.feed("/news.xml", rss(*ITEMS), etag=True)
+        result = await poller.poll(f)
+        assert result.status is PollStatus.UNCHANGED
+        assert store.feed_state("news").etag is not None  # type: ignore[union-attr]
+
+
+async def test_routine_polls_log_at_debug_news_at_info(store: Store) -> None:
+    """At INFO, a 304 poll logs nothing; a poll that found entries logs its line."""
+    for level, expected in (("info", ["first_poll"]), ("debug", ["first_poll", "not_modified"])):
+        out = io.StringIO()
+        logs.configure_logging("json", level, out)  # type: ignore[arg-type]
+        async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+            server.feed("/news.xml", rss(*ITEMS))
+            with Store(":memory:") as fresh:
+                poller = Poller(fresh, fetcher, Matcher.compile([]), max_bytes=10**7)
+                f = feed(server.url("/news.xml"))
+                await poller.poll(f)
+                await poller.poll(f)
+        polled = [
+            line["status"]
+            for line in map(json.loads, out.getvalue().splitlines())
+            if line["event"] == "feed polled"
+        ]
+        assert polled == expected, level
 
 
 async def test_identical_body_without_validators_is_not_parsed(store: Store) -> None:
