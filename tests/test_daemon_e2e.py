@@ -59,7 +59,8 @@ class Daemon:
     def __init__(self, config: Path, state: Path, log: Path, port: int | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
         args = [str(NOTIFIER), "run", "--config", str(config), "--state-dir", str(state)]
-        args += ["--log-format", "json", "--grace", "5"]
+        # DEBUG: the tests wait for routine lines ("feed polled" with nothing new).
+        args += ["--log-format", "json", "--log-level", "debug", "--grace", "5"]
         if port is not None:
             args += ["--health-port", str(port)]
         self.log_path = log
