@@ -6,10 +6,9 @@ The CLI calls these; tests call them too, with their own servers and folders.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,6 +28,7 @@ from notifier.messages import Renderer, test_context
 from notifier.model import Match
 from notifier.outbox import ChannelStatus, NewAlert, Outbox
 from notifier.poll import Poller, PollResult, Router
+from notifier.pool import IDLE_AFTER, IdlePool
 from notifier.reminders import check_deadlines
 from notifier.store import FeedState, Store
 
@@ -36,13 +36,11 @@ USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; fe
 
 
 @contextmanager
-def parse_pool(workers: int | None = None) -> Iterator[Executor]:
-    """A small process pool for feedparser, so parsing uses every core and never
-    stalls the event loop. ``forkserver`` avoids forking a process that has threads."""
+def parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> Iterator[IdlePool]:
+    """A small process pool for feedparser (see :mod:`notifier.pool`): parsing uses
+    every core and never stalls the event loop; idle workers are stopped."""
     count = workers or min(2, os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(
-        max_workers=count, mp_context=multiprocessing.get_context("forkserver")
-    )
+    pool = IdlePool(count, idle_after=idle_after)
     try:
         yield pool
     finally:

@@ -51,6 +51,7 @@ from notifier.logs import add_secrets, get_logger
 from notifier.match import Matcher
 from notifier.outbox import NewAlert, Outbox
 from notifier.poll import Poller, PollResult
+from notifier.pool import IdlePool
 from notifier.reminders import check_deadlines
 from notifier.settings import Settings
 from notifier.store import Store
@@ -452,6 +453,8 @@ class Daemon:
 
     async def _heartbeat(self) -> None:
         self.metrics.last_tick = time.time()
+        if isinstance(self._executor, IdlePool) and await asyncio.to_thread(self._executor.reap):
+            log.debug("parse workers stopped while idle", idle_after=self._executor.idle_after)
         path = self.settings.state_dir / HEARTBEAT_FILE
         try:
             path.write_text(f"{self.clock().isoformat()}\n", encoding="utf-8")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 from notifier.daemon import Daemon, Metrics, phase
+from notifier.pool import IdlePool
 from notifier.settings import Settings
 from tests.feedserver import FeedServer
 from tests.test_poll import ITEMS, rss
@@ -91,3 +93,27 @@ def test_metrics_render_in_prometheus_text_format() -> None:
     for line in text.splitlines():
         if not line.startswith("#"):
             float(line.rsplit(" ", 1)[1])
+
+
+async def test_heartbeat_stops_idle_parse_workers(tmp_path: Path) -> None:
+    """The first poll parses in a worker process; once idle, the heartbeat stops it."""
+    async with FeedServer() as server:
+        server.feed("/a", rss(*ITEMS))
+        path = tmp_path / "watch.yaml"
+        path.write_text(BASE.format(feeds=feeds_yaml(server, a="30s")), "utf-8")
+        settings = Settings(config=path, state_dir=tmp_path / "state", grace=1)
+        pool = IdlePool(1, idle_after=0.0)
+        daemon = Daemon(settings, FakeSink(), executor=pool)
+        await daemon.start()
+        try:
+            for _ in range(200):  # the first poll runs at its phase (< 3 s for 30s)
+                if daemon.metrics.polls["first_poll"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert daemon.metrics.polls["first_poll"] == 1
+            assert pool.starts == 1
+            await daemon._heartbeat()
+            assert not pool.running()
+        finally:
+            await daemon.stop()
+            pool.shutdown()
