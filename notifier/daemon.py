@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+    JobExecutionEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -62,6 +68,9 @@ HEARTBEAT_FILE = "heartbeat"
 HEARTBEAT_EVERY = 10.0
 CONFIG_CHECK_EVERY = 2.0
 DEADLINE_TICK = 60.0
+#: Checks in one deadlines run, at most: each round sends what it queued, and the
+#: next round picks up reminders that came due during that send.
+MAX_DEADLINE_ROUNDS = 5
 
 
 def phase(name: str, interval: timedelta) -> timedelta:
@@ -203,7 +212,9 @@ class Daemon:
         if self._executor is None:
             self._pool_cm = app.parse_pool()
             self._executor = self._pool_cm.__enter__()
-        self.scheduler.add_listener(self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self.scheduler.add_listener(
+            self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+        )
         self.scheduler.start()
         await self._apply(config)
         self._add("send", self._send, IntervalTrigger(seconds=self._send_every(), timezone=UTC))
@@ -318,7 +329,7 @@ class Daemon:
             self.scheduler.reschedule_job(
                 "send", trigger=IntervalTrigger(seconds=self._send_every(), timezone=UTC)
             )
-        self._schedule_next_reminder()
+        self._schedule_next_reminder(self.clock())
 
     def _schedule_feed(self, feed: Feed) -> None:
         start = self.clock() + phase(feed.name, feed.interval)
@@ -415,29 +426,37 @@ class Daemon:
         self.metrics.alerts["dead"] += report.dead
 
     async def _deadlines(self) -> None:
+        """Queue and send what is due, then set the one-off job for the next reminder.
+
+        Sending takes time (a slow channel, a retry), and a reminder may come due
+        meanwhile: so check again after each send until a check finds nothing,
+        and schedule from the time of that last, empty check — never from the
+        clock after a send, which would skip what came due during it."""
         assert self.store is not None  # noqa: S101 - started
         assert self.config is not None  # noqa: S101
-        now = self.clock()
-        queued = check_deadlines(self.store, self.config, now)
-        for alert in queued:
-            planned = alert.context.get("planned")
-            if alert.kind == "reminder" and isinstance(planned, str):
-                lateness = (now - datetime.fromisoformat(planned)).total_seconds()
-                self.metrics.reminders += 1
-                self.metrics.reminder_lateness += max(lateness, 0.0)
-        if queued:
+        for _ in range(MAX_DEADLINE_ROUNDS):
+            now = self.clock()
+            queued = check_deadlines(self.store, self.config, now)
+            for alert in queued:
+                planned = alert.context.get("planned")
+                if alert.kind == "reminder" and isinstance(planned, str):
+                    lateness = (now - datetime.fromisoformat(planned)).total_seconds()
+                    self.metrics.reminders += 1
+                    self.metrics.reminder_lateness += max(lateness, 0.0)
+            if not queued:
+                break
             await self._send()
-        self._schedule_next_reminder()
+        self._schedule_next_reminder(now)
 
-    def _schedule_next_reminder(self) -> None:
-        """A one-off job at the next reminder time, so reminders go out on the second."""
+    def _schedule_next_reminder(self, checked: datetime) -> None:
+        """A one-off job at the first reminder after ``checked`` (the last check that
+        found nothing due), so reminders go out on the second."""
         if self.config is None:
             return
-        now = self.clock()
         upcoming = [
             r.at
             for d in self.config.deadlines
-            if (r := next_reminder(plan(d, now=now), now + timedelta(milliseconds=1)))
+            if (r := next_reminder(plan(d, now=checked), checked + timedelta(microseconds=1)))
         ]
         if not upcoming:
             return
@@ -462,10 +481,13 @@ class Daemon:
             log.error("heartbeat not written", error=e.strerror)
         _sd_notify("WATCHDOG=1")
 
-    def _on_job_event(self, event: JobExecutionEvent) -> None:
-        if event.code == EVENT_JOB_ERROR:
+    def _on_job_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_ERROR and isinstance(event, JobExecutionEvent):
             self.metrics.job_errors += 1
             log.error("job failed", job=event.job_id, error=repr(event.exception))
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            # A poll longer than its feed's interval, say: that run is skipped.
+            log.warning("job skipped: its previous run is still going", job=event.job_id)
         else:
             log.warning("job missed its run time", job=event.job_id)
 

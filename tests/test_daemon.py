@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from notifier.config import BodyFormat
 from notifier.daemon import Daemon, Metrics, phase
+from notifier.deliver import SendOutcome
 from notifier.pool import IdlePool
 from notifier.settings import Settings
 from tests.feedserver import FeedServer
@@ -117,3 +120,48 @@ async def test_heartbeat_stops_idle_parse_workers(tmp_path: Path) -> None:
         finally:
             await daemon.stop()
             pool.shutdown()
+
+
+class SlowSink(FakeSink):
+    """A channel that takes ``delay`` seconds to accept each message, recording when."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.arrived: dict[str, float] = {}
+
+    async def send(self, url: str, title: str, body: str, fmt: BodyFormat) -> SendOutcome:
+        await asyncio.sleep(self.delay)
+        self.arrived.setdefault(title, time.time())
+        return await super().send(url, title, body, fmt)
+
+
+async def test_a_reminder_due_during_a_slow_send_is_not_skipped(tmp_path: Path) -> None:
+    """Deadline X reminds at T, Y at T+1 s, and each send takes 1.5 s: Y goes out right after
+    X's send, not at the next minute's deadline check."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    due_x, due_y = start + timedelta(seconds=30), start + timedelta(seconds=31)
+    path = tmp_path / "watch.yaml"
+    path.write_text(
+        "channels:\n  chat: ['json://127.0.0.1:9/hook']\n"
+        "deadlines:\n"
+        f"  - name: x\n    title: Pause X ends\n    due: {due_x.isoformat()}\n"
+        "    remind: [30s]\n    at_due: false\n"
+        f"  - name: y\n    title: Pause Y ends\n    due: {due_y.isoformat()}\n"
+        "    remind: [30s]\n    at_due: false\n",
+        "utf-8",
+    )
+    sink = SlowSink(1.5)
+    daemon = Daemon(Settings(config=path, state_dir=tmp_path / "state", grace=3), sink)
+    await daemon.start()
+    try:
+        for _ in range(200):
+            if len(sink.arrived) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await daemon.stop()
+    assert sorted(sink.arrived) == ["Pause X ends — in 30 seconds", "Pause Y ends — in 30 seconds"]
+    y_late = sink.arrived["Pause Y ends — in 30 seconds"] - (start.timestamp() + 1)
+    # Y waits for X's send (1.5 s) and its own (1.5 s); never for the 60 s deadline tick.
+    assert 0 < y_late < 5, y_late
