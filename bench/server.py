@@ -17,6 +17,13 @@ ETag. How conditional requests are answered depends on the mode, switched by
 ``POST /_control/churn?fraction=0.1&new=2`` gives every ``1/fraction``-th feed
 ``new`` new entries at the top (dropping as many of the oldest);
 ``POST /_control/reset`` restores the initial feeds and the ``normal`` mode.
+
+``POST /_control/add/<i>?title=...[&guid=...]`` puts one new entry at the top of
+feed ``i`` (dropping its oldest): the given title, a unique guid (made up if
+not given), the current time as its date, and a description of filler words
+only (so nothing but the title can match a watch). It answers JSON
+``{"feed", "guid", "time"}``, ``time`` being this server's ``time.time()`` once
+the new document is being served (used by :mod:`bench.daemon` to time alerts).
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from xml.sax.saxutils import escape
 
 from aiohttp import web
 
@@ -70,6 +78,7 @@ class FeedSite:
         self.feeds = list(self.initial)
         self.mode = "normal"
         self.churns = 0
+        self.added = 0
 
     async def feed(self, request: web.Request) -> web.Response:
         try:
@@ -127,6 +136,27 @@ class FeedSite:
             changed += 1
         return web.Response(text=str(changed))
 
+    async def add(self, request: web.Request) -> web.Response:
+        try:
+            i = int(request.match_info["i"])
+            old = self.feeds[i].items
+        except (ValueError, IndexError):
+            raise web.HTTPNotFound from None
+        self.added += 1
+        title = request.query.get("title") or f"Added entry {self.added}"
+        guid = request.query.get("guid") or f"https://feeds.example/{i}/added/{self.added}"
+        r = corpus.rng(f"add-{self.seed}-{self.added}")
+        paragraphs = [corpus.sentence(r, self.vocab, r.randint(60, 90), 0.0) for _ in range(3)]
+        entry = corpus.TextEntry(
+            guid,
+            title,
+            "\n".join(f"<p>{escape(p)}.</p>" for p in paragraphs),
+            " ".join(paragraphs),
+            datetime.now(UTC).replace(microsecond=0),
+        )
+        self.feeds[i] = _served(i, [corpus.item_for(i, entry), *old[: max(0, len(old) - 1)]])
+        return web.json_response({"feed": i, "guid": guid, "time": time.time()})
+
 
 async def serve(feeds: int, entries: int, seed: int) -> None:
     site_data = FeedSite(feeds, entries, seed)
@@ -135,6 +165,7 @@ async def serve(feeds: int, entries: int, seed: int) -> None:
     app.router.add_post("/_control/mode/{mode}", site_data.set_mode)
     app.router.add_post("/_control/reset", site_data.reset)
     app.router.add_post("/_control/churn", site_data.churn)
+    app.router.add_post("/_control/add/{i}", site_data.add)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     stop = asyncio.Event()
