@@ -39,4 +39,4 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix notifier tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/.peers

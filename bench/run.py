@@ -1,9 +1,10 @@
 """Benchmark notifier's polling cycles and matcher against simple baselines.
 
-Usage: ``python -m bench [--feeds N] [--entries M] [--repeats R] [--out DIR] [--smoke]``.
-Writes ``latest.json`` and ``latest.md`` into ``--out`` (default ``bench/results``);
-progress goes to stderr. Nothing outside the machine is needed: the feeds are
-generated and served by a local server process (:mod:`bench.server`).
+Usage: ``python -m bench [--feeds N] [--entries M] [--repeats R] [--peers all|none|A,B]
+[--peer-repeats N] [--out DIR] [--smoke]``. Writes ``latest.json`` and ``latest.md`` into
+``--out`` (default ``bench/results``); progress goes to stderr. The feeds are generated
+and served by a local server process (:mod:`bench.server`); the peers (:mod:`bench.peers`)
+are installed from the package registry into ``bench/.peers`` on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +40,7 @@ if __package__ in (None, ""):  # run as ``python bench/run.py``
 import aiohttp
 import feedparser
 
-from bench import corpus
+from bench import corpus, peers
 from notifier.app import USER_AGENT, parse_pool, router_for
 from notifier.config import Channel, Config, Feed, FetchOptions, Watch
 from notifier.feeds.fetch import HttpFetcher
@@ -46,10 +48,18 @@ from notifier.logs import configure_logging
 from notifier.match import Matcher
 from notifier.model import Entry
 from notifier.poll import Poller
+from notifier.pool import IdlePool
 from notifier.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLES = ("cold", "unchanged_200", "not_modified_304", "churn")
+#: Each cycle and the control action that prepares the server for it (churn also churns).
+STEPS: tuple[tuple[str, str | None], ...] = (
+    ("cold", None),
+    ("unchanged_200", "mode/ignore"),
+    ("not_modified_304", "mode/304"),
+    ("churn", "reset"),
+)
 CONCURRENCY = 50
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -73,6 +83,9 @@ def _proc_cpu(pid: int) -> float:
 
 
 def _workers(pool: Executor | None) -> list[int]:
+    """The parse pool's worker pids (notifier's IdlePool says; a plain pool is read)."""
+    if isinstance(pool, IdlePool):
+        return pool.pids()
     processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
     return list(processes)
 
@@ -293,8 +306,67 @@ async def bare_conditional_cycle(server: Server, etags: dict[int, str]) -> dict[
 # --------------------------------------------------------------------------- feed cycles
 
 
+async def prepare(server: Server, control: aiohttp.ClientSession, cycle: str) -> None:
+    action = dict(STEPS)[cycle]
+    if action:
+        await server.control(control, action)
+    if cycle == "churn":
+        await server.control(control, "churn?fraction=0.1&new=2")
+
+
+def _said(detail: dict[str, Any]) -> str:
+    extra = f" new {detail['new_entries']}" if "new_entries" in detail else ""
+    return f"{detail.get('statuses')}{extra}"
+
+
+async def peer_cycles(
+    server: Server,
+    control: aiohttp.ClientSession,
+    *,
+    env: peers.PeerEnv,
+    urls: Path,
+    work: Path,
+    label: str,
+) -> dict[str, Sample] | None:
+    """The four cycles by one peer with a fresh state folder; None (and ``env.fail``) on error."""
+    timeout = 300 + 1.0 * server.feeds
+    samples: dict[str, Sample] = {}
+    cycle = STEPS[0][0]
+    await server.control(control, "reset")
+    try:
+        for cycle, _action in STEPS:
+            await prepare(server, control, cycle)
+            wall, cpu, detail = await asyncio.to_thread(
+                functools.partial(
+                    peers.run_cycle,
+                    env,
+                    urls=urls,
+                    work=work,
+                    cycle=cycle,
+                    concurrency=CONCURRENCY,
+                    timeout=timeout,
+                )
+            )
+            samples[cycle] = Sample(wall, cpu, detail)
+            progress(f"{label} {env.name} {cycle}: wall {wall:.2f}s cpu {cpu:.2f}s {_said(detail)}")
+    except peers.PeerError as e:
+        env.fail(f"{label} {cycle}: {e}")
+        progress(f"{label} {env.name} FAILED, dropped from the results: {env.reason}")
+        return None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return samples
+
+
 async def feed_cycles(
-    server: Server, vocab: corpus.Vocabulary, repeats: int, pool: Executor, work: Path
+    server: Server,
+    vocab: corpus.Vocabulary,
+    *,
+    repeats: int,
+    pool: Executor,
+    work: Path,
+    peer_envs: list[peers.PeerEnv],
+    peer_repeats: int,
 ) -> dict[str, dict[str, list[Sample]]]:
     config = make_config(server, vocab)
     runs: dict[str, dict[str, list[Sample]]] = {
@@ -302,53 +374,87 @@ async def feed_cycles(
         "baseline": {c: [] for c in CYCLES},
         "bare_client": {"not_modified_304": []},
     }
+    for env in peer_envs:
+        if env.available:
+            runs[env.name] = {c: [] for c in CYCLES}
+    urls = work / "feeds.txt"
+    urls.write_text("".join(server.url(i) + "\n" for i in range(server.feeds)))
+    total = max(repeats, peer_repeats)
     async with aiohttp.ClientSession() as control:
-        for rep in range(repeats):
-            state_dir = work / f"state-{rep}"
-            await server.control(control, "reset")
-            steps: list[tuple[str, str | None]] = [
-                ("cold", None),
-                ("unchanged_200", "mode/ignore"),
-                ("not_modified_304", "mode/304"),
-                ("churn", "reset"),
-            ]
-            for cycle, action in steps:
-                if action:
-                    await server.control(control, action)
-                if cycle == "churn":
-                    await server.control(control, "churn?fraction=0.1&new=2")
-                sample = await measure(
-                    functools.partial(notifier_cycle, config, state_dir, pool), pool
+        for rep in range(total):
+            label = f"repeat {rep + 1}/{total}"
+            if rep < repeats:
+                await notifier_and_baselines(
+                    server,
+                    control,
+                    config=config,
+                    pool=pool,
+                    work=work,
+                    rep=rep,
+                    label=label,
+                    runs=runs,
                 )
-                runs["notifier"][cycle].append(sample)
-                progress(
-                    f"repeat {rep + 1}/{repeats} notifier {cycle}: "
-                    f"wall {sample.wall:.2f}s cpu {sample.cpu:.2f}s {sample.detail['statuses']}"
+            if rep >= peer_repeats:
+                continue
+            for env in peer_envs:
+                if not env.available:
+                    continue
+                samples = await peer_cycles(
+                    server,
+                    control,
+                    env=env,
+                    urls=urls,
+                    work=work / f"peer-{env.name}-{rep}",
+                    label=label,
                 )
-
-            await server.control(control, "reset")
-            etags: dict[int, str] = {}
-            for cycle, action in steps:
-                if action:
-                    await server.control(control, action)
-                if cycle == "churn":
-                    await server.control(control, "churn?fraction=0.1&new=2")
-                record = etags if cycle == "cold" else None
-                sample = await measure(functools.partial(baseline_cycle, server, record))
-                runs["baseline"][cycle].append(sample)
-                progress(
-                    f"repeat {rep + 1}/{repeats} baseline {cycle}: "
-                    f"wall {sample.wall:.2f}s cpu {sample.cpu:.2f}s {sample.detail['statuses']}"
-                )
-                if cycle == "not_modified_304":
-                    sample = await measure(functools.partial(bare_conditional_cycle, server, etags))
-                    runs["bare_client"][cycle].append(sample)
-                    progress(
-                        f"repeat {rep + 1}/{repeats} bare client 304: "
-                        f"wall {sample.wall:.3f}s cpu {sample.cpu:.3f}s "
-                        f"{sample.detail['statuses']}"
-                    )
+                if samples is None:
+                    runs.pop(env.name, None)
+                    continue
+                for cycle, sample in samples.items():
+                    runs[env.name][cycle].append(sample)
     return runs
+
+
+async def notifier_and_baselines(
+    server: Server,
+    control: aiohttp.ClientSession,
+    *,
+    config: Config,
+    pool: Executor,
+    work: Path,
+    rep: int,
+    label: str,
+    runs: dict[str, dict[str, list[Sample]]],
+) -> None:
+    state_dir = work / f"state-{rep}"
+    await server.control(control, "reset")
+    for cycle, _action in STEPS:
+        await prepare(server, control, cycle)
+        sample = await measure(functools.partial(notifier_cycle, config, state_dir, pool), pool)
+        runs["notifier"][cycle].append(sample)
+        progress(
+            f"{label} notifier {cycle}: "
+            f"wall {sample.wall:.2f}s cpu {sample.cpu:.2f}s {sample.detail['statuses']}"
+        )
+
+    await server.control(control, "reset")
+    etags: dict[int, str] = {}
+    for cycle, _action in STEPS:
+        await prepare(server, control, cycle)
+        record = etags if cycle == "cold" else None
+        sample = await measure(functools.partial(baseline_cycle, server, record))
+        runs["baseline"][cycle].append(sample)
+        progress(
+            f"{label} baseline {cycle}: "
+            f"wall {sample.wall:.2f}s cpu {sample.cpu:.2f}s {sample.detail['statuses']}"
+        )
+        if cycle == "not_modified_304":
+            sample = await measure(functools.partial(bare_conditional_cycle, server, etags))
+            runs["bare_client"][cycle].append(sample)
+            progress(
+                f"{label} bare client 304: "
+                f"wall {sample.wall:.3f}s cpu {sample.cpu:.3f}s {sample.detail['statuses']}"
+            )
 
 
 # --------------------------------------------------------------------------- matching
@@ -457,7 +563,17 @@ def machine() -> dict[str, Any]:
     }
 
 
-def cycle_report(runs: dict[str, dict[str, list[Sample]]]) -> dict[str, Any]:
+def _ratio(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
+    """``a / b`` of the median wall and CPU times (below 1: ``a`` took less)."""
+    return {
+        "wall": a["wall_s"]["median"] / b["wall_s"]["median"],
+        "cpu": a["cpu_s"]["median"] / max(b["cpu_s"]["median"], 1e-9),
+    }
+
+
+def cycle_report(
+    runs: dict[str, dict[str, list[Sample]]], peer_names: tuple[str, ...] = ()
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for cycle in CYCLES:
         entry: dict[str, Any] = {}
@@ -468,25 +584,147 @@ def cycle_report(runs: dict[str, dict[str, list[Sample]]]) -> dict[str, Any]:
             entry[side] = {
                 "wall_s": summary([s.wall for s in samples]),
                 "cpu_s": summary([s.cpu for s in samples]),
+                "samples": len(samples),
                 "detail": samples[-1].detail,
             }
-        n, b = entry["notifier"], entry["baseline"]
-        entry["ratio_notifier_over_baseline"] = {
-            "wall": n["wall_s"]["median"] / b["wall_s"]["median"],
-            "cpu": n["cpu_s"]["median"] / max(b["cpu_s"]["median"], 1e-9),
-        }
-        if "bare_client" in entry:
-            bare = entry["bare_client"]
-            entry["ratio_notifier_over_bare_client"] = {
-                "wall": n["wall_s"]["median"] / bare["wall_s"]["median"],
-                "cpu": n["cpu_s"]["median"] / max(bare["cpu_s"]["median"], 1e-9),
+        n = entry["notifier"]
+        others = [side for side in entry if side != "notifier"]
+        ratios = {side: _ratio(n, entry[side]) for side in others}
+        entry["ratio_notifier_over"] = ratios
+        entry["ratio_notifier_over_baseline"] = ratios["baseline"]
+        if "bare_client" in ratios:
+            entry["ratio_notifier_over_bare_client"] = ratios["bare_client"]
+        measured = [name for name in peer_names if name in entry]
+        if measured:
+            fastest = min(measured, key=lambda name: entry[name]["wall_s"]["median"])
+            entry["fastest_peer"] = {
+                "name": fastest,
+                "median_wall_s": entry[fastest]["wall_s"]["median"],
+                "ratio_notifier_over_peer": ratios[fastest],
+                "notifier_speedup": 1 / ratios[fastest]["wall"],
             }
         out[cycle] = entry
     return out
 
 
+#: (cycle, against, factor, description): against "fastest_peer" needs notifier at least
+#: ``factor`` times faster; against "bare_client" at most ``factor`` times slower.
+TARGETS: tuple[tuple[str, str, float, str], ...] = (
+    ("cold", "fastest_peer", 2.0, "cold cycle ≥2× faster than the fastest peer"),
+    (
+        "unchanged_200",
+        "fastest_peer",
+        10.0,
+        "unchanged-200 cycle ≥10× faster than the fastest peer",
+    ),
+    ("not_modified_304", "bare_client", 2.0, "304 cycle within 2× of the bare aiohttp client"),
+)
+
+
+def targets(cycles: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets, on median wall time, each met or missed (and by how much)."""
+    out: list[dict[str, Any]] = []
+    for cycle, against, factor, text in TARGETS:
+        entry = cycles[cycle]
+        target: dict[str, Any] = {"target": text, "cycle": cycle, "metric": "median wall time"}
+        if against == "fastest_peer":
+            target["required"] = f"notifier ≥ {factor:g}× faster"
+            fastest = entry.get("fastest_peer")
+            if fastest is None:
+                target |= {"against": None, "met": None, "verdict": "not measured: no peer ran"}
+                out.append(target)
+                continue
+            speedup = fastest["notifier_speedup"]
+            cpu_speedup = 1 / max(fastest["ratio_notifier_over_peer"]["cpu"], 1e-9)
+            met = speedup >= factor
+            target |= {
+                "against": fastest["name"],
+                "measured": speedup,
+                "measured_cpu": cpu_speedup,
+                "met": met,
+                "verdict": (
+                    f"met: {speedup:.2f}× faster than {fastest['name']}"
+                    if met
+                    else f"missed by {factor / speedup:.2f}×: {speedup:.2f}× "
+                    f"{'faster' if speedup >= 1 else 'as fast'} than {fastest['name']}, "
+                    f"needs ≥ {factor:g}×"
+                ),
+            }
+        else:
+            ratio = entry["ratio_notifier_over_bare_client"]
+            met = ratio["wall"] <= factor
+            target |= {
+                "against": "bare_client",
+                "required": f"notifier ≤ {factor:g}× the bare client's time",
+                "measured": ratio["wall"],
+                "measured_cpu": ratio["cpu"],
+                "met": met,
+                "verdict": (
+                    f"met: {ratio['wall']:.2f}× the bare client's time"
+                    if met
+                    else f"missed by {ratio['wall'] / factor:.2f}×: {ratio['wall']:.2f}× the "
+                    f"bare client's time, needs ≤ {factor:g}×"
+                ),
+            }
+        out.append(target)
+    return out
+
+
+def daemon_targets(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The issue's daemon targets (memory, latency, reminders) from :mod:`bench.daemon`."""
+    if result is None:
+        return []
+    mem, lat, rem = result["memory"], result["latency"], result["reminders"]
+    return [
+        {
+            "target": f"idle RSS ≤ {mem['target']['idle_rss_mib']:g} MB with "
+            f"{mem['feeds']:,} feeds configured",
+            "against": "main process",
+            "measured_text": f"{mem['main']['idle_rss_mib']:.1f} MiB "
+            f"(tree {mem['tree']['idle_rss_mib']:.1f} RSS, {mem['tree']['idle_pss_mib']:.1f} PSS)",
+            "met": mem["target"]["met"],
+            "verdict": f"margin {mem['target']['margin_mib']:+.1f} MiB",
+        },
+        {
+            "target": f"alert latency ≤ poll interval + 1 s ({lat['target_s']:g} s)",
+            "against": f"{lat['received']}/{lat['items']} items",
+            "measured_text": f"max {lat['latency_s']['max']:.2f} s, "
+            f"median {lat['latency_s']['median']:.2f} s",
+            "met": lat["met"],
+            "verdict": f"margin {lat['margin_s']:+.2f} s" if lat["margin_s"] is not None else "",
+        },
+        {
+            "target": f"reminders within {rem['target_s']:g} s of plan, each once",
+            "against": f"{rem['received']}/{rem['expected']} notices",
+            "measured_text": f"max {rem['lateness_s']['max']:.3f} s late",
+            "met": rem["met"],
+            "verdict": f"margin {rem['margin_s']:+.3f} s" if rem["margin_s"] is not None else "",
+        },
+    ]
+
+
 def _t(s: dict[str, float], fmt: str = ".3f") -> str:
     return f"{s['median']:{fmt}} ({s['min']:{fmt}}–{s['max']:{fmt}})"
+
+
+def _cell(text: str) -> str:
+    """Text fit for one Markdown table cell."""
+    return " / ".join(line.strip() for line in text.splitlines() if line.strip()).replace("|", "/")
+
+
+def _outcome(detail: dict[str, Any]) -> str:
+    parts = [f"{k}: {v}" for k, v in (detail.get("statuses") or {}).items()]
+    for key, name in (("new_entries", "new"), ("stored_entries", "stored")):
+        if key in detail:
+            parts.append(f"{name} {detail[key]}")
+    return ", ".join(parts).replace("|", "/")
+
+
+SIDE_NOTES = {
+    "notifier": "notifier (this project)",
+    "baseline": "baseline (aiohttp + feedparser, in-process)",
+    "bare_client": "bare_client (aiohttp, If-None-Match only)",
+}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -498,32 +736,90 @@ def markdown(result: dict[str, Any]) -> str:
         f"Python {m['python']} (aiohttp {m['aiohttp']}, feedparser {m['feedparser']}).",
         "",
         f"Feeds: {p['feeds']} × {p['entries']} entries (RSS 2.0 and Atom, ~2–3 KB HTML each), "
-        f"served from 127.0.0.1 by a separate process; {p['repeats']} repeats; "
-        f"concurrency {CONCURRENCY}; parse pool of {p['pool_workers']} workers. "
-        "Times are seconds: median (min–max). CPU = this process + reaped children "
-        "+ parse-pool workers.",
+        f"served from 127.0.0.1 by a separate process; {p['repeats']} repeats "
+        f"({p['peer_repeats']} for the peers); concurrency {CONCURRENCY}; parse pool of "
+        f"{p['pool_workers']} workers. Times are seconds: median (min–max). CPU = the "
+        "measured process + its reaped children (+ notifier's parse-pool workers). "
+        "Ratios are notifier / that side on the medians: below 1 means notifier took less.",
         "",
-        "| cycle | side | wall s | CPU s | notifier / this (wall, CPU) |",
-        "|---|---|---|---|---|",
     ]
     for cycle, entry in result["cycles"].items():
-        for side in ("notifier", "baseline", "bare_client"):
-            if side not in entry:
+        lines += [
+            f"## Cycle `{cycle}`",
+            "",
+            "| side | wall s | CPU s | notifier / side: wall | CPU | outcome (last repeat) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for side, s in entry.items():
+            if side not in entry["ratio_notifier_over"] and side != "notifier":
                 continue
-            s = entry[side]
             if side == "notifier":
-                ratio = "—"
+                wall_ratio = cpu_ratio = "—"
             else:
-                r = entry[
-                    "ratio_notifier_over_baseline"
-                    if side == "baseline"
-                    else "ratio_notifier_over_bare_client"
-                ]
-                ratio = f"{r['wall']:.2f}×, {r['cpu']:.2f}×"
-            lines.append(f"| {cycle} | {side} | {_t(s['wall_s'])} | {_t(s['cpu_s'])} | {ratio} |")
-    mt = result["matching"]
+                r = entry["ratio_notifier_over"][side]
+                wall_ratio, cpu_ratio = f"{r['wall']:.3f}×", f"{r['cpu']:.3f}×"
+            lines.append(
+                f"| {SIDE_NOTES.get(side, side)} | {_t(s['wall_s'])} | {_t(s['cpu_s'])} | "
+                f"{wall_ratio} | {cpu_ratio} | {_outcome(s['detail'])} |"
+            )
+        for name, info in result["peers"].items():
+            if not info["available"]:
+                lines.append(f"| {name} | — | — | — | — | not measured: {_cell(info['reason'])} |")
+        fastest = entry.get("fastest_peer")
+        if fastest:
+            name, ratio = fastest["name"], fastest["ratio_notifier_over_peer"]
+            lines += [
+                "",
+                f"Fastest peer: **{name}** ({fastest['median_wall_s']:.3f} s); notifier / "
+                f"{name} = {ratio['wall']:.3f}× wall, {ratio['cpu']:.3f}× CPU "
+                f"(notifier {fastest['notifier_speedup']:.2f}× faster).",
+            ]
+        lines.append("")
+    lines += [
+        "## Targets (from the issue; cycles on median wall time)",
+        "",
+        "| target | against | measured | CPU | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for t in result["targets"]:
+        measured = f"{t['measured']:.2f}×" if "measured" in t else t.get("measured_text", "—")
+        cpu = f"{t['measured_cpu']:.2f}×" if "measured_cpu" in t else "—"
+        mark = {True: "✅", False: "❌", None: "—"}[t["met"]]
+        against = t["against"] or "—"
+        lines.append(f"| {t['target']} | {against} | {measured} | {cpu} | {mark} {t['verdict']} |")
     lines += [
         "",
+        "For the peer targets, measured = peer time / notifier time (how many times faster "
+        "notifier is); for the 304 target, measured = notifier time / bare client time.",
+        "",
+    ]
+    if result["peers"]:
+        lines += [
+            "## Peers",
+            "",
+            "| peer | versions | how it is run | settings |",
+            "|---|---|---|---|",
+        ]
+        for name, info in result["peers"].items():
+            versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items()) or "—"
+            settings = ", ".join(f"{k}: {v}" for k, v in info["settings"].items()) or "—"
+            status = "" if info["available"] else f" **Not measured: {_cell(info['reason'])}**"
+            lines.append(f"| {name} | {versions} | {info['about']}{status} | {_cell(settings)} |")
+        notes = [
+            f"- {name}: {info['note']}" for name, info in result["peers"].items() if "note" in info
+        ]
+        if notes:
+            lines += ["", *notes]
+        lines += [
+            "",
+            "Each peer runs in its own virtualenv (bench/.peers/<name>) through its driver "
+            "(bench/drivers/<name>.py), one process per cycle, with a fresh state folder per "
+            "repeat. Interpreter start-up, imports and the first-use feed registration are "
+            "not timed; opening and saving the peer's state is.",
+            "",
+        ]
+    mt = result["matching"]
+    lines += [
         "baseline = plain aiohttp + feedparser.parse in-process, no conditional GET, no skipping; "
         "bare_client = aiohttp GET with If-None-Match only.",
         "",
@@ -541,6 +837,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"Matcher.compile: {_t(mt['compile_seconds'])} s.",
         "",
     ]
+    if result.get("daemon") is not None:
+        from bench import daemon  # noqa: PLC0415 - bench.daemon imports this module
+
+        lines += [*daemon.markdown(result["daemon"]), ""]
     return "\n".join(lines)
 
 
@@ -568,6 +868,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    peer_envs = peers.prepare(args.peers, progress)
     progress(f"starting the feed server ({args.feeds} feeds × {args.entries} entries)")
     with (
         quiet_logging(),
@@ -579,10 +880,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         warm_up(pool, server)
         workers = len(_workers(pool))
         runs = asyncio.run(
-            feed_cycles(server, corpus.vocabulary(args.seed), args.repeats, pool, Path(tmp))
+            feed_cycles(
+                server,
+                corpus.vocabulary(args.seed),
+                repeats=args.repeats,
+                pool=pool,
+                work=Path(tmp),
+                peer_envs=peer_envs,
+                peer_repeats=args.peer_repeats,
+            )
         )
     progress("matching benchmark")
     matching = matching_bench(args.match_entries, args.repeats, args.seed)
+    cycles = cycle_report(runs, tuple(env.name for env in peer_envs if env.available))
+    daemon_result: dict[str, Any] | None = None
+    if args.daemon:
+        progress("daemon measurements (memory, alert latency, reminders)")
+        from bench import daemon  # noqa: PLC0415 - bench.daemon imports this module
+
+        daemon_result = daemon.run_daemon_benchmarks(
+            feeds=args.feeds, smoke=args.smoke, entries=args.entries, seed=args.seed
+        )
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
@@ -595,9 +913,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "concurrency": CONCURRENCY,
             "pool_workers": workers,
             "match_entries": args.match_entries,
+            "peers": list(args.peers),
+            "peer_repeats": args.peer_repeats,
         },
-        "cycles": cycle_report(runs),
+        "cycles": cycles,
+        "targets": targets(cycles) + daemon_targets(daemon_result),
+        "peers": {env.name: env.report() for env in peer_envs},
         "matching": matching,
+        "daemon": daemon_result,
         "total_seconds": time.perf_counter() - started,
     }
     (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -615,11 +938,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument(
-        "--smoke", action="store_true", help="5 feeds × 10 entries, 1 repeat, 200 match entries"
+        "--peers",
+        default="all",
+        help=f"peers to run side by side: all (default), none, or a comma-separated "
+        f"list of {', '.join(peers.PEER_NAMES)}",
+    )
+    parser.add_argument(
+        "--peer-repeats",
+        type=int,
+        default=None,
+        help="repeats for the peers (default: --repeats)",
+    )
+    parser.add_argument(
+        "--daemon",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the real `notifier run`: memory, alert latency, reminders "
+        "(bench.daemon; default on)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="5 feeds × 10 entries, 1 repeat, 200 match entries (peers included)",
     )
     args = parser.parse_args(argv)
+    try:
+        args.peers = peers.parse_names(args.peers)
+    except ValueError as e:
+        parser.error(str(e))
     if args.smoke:
         args.feeds, args.entries, args.repeats, args.match_entries = 5, 10, 1, 200
+        args.peer_repeats = None
+    if args.peer_repeats is None:
+        args.peer_repeats = args.repeats
+    if args.peer_repeats < 0:
+        parser.error("--peer-repeats must be 0 or more")
     return args
 
 

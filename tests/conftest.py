@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +102,22 @@ def chat() -> Iterator[ThreadedWebhookReceiver]:
     """A webhook receiver in a thread that can be switched to answer 503."""
     with ThreadedWebhookReceiver() as receiver:
         yield receiver
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    """One ``python -m bench --smoke`` run (cycles, peers, matching, the daemon's
+    measurements), shared by the benchmark's tests: its JSON result and Markdown."""
+    out = tmp_path_factory.mktemp("bench-smoke")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,  # the first run installs the four peers
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    result: dict[str, Any] = json.loads((out / "latest.json").read_text())
+    return result, (out / "latest.md").read_text()

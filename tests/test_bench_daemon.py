@@ -3,10 +3,7 @@ assertions: only that every measurement ran and its numbers are sane)."""
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +18,16 @@ def finite_positive(value: Any) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
-def test_bench_daemon_smoke(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.daemon", "--smoke", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stdout.startswith("## Daemon"), proc.stdout
-    result = json.loads((tmp_path / "daemon.json").read_text())
+def test_bench_daemon_smoke(smoke: tuple[dict[str, Any], str]) -> None:
+    """The smoke run of ``python -m bench`` (see conftest) includes the daemon's part."""
+    whole, md = smoke
+    assert "## Daemon (`notifier run`)" in md
+    result = whole["daemon"]
     assert result["parameters"]["smoke"] is True
     assert set(result) >= {"date", "machine", "parameters", "memory", "latency", "reminders"}
+    verdicts = [t for t in whole["targets"] if t["against"] in ("main process",)]
+    assert len(verdicts) == 1
+    assert isinstance(verdicts[0]["met"], bool)
 
     memory = result["memory"]
     feeds = memory["feeds"]
