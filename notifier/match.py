@@ -442,10 +442,21 @@ class Matcher:
         self._regexes = regexes
         # feed -> (watches reading it, fields to run the automaton over)
         self._plans: dict[str, tuple[tuple[_Watch, ...], tuple[int, ...]]] = {}
-        for feed in sorted({f for w in watches for f in w.feeds}):
-            reading = tuple(w for w in watches if feed in w.feeds)
-            scanned = {fi for w in reading if w.literal for fi in w.fields}
-            self._plans[feed] = (reading, tuple(sorted(scanned)))
+        reading_by_feed: dict[str, list[_Watch]] = {}
+        for w in watches:  # in watch order, so each feed's tuple is in watch order too
+            for feed in w.feeds:
+                reading_by_feed.setdefault(feed, []).append(w)
+        # Feeds read by the same watches (the common case: every watch on every feed)
+        # share one plan: computed once, not once per feed.
+        shared: dict[tuple[int, ...], tuple[tuple[_Watch, ...], tuple[int, ...]]] = {}
+        for feed in sorted(reading_by_feed):
+            reading = tuple(reading_by_feed[feed])
+            key = tuple(id(w) for w in reading)
+            plan = shared.get(key)
+            if plan is None:
+                scanned = {fi for w in reading if w.literal for fi in w.fields}
+                plan = shared[key] = (reading, tuple(sorted(scanned)))
+            self._plans[feed] = plan
 
     @classmethod
     def compile(cls, watches: Sequence[Watch]) -> Matcher:

@@ -154,6 +154,7 @@ class Poller:
         self._moved_logged: set[tuple[str, str]] = set()
         self._inflight = 0
         self._touched: dict[str, FeedState] = {}
+        self._states: dict[str, FeedState] | None = None  # see state()
 
     async def poll(self, feed: Feed) -> PollResult:
         """Poll ``feed`` once. Never raises for a feed problem; see :class:`PollResult`."""
@@ -174,6 +175,22 @@ class Poller:
         self._log(feed, result)
         return result
 
+    def state(self, name: str) -> FeedState | None:
+        """Feed ``name``'s state as this poller last wrote it (None: never polled).
+
+        Read from the store once, all feeds in one query, then kept in step with
+        every write this poller makes: the poller is the writer of feed state, so
+        a poll costs no SELECT. (Another process polling the same state folder at
+        the same time only makes this copy stale: the next poll then refetches or
+        re-checks entries against the seen table, which stays authoritative.)"""
+        if self._states is None:
+            self._states = {s.name: s for s in self.store.feed_states()}
+        return self._states.get(name)
+
+    def _remember(self, state: FeedState) -> None:
+        if self._states is not None:
+            self._states[state.name] = state
+
     def flush(self) -> None:
         """Write the pending touches (see the module docstring) in one transaction."""
         if not self._touched or self.dry_run:
@@ -183,7 +200,7 @@ class Poller:
             self.store.touch_feeds(touched.values())
 
     async def _poll(self, feed: Feed) -> PollResult:
-        stored = self.store.feed_state(feed.name)
+        stored = self.state(feed.name)
         state = (stored or FeedState(feed.name, feed.url)).with_url(feed.url)
         first = state.last_parsed is None
         request = FetchRequest(feed.url, state.etag, state.last_modified)
@@ -303,6 +320,7 @@ class Poller:
             )
         ):
             self._touched[state.name] = state
+            self._remember(state)
             return
         self._touched.pop(state.name, None)
         touched, self._touched = self._touched, {}
@@ -316,6 +334,7 @@ class Poller:
                     self.store.prune(state.name, prune.retention, now)
             if self.router is not None and now is not None and (matches or event):
                 Outbox(self.store).enqueue(self.router(matches, event, now), now)
+        self._remember(state)  # committed
 
     def _log(self, feed: Feed, result: PollResult) -> None:
         fields = {

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from notifier.errors import StateError
 
@@ -221,15 +222,13 @@ class Store:
 
     # ------------------------------------------------------------------ feeds
 
-    def feed_state(self, name: str) -> FeedState | None:
-        """Return what is stored about feed ``name``, or None for a feed never polled."""
-        row = self._db.execute(
-            "SELECT name, url, etag, last_modified, body_hash, last_polled, last_ok, "
-            "last_parsed, failures, unhealthy, last_error, next_poll FROM feeds WHERE name=?",
-            (name,),
-        ).fetchone()
-        if row is None:
-            return None
+    _FEED_COLUMNS = (
+        "name, url, etag, last_modified, body_hash, last_polled, last_ok, "
+        "last_parsed, failures, unhealthy, last_error, next_poll"
+    )
+
+    @staticmethod
+    def _feed_row(row: tuple[Any, ...]) -> FeedState:
         return FeedState(
             name=row[0],
             url=row[1],
@@ -245,10 +244,22 @@ class Store:
             next_poll=_dt(row[11]),
         )
 
+    def feed_state(self, name: str) -> FeedState | None:
+        """Return what is stored about feed ``name``, or None for a feed never polled."""
+        row = self._db.execute(
+            f"SELECT {self._FEED_COLUMNS} FROM feeds WHERE name=?",  # noqa: S608 - constant
+            (name,),
+        ).fetchone()
+        return None if row is None else self._feed_row(row)
+
     def feed_states(self) -> list[FeedState]:
-        """Every stored feed, by name."""
-        names = [r[0] for r in self._db.execute("SELECT name FROM feeds ORDER BY name")]
-        return [s for n in names if (s := self.feed_state(n)) is not None]
+        """Every stored feed, by name (one query)."""
+        return [
+            self._feed_row(row)
+            for row in self._db.execute(
+                f"SELECT {self._FEED_COLUMNS} FROM feeds ORDER BY name"  # noqa: S608 - constant
+            )
+        ]
 
     def save_feed_state(self, state: FeedState) -> None:
         """Insert or replace the state of one feed (call inside :meth:`transaction`)."""

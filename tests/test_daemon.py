@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -77,6 +78,7 @@ async def test_reload_changes_only_what_changed(tmp_path: Path) -> None:
             assert daemon.metrics.reloads == {"applied": 2, "rejected": 1}
             ok, health = daemon.healthy()
             assert ok, health
+            assert gc.get_freeze_count() > 0  # start() took the imported modules out of GC
         finally:
             await daemon.stop()
         assert not daemon.scheduler.running

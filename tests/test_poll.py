@@ -154,8 +154,8 @@ async def test_304_path_sends_validators_and_parses_nothing(store: Store) -> Non
 async def test_304_polls_write_their_poll_times_in_one_transaction(
     store: Store, tmp_path: Path
 ) -> None:
-    """Concurrent polls that change nothing but the poll times share one commit, and
-    everything is on disk by the time the last of them returns."""
+    """Concurrent polls that change nothing but the poll times share one commit, read no
+    feed state back from SQLite, and everything is on disk when the last of them returns."""
     clock = Clock(NOW)
     names = [f"f{i}" for i in range(6)]
     async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
@@ -173,6 +173,9 @@ async def test_304_polls_write_their_poll_times_in_one_transaction(
 
     assert {r.status for r in results} == {PollStatus.NOT_MODIFIED}
     assert sum(1 for q in statements if q.strip().upper() == "COMMIT") == 1
+    assert not [q for q in statements if "FROM feeds" in q]  # states kept by the poller
+    assert poller.state("f0") is not None
+    assert poller.state("f0").last_polled == clock.now  # type: ignore[union-attr]
     with Store.open(tmp_path / "state", read_only=True) as other:
         for name in names:
             state = other.feed_state(name)

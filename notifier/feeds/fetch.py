@@ -253,9 +253,9 @@ class HttpFetcher:
         )
         # ``connect`` (which includes waiting for a pooled connection) is left
         # unset on purpose: ``sock_connect`` bounds the real TCP + TLS connect.
-        timeout = aiohttp.ClientTimeout(
-            total=self._timeout, sock_connect=self._connect_timeout, sock_read=self._timeout
-        )
+        # The whole fetch (redirects and body included) is bounded by ``fetch``'s
+        # asyncio.timeout; per-request total/sock_read timers would only repeat it.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout)
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=timeout,
@@ -322,7 +322,8 @@ class HttpFetcher:
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         url = first
-        visited = {str(_without_credentials(first))}
+        plain = _without_credentials(first)  # what is requested: credentials go in a header
+        visited = {str(plain)}
         hops = 0
         all_permanent = True
         while True:
@@ -332,12 +333,13 @@ class HttpFetcher:
                 if authorization is not None:
                     hop_headers["Authorization"] = authorization
                 async with session.get(
-                    _without_credentials(url), headers=hop_headers, allow_redirects=False
+                    plain, headers=hop_headers, allow_redirects=False
                 ) as response:
                     status = response.status
                     if status in _REDIRECTS and "Location" in response.headers:
                         target = self._redirect_target(url, response.headers["Location"], first)
-                        key = str(_without_credentials(target))
+                        plain = _without_credentials(target)
+                        key = str(plain)
                         if key in visited:
                             raise FetchError(
                                 f"{safe_url(url)}: redirect loop back to {safe_url(target)}",
