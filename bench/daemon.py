@@ -45,7 +45,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import re
 import signal
 import statistics
@@ -66,7 +65,7 @@ import aiohttp
 from aiohttp import web
 
 from bench import corpus
-from bench.run import Server, progress, summary
+from bench.run import Server, machine, progress, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -982,21 +981,6 @@ async def reminder_bench(
 # --------------------------------------------------------------------------- all three
 
 
-def _machine() -> dict[str, Any]:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "platform": platform.platform(),
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-
-
 async def _run_all(feeds: int, entries: int, smoke: bool, seed: int, work: Path) -> dict[str, Any]:
     if smoke:
         memory = await memory_bench(
@@ -1046,7 +1030,7 @@ def run_daemon_benchmarks(
         parts = asyncio.run(_run_all(feeds, entries, smoke, seed, work))
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(),
         "parameters": {"smoke": smoke, "seed": seed, "feeds": feeds, "entries": entries},
         **parts,
         "total_seconds": round(time.perf_counter() - started, 1),
