@@ -298,6 +298,11 @@ class ChannelSpec(Strict):
     rate_limit: Rate | None = Field(
         None, description="At most COUNT alerts per PERIOD, e.g. 30/h; the rest are deferred."
     )
+    timeout: PositiveDuration = Field(
+        timedelta(seconds=30),
+        description="Hard deadline of one send to one URL; past it the attempt counts as "
+        "failed and is retried with backoff.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -528,6 +533,7 @@ class Channel:
     format: BodyFormat
     quiet_hours: TimeWindow | None
     rate_limit: RateLimit | None
+    timeout: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,7 +661,7 @@ def resolve(spec: WatchFile) -> Config:
         return chosen
 
     channels = {
-        name: Channel(name, tuple(c.urls), c.format, c.quiet_hours, c.rate_limit)
+        name: Channel(name, tuple(c.urls), c.format, c.quiet_hours, c.rate_limit, c.timeout)
         for name, c in spec.channels.items()
     }
     feeds = tuple(
