@@ -18,7 +18,16 @@ from notifier import __version__
 from notifier import clock as clocks
 from notifier.channels import mask_url
 from notifier.config import Channel, Config, Watch
-from notifier.deliver import Sender, SendOutcome, Sink, TickReport, route_health, route_matches
+from notifier.deliver import (
+    Sender,
+    SendOutcome,
+    Sink,
+    TickReport,
+    body_formats,
+    choose_format,
+    route_health,
+    route_matches,
+)
 from notifier.errors import FeedError, FetchError
 from notifier.feeds.fetch import FetchRequest, HttpFetcher
 from notifier.feeds.parse import ParsedFeed, parse
@@ -35,12 +44,16 @@ from notifier.store import FeedState, Store
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
 
 
-@contextmanager
-def parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> Iterator[IdlePool]:
+def new_parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> IdlePool:
     """A small process pool for feedparser (see :mod:`notifier.pool`): parsing uses
     every core and never stalls the event loop; idle workers are stopped."""
-    count = workers or min(2, os.cpu_count() or 1)
-    pool = IdlePool(count, idle_after=idle_after)
+    return IdlePool(workers or min(2, os.cpu_count() or 1), idle_after=idle_after)
+
+
+@contextmanager
+def parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> Iterator[IdlePool]:
+    """:func:`new_parse_pool`, shut down on exit."""
+    pool = new_parse_pool(workers, idle_after)
     try:
         yield pool
     finally:
@@ -154,13 +167,22 @@ async def send_test_alert(
     config: Config, channel: Channel, sink: Sink, clock: clocks.Clock = clocks.utcnow
 ) -> list[tuple[str, SendOutcome]]:
     """Send a test alert to every URL of ``channel`` now (bypassing the outbox and
-    quiet hours); return (masked URL, outcome) per URL."""
-    rendered = Renderer(config.templates, config.timezone).render(
-        test_context(channel.name, clock()), channel.format
-    )
-    outcomes = await asyncio.gather(
-        *(sink.send(url, rendered.title, rendered.body, rendered.format) for url in channel.urls)
-    )
+    quiet hours), each in the format its service renders and within the channel's
+    send deadline; return (masked URL, outcome) per URL."""
+    renderer = Renderer(config.templates, config.timezone)
+    context = test_context(channel.name, clock())
+    timeout = channel.timeout.total_seconds()
+
+    async def one(url: str) -> SendOutcome:
+        rendered = renderer.render(context, choose_format(channel.format, body_formats(url)))
+        try:
+            return await asyncio.wait_for(
+                sink.send(url, rendered.title, rendered.body, rendered.format), timeout
+            )
+        except TimeoutError:
+            return SendOutcome(False, f"no answer within {timeout:g} s", timed_out=True)
+
+    outcomes = await asyncio.gather(*(one(url) for url in channel.urls))
     return [(mask_url(url), outcome) for url, outcome in zip(channel.urls, outcomes, strict=True)]
 
 

@@ -17,14 +17,16 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from notifier import __version__, app, clock, report
 from notifier.config import Config, json_schema
-from notifier.daemon import Daemon, heartbeat_age
+from notifier.daemon import Daemon
 from notifier.deadlines import next_reminder, plan
 from notifier.deliver import AppriseSink
 from notifier.durations import parse_duration
@@ -32,7 +34,9 @@ from notifier.errors import ConfigError, FeedError, NotifierError, StateError
 from notifier.ics import to_ics
 from notifier.loader import load_with_secrets
 from notifier.logs import add_secrets, configure_logging, get_logger, redact
+from notifier.monitor import HEALTH_FILE, read_health_file
 from notifier.settings import ENV, FLAGS, Settings, SettingsError, load_settings
+from notifier.store import lock_state_dir
 from notifier.summary import deadline_lines, describe, next_due
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -112,9 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         "healthcheck",
         parents=[common],
         formatter_class=fmt,
-        help="exit 0 if the daemon's heartbeat is fresh (for container health checks)",
-        description="Read the heartbeat file the daemon writes every 10 s in the state\n"
-        "folder: exit 0 when it is fresh, 1 when it is missing or stale.",
+        help="exit 0 if the running daemon says it is healthy (for container health checks)",
+        description="Read the health file the daemon writes every 2 s in the state folder\n"
+        "(from a thread of its own, so a blocked daemon still reports it): exit 0 when\n"
+        "it is fresh and says ok, 1 when it is missing, stale, or names a problem\n"
+        "(event loop blocked, scheduler stalled, a channel's send stuck past its\n"
+        "deadline, state not writable), each printed on a line.",
         epilog=EPILOG,
     )
     healthcheck.add_argument(
@@ -346,16 +353,34 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
-    """``notifier healthcheck``: is the daemon's heartbeat fresh? (for container checks)"""
-    age = heartbeat_age(settings.state_dir, clock.utcnow())
+    """``notifier healthcheck``: is the daemon healthy, by its own health file?"""
     limit = parse_duration(args.max_age).total_seconds()
-    if age is None:
-        print(f"unhealthy: no heartbeat in {settings.state_dir}", file=sys.stderr)
+    path = settings.state_dir / HEALTH_FILE
+    data = read_health_file(path)
+    if data is None:
+        print(
+            f"unhealthy: no health file in {settings.state_dir} (is the daemon running?)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
+        written = datetime.fromisoformat(str(data.get("written_at")))
+        age = (clock.utcnow() - written).total_seconds()
+    except (TypeError, ValueError):
+        print(f"unhealthy: {path} is unreadable", file=sys.stderr)
         return EXIT_INVALID
     if age > limit:
-        print(f"unhealthy: last heartbeat {age:.0f} s ago", file=sys.stderr)
+        print(
+            f"unhealthy: the health file is {age:.0f} s old: the daemon is not running",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
-    print(f"ok: last heartbeat {age:.0f} s ago")
+    if data.get("status") != "ok":
+        problems = data.get("problems") or ["unknown problem"]
+        for problem in problems:
+            print(f"unhealthy: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"ok: healthy {age:.0f} s ago (PID {data.get('pid', '?')})")
     return EXIT_OK
 
 
@@ -365,10 +390,18 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
     if config is None:
         return EXIT_INVALID
     sink = None if args.dry_run else AppriseSink()
-    with app.parse_pool() as pool:
-        done = asyncio.run(
-            app.cycle(config, settings.state_dir, dry_run=args.dry_run, executor=pool, sink=sink)
-        )
+    # A dry run changes no state, so it may run beside a daemon; a real one may not.
+    lock = None if args.dry_run else lock_state_dir(settings.state_dir, "once")
+    try:
+        with app.parse_pool() as pool:
+            done = asyncio.run(
+                app.cycle(
+                    config, settings.state_dir, dry_run=args.dry_run, executor=pool, sink=sink
+                )
+            )
+    finally:
+        if lock is not None:
+            lock.release()
     results = done.polls
     severity = {w.name: w.severity for w in config.watches}
     for result in results:
@@ -481,7 +514,10 @@ def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
-    tick, channels = asyncio.run(app.deliver(config, settings.state_dir, AppriseSink(), wait=wait))
+    with lock_state_dir(settings.state_dir, "deliver"):
+        tick, channels = asyncio.run(
+            app.deliver(config, settings.state_dir, AppriseSink(), wait=wait)
+        )
     for line in report.outbox_lines(channels):
         print(redact(line))
     print(
@@ -573,5 +609,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except NotifierError as e:
         print(f"notifier: {redact(str(e))}", file=sys.stderr)
+        return EXIT_INVALID
+    except sqlite3.DatabaseError as e:  # a store damaged past what opening it checks
+        print(
+            f"notifier: the state store in {settings.state_dir} is damaged ({e})", file=sys.stderr
+        )
         return EXIT_INVALID
     return code

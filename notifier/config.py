@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import regex as regex_engine
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -55,6 +56,8 @@ from notifier.durations import format_duration, parse_duration
 
 Severity = Literal["low", "normal", "high", "critical"]
 BodyFormat = Literal["text", "markdown", "html"]
+#: A channel's body format: ``auto`` renders each URL in the format its service shows.
+ChannelFormat = Literal["auto", "text", "markdown", "html"]
 SearchField = Literal["title", "summary", "content", "categories", "author", "link"]
 
 #: Fields a watch searches when neither it nor ``defaults.watch`` names any.
@@ -222,14 +225,24 @@ def _feed_url(value: str) -> str:
 FeedURL = Annotated[str, AfterValidator(_feed_url)]
 
 
+#: Flags every regex term is compiled with, by the matcher and when the config is checked.
+REGEX_FLAGS = regex_engine.IGNORECASE | regex_engine.UNICODE | regex_engine.VERSION0
+
+
+def compile_regex(pattern: str) -> Any:
+    """Compile a regex term as the matcher runs it (``regex`` module, the syntax of
+    ``re``: see :mod:`notifier.match`). Raises ``regex.error``."""
+    return regex_engine.compile(pattern, REGEX_FLAGS)
+
+
 def _regex_term(term: str) -> str:
     stripped = term.strip()
     if not stripped:
         raise ValueError("a term cannot be empty")
     if len(stripped) >= 2 and stripped.startswith("/") and stripped.endswith("/"):
         try:
-            re.compile(stripped[1:-1])
-        except re.error as e:
+            compile_regex(stripped[1:-1])
+        except regex_engine.error as e:
             raise ValueError(f"invalid regular expression: {e}") from None
     return stripped
 
@@ -291,7 +304,11 @@ class ChannelSpec(Strict):
     """A named set of Apprise URLs. ``name: [url, ...]`` is short for ``name: {urls: [...]}``."""
 
     urls: list[AppriseURL] = Field(min_length=1, description="Apprise URLs, e.g. mailto://...")
-    format: BodyFormat = Field("text", description="Body format sent to this channel.")
+    format: ChannelFormat = Field(
+        "auto",
+        description="Body format: auto (each URL in the format its service renders), or "
+        "text, markdown or html where the service renders it.",
+    )
     quiet_hours: Window | None = Field(
         None, description="Daily window (config time zone) in which non-critical alerts wait."
     )
@@ -325,6 +342,12 @@ class FeedDefaults(Strict):
     retention: PositiveDuration = Field(
         timedelta(days=90),
         description="How long to remember entries that have left the feed.",
+    )
+    max_alerts: int = Field(
+        20,
+        ge=1,
+        description="New matching entries of one poll that alert one by one; the rest "
+        "are folded into one digest (counted and listed, never dropped).",
     )
 
 
@@ -530,7 +553,7 @@ Loc = tuple[str | int, ...]
 class Channel:
     name: str
     urls: tuple[str, ...]
-    format: BodyFormat
+    format: ChannelFormat
     quiet_hours: TimeWindow | None
     rate_limit: RateLimit | None
     timeout: timedelta = timedelta(seconds=30)
@@ -547,6 +570,7 @@ class Feed:
     unhealthy_after: int = 5
     max_backoff: timedelta = timedelta(hours=6)
     retention: timedelta = timedelta(days=90)
+    max_alerts: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -675,6 +699,7 @@ def resolve(spec: WatchFile) -> Config:
             unhealthy_after=d.feed.unhealthy_after,
             max_backoff=d.feed.max_backoff,
             retention=d.feed.retention,
+            max_alerts=d.feed.max_alerts,
         )
         for f in spec.feeds
     )

@@ -1,17 +1,29 @@
-"""The long-running daemon: APScheduler 3.x jobs over the poller, reminders and sender.
+"""The long-running daemon: APScheduler 3.x jobs over the poller and reminders, and one
+sender task per channel.
 
 ::
 
-    start ─▶ load config ─▶ store, parse pool, fetcher, scheduler (UTC, explicit)
+    start ─▶ lock the state folder ─▶ load config ─▶ store, pools, fetcher, scheduler
              jobs:  feed:<name>     every feed interval, at a fixed per-feed phase
                                     (non-drifting jitter); skipped while backing off
                     deadlines       at the next reminder time (and every minute)
-                    send            every few seconds: retries, releases of held alerts
-                    config          every 2 s: the file changed? → reload
-                    heartbeat       every 10 s: heartbeat file, systemd watchdog
+                    config          every 2 s: the file changed? → reload (read off the loop)
+                    heartbeat       every 10 s: state probe (a real write), idle workers
+             tasks: channel:<name>  one per channel: compose and send its outbox when
+                                    kicked (a poll or reminder queued something) or due
+                    beat            every 0.5 s: the event loop is alive
+             threads: watchdog      every 2 s: health.json in the state folder
+                      health        /healthz and /metrics (with --health-port)
     reload ─▶ new config valid? apply only what changed (an unchanged feed keeps its
               schedule and state) : keep the old one, log every problem, alert once
-    stop ──▶ take no new work, let in-flight jobs finish (grace), then shut down
+    stop ──▶ take no new work, let in-flight polls and sends finish (grace), cancel
+             the rest, shut down; a send past its deadline is simply left behind
+
+No unit of work waits on another: a poll queues its alerts and kicks the
+channels (it never waits for a send), each channel sends on its own with a
+hard deadline per send, and regex matching runs in a thread with a time
+budget. Health is judged off the event loop (:mod:`notifier.monitor`), so a
+stuck loop is reported, not just silent.
 
 Every job has ``max_instances=1`` and coalescing. The app knows nothing of
 signals: the CLI calls :meth:`Daemon.start`, :meth:`Daemon.reload` and
@@ -28,15 +40,15 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from apscheduler.events import (
     EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
     JobEvent,
@@ -50,28 +62,39 @@ from notifier import app
 from notifier import clock as clocks
 from notifier.config import Config, Feed
 from notifier.deadlines import next_reminder, plan
-from notifier.deliver import Sender, Sink
-from notifier.errors import ConfigError
+from notifier.deliver import Sender, Sink, TickReport
+from notifier.errors import ConfigError, StateError
 from notifier.feeds.fetch import HttpFetcher
 from notifier.loader import load_with_secrets
 from notifier.logs import add_secrets, get_logger
 from notifier.match import Matcher
+from notifier.monitor import (
+    BEAT_EVERY,
+    HEALTH_FILE,
+    Health,
+    HealthServer,
+    Metrics,
+    Verdict,
+    Watchdog,
+)
 from notifier.outbox import NewAlert, Outbox
 from notifier.poll import Poller, PollResult
 from notifier.pool import IdlePool
 from notifier.reminders import check_deadlines
 from notifier.settings import Settings
-from notifier.store import Store
+from notifier.store import StateLock, Store, lock_state_dir
 
 log = get_logger("notifier.daemon")
 
-HEARTBEAT_FILE = "heartbeat"
 HEARTBEAT_EVERY = 10.0
 CONFIG_CHECK_EVERY = 2.0
 DEADLINE_TICK = 60.0
-#: Checks in one deadlines run, at most: each round sends what it queued, and the
-#: next round picks up reminders that came due during that send.
-MAX_DEADLINE_ROUNDS = 5
+#: A channel task with nothing due looks at its outbox at least this often.
+CHANNEL_IDLE_WAKE = 5.0
+#: Threads for regex matching (off the event loop; each search releases the GIL).
+MATCH_THREADS = 2
+#: The largest config file read on a reload (the loader refuses more, with a message).
+_CONFIG_READ_LIMIT = 2 * 1024 * 1024
 
 
 def phase(name: str, interval: timedelta) -> timedelta:
@@ -82,90 +105,24 @@ def phase(name: str, interval: timedelta) -> timedelta:
     return timedelta(seconds=span * (digest / 2**32))
 
 
-class Metrics:
-    """Counters for ``/metrics`` (Prometheus text format)."""
-
-    def __init__(self) -> None:
-        self.polls: Counter[str] = Counter()
-        self.entries_new = 0
-        self.matches = 0
-        self.alerts: Counter[str] = Counter()
-        self.reminders = 0
-        self.reminder_lateness = 0.0
-        self.reloads: Counter[str] = Counter()
-        self.job_errors = 0
-        self.last_tick = 0.0
-
-    def record_poll(self, result: PollResult) -> None:
-        self.polls[str(result.status)] += 1
-        self.entries_new += len(result.new)
-        self.matches += len(result.matches)
-
-    def render(self, outbox: dict[str, int]) -> str:
-        lines = []
-
-        def metric(name: str, kind: str, text: str, samples: list[tuple[str, float]]) -> None:
-            lines.append(f"# HELP notifier_{name} {text}")
-            lines.append(f"# TYPE notifier_{name} {kind}")
-            for labels, value in samples:
-                lines.append(f"notifier_{name}{labels} {value:g}")
-
-        metric(
-            "polls_total",
-            "counter",
-            "Feed polls by outcome.",
-            [(f'{{status="{k}"}}', v) for k, v in sorted(self.polls.items())] or [("", 0)],
-        )
-        metric(
-            "poll_failures_total",
-            "counter",
-            "Failed feed polls.",
-            [("", self.polls.get("failed", 0))],
-        )
-        metric("entries_new_total", "counter", "New entries seen.", [("", self.entries_new)])
-        metric("matches_total", "counter", "Entries matched by a watch.", [("", self.matches)])
-        metric(
-            "alerts_total",
-            "counter",
-            "Messages by send outcome (sent, failed attempts, dead).",
-            [(f'{{outcome="{k}"}}', v) for k, v in sorted(self.alerts.items())] or [("", 0)],
-        )
-        metric(
-            "outbox_alerts",
-            "gauge",
-            "Alerts and messages in the outbox by state.",
-            [(f'{{state="{k}"}}', v) for k, v in sorted(outbox.items())],
-        )
-        metric("reminders_total", "counter", "Deadline notices queued.", [("", self.reminders)])
-        metric(
-            "reminder_lateness_seconds_total",
-            "counter",
-            "Sum of how late reminders were queued after their planned time.",
-            [("", round(self.reminder_lateness, 3))],
-        )
-        metric(
-            "config_reloads_total",
-            "counter",
-            "Config reloads by result.",
-            [(f'{{result="{k}"}}', v) for k, v in sorted(self.reloads.items())] or [("", 0)],
-        )
-        metric(
-            "job_errors_total", "counter", "Scheduler jobs that raised.", [("", self.job_errors)]
-        )
-        metric(
-            "last_tick_timestamp_seconds",
-            "gauge",
-            "Unix time of the last heartbeat.",
-            [("", round(self.last_tick, 3))],
-        )
-        return "\n".join(lines) + "\n"
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    """(size, mtime, inode): cheap evidence that the config file changed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _file_hash(path: Path) -> str | None:
+    """A hash of the file's first bytes and its size (a huge file is not read whole)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as f:
+            head = f.read(_CONFIG_READ_LIMIT)
+            size = os.fstat(f.fileno()).st_size
     except OSError:
         return None
+    return hashlib.sha256(head + str(size).encode()).hexdigest()
 
 
 class Daemon:
@@ -186,45 +143,61 @@ class Daemon:
         self.environ = environ
         self._own_pool = executor is None
         self._executor = executor
-        self.metrics = Metrics()
+        self._pool: IdlePool | None = None
+        self._match_pool: ThreadPoolExecutor | None = None
+        self.health = Health()
+        self.metrics = Metrics(self.health)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
         )
         self.config: Config | None = None
         self.config_hash: str | None = None
+        self._config_signature: tuple[int, int, int] | None = None
         self.store: Store | None = None
         self.fetcher: HttpFetcher | None = None
         self.poller: Poller | None = None
         self.sender: Sender | None = None
         self.stopping = False
+        self._lock: StateLock | None = None
         self._inflight: set[asyncio.Task[Any]] = set()
-        self._health: web.AppRunner | None = None
+        self._channels: dict[str, asyncio.Task[None]] = {}
+        self._kicks: dict[str, asyncio.Event] = {}
+        self._beat: asyncio.Task[None] | None = None
+        self._watchdog: Watchdog | None = None
+        self._server: HealthServer | None = None
         self.health_port: int | None = None
         self._rejected: str | None = None
-        self._send_lock = asyncio.Lock()
+        self._reloading = asyncio.Lock()
         self._feeds: dict[str, Feed] = {}  # the config's feeds by name
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        """Load the config (raising :class:`ConfigError` if invalid) and start every job."""
+        """Lock the state folder (raising :class:`~notifier.errors.StateLocked` when
+        another notifier holds it), load the config (raising :class:`ConfigError` if
+        invalid) and start every job, task and thread."""
         # Everything allocated so far (the imported modules: some 200,000 objects) lives
         # as long as the process. Moved out of the cyclic GC's generations, it is not
         # scanned again by every full collection; measured: -10 to -25 % CPU in a 304
         # poll cycle of 1,000 feeds (bench/).
         gc.freeze()
-        config = self._load()
+        self._lock = lock_state_dir(self.settings.state_dir, "run")
+        config = await asyncio.to_thread(self._load)
         self.store = Store.open(self.settings.state_dir)
         if self._executor is None:
-            self._pool_cm = app.parse_pool()
-            self._executor = self._pool_cm.__enter__()
+            self._pool = app.new_parse_pool()
+            self._executor = self._pool
+        self._match_pool = ThreadPoolExecutor(MATCH_THREADS, thread_name_prefix="notifier-match")
         self.scheduler.add_listener(
-            self._on_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+            self._on_job_event,
+            EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED,
         )
         self.scheduler.start()
+        self.health.scheduler(running=True)
+        self._beat = asyncio.create_task(self._beat_loop(), name="notifier-beat")
+        self._watchdog = Watchdog(self.health, self.settings.state_dir / HEALTH_FILE)
         await self._apply(config)
-        self._add("send", self._send, IntervalTrigger(seconds=self._send_every(), timezone=UTC))
         self._add(
             "config", self._watch_config, IntervalTrigger(seconds=CONFIG_CHECK_EVERY, timezone=UTC)
         )
@@ -235,9 +208,18 @@ class Daemon:
             "deadlines", self._deadlines, IntervalTrigger(seconds=DEADLINE_TICK, timezone=UTC)
         )
         await self._heartbeat()
+        self._watchdog.write()
+        self._watchdog.start()
         await self._deadlines()  # catch up on what was missed while down
         if self.settings.health_port is not None:
-            await self._start_health()
+            self._server = HealthServer(
+                self.health, self.metrics, self.settings.health_host, self.settings.health_port
+            )
+            self._server.start()
+            self.health_port = self._server.port
+            log.info(
+                "health endpoint listening", host=self.settings.health_host, port=self.health_port
+            )
         _sd_notify("READY=1")
         log.info(
             "daemon started",
@@ -249,54 +231,77 @@ class Daemon:
         )
 
     async def stop(self) -> None:
-        """Take no new work, let in-flight jobs finish within the grace period, shut down."""
+        """Take no new work, let in-flight polls and sends finish within the grace
+        period, cancel what is left, shut down. Never waits on a send past its
+        deadline (its thread is a daemon thread)."""
         if self.stopping:
             return
         self.stopping = True
+        self.health.scheduler(running=False, stopping=True)
         _sd_notify("STOPPING=1")
         with suppress(Exception):
             self.scheduler.pause()
-        pending = {t for t in self._inflight if not t.done()}
+        if self.poller is not None:
+            self.poller.stopping.set()
+        for event in self._kicks.values():
+            event.set()  # channel tasks see `stopping` and end after their pass
+        pending = {t for t in (*self._inflight, *self._channels.values()) if not t.done()}
         if pending:
-            log.info("waiting for in-flight work", jobs=len(pending), grace=self.settings.grace)
+            log.info("waiting for in-flight work", tasks=len(pending), grace=self.settings.grace)
             _, late = await asyncio.wait(pending, timeout=self.settings.grace)
             for task in late:
                 task.cancel()
             if late:
-                log.warning("in-flight work cancelled after the grace period", jobs=len(late))
+                await asyncio.wait(late, timeout=1)
+                log.warning("in-flight work cancelled after the grace period", tasks=len(late))
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._health is not None:
-            await self._health.cleanup()
+        if self._beat is not None:
+            self._beat.cancel()
+        if self._server is not None:
+            await asyncio.to_thread(self._server.stop)
         if self.fetcher is not None:
             await self.fetcher.close()
-        if self._own_pool and self._executor is not None:
-            self._pool_cm.__exit__(None, None, None)
+        if self._match_pool is not None:
+            self._match_pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
             self._executor = None
+        if self._watchdog is not None:
+            self._watchdog.stop()
         if self.store is not None:
             self.store.close()
+        if self._lock is not None:
+            self._lock.release()
         log.info("daemon stopped")
 
     async def reload(self) -> bool:
-        """Reload the config file. Invalid: keep the old one, log, alert once. Returns success."""
-        try:
-            config = self._load()
-        except ConfigError as e:
-            self.metrics.reloads["rejected"] += 1
-            for problem in e.problems:
-                log.error("config rejected", problem=str(problem))
-            self._alert_rejected(e)
-            return False
-        await self._apply(config)
-        self._rejected = None
-        self.metrics.reloads["applied"] += 1
-        log.info("config reloaded", feeds=len(config.feeds), watches=len(config.watches))
-        return True
+        """Reload the config file. Invalid: keep the old one, log, alert once. Returns success.
+
+        The file is read and validated in a worker thread: a large or slow file
+        never stalls polls and sends."""
+        async with self._reloading:
+            try:
+                config = await asyncio.to_thread(self._load)
+            except ConfigError as e:
+                self.metrics.reloads.labels("rejected").inc()
+                for problem in e.problems:
+                    log.error("config rejected", problem=str(problem))
+                self._alert_rejected(e)
+                return False
+            await self._apply(config)
+            self._rejected = None
+            self.metrics.reloads.labels("applied").inc()
+            log.info("config reloaded", feeds=len(config.feeds), watches=len(config.watches))
+            await self._deadlines()  # a moved deadline is announced now, not at the next tick
+            return True
 
     # ------------------------------------------------------------------ config
 
     def _load(self) -> Config:
         path = self.settings.config
+        self._config_signature = _file_signature(path)
         self.config_hash = _file_hash(path)
         config, secrets = load_with_secrets(path, self.environ)
         add_secrets(secrets)
@@ -311,6 +316,7 @@ class Daemon:
                 await self.fetcher.close()
             self.fetcher = HttpFetcher(config.fetch, user_agent=app.USER_AGENT)
             await self.fetcher.__aenter__()
+        stopping = self.poller.stopping if self.poller is not None else None
         self.poller = Poller(
             self.store,
             self.fetcher,
@@ -319,8 +325,14 @@ class Daemon:
             executor=self._executor,
             clock=self.clock,
             router=app.router_for(config),
+            match_executor=self._match_pool,
         )
-        self.sender = Sender(self.store, config, self.sink, clock=self.clock)
+        if stopping is not None:
+            self.poller.stopping = stopping
+        if self.sender is None:
+            self.sender = Sender(self.store, config, self.sink, clock=self.clock)
+        else:
+            self.sender.update(config)
         self.config = config
         self._feeds = {f.name: f for f in config.feeds}
         old_feeds = {f.name: f for f in old.feeds} if old else {}
@@ -333,11 +345,20 @@ class Daemon:
             if before is not None and before.interval == feed.interval and before.enabled:
                 continue  # unchanged schedule: the job keeps its phase
             self._schedule_feed(feed)
-        if old is not None and old.delivery != config.delivery:
-            self.scheduler.reschedule_job(
-                "send", trigger=IntervalTrigger(seconds=self._send_every(), timezone=UTC)
-            )
         self._schedule_next_reminder(self.clock())
+        # Alerts waiting for a channel that left the config go to the default channels.
+        if self.sender.reroute_removed():
+            self._update_outbox_counts()
+        for name in list(self._channels):
+            if name not in config.channels:
+                self._kicks[name].set()  # ends: its channel is gone
+        for name in config.channels:
+            if name not in self._channels or self._channels[name].done():
+                self._kicks[name] = asyncio.Event()
+                self._channels[name] = asyncio.create_task(
+                    self._channel_loop(name), name=f"notifier-channel-{name}"
+                )
+        self.kick()
 
     def _schedule_feed(self, feed: Feed) -> None:
         start = self.clock() + phase(feed.name, feed.interval)
@@ -348,17 +369,15 @@ class Daemon:
         # The first poll right away (at its phase), not one interval later.
         self.scheduler.modify_job(f"feed:{feed.name}", next_run_time=start)
 
-    def _send_every(self) -> float:
-        assert self.config is not None  # noqa: S101
-        return min(5.0, max(1.0, self.config.delivery.min_retry.total_seconds()))
-
     def _alert_rejected(self, error: ConfigError) -> None:
         """One alert to the default channels per distinct broken file."""
         key = self.config_hash or "unreadable"
         if self._rejected == key or self.config is None or self.store is None:
             return
         self._rejected = key
-        body = "\n".join(str(p) for p in error.problems)
+        body = "\n".join(str(p) for p in error.problems[:20])
+        if len(error.problems) > 20:
+            body += f"\n… and {len(error.problems) - 20} more"
         alerts = [
             NewAlert(
                 key=f"config-rejected:{key}",
@@ -376,6 +395,7 @@ class Daemon:
         ]
         with self.store.transaction():
             Outbox(self.store).enqueue(alerts, self.clock())
+        self.kick(self.config.default_channels)
 
     # ------------------------------------------------------------------ jobs
 
@@ -410,8 +430,6 @@ class Daemon:
 
     async def _poll(self, name: str) -> None:
         assert self.poller is not None  # noqa: S101 - started
-        assert self.config is not None  # noqa: S101
-        assert self.store is not None  # noqa: S101
         feed = self._feeds.get(name)
         if feed is None:
             return
@@ -420,40 +438,95 @@ class Daemon:
             log.debug("feed backing off", feed=name, until=state.next_poll.isoformat())
             return
         result = await self.poller.poll(feed)
-        self.metrics.record_poll(result)
+        self._record_poll(result)
         if result.matches or result.event:
-            await self._send()
+            self.kick()  # the channels send; the poll never waits for them
 
-    async def _send(self) -> None:
-        if self.sender is None:
+    def _record_poll(self, result: PollResult) -> None:
+        self.metrics.polls.labels(str(result.status)).inc()
+        if not result.ok:
+            self.metrics.poll_failures.inc()
+        self.metrics.entries_new.inc(len(result.new))
+        self.metrics.matches.inc(len(result.matches))
+        self.metrics.regex_overruns.inc(len(result.overruns))
+
+    def kick(self, channels: Any = None) -> None:
+        """Wake the sender tasks of ``channels`` (all by default): something was queued."""
+        for name in self._kicks if channels is None else channels:
+            event = self._kicks.get(name)
+            if event is not None:
+                event.set()
+
+    async def _channel_loop(self, name: str) -> None:
+        """Send channel ``name``'s outbox: when kicked, when something comes due, and
+        every few seconds. Each pass is bounded; a failure is logged and retried."""
+        event = self._kicks[name]
+        while not self.stopping and self.config is not None and name in self.config.channels:
+            event.clear()
+            assert self.sender is not None  # noqa: S101 - started
+            report = TickReport()
+            try:
+                more = await self.sender.run_channel(name, report)
+                if report.dead:
+                    self.sender.report_dead()
+                    self.kick(self.config.default_channels)
+            except Exception:  # the loop must outlive any bug in one pass
+                log.exception("channel pass crashed", channel=name)
+                more = False
+            self._account(name, report)
+            if more:
+                await asyncio.sleep(0)
+                continue
+            wake = self.sender.next_wake(name)
+            timeout = CHANNEL_IDLE_WAKE
+            if wake is not None:
+                timeout = min(max((wake - self.clock()).total_seconds(), 0.05), timeout)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout)
+
+    def _account(self, name: str, report: TickReport) -> None:
+        for outcome in ("sent", "failed", "dead"):
+            value = getattr(report, outcome)
+            if value:
+                self.metrics.alerts.labels(outcome).inc(value)
+        if report.composed or report.sent or report.failed or report.dead:
+            self._update_outbox_counts()
+        assert self.sender is not None  # noqa: S101
+        stuck = self.sender.stuck()
+        if name in stuck and not stuck[name].counted:
+            stuck[name].counted = True
+            self.metrics.send_timeouts.labels(name).inc()
+        self._report_stuck()
+
+    def _report_stuck(self) -> None:
+        if self.sender is None or self.config is None:
             return
-        async with self._send_lock:  # one sender pass at a time: no message sent twice
-            report = await self.sender.tick()
-        self.metrics.alerts["sent"] += report.sent
-        self.metrics.alerts["failed"] += report.failed
-        self.metrics.alerts["dead"] += report.dead
+        now_wall, now_mono = self.clock(), time.monotonic()
+        self.health.stuck(
+            {
+                name: (
+                    now_mono - (now_wall - s.started).total_seconds(),
+                    (s.deadline - s.started).total_seconds(),
+                )
+                for name, s in self.sender.stuck().items()
+            }
+        )
 
     async def _deadlines(self) -> None:
-        """Queue and send what is due, then set the one-off job for the next reminder.
-
-        Sending takes time (a slow channel, a retry), and a reminder may come due
-        meanwhile: so check again after each send until a check finds nothing,
-        and schedule from the time of that last, empty check — never from the
-        clock after a send, which would skip what came due during it."""
+        """Queue what is due (kicking its channels), then set the one-off job for the
+        next reminder, from the time of this check: nothing here waits on a send."""
         assert self.store is not None  # noqa: S101 - started
         assert self.config is not None  # noqa: S101
-        for _ in range(MAX_DEADLINE_ROUNDS):
-            now = self.clock()
-            queued = check_deadlines(self.store, self.config, now)
-            for alert in queued:
-                planned = alert.context.get("planned")
-                if alert.kind == "reminder" and isinstance(planned, str):
-                    lateness = (now - datetime.fromisoformat(planned)).total_seconds()
-                    self.metrics.reminders += 1
-                    self.metrics.reminder_lateness += max(lateness, 0.0)
-            if not queued:
-                break
-            await self._send()
+        now = self.clock()
+        queued = check_deadlines(self.store, self.config, now)
+        for alert in queued:
+            planned = alert.context.get("planned")
+            if alert.kind == "reminder" and isinstance(planned, str):
+                lateness = (now - datetime.fromisoformat(planned)).total_seconds()
+                self.metrics.reminders.inc()
+                self.metrics.reminder_lateness.inc(max(lateness, 0.0))
+        if queued:
+            self.kick({a.channel for a in queued})
         self._schedule_next_reminder(now)
 
     def _schedule_next_reminder(self, checked: datetime) -> None:
@@ -473,25 +546,63 @@ class Daemon:
         )
 
     async def _watch_config(self) -> None:
-        digest = _file_hash(self.settings.config)
+        signature = await asyncio.to_thread(_file_signature, self.settings.config)
+        if signature == self._config_signature:
+            return
+        digest = await asyncio.to_thread(_file_hash, self.settings.config)
         if digest is not None and digest != self.config_hash:
             log.info("config file changed", path=str(self.settings.config))
             await self.reload()
+        else:
+            self._config_signature = signature
 
     async def _heartbeat(self) -> None:
-        self.metrics.last_tick = time.time()
+        """Prove the state can be written, stop idle parse workers, tell systemd."""
+        self.health.job_ran(self.scheduler.running)
+        self.metrics.last_tick.set(time.time())
         if isinstance(self._executor, IdlePool) and await asyncio.to_thread(self._executor.reap):
             log.debug("parse workers stopped while idle", idle_after=self._executor.idle_after)
-        path = self.settings.state_dir / HEARTBEAT_FILE
-        try:
-            path.write_text(f"{self.clock().isoformat()}\n", encoding="utf-8")
-        except OSError as e:
-            log.error("heartbeat not written", error=e.strerror)
+        await self._probe_state()
+        self._update_outbox_counts()
+        self._report_stuck()
         _sd_notify("WATCHDOG=1")
 
+    async def _probe_state(self) -> None:
+        """A real write to the store and to a new file in the state folder: a full
+        disk or a read-only mount shows here, not only when an alert is lost."""
+        assert self.store is not None  # noqa: S101 - started
+        error = None
+        try:
+            self.store.probe(self.clock())
+            await asyncio.to_thread(_probe_folder, self.settings.state_dir)
+        except StateError as e:
+            error = str(e)
+        except OSError as e:
+            error = f"cannot write in {self.settings.state_dir}: {e.strerror or e}"
+        if error is not None:
+            log.error("state not writable", error=error)
+        self.health.state(error is None, error)
+
+    def _update_outbox_counts(self) -> None:
+        if self.store is None:
+            return
+        counts: Counter[str] = Counter()
+        for c in Outbox(self.store).status():
+            for key in ("queued", "held", "pending", "retrying", "dead", "sent", "rerouted"):
+                counts[key] += getattr(c, key)
+        self.health.outbox(counts)
+
+    async def _beat_loop(self) -> None:
+        """Tell the health monitor every :data:`BEAT_EVERY` s that the loop runs."""
+        while True:
+            self.health.beat()
+            await asyncio.sleep(BEAT_EVERY)
+
     def _on_job_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_EXECUTED:
+            return
         if event.code == EVENT_JOB_ERROR and isinstance(event, JobExecutionEvent):
-            self.metrics.job_errors += 1
+            self.metrics.job_errors.inc()
             log.error("job failed", job=event.job_id, error=repr(event.exception))
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             # A poll longer than its feed's interval, say: that run is skipped.
@@ -502,66 +613,22 @@ class Daemon:
     # ------------------------------------------------------------------ health
 
     def healthy(self) -> tuple[bool, dict[str, Any]]:
-        """Scheduler running, a recent heartbeat, and a writable store."""
-        age = time.time() - self.metrics.last_tick
-        writable = True
-        try:
-            assert self.store is not None  # noqa: S101
-            with self.store.transaction():
-                self.store.db.execute("UPDATE meta SET value=value WHERE key='schema'")
-        except Exception:  # noqa: BLE001 - any failure means "not writable"
-            writable = False
-        running = self.scheduler.running and not self.stopping
-        ok = running and writable and age < 3 * HEARTBEAT_EVERY
-        return ok, {
-            "status": "ok" if ok else "unhealthy",
-            "scheduler_running": running,
-            "last_tick_age_seconds": round(age, 3),
-            "state_writable": writable,
-        }
-
-    def _outbox_counts(self) -> dict[str, int]:
-        counts: Counter[str] = Counter()
-        if self.store is None:
-            return {}
-        for c in Outbox(self.store).status():
-            counts["queued"] += c.queued
-            counts["held"] += c.held
-            counts["pending"] += c.pending
-            counts["retrying"] += c.retrying
-            counts["dead"] += c.dead
-            counts["sent"] += c.sent
-        return dict(counts)
-
-    async def _start_health(self) -> None:
-        async def healthz(_: web.Request) -> web.Response:
-            ok, body = self.healthy()
-            return web.json_response(body, status=200 if ok else 503)
-
-        async def metrics(_: web.Request) -> web.Response:
-            text = self.metrics.render(self._outbox_counts())
-            return web.Response(text=text, content_type="text/plain", charset="utf-8")
-
-        application = web.Application()
-        application.router.add_get("/healthz", healthz)
-        application.router.add_get("/metrics", metrics)
-        self._health = web.AppRunner(application, access_log=None)
-        await self._health.setup()
-        site = web.TCPSite(self._health, self.settings.health_host, self.settings.health_port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.health_port = sockets[0].getsockname()[1] if sockets else self.settings.health_port
-        log.info("health endpoint listening", host=self.settings.health_host, port=self.health_port)
+        """The health monitor's verdict now (see :mod:`notifier.monitor`)."""
+        verdict: Verdict = self.health.judge()
+        return verdict.ok, verdict.body
 
 
-def heartbeat_age(state_dir: Path, now: datetime) -> float | None:
-    """Seconds since the daemon last wrote its heartbeat, or None if it never did."""
+def _probe_folder(folder: Path) -> None:
+    """Create, fill, sync and remove a new file: fails on a full or read-only disk."""
+    path = folder / f".probe-{os.getpid()}"
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     try:
-        text = (state_dir / HEARTBEAT_FILE).read_text(encoding="utf-8").strip()
-        return (now - datetime.fromisoformat(text)).total_seconds()
-    except (OSError, ValueError):
-        return None
+        os.write(fd, b"\0" * 65536)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        with suppress(OSError):
+            os.unlink(path)
 
 
 def _sd_notify(message: str) -> None:

@@ -3,12 +3,25 @@
 ::
 
     matches / health events ──route──▶ NewAlert per channel ──▶ outbox (queued)
-    Sender.tick(now), for every channel at once (one channel's failure never
-    blocks another):
-        plan (digest windows, quiet hours, rate limit) ──▶ compose messages
-        send each due message, URL by URL, through the Sink ──▶ record per URL
-        failures: retry with backoff and jitter; past ``delivery.max_age``: dead,
-        reported once to the default channels
+        (more than ``max_alerts`` entries from one poll of a feed: the rest are
+        folded into one digest — counted, listed, never dropped)
+
+    Sender.run_channel(name): one channel, never blocked by another
+        compose  plan (digest windows, quiet hours, rate limit) ──▶ messages,
+                 at most COMPOSE_BATCH per pass (a backlog drains over passes)
+        send     each due message to each *current* URL of the channel, rendered
+                 at send time in the format that URL's service renders; every send
+                 has a hard deadline (``channels.X.timeout``, default 30 s)
+        record   success per URL at once; failures retry with backoff and jitter;
+                 past ``delivery.max_age``: dead, reported once to the defaults
+
+A send that passes its deadline counts as a failed attempt. Apprise's thread
+cannot be killed, so it is left to finish on its own (a daemon thread: it never
+holds up a stop) and its channel is *stuck*: no other send starts on that
+channel until the thread ends, so a slow service never piles up threads, and
+the health check reports the channel. When the thread ends with a success
+while the delivery is still pending, the delivery is recorded then — the late
+send is not repeated.
 
 The :class:`Sink` protocol is the only I/O: :class:`AppriseSink` sends through
 Apprise (one Apprise object per URL, so each URL's result is known); tests
@@ -18,20 +31,24 @@ use a fake.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import random
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import apprise
 
 from notifier import clock as clocks
 from notifier.channels import quiet_apprise
-from notifier.config import BodyFormat, Channel, Config
+from notifier.config import BodyFormat, Channel, Config, Severity
 from notifier.health import HealthEvent
 from notifier.logs import get_logger, redact
 from notifier.messages import (
+    Rendered,
     Renderer,
     dead_letter_context,
     health_context,
@@ -43,19 +60,55 @@ from notifier.store import Store
 
 log = get_logger("notifier.deliver")
 
+T = TypeVar("T")
+
+#: Messages composed for one channel in one pass; a backlog drains over passes.
+COMPOSE_BATCH = 100
+#: Due messages sent for one channel in one pass.
+SEND_BATCH = 50
+
+NotifyType = Literal["info", "success", "warning", "failure"]
+_SEVERITY_RANK: dict[str, int] = {"low": 0, "normal": 1, "high": 2, "critical": 3}
+#: Apprise's notify type for a severity: it sets the colour or icon chat services show.
+NOTIFY_TYPES: dict[str, NotifyType] = {
+    "low": "info",
+    "normal": "info",
+    "high": "warning",
+    "critical": "failure",
+}
+
+
+def highest(severities: Sequence[str]) -> Severity:
+    """The highest of ``severities`` (``normal`` for none)."""
+    best = max(severities, key=lambda s: _SEVERITY_RANK.get(s, 1), default="normal")
+    return best if best in _SEVERITY_RANK else "normal"  # type: ignore[return-value]
+
 
 # --------------------------------------------------------------------------- routing (pure)
 
 
 def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> list[NewAlert]:
-    """One alert per (match, channel of its watch); digest watches wait for their window."""
+    """One alert per (match, channel of its watch); digest watches wait for their window.
+
+    The matches come from one poll. Its feed's ``max_alerts`` limits the entries
+    that alert one by one: the matches of entries beyond it (in feed order) are
+    folded into one digest per channel, so a feed that suddenly serves
+    thousands of new entries sends one message listing them, not thousands.
+    """
     watches = {w.name: w for w in config.watches}
     titles = {f.name: f.title for f in config.feeds}
+    caps = {f.name: f.max_alerts for f in config.feeds}
+    entries: dict[tuple[str, str], int] = {}
     alerts = []
     for m in matches:
         watch = watches[m.watch]
+        rank = entries.setdefault((m.entry.feed, m.entry.key), len(entries))
         context = match_context(m, watch.severity, titles.get(m.entry.feed))
+        group = f"watch {watch.name}" if watch.digest else None
         not_before = digest_window_end(now, watch.digest, config.timezone) if watch.digest else None
+        cap = caps.get(m.entry.feed)
+        if group is None and cap is not None and rank >= cap:
+            group = f"feed {m.entry.feed}: more than {cap} new matches in one poll"
         for channel in watch.channels:
             alerts.append(
                 NewAlert(
@@ -64,7 +117,7 @@ def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> li
                     kind="match",
                     severity=watch.severity,
                     context=context,
-                    group=f"watch {watch.name}" if watch.digest else None,
+                    group=group,
                     not_before=not_before,
                 )
             )
@@ -90,16 +143,23 @@ def route_health(event: HealthEvent, config: Config) -> list[NewAlert]:
 
 @dataclass(frozen=True, slots=True)
 class SendOutcome:
-    """The result of sending to one URL; ``reason`` says why it failed (no secrets)."""
+    """The result of sending to one URL; ``reason`` says why it failed (no secrets).
+
+    ``timed_out`` is set when the send passed its deadline and was left running."""
 
     ok: bool
     reason: str | None = None
+    timed_out: bool = False
 
 
 class Sink(Protocol):
-    """Sends one message to one URL. Never raises: failures come back as an outcome."""
+    """Sends one message to one URL. Never raises: failures come back as an outcome.
 
-    async def send(self, url: str, title: str, body: str, fmt: BodyFormat) -> SendOutcome: ...
+    It may take as long as the service takes; the sender bounds the wait."""
+
+    async def send(
+        self, url: str, title: str, body: str, fmt: BodyFormat, *, notify_type: NotifyType = "info"
+    ) -> SendOutcome: ...
 
 
 _FORMATS = {
@@ -107,25 +167,101 @@ _FORMATS = {
     "markdown": apprise.NotifyFormat.MARKDOWN,
     "html": apprise.NotifyFormat.HTML,
 }
+_BODY_FORMATS: tuple[BodyFormat, ...] = ("text", "markdown", "html")
+
+
+@functools.lru_cache(maxsize=256)
+def body_formats(url: str) -> tuple[BodyFormat, ...]:
+    """The body formats the service behind ``url`` renders, its preferred one first.
+
+    From Apprise's own declaration for the service (and a ``?format=`` in the
+    URL): ntfy and Mattermost render plain text, Slack markdown, e-mail and
+    Telegram HTML first. A URL Apprise cannot read gets ``("text",)``."""
+    with quiet_apprise():
+        plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return ("text",)
+    declared: Any = plugin.notify_format  # one format, or a tuple of them (preferred first)
+    items = declared if isinstance(declared, list | tuple) else (declared,)
+    formats = tuple(str(getattr(f, "value", f)) for f in items)
+    override = getattr(plugin, "_format_override", None)
+    if override is not None and str(getattr(override, "value", override)) in formats:
+        chosen = str(getattr(override, "value", override))
+        formats = (chosen, *(f for f in formats if f != chosen))
+    known: tuple[BodyFormat, ...] = tuple(f for f in _BODY_FORMATS if f in formats)
+    known = tuple(sorted(known, key=formats.index))
+    return known or ("text",)
+
+
+def choose_format(preferred: str, formats: Sequence[BodyFormat]) -> BodyFormat:
+    """The body format to render for a URL whose service renders ``formats``.
+
+    ``auto`` takes the service's own preference; an explicit format is used when
+    the service renders it, else the service's preference: a plain-text service
+    never shows ``**bold**`` or ``\\(escapes\\)``."""
+    if preferred in formats:
+        return preferred  # type: ignore[return-value]
+    return formats[0] if formats else "text"
+
+
+async def in_daemon_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a new daemon thread and await its result.
+
+    A daemon thread, not the loop's executor: a call that never returns (a
+    service dripping its answer) cannot exhaust a pool, nor hold up the exit
+    of the process after a stop."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def run() -> None:
+        try:
+            result = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
+            outcome: tuple[bool, Any] = (False, e)
+        else:
+            outcome = (True, result)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=run, name="notifier-send", daemon=True).start()
+    return await future
 
 
 class AppriseSink:
     """Sends through Apprise, one Apprise object per send (so each URL's result is
     known, and Apprise's own pacing of a reused object does not stall a channel:
-    pacing is ours, with ``rate_limit`` and digests)."""
+    pacing is ours, with ``rate_limit`` and digests). Each send runs in its own
+    daemon thread (see :func:`in_daemon_thread`)."""
 
-    async def send(self, url: str, title: str, body: str, fmt: BodyFormat) -> SendOutcome:
-        return await asyncio.to_thread(self._send, url, title, body, fmt)
+    async def send(
+        self, url: str, title: str, body: str, fmt: BodyFormat, *, notify_type: NotifyType = "info"
+    ) -> SendOutcome:
+        return await in_daemon_thread(
+            functools.partial(self._send, url, title, body, fmt, notify_type)
+        )
 
     @staticmethod
-    def _send(url: str, title: str, body: str, fmt: BodyFormat) -> SendOutcome:
+    def _send(url: str, title: str, body: str, fmt: BodyFormat, notify_type: str) -> SendOutcome:
         sender = apprise.Apprise()
         with quiet_apprise():
             added = sender.add(url)
         if not added:
             return SendOutcome(False, "Apprise cannot use this URL")
         try:
-            result = sender.notify(body=body, title=title, body_format=_FORMATS[fmt])
+            result = sender.notify(
+                body=body,
+                title=title,
+                body_format=_FORMATS[fmt],
+                notify_type=apprise.NotifyType(notify_type),
+            )
         except Exception as e:  # noqa: BLE001 - a plugin bug must not kill the sender
             return SendOutcome(False, f"Apprise raised {type(e).__name__}")
         try:
@@ -158,7 +294,7 @@ def _reason(result: Any) -> str:
 
 @dataclass(slots=True)
 class TickReport:
-    """What one pass of the sender did."""
+    """What one or more passes of the sender did."""
 
     composed: int = 0
     sent: int = 0
@@ -167,6 +303,15 @@ class TickReport:
     held: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
+    def add(self, other: TickReport) -> None:
+        """Add ``other``'s counts (``held`` is a level, so the latest wins)."""
+        self.composed += other.composed
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dead += other.dead
+        self.held = other.held
+        self.errors.update(other.errors)
+
 
 def retry_delay(attempts: int, low: timedelta, high: timedelta, rand: float) -> timedelta:
     """Exponential backoff with equal jitter between ``low`` and ``high``."""
@@ -174,8 +319,24 @@ def retry_delay(attempts: int, low: timedelta, high: timedelta, rand: float) -> 
     return timedelta(seconds=max(low.total_seconds(), base / 2 + base / 2 * rand))
 
 
+@dataclass(slots=True)
+class StuckSend:
+    """A send that passed its deadline and whose thread is still running."""
+
+    task: asyncio.Future[SendOutcome]
+    message_id: int
+    url_hash: str
+    started: datetime
+    deadline: datetime
+    counted: bool = False  # in the metrics already
+
+
 class Sender:
-    """Composes and sends the outbox of a config. Safe to call ``tick`` repeatedly."""
+    """Composes and sends the outbox of a config, one channel at a time or all at once.
+
+    Keep one :class:`Sender` for the life of a process and hand it a new config
+    with :meth:`update`: it remembers the sends left running past their deadline.
+    Two passes over the same channel never overlap (a lock per channel)."""
 
     def __init__(
         self,
@@ -188,23 +349,61 @@ class Sender:
     ) -> None:
         self.outbox = Outbox(store)
         self.store = store
-        self.config = config
         self.sink = sink
         self.clock = clock
         self.rand = rand
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._stuck: dict[str, StuckSend] = {}
+        self.update(config)
+
+    def update(self, config: Config) -> None:
+        """Use ``config`` from the next pass on (channels, templates, delivery options)."""
+        self.config = config
         self.renderer = Renderer(config.templates, config.timezone)
 
+    # ------------------------------------------------------------------ passes
+
     async def tick(self) -> TickReport:
-        """Compose what may go now and send what is due, every channel concurrently."""
+        """Every channel with work, concurrently, until each has nothing more due now."""
         report = TickReport()
         channels = [c for c in self.outbox.channels_with_work() if c in self.config.channels]
-        for name in channels:
-            self._compose(self.config.channels[name], report)
-        await asyncio.gather(
-            *(self._send_channel(self.config.channels[n], report) for n in channels)
-        )
-        self._report_dead()
+        reports = await asyncio.gather(*(self._drain_channel(name) for name in channels))
+        for one in reports:
+            report.add(one)
+        report.held = sum(r.held for r in reports)
+        self.report_dead()
         return report
+
+    async def _drain_channel(self, name: str) -> TickReport:
+        report = TickReport()
+        while await self.run_channel(name, report):
+            pass
+        return report
+
+    async def run_channel(self, name: str, report: TickReport) -> bool:
+        """One pass over channel ``name``: compose a batch, send what is due.
+
+        Returns True when more work is ready right now (a backlog larger than
+        a batch). Never raises for a channel's own failures."""
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            channel = self.config.channels.get(name)
+            if channel is None or self._settle_stuck(channel):
+                return False
+            try:
+                more = self._compose(channel, report)
+                due = self.outbox.due(name, self.clock(), limit=SEND_BATCH)
+                for message in due:
+                    await self._send_message(channel, message, report)
+                    if name in self._stuck:
+                        return False  # this channel waits for its late send
+                return more or len(due) >= SEND_BATCH
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # one channel's bug must not stop the others
+                log.exception("channel send crashed", channel=name)
+                report.errors[name] = f"internal error: {e!r}"
+                return False
 
     async def drain(
         self,
@@ -219,44 +418,49 @@ class Sender:
         total = TickReport()
         while True:
             report = await self.tick()
-            for name in ("composed", "sent", "failed", "dead"):
-                setattr(total, name, getattr(total, name) + getattr(report, name))
-            total.held = report.held
-            total.errors.update(report.errors)
+            total.add(report)
             waits = [t for t in (self.outbox.next_attempt(), self.outbox.next_release()) if t]
+            if self._stuck:
+                waits.append(self.clock() + timedelta(seconds=1))
             if not waits or now_s() >= deadline:
                 return total
             progress = report.composed or report.sent or report.failed or report.dead
             wait = max((min(waits) - self.clock()).total_seconds(), 0.05 if progress else 1.0)
             await sleep(min(wait, max(deadline - now_s(), 0)))
 
+    def next_wake(self, name: str) -> datetime | None:
+        """When channel ``name`` next has something to do (None: only when kicked)."""
+        if name in self._stuck:
+            return self.clock() + timedelta(seconds=1)
+        return self.outbox.next_due(name)
+
+    def stuck(self) -> dict[str, StuckSend]:
+        """Channels whose last send is still running past its deadline."""
+        return {n: s for n, s in self._stuck.items() if not s.task.done()}
+
     # ------------------------------------------------------------------ compose
 
-    def _compose(self, channel: Channel, report: TickReport) -> None:
+    def _compose(self, channel: Channel, report: TickReport) -> bool:
+        """Compose up to :data:`COMPOSE_BATCH` messages; True if more are ready."""
         now = self.clock()
         recent = 0
         if channel.rate_limit is not None:
             recent = self.outbox.recent_messages(channel.name, now - channel.rate_limit.per)
-        decided = plan(self.outbox.queued(channel.name), channel, now, self.config.timezone, recent)
+        queued = self.outbox.queued(channel.name, with_context=False)
+        if not queued:
+            return False
+        decided = plan(queued, channel, now, self.config.timezone, recent)
+        units = decided.units[:COMPOSE_BATCH]
         hashes = [url_hash(u) for u in channel.urls]
+        contexts = self.outbox.alert_contexts([a.id for u in units for a in u.alerts])
+        preview: BodyFormat = "text"  # stored for `status` and dead-letter notices
         with self.store.transaction():
-            self.outbox.hold(decided.hold)
-            for unit in decided.units:
-                contexts = [a.context for a in unit.alerts]
-                if len(contexts) == 1:
-                    rendered = self.renderer.render(contexts[0], channel.format)
-                    kind = unit.alerts[0].kind
-                else:
-                    rendered = self.renderer.render_digest(
-                        contexts, channel.format, unit.reason or "digest"
-                    )
-                    kind = "digest"
-                if rendered.template_error:
-                    log.warning(
-                        "template failed; default text used",
-                        channel=channel.name,
-                        error=rendered.template_error,
-                    )
+            self.outbox.hold(decided.hold, {a.id: a.held for a in queued})
+            for unit in units:
+                unit_contexts = [contexts[a.id] for a in unit.alerts]
+                kind = unit.alerts[0].kind if len(unit.alerts) == 1 else "digest"
+                reason = unit.reason or ("digest" if len(unit.alerts) > 1 else None)
+                rendered = self._render(unit_contexts, preview, reason, now)
                 self.outbox.compose(
                     channel.name,
                     kind=kind,
@@ -266,35 +470,124 @@ class Sender:
                     alert_ids=[a.id for a in unit.alerts],
                     url_hashes=hashes,
                     now=now,
+                    reason=reason,
+                    severity=highest([a.severity for a in unit.alerts]),
                 )
                 report.composed += 1
-        report.held += len(decided.hold)
+        report.held = len(decided.hold)
+        return len(decided.units) > len(units)
+
+    def _render(
+        self, contexts: Sequence[dict[str, Any]], fmt: BodyFormat, reason: str | None, now: datetime
+    ) -> Rendered:
+        if len(contexts) == 1 and reason is None:
+            return self.renderer.render(contexts[0], fmt)
+        return self.renderer.render_digest(contexts, fmt, reason or "digest")
 
     # ------------------------------------------------------------------ send
-
-    async def _send_channel(self, channel: Channel, report: TickReport) -> None:
-        try:
-            for message in self.outbox.due(channel.name, self.clock()):
-                await self._send_message(channel, message, report)
-        except Exception as e:  # one channel's bug must not stop the others
-            log.exception("channel send crashed", channel=channel.name)
-            report.errors[channel.name] = f"internal error: {e!r}"
 
     async def _send_message(
         self, channel: Channel, message: PendingMessage, report: TickReport
     ) -> None:
         by_hash = {url_hash(u): u for u in channel.urls}
+        targets = self.outbox.retarget(message, list(by_hash))
+        contexts = self.outbox.contexts(message.id)
+        now = self.clock()
+        renders: dict[BodyFormat, Rendered] = {}
         errors = []
-        for h in message.pending:
-            url = by_hash.get(h)
-            if url is None:  # the URL left the channel's config: nothing to send it to
-                self.outbox.delivered(message.id, h, self.clock())
-                continue
-            outcome = await self.sink.send(url, message.title, message.body, message.format)
+        for h in targets:
+            url = by_hash[h]
+            fmt = choose_format(channel.format, body_formats(url))
+            if fmt not in renders:
+                rendered = renders[fmt] = self._render(contexts, fmt, message.reason, now)
+                if rendered.template_error:
+                    log.warning(
+                        "template failed; default text used",
+                        channel=channel.name,
+                        error=rendered.template_error,
+                    )
+            rendered = renders[fmt]
+            outcome = await self._send_one(channel, message, h, url, rendered)
             if outcome.ok:
                 self.outbox.delivered(message.id, h, self.clock())
             else:
                 errors.append(outcome.reason or "failure")
+            if outcome.timed_out:
+                break  # the rest of the channel waits for that send to end
+        self._record(channel, message, errors, report)
+
+    async def _send_one(
+        self, channel: Channel, message: PendingMessage, h: str, url: str, rendered: Rendered
+    ) -> SendOutcome:
+        """Send with the channel's hard deadline; past it, leave the send running."""
+        started = self.clock()
+        timeout = channel.timeout.total_seconds()
+        task = asyncio.ensure_future(
+            self.sink.send(
+                url,
+                rendered.title,
+                rendered.body,
+                rendered.format,
+                notify_type=NOTIFY_TYPES.get(message.severity, "info"),
+            )
+        )
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            self._stuck[channel.name] = StuckSend(
+                task, message.id, h, started, started + channel.timeout
+            )
+            log.warning(
+                "send passed its deadline; the channel waits for it",
+                channel=channel.name,
+                message=message.id,
+                timeout_s=timeout,
+            )
+            return SendOutcome(False, f"no answer within {timeout:g} s", timed_out=True)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        except Exception as e:  # noqa: BLE001 - a sink bug is a failed send
+            return SendOutcome(False, f"internal error: {type(e).__name__}")
+
+    def _settle_stuck(self, channel: Channel) -> bool:
+        """True while the channel's late send still runs; record its result once done."""
+        stuck = self._stuck.get(channel.name)
+        if stuck is None:
+            return False
+        if not stuck.task.done():
+            return True
+        del self._stuck[channel.name]
+        outcome = (
+            stuck.task.result()
+            if not stuck.task.cancelled() and stuck.task.exception() is None
+            else SendOutcome(False)
+        )
+        now = self.clock()
+        waited = round((now - stuck.started).total_seconds(), 1)
+        if outcome.ok and self.outbox.delivered(stuck.message_id, stuck.url_hash, now):
+            with self.store.transaction():
+                finished = self.outbox.finish_if_complete(stuck.message_id, now)
+            log.info(
+                "late send succeeded; recorded, not repeated",
+                channel=channel.name,
+                message=stuck.message_id,
+                seconds=waited,
+                finished=finished,
+            )
+        else:
+            log.info(
+                "late send ended",
+                channel=channel.name,
+                message=stuck.message_id,
+                ok=outcome.ok,
+                seconds=waited,
+            )
+        return False
+
+    def _record(
+        self, channel: Channel, message: PendingMessage, errors: list[str], report: TickReport
+    ) -> None:
         now = self.clock()
         attempt = message.attempts + 1
         with self.store.transaction():
@@ -329,7 +622,7 @@ class Sender:
         else:
             log.info("alert sent", **fields)
 
-    def _report_dead(self) -> None:
+    def report_dead(self) -> None:
         """Queue one notice per dead message to the default channels (not for notices)."""
         now = self.clock()
         with self.store.transaction():
@@ -359,3 +652,28 @@ class Sender:
                     attempts=dead.attempts,
                     error=dead.last_error,
                 )
+
+    def reroute_removed(self) -> int:
+        """Send the waiting alerts of channels no longer in the config to the default
+        channels (marked "rerouted from"); returns how many were moved."""
+        orphans = self.outbox.orphan_channels(self.config.channels)
+        moved = 0
+        targets = [c for c in self.config.default_channels if c in self.config.channels]
+        for name in orphans:
+            if not targets:
+                log.error(
+                    "alerts wait for a channel that left the config, and there is no "
+                    "default channel to take them",
+                    channel=name,
+                )
+                continue
+            with self.store.transaction():
+                count = self.outbox.reroute(name, targets, self.clock())
+            moved += count
+            log.warning(
+                "channel left the config; its waiting alerts go to the default channels",
+                channel=name,
+                to=",".join(targets),
+                alerts=count,
+            )
+        return moved

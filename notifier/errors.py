@@ -8,6 +8,7 @@ same thing again later can help (``retryable``)::
     ├── ConfigError (ValueError)          the watch config or settings are wrong; fix and retry
     │   └── ConfigFileError (OSError)     the config file cannot be read at all
     ├── StateError (RuntimeError)         the state directory cannot be used
+    │   └── StateLocked                   another notifier process holds the state folder
     └── FeedError                         one feed could not be polled (others go on)
         ├── FetchError (OSError)          network or HTTP failure; ``kind`` says which
         └── FeedParseError (ValueError)   the body is not a usable feed
@@ -63,6 +64,22 @@ class StateError(NotifierError, RuntimeError):
     """The state directory or store cannot be used."""
 
     retryable = True
+
+
+class StateLocked(StateError):
+    """Another notifier process holds the state folder's lock (``holder``: "PID purpose")."""
+
+    retryable = False
+
+    def __init__(self, path: object, holder: str) -> None:
+        self.holder = holder
+        pid, _, purpose = holder.partition(" ")
+        who = f"PID {pid}" if pid.isdigit() else "another process"
+        what = f"'notifier {purpose}'" if purpose else "notifier"
+        super().__init__(
+            f"the state folder is in use by {what} ({who}; lock {path}); "
+            "stop it first, or use another --state-dir"
+        )
 
 
 class FeedError(NotifierError):

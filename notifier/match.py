@@ -36,6 +36,14 @@ What a watch matches (also in the README):
   (NFKC, case-folded, whitespace collapsed) with no implicit word boundaries;
   write ``\\b`` where one is wanted. Because the text is case-folded, "ß" in
   the text reads as "ss".
+* Regular expressions run on the ``regex`` module (the syntax of Python's
+  ``re``), with a time budget, because one pattern with nested repetition can
+  backtrack for hours on one crafted entry: every search gets at most what is
+  left of its entry's budget (:data:`ENTRY_BUDGET`) and of the whole batch's
+  (:meth:`Matcher.match_all`). A watch whose regex runs out of time does not
+  match that entry, and the overrun is reported (:class:`Overrun`) so the
+  caller can say so; the entry is not tried again. The search releases the
+  GIL, so matching in a thread never stalls the event loop.
 * Each hit names the term as written in the config, the first of the watch's
   fields (in the watch's order) where the term occurs, and a snippet of about
   120 characters of that field's original text around the first occurrence,
@@ -63,20 +71,25 @@ import bisect
 import enum
 import functools
 import re
+import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 import ahocorasick
 
-from notifier.config import SearchField, Watch
+from notifier.config import SearchField, Watch, compile_regex
 from notifier.model import Entry, Hit, Match
 
 #: Every searchable field, in a fixed order (the index is used internally).
 FIELDS: tuple[SearchField, ...] = get_args(SearchField)
 #: About how many characters a snippet shows, "…" not counted.
 SNIPPET_WIDTH = 120
+#: Seconds of regular-expression searching one entry may take, all watches together.
+ENTRY_BUDGET = 1.0
+#: Seconds of regular-expression searching one batch (one poll's new entries) may take.
+BATCH_BUDGET = 30.0
 
 _ANY, _ALL, _NONE = 0, 1, 2
 _WHITESPACE = re.compile(r"\s{2,}|[^\S ]")  # every whitespace run that is not one plain space
@@ -164,24 +177,33 @@ def original(entry: Entry, name: SearchField) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Regex:
-    pattern: re.Pattern[str]
+    pattern: Any  # a compiled ``regex`` pattern
     literal: str | None  # every match contains it: when the text does not, skip the search
 
 
-def _search(regex: _Regex, text: str) -> tuple[int, int] | None:
-    """The span of the first match of ``regex`` in ``text``, per category (NUL-separated)."""
+class _OutOfTime(Exception):
+    """A regex search ran out of its budget."""
+
+
+def _search(regex: _Regex, text: str, timeout: float) -> tuple[int, int] | None:
+    """The span of the first match of ``regex`` in ``text``, per category (NUL-separated).
+
+    Raises :class:`_OutOfTime` when the search takes longer than ``timeout`` seconds."""
     if regex.literal is not None and regex.literal not in text:
         return None
-    return _search_parts(regex.pattern, text)
+    try:
+        return _search_parts(regex.pattern, text, timeout)
+    except TimeoutError:
+        raise _OutOfTime from None
 
 
-def _search_parts(regex: re.Pattern[str], text: str) -> tuple[int, int] | None:
+def _search_parts(pattern: Any, text: str, timeout: float) -> tuple[int, int] | None:
     if _SEPARATOR not in text:
-        m = regex.search(text)
+        m = pattern.search(text, timeout=timeout, concurrent=True)
         return None if m is None else m.span()
     offset = 0
     for part in text.split(_SEPARATOR):
-        m = regex.search(part)
+        m = pattern.search(part, timeout=timeout, concurrent=True)
         if m is not None:
             return offset + m.start(), offset + m.end()
         offset += len(part) + 1
@@ -325,6 +347,7 @@ class Outcome(enum.Enum):
     NO_ANY_TERM = "no 'any' term found"
     MISSING_ALL_TERM = "missing 'all' term"
     EXCLUDED = "excluded by none-term"
+    OUT_OF_TIME = "regex out of time"
     MATCHED = "matched"
 
 
@@ -355,6 +378,25 @@ class Verdict:
 
 
 # --------------------------------------------------------------------------- compiled form
+
+
+@dataclass(frozen=True, slots=True)
+class Overrun:
+    """A watch whose regular expression ran out of time on one entry (not matched)."""
+
+    watch: str
+    term: str
+    feed: str
+    entry: str  # the entry's key
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRun:
+    """What :meth:`Matcher.match_all` found in a batch of entries."""
+
+    matches: tuple[Match, ...]
+    overruns: tuple[Overrun, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,10 +438,13 @@ class _Scan:
     """Per-entry work, done at most once per field: normalised text, literal hits, regex results."""
 
     entry: Entry
+    deadline: float = float("inf")  # monotonic time when regex searching must stop
+    monotonic: Callable[[], float] = time.monotonic
     texts: dict[int, str] = field(default_factory=dict)
     found: dict[int, dict[int, int]] = field(default_factory=dict)  # field -> key id -> start
     searches: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
     displays: dict[int, tuple[str, bool]] = field(default_factory=dict)
+    overruns: dict[str, str] = field(default_factory=dict)  # watch -> regex term out of time
 
     def text(self, fi: int) -> str:
         text = self.texts.get(fi)
@@ -484,8 +529,7 @@ class Matcher:
                 if rid is None:
                     rid = regex_ids[text] = len(regexes)
                     pattern = text[1:-1]
-                    rx = re.compile(pattern, re.IGNORECASE | re.UNICODE)
-                    regexes.append(_Regex(rx, required_literal(pattern)))
+                    regexes.append(_Regex(compile_regex(pattern), required_literal(pattern)))
                 return _Term(text, role, regex=rid)
             slot = len(counters)
             counters.append(3 * index + role)
@@ -532,13 +576,52 @@ class Matcher:
 
     # ----------------------------------------------------------------------- public
 
+    def match_all(
+        self,
+        entries: Sequence[Entry],
+        *,
+        budget: float = BATCH_BUDGET,
+        entry_budget: float = ENTRY_BUDGET,
+        monotonic: Callable[[], float] = time.monotonic,
+        stop: Callable[[], bool] | None = None,
+    ) -> MatchRun:
+        """Match a batch (one poll's new entries), regex searching bounded in time.
+
+        Each entry gets at most ``entry_budget`` seconds of regex searching and
+        the whole batch ``budget``; a watch whose regex runs out of time does
+        not match that entry and is reported in :attr:`MatchRun.overruns`
+        (once the batch budget is spent, every later regex search overruns at
+        once). Meant to run in a worker thread: regex searches release the GIL;
+        ``stop`` (checked between entries) ends the batch early, returning what
+        was found so far."""
+        end = monotonic() + budget
+        matches: list[Match] = []
+        overruns: list[Overrun] = []
+        for entry in entries:
+            if stop is not None and stop():
+                break
+            deadline = min(end, monotonic() + entry_budget)
+            found, late = self._match(entry, deadline, monotonic)
+            matches += found
+            overruns += [
+                Overrun(watch, term, entry.feed, entry.key, entry.title)
+                for watch, term in late.items()
+            ]
+        return MatchRun(tuple(matches), tuple(overruns))
+
     def match(self, entry: Entry) -> list[Match]:
-        """Return a match for every watch that accepts ``entry``, in config order."""
+        """Return a match for every watch that accepts ``entry``, in config order
+        (regex searching bounded by :data:`ENTRY_BUDGET`; see :meth:`match_all`)."""
+        return self._match(entry, time.monotonic() + ENTRY_BUDGET, time.monotonic)[0]
+
+    def _match(
+        self, entry: Entry, deadline: float, monotonic: Callable[[], float]
+    ) -> tuple[list[Match], dict[str, str]]:
         plan = self._plans.get(entry.feed)
         if plan is None:
-            return []
+            return [], {}
         reading, scanned = plan
-        scan = _Scan(entry)
+        scan = _Scan(entry, deadline, monotonic)
         owners, counters = self._owners, self._counters
         hit: set[int] = set()
         counts: dict[int, int] = {}
@@ -567,13 +650,15 @@ class Matcher:
                 and all(self._search(scan, w, t) is None for t in w.any_regex)
             ):
                 continue
-            found = (
+            found = [
                 (t, self._find(scan, w, t))
                 for t in (*w.any, *w.all)
                 if t.regex >= 0 or t.slot in hit
-            )
+            ]
+            if w.name in scan.overruns:
+                continue  # a regex ran out of time: the watch could not be judged
             matches.append(Match(w.name, entry, _hits(scan, found)))
-        return matches
+        return matches, scan.overruns
 
     def explain(self, entry: Entry, watch: str) -> Verdict:
         """Say whether the watch named ``watch`` accepts ``entry``, and why.
@@ -586,7 +671,7 @@ class Matcher:
         if w is None:
             known = ", ".join(self._by_name) or "none defined"
             raise KeyError(f"no watch named {watch!r} (known: {known})")
-        scan = _Scan(entry)
+        scan = _Scan(entry, time.monotonic() + ENTRY_BUDGET)
         found = {t: self._find(scan, w, t) for t in (*w.any, *w.all, *w.none)}
         hits = _hits(scan, found.items())
         no_any = bool(w.any) and all(found[t] is None for t in w.any)
@@ -595,6 +680,9 @@ class Matcher:
         excluded = [(t, f) for t in w.none if (f := found[t]) is not None]
         if entry.feed not in w.feeds:
             outcome, reason = Outcome.FEED_NOT_WATCHED, Outcome.FEED_NOT_WATCHED.value
+        elif w.name in scan.overruns:
+            outcome = Outcome.OUT_OF_TIME
+            reason = f"regex {scan.overruns[w.name]} ran out of time (over {ENTRY_BUDGET:g} s)"
         elif no_any:
             outcome, reason = Outcome.NO_ANY_TERM, Outcome.NO_ANY_TERM.value
         elif missing_all:
@@ -641,7 +729,16 @@ class Matcher:
             if key in scan.searches:
                 where = scan.searches[key]
             else:
-                where = scan.searches[key] = _search(self._regexes[term.regex], scan.text(fi))
+                left = scan.deadline - scan.monotonic()
+                try:
+                    if left <= 0:
+                        raise _OutOfTime
+                    where = _search(self._regexes[term.regex], scan.text(fi), left)
+                except _OutOfTime:
+                    where = None
+                    scan.overruns.setdefault(w.name, term.text)
+                    scan.deadline = float("-inf")  # this entry's budget is spent
+                scan.searches[key] = where
             if where is not None:
                 return fi, *where
         return None

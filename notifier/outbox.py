@@ -14,6 +14,11 @@
                    that URL; a message is sent when all its deliveries are; failures
                    retry with backoff; a message still failing ``max_age`` after it
                    was composed is dead (reported once to the default channels)
+    retarget ────▶ before each attempt a message's deliveries follow the channel's
+                   *current* URLs: a URL that left the config is ``superseded``
+                   (never counted as sent), a URL that joined gets a delivery
+    reroute ─────▶ the alerts of a channel removed from the config are queued again
+                   for the default channels (marked so), never dropped
 
 The one window in which a crash can repeat an alert: after Apprise has handed a
 message to a service and before the following SQLite commit records it (a few
@@ -36,6 +41,9 @@ from zoneinfo import ZoneInfo
 
 from notifier.config import BodyFormat, Channel, Severity
 from notifier.store import Store
+
+#: ``alerts.message_id`` of an alert moved to other channels (:meth:`Outbox.reroute`).
+REROUTED = -1
 
 
 class Held(StrEnum):
@@ -200,6 +208,9 @@ class PendingMessage:
     composed: datetime
     attempts: int
     pending: tuple[str, ...]  # url hashes not delivered yet
+    sent: tuple[str, ...] = ()  # url hashes already delivered
+    reason: str | None = None  # a digest's reason
+    severity: str = "normal"  # the highest of its alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +237,7 @@ class ChannelStatus:
     retrying: int = 0
     dead: int = 0
     sent: int = 0
+    rerouted: int = 0
     last_sent: datetime | None = None
     last_sent_title: str | None = None
     last_error: str | None = None
@@ -262,10 +274,15 @@ class Outbox:
             added += cursor.rowcount
         return added
 
-    def queued(self, channel: str) -> list[QueuedAlert]:
-        """Alerts of ``channel`` not yet composed into a message, oldest first."""
+    def queued(self, channel: str, *, with_context: bool = True) -> list[QueuedAlert]:
+        """Alerts of ``channel`` not yet composed into a message, oldest first.
+
+        Without ``with_context`` the contexts are left empty (``{}``): planning
+        needs none, and a backlog of thousands is read cheaply; fetch the
+        contexts of the alerts composed with :meth:`alert_contexts`."""
+        column = "context" if with_context else "NULL"
         rows = self.db.execute(
-            "SELECT id, channel, kind, severity, context, grp, created, not_before, held "
+            f"SELECT id, channel, kind, severity, {column}, grp, created, not_before, held "  # noqa: S608
             "FROM alerts WHERE channel=? AND message_id IS NULL ORDER BY id",
             (channel,),
         ).fetchall()
@@ -275,7 +292,7 @@ class Outbox:
                 channel=r[1],
                 kind=r[2],
                 severity=r[3],
-                context=json.loads(r[4]),
+                context=json.loads(r[4]) if r[4] is not None else {},
                 group=r[5],
                 created=_dt(r[6]),
                 not_before=_dt(r[7]),
@@ -283,6 +300,19 @@ class Outbox:
             )
             for r in rows
         ]
+
+    def alert_contexts(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The contexts of the alerts ``ids``, by id."""
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for alert_id, context in self.db.execute(
+                f"SELECT id, context FROM alerts WHERE id IN ({marks})",  # noqa: S608
+                chunk,
+            ):
+                found[alert_id] = json.loads(context)
+        return found
 
     def channels_with_work(self) -> list[str]:
         """Channels with queued alerts or pending messages."""
@@ -292,11 +322,17 @@ class Outbox:
         )
         return [r[0] for r in rows]
 
-    def hold(self, held: dict[int, Held]) -> None:
-        """Record why alerts are held (shown by ``status``; a held alert goes in a digest)."""
+    def hold(self, held: dict[int, Held], current: dict[int, str | None] | None = None) -> None:
+        """Record why alerts are held (shown by ``status``; a held alert goes in a digest).
+
+        With ``current`` (alert id → its held value now), only changes are written."""
         self.db.executemany(
             "UPDATE alerts SET held=? WHERE id=? AND message_id IS NULL",
-            [(str(reason), alert_id) for alert_id, reason in held.items()],
+            [
+                (str(reason), alert_id)
+                for alert_id, reason in held.items()
+                if current is None or current.get(alert_id) != str(reason)
+            ],
         )
 
     def recent_messages(self, channel: str, since: datetime) -> int:
@@ -320,12 +356,25 @@ class Outbox:
         alert_ids: Sequence[int],
         url_hashes: Sequence[str],
         now: datetime,
+        reason: str | None = None,
+        severity: str = "normal",
     ) -> int:
         """Store one message for ``alert_ids`` with a pending delivery per URL."""
         cursor = self.db.execute(
             "INSERT INTO messages(channel, kind, title, body, format, alerts, composed, status, "
-            "next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-            (channel, kind, title, body, fmt, len(alert_ids), _ts(now), _ts(now)),
+            "next_attempt, reason, severity) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            (
+                channel,
+                kind,
+                title,
+                body,
+                fmt,
+                len(alert_ids),
+                _ts(now),
+                _ts(now),
+                reason,
+                severity,
+            ),
         )
         message_id = int(cursor.lastrowid or 0)
         self.db.executemany(
@@ -338,23 +387,32 @@ class Outbox:
         )
         return message_id
 
-    def due(self, channel: str, now: datetime) -> list[PendingMessage]:
-        """Pending messages of ``channel`` whose next attempt is due, oldest first."""
+    def due(self, channel: str, now: datetime, limit: int = 100) -> list[PendingMessage]:
+        """Pending messages of ``channel`` whose next attempt is due, oldest first (at
+        most ``limit``), with their pending and delivered URL hashes (one query)."""
         rows = self.db.execute(
-            "SELECT id, channel, kind, title, body, format, composed, attempts FROM messages "
-            "WHERE channel=? AND status='pending' AND next_attempt<=? ORDER BY id",
-            (channel, _ts(now)),
+            "SELECT m.id, m.channel, m.kind, m.title, m.body, m.format, m.composed, m.attempts, "
+            "m.reason, m.severity, d.url_hash, d.status FROM "
+            "(SELECT * FROM messages WHERE channel=? AND status='pending' AND next_attempt<=? "
+            "ORDER BY id LIMIT ?) m LEFT JOIN deliveries d ON d.message_id=m.id "
+            "ORDER BY m.id, d.url_hash",
+            (channel, _ts(now), limit),
         ).fetchall()
-        out = []
+        out: list[PendingMessage] = []
+        by_id: dict[int, tuple[list[str], list[str]]] = {}
+        heads: dict[int, tuple[Any, ...]] = {}
         for r in rows:
-            pending = tuple(
-                h[0]
-                for h in self.db.execute(
-                    "SELECT url_hash FROM deliveries WHERE message_id=? AND status='pending' "
-                    "ORDER BY url_hash",
-                    (r[0],),
-                )
-            )
+            if r[0] not in by_id:
+                by_id[r[0]] = ([], [])
+                heads[r[0]] = r
+            if r[10] is not None:
+                pending, sent = by_id[r[0]]
+                if r[11] == "pending":
+                    pending.append(r[10])
+                elif r[11] == "sent":
+                    sent.append(r[10])
+        for message_id, r in heads.items():
+            pending, sent = by_id[message_id]
             out.append(
                 PendingMessage(
                     id=r[0],
@@ -365,10 +423,95 @@ class Outbox:
                     format=r[5],
                     composed=_dt(r[6]),
                     attempts=r[7],
-                    pending=pending,
+                    pending=tuple(pending),
+                    sent=tuple(sent),
+                    reason=r[8],
+                    severity=r[9] or "normal",
                 )
             )
         return out
+
+    def contexts(self, message_id: int) -> list[dict[str, Any]]:
+        """The contexts of the alerts a message carries, in queue order."""
+        return [
+            json.loads(r[0])
+            for r in self.db.execute(
+                "SELECT context FROM alerts WHERE message_id=? ORDER BY created, id",
+                (message_id,),
+            )
+        ]
+
+    def retarget(self, message: PendingMessage, current: Sequence[str]) -> tuple[str, ...]:
+        """Make ``message``'s deliveries follow the channel's current URL hashes.
+
+        A pending delivery to a URL no longer in the channel becomes
+        ``superseded`` (never "sent"); a current URL that has not received the
+        message gets a pending delivery. Returns the URL hashes to send to now,
+        in the channel's URL order. Commits."""
+        wanted = [h for h in dict.fromkeys(current) if h not in message.sent]
+        gone = [h for h in message.pending if h not in wanted]
+        added = [h for h in wanted if h not in message.pending]
+        if gone or added:
+            with self.store.transaction():
+                self.db.executemany(
+                    "UPDATE deliveries SET status='superseded' WHERE message_id=? AND url_hash=? "
+                    "AND status='pending'",
+                    [(message.id, h) for h in gone],
+                )
+                self.db.executemany(
+                    "INSERT INTO deliveries(message_id, url_hash, status) VALUES (?, ?, 'pending') "
+                    "ON CONFLICT(message_id, url_hash) DO UPDATE SET status='pending' "
+                    "WHERE deliveries.status!='sent'",
+                    [(message.id, h) for h in added],
+                )
+        return tuple(wanted)
+
+    def orphan_channels(self, known: Iterable[str]) -> list[str]:
+        """Channels with queued alerts or pending messages that ``known`` lacks."""
+        names = set(known)
+        return [c for c in self.channels_with_work() if c not in names]
+
+    def reroute(self, channel: str, to: Sequence[str], now: datetime) -> int:
+        """Queue the waiting alerts of ``channel`` (removed from the config) again for
+        the channels ``to``, each marked with where it came from; the old rows are
+        closed as ``rerouted``, never counted as sent. Returns the alerts moved.
+        Call inside ``store.transaction()``."""
+        rows = self.db.execute(
+            "SELECT a.id, a.key, a.kind, a.severity, a.context, a.grp, a.message_id FROM alerts a "
+            "LEFT JOIN messages m ON m.id=a.message_id WHERE a.channel=? AND "
+            "(a.message_id IS NULL OR m.status='pending') ORDER BY a.id",
+            (channel,),
+        ).fetchall()
+        moved = 0
+        for alert_id, key, kind, severity, context, grp, _message in rows:
+            ctx = json.loads(context)
+            ctx["rerouted_from"] = channel
+            base = key.rsplit("|", 1)[0]
+            for target in to:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO alerts(key, channel, kind, severity, context, grp, "
+                    "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f"{base}|rerouted-from:{channel}|{target}",
+                        target,
+                        kind,
+                        severity,
+                        json.dumps(ctx, ensure_ascii=False, sort_keys=True),
+                        grp,
+                        _ts(now),
+                        _ts(now),
+                    ),
+                )
+                moved += cursor.rowcount
+            self.db.execute(
+                "UPDATE alerts SET held='rerouted', message_id=? WHERE id=?", (REROUTED, alert_id)
+            )
+        self.db.execute(
+            "UPDATE messages SET status='rerouted', finished=? "
+            "WHERE channel=? AND status='pending'",
+            (_ts(now), channel),
+        )
+        return moved
 
     def next_attempt(self) -> datetime | None:
         """When the earliest pending message is due, or None."""
@@ -384,13 +527,38 @@ class Outbox:
         ).fetchone()
         return _dt(row[0]) if row and row[0] else None
 
-    def delivered(self, message_id: int, url: str, now: datetime) -> None:
-        """Record one URL's success and commit at once (the repeat window is this call)."""
+    def delivered(self, message_id: int, url: str, now: datetime) -> bool:
+        """Record one URL's success and commit at once (the repeat window is this call).
+
+        Returns False when that delivery was no longer pending (superseded, or
+        recorded already)."""
         with self.store.transaction():
-            self.db.execute(
-                "UPDATE deliveries SET status='sent', sent=? WHERE message_id=? AND url_hash=?",
+            cursor = self.db.execute(
+                "UPDATE deliveries SET status='sent', sent=? WHERE message_id=? AND url_hash=? "
+                "AND status='pending'",
                 (_ts(now), message_id, url),
             )
+        return cursor.rowcount > 0
+
+    def finish_if_complete(self, message_id: int, now: datetime) -> bool:
+        """Mark a pending message sent if none of its deliveries is pending any more."""
+        cursor = self.db.execute(
+            "UPDATE messages SET status='sent', finished=?, last_error=NULL WHERE id=? AND "
+            "status='pending' AND NOT EXISTS (SELECT 1 FROM deliveries WHERE message_id=? AND "
+            "status='pending')",
+            (_ts(now), message_id, message_id),
+        )
+        return cursor.rowcount > 0
+
+    def next_due(self, channel: str) -> datetime | None:
+        """When channel ``channel`` next has a message to retry or an alert to release."""
+        row = self.db.execute(
+            "SELECT MIN(t) FROM (SELECT MIN(next_attempt) AS t FROM messages "
+            "WHERE channel=? AND status='pending' UNION ALL SELECT MIN(not_before) FROM alerts "
+            "WHERE channel=? AND message_id IS NULL)",
+            (channel, channel),
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
 
     def finish(self, message_id: int, now: datetime) -> None:
         """Mark a message sent (all its deliveries are)."""
@@ -440,10 +608,17 @@ class Outbox:
             "GROUP BY channel, held IS NOT NULL"
         ):
             slot(channel)["held" if held else "queued"] = count
+        for channel, count in self.db.execute(
+            "SELECT channel, COUNT(*) FROM alerts WHERE message_id=? GROUP BY channel",
+            (REROUTED,),
+        ):
+            slot(channel)["rerouted"] = count
         for channel, status, retrying, count in self.db.execute(
             "SELECT channel, status, attempts>0, COUNT(*) FROM messages "
             "GROUP BY channel, status, attempts>0"
         ):
+            if status == "rerouted":
+                continue  # counted by alert above
             key = status if status != "pending" else ("retrying" if retrying else "pending")
             slot(channel)[key] = slot(channel).get(key, 0) + count
         for channel, finished, title in self.db.execute(

@@ -12,7 +12,11 @@
               ├─ parse error ─▶ backoff, maybe "unhealthy" event        FAILED
               ├─ first poll of this feed: entries recorded silently
               │   (except the ``backfill`` newest)                      FIRST
+              ├─ every key new, but the entries' links and titles known:
+              │   the feed re-keyed its entries; those are not alerted  PARSED
               └─ entries not seen before → matched against the watches  PARSED
+                 (in a worker thread, regex time bounded: see
+                 :meth:`~notifier.match.Matcher.match_all`)
 
 Nothing here raises for a broken feed: every outcome is a :class:`PollResult`
 and one canonical log line ("feed polled": at INFO when the feed had news or
@@ -33,6 +37,7 @@ import functools
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -48,10 +53,11 @@ from notifier.feeds.fetch import Fetched, Fetcher, FetchRequest, safe_url
 from notifier.feeds.parse import ParsedFeed, parse, prescan
 from notifier.health import HealthEvent, on_failure, on_success
 from notifier.logs import get_logger
-from notifier.match import Matcher
+from notifier.match import Matcher, MatchRun, Overrun
 from notifier.model import Entry, Match
 from notifier.outbox import NewAlert, Outbox
 from notifier.store import FeedState, Store
+from notifier.summary import mask_feed_url
 
 log = get_logger("notifier.poll")
 _level = logging.getLogger("notifier.poll")  # to skip building a line DEBUG would drop
@@ -69,6 +75,9 @@ class PollStatus(StrEnum):
 #: Outcomes with nothing new: logged at DEBUG (1,000 feeds would log 96,000 such
 #: lines a day at INFO); counted by status in ``/metrics``.
 _ROUTINE = frozenset({PollStatus.NOT_MODIFIED, PollStatus.UNCHANGED, PollStatus.ALL_KNOWN})
+#: A parse in which every key is new is a re-keyed feed when at least this share of
+#: its entries have a link and title seen before (and there are at least 2 entries).
+REKEYED_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,9 @@ class PollResult:
     error: str | None = None
     moved_to: str | None = None
     duration: float = 0.0
+    warning: str | None = None  # the feed is usable but ill-formed (a bad byte, say)
+    overruns: tuple[Overrun, ...] = ()  # regex searches that ran out of time
+    rekeyed: int = 0  # entries not alerted again because only their keys changed
 
     @property
     def ok(self) -> bool:
@@ -107,6 +119,17 @@ class ParseFn(Protocol):
 def body_hash(body: bytes) -> str:
     """A fingerprint of a body, to skip parsing one identical to the last."""
     return hashlib.blake2b(body, digest_size=20).hexdigest()
+
+
+def fingerprint(entry: Entry) -> str | None:
+    """What identifies an entry besides its key: its canonical link and its title.
+
+    Used only to recognise a feed that gave every entry a new id at once."""
+    title = " ".join(entry.title.split())
+    if not entry.link and not title:
+        return None
+    material = f"{entry.link or ''}\n{title}".encode()
+    return hashlib.blake2b(material, digest_size=12).hexdigest()
 
 
 def pick_backfill(entries: tuple[Entry, ...], count: int) -> tuple[Entry, ...]:
@@ -140,6 +163,7 @@ class Poller:
         dry_run: bool = False,
         parse_fn: ParseFn = parse,
         router: Router | None = None,
+        match_executor: Executor | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -151,6 +175,8 @@ class Poller:
         self.dry_run = dry_run
         self.parse_fn = parse_fn
         self.router = router
+        self.match_executor = match_executor
+        self.stopping = threading.Event()  # set: matching in threads gives up
         self._moved_logged: set[tuple[str, str]] = set()
         self._inflight = 0
         self._touched: dict[str, FeedState] = {}
@@ -201,7 +227,8 @@ class Poller:
 
     async def _poll(self, feed: Feed) -> PollResult:
         stored = self.state(feed.name)
-        state = (stored or FeedState(feed.name, feed.url)).with_url(feed.url)
+        shown = mask_feed_url(feed.url)  # the store never holds a feed's credentials
+        state = (stored or FeedState(feed.name, shown)).with_url(shown)
         first = state.last_parsed is None
         request = FetchRequest(feed.url, state.etag, state.last_modified)
         try:
@@ -247,25 +274,63 @@ class Poller:
         keys = [e.key for e in entries]
         known = self.store.known_keys(feed.name, keys)
         unseen = tuple({e.key: e for e in entries if e.key not in known}.values())
+        prints = [fingerprint(e) for e in entries]
+        rekeyed: tuple[Entry, ...] = ()
+        if not first and unseen and len(unseen) == len(set(keys)) >= 2:
+            unseen, rekeyed = self._split_rekeyed(feed, unseen)
         if first and not self.dry_run:
             alertable = pick_backfill(unseen, feed.backfill)
             status = PollStatus.FIRST
         else:
             alertable = unseen
             status = PollStatus.PARSED
-        matches = tuple(m for entry in alertable for m in self.matcher.match(entry))
+        run = await self._match(alertable)
+        now = self.clock()
         new_state, event = on_success(cached, feed, now)
         new_state = replace(new_state, body_hash=digest, last_parsed=now)
-        self._save(new_state, seen=keys, now=now, prune=feed, matches=matches, event=event)
+        self._save(
+            new_state,
+            seen=keys,
+            fingerprints=prints,
+            now=now,
+            prune=feed,
+            matches=run.matches,
+            event=event,
+        )
         return PollResult(
             feed.name,
             status,
             new=alertable,
-            matches=matches,
+            matches=run.matches,
             entries=len(entries),
             event=event,
             moved_to=moved,
+            warning=parsed.warning,
+            overruns=run.overruns,
+            rekeyed=len(rekeyed),
         )
+
+    def _split_rekeyed(
+        self, feed: Feed, unseen: tuple[Entry, ...]
+    ) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
+        """Every key of the document is new: is it the same entries under new ids?
+
+        When at least :data:`REKEYED_SHARE` of them have a link and title seen
+        before in this feed, those are the old entries re-keyed (not alerted
+        again); the rest are new. Otherwise all of them are new."""
+        prints = {e.key: fingerprint(e) for e in unseen}
+        known = self.store.known_fingerprints(feed.name, [p for p in prints.values() if p])
+        old = tuple(e for e in unseen if prints[e.key] in known)
+        if len(old) < REKEYED_SHARE * len(unseen):
+            return unseen, ()
+        return tuple(e for e in unseen if prints[e.key] not in known), old
+
+    async def _match(self, entries: tuple[Entry, ...]) -> MatchRun:
+        """Match ``entries`` in a worker thread: the event loop never waits on a regex."""
+        if not entries:
+            return MatchRun(())
+        call = functools.partial(self.matcher.match_all, entries, stop=self.stopping.is_set)
+        return await asyncio.get_running_loop().run_in_executor(self.match_executor, call)
 
     async def _parse(self, fetched: Fetched, feed: Feed) -> ParsedFeed:
         assert fetched.body is not None  # noqa: S101 - checked by the caller
@@ -294,6 +359,7 @@ class Poller:
         state: FeedState,
         *,
         seen: list[str] | None = None,
+        fingerprints: Sequence[str | None] | None = None,
         now: datetime | None = None,
         prune: Feed | None = None,
         matches: Sequence[Match] = (),
@@ -329,7 +395,7 @@ class Poller:
                 self.store.touch_feeds(touched.values())
             self.store.save_feed_state(state)
             if seen is not None and now is not None:
-                self.store.mark_seen(state.name, seen, now)
+                self.store.mark_seen(state.name, seen, now, fingerprints)
                 if prune is not None:
                     self.store.prune(state.name, prune.retention, now)
             if self.router is not None and now is not None and (matches or event):
@@ -358,6 +424,23 @@ class Poller:
                 "feed moved permanently; update its url in the watch config",
                 feed=feed.name,
                 to=safe_url(result.moved_to),
+            )
+        if result.warning:
+            log.warning("feed is ill-formed but usable", feed=feed.name, warning=result.warning)
+        if result.rekeyed:
+            log.warning(
+                "feed gave its entries new ids; those with a known link and title were "
+                "not alerted again",
+                feed=feed.name,
+                entries=result.rekeyed,
+            )
+        for overrun in result.overruns:
+            log.warning(
+                "regex ran out of time; the entry is recorded as seen without this watch",
+                feed=feed.name,
+                watch=overrun.watch,
+                term=overrun.term,
+                entry=overrun.title[:120],
             )
         if result.event is not None:
             log.warning(

@@ -14,22 +14,39 @@ not in a Python set, so memory does not grow with history.
 Retention: an entry key is pruned once it has been absent from the feed for
 ``retention`` — measured against the feed's last parse, not the wall clock, so
 a feed that answers 304 for months keeps the keys of the entries it still has.
+
+Safety:
+
+* The file is created with mode 0600 (it holds alert texts and feed state);
+  feed URLs are stored with their credentials masked.
+* A file that exists but is empty (0 bytes) or is no SQLite database is
+  refused with one line saying so: opening it would silently start a fresh
+  store, and every pending alert and seen key would be lost.
+* Schema changes are numbered steps (:data:`_MIGRATIONS`), applied in order in
+  one transaction; a store written by a newer notifier is refused.
+* :func:`lock_state_dir` takes an exclusive ``flock`` on ``lock`` in the state
+  folder, so two daemons never share one state.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from notifier.errors import StateError
+from notifier.errors import StateError, StateLocked
 
 FILENAME = "notifier.sqlite3"
-SCHEMA_VERSION = 3
+LOCKFILE = "lock"
+SCHEMA_VERSION = 4
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 (older) / 32766
 
 _SCHEMA = """
@@ -56,8 +73,10 @@ CREATE TABLE IF NOT EXISTS seen (
     key        TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen  TEXT NOT NULL,
+    fp         TEXT,
     PRIMARY KEY (feed, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_fp ON seen(feed, fp) WHERE fp IS NOT NULL;
 CREATE TABLE IF NOT EXISTS alerts (
     id         INTEGER PRIMARY KEY,
     key        TEXT NOT NULL UNIQUE,
@@ -86,7 +105,9 @@ CREATE TABLE IF NOT EXISTS messages (
     next_attempt TEXT NOT NULL,
     last_error   TEXT,
     finished     TEXT,
-    reported     INTEGER NOT NULL DEFAULT 0
+    reported     INTEGER NOT NULL DEFAULT 0,
+    reason       TEXT,
+    severity     TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_status ON messages(status, channel);
 CREATE TABLE IF NOT EXISTS deadlines (
@@ -110,6 +131,21 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (message_id, url_hash)
 ) WITHOUT ROWID;
 """
+
+#: Steps from schema N-1 to N, for stores created by an older notifier. A new
+#: store gets :data:`_SCHEMA` (always the latest) and no steps.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    4: (
+        # Content fingerprints (canonical link + title) of seen entries, to tell a
+        # feed that re-keyed every entry from one that published new ones.
+        "ALTER TABLE seen ADD COLUMN fp TEXT",
+        "CREATE INDEX IF NOT EXISTS seen_fp ON seen(feed, fp) WHERE fp IS NOT NULL",
+        # A digest message's reason, so it can be rendered again at send time.
+        "ALTER TABLE messages ADD COLUMN reason TEXT",
+        # The highest severity of its alerts: Apprise's notify type (colour, icon).
+        "ALTER TABLE messages ADD COLUMN severity TEXT",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,20 +185,29 @@ class Store:
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
+        exists = self.path is not None and self.path.exists()
+        if self.path is not None and exists:
+            _refuse_unusable(self.path)
         try:
             if read_only:
-                if self.path is None or not self.path.exists():
+                if self.path is None or not exists:
                     # Nothing stored yet: an empty in-memory store changes nothing on disk.
                     self._db = sqlite3.connect(":memory:")
                 else:
                     self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
             else:
+                if self.path is not None and not exists:
+                    _create_private(self.path)
                 self._db = sqlite3.connect(str(path))
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
-            if not read_only or self.path is None or not self.path.exists():
+            if not read_only or self.path is None or not exists:
                 self._migrate()
+            else:
+                self._check_version()
+        except sqlite3.DatabaseError as e:
+            raise StateError(damaged(self.path or path, e)) from e
         except sqlite3.Error as e:
             raise StateError(f"cannot open the state store {path}: {e}") from e
 
@@ -178,23 +223,59 @@ class Store:
                 ) from e
         return cls(state_dir / FILENAME, read_only=read_only)
 
+    def _version(self) -> int | None:
+        """The schema version stored, or None for a store with no tables yet."""
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            return None
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        return None if row is None else int(row[0])
+
+    def _script(self, sql: str) -> None:
+        """Run statements one by one (``executescript`` would commit the transaction)."""
+        for statement in sql.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _check_version(self) -> None:
+        version = self._version()
+        if version is not None and version > SCHEMA_VERSION:
+            raise StateError(
+                f"the state store was written by a newer notifier (schema {version}); "
+                "upgrade notifier or use another state folder"
+            )
+
     def _migrate(self) -> None:
+        """Create a new store at the latest schema, or step an older one up to it."""
+        self._check_version()
         with self._db:
-            self._db.executescript(_SCHEMA)
-            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
+            version = self._version()
+            if version is None:
+                self._script(_SCHEMA)
                 self._db.execute(
-                    "INSERT INTO meta(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
+                    (str(SCHEMA_VERSION),),
                 )
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise StateError(
-                    f"the state store was written by a newer notifier (schema {row[0]}); "
-                    "upgrade notifier or use another state folder"
-                )
-            elif int(row[0]) < SCHEMA_VERSION:  # the new tables were created above
+                return
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS.get(step, ()):
+                    self._db.execute(statement)
+            # Tables added since (CREATE ... IF NOT EXISTS: a no-op for existing ones).
+            self._script(_SCHEMA)
+            if version < SCHEMA_VERSION:
                 self._db.execute(
                     "UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),)
                 )
+
+    def probe(self, now: datetime) -> None:
+        """Prove the store can be written: a real row changed and committed.
+
+        Raises :class:`StateError` when it cannot (a full disk, a read-only
+        file system, a damaged file)."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', ?)", (_ts(now),)
+            )
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -309,14 +390,42 @@ class Store:
             )
         return found
 
-    def mark_seen(self, feed: str, keys: Sequence[str], now: datetime) -> None:
-        """Record ``keys`` as present in ``feed`` at ``now`` (new ones get first_seen=now)."""
+    def mark_seen(
+        self,
+        feed: str,
+        keys: Sequence[str],
+        now: datetime,
+        fingerprints: Sequence[str | None] | None = None,
+    ) -> None:
+        """Record ``keys`` as present in ``feed`` at ``now`` (new ones get first_seen=now).
+
+        ``fingerprints`` (one per key, when given) are the entries' content
+        fingerprints, kept for :meth:`known_fingerprints`."""
         stamp = _ts(now)
+        prints = fingerprints if fingerprints is not None else [None] * len(keys)
+        rows = {key: (feed, key, stamp, stamp, fp) for key, fp in zip(keys, prints, strict=True)}
         self._db.executemany(
-            "INSERT INTO seen(feed, key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(feed, key) DO UPDATE SET last_seen=excluded.last_seen",
-            [(feed, key, stamp, stamp) for key in dict.fromkeys(keys)],
+            "INSERT INTO seen(feed, key, first_seen, last_seen, fp) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(feed, key) DO UPDATE SET last_seen=excluded.last_seen, "
+            "fp=COALESCE(excluded.fp, seen.fp)",
+            list(rows.values()),
         )
+
+    def known_fingerprints(self, feed: str, fingerprints: Iterable[str]) -> set[str]:
+        """Return which of ``fingerprints`` belong to entries seen before in ``feed``."""
+        wanted = list(dict.fromkeys(fingerprints))
+        found: set[str] = set()
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self._db.execute(
+                    f"SELECT fp FROM seen WHERE feed=? AND fp IN ({marks})",  # noqa: S608
+                    (feed, *chunk),
+                )
+            )
+        return found
 
     def prune(self, feed: str, retention: timedelta, last_parsed: datetime) -> int:
         """Forget keys of ``feed`` absent from it for longer than ``retention``.
@@ -337,3 +446,91 @@ class Store:
         else:
             row = self._db.execute("SELECT COUNT(*) FROM seen WHERE feed=?", (feed,)).fetchone()
         return int(row[0])
+
+
+def damaged(path: Path | str, error: BaseException) -> str:
+    """One line for a state file SQLite cannot read."""
+    return (
+        f"the state store {path} is damaged or is not a notifier state file ({error}); "
+        "restore it from a backup, or move it away to start afresh"
+    )
+
+
+def _refuse_unusable(path: Path) -> None:
+    """Refuse an existing state file that is empty or not SQLite at all."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise StateError(f"cannot read the state store {path}: {e.strerror}") from e
+    if size == 0:
+        raise StateError(
+            f"the state store {path} is empty (0 bytes): it was truncated or replaced, "
+            "and the alerts it held are gone. Restore it from a backup; or, to start "
+            "afresh, delete it (feeds' first polls are silent, so nothing re-alerts)"
+        )
+    if head != b"SQLite format 3\x00":
+        raise StateError(damaged(path, ValueError("no SQLite header")))
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file readable and writable by its owner only (0600)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+class StateLock:
+    """An exclusive ``flock`` on the state folder's lock file, held until :meth:`release`."""
+
+    def __init__(self, handle: IO[str], path: Path) -> None:
+        self._handle = handle
+        self.path = path
+
+    def release(self) -> None:
+        """Let go of the lock (idempotent); the file stays."""
+        with contextlib.suppress(OSError, ValueError):
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self._handle.close()
+
+    def __enter__(self) -> StateLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def lock_state_dir(state_dir: Path, purpose: str) -> StateLock:
+    """Take the state folder's exclusive lock, or raise :class:`StateLocked`.
+
+    The lock file holds the PID and ``purpose`` (``run``, ``once``…) of the
+    holder, for the message another process prints. The kernel drops a
+    ``flock`` when its process dies, even by ``kill -9``: a stale lock file
+    never blocks a restart."""
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StateError(
+            f"state folder {state_dir} is not usable: {e.strerror or type(e).__name__}"
+        ) from e
+    path = state_dir / LOCKFILE
+    try:
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held past this call
+    except OSError as e:
+        raise StateError(f"cannot open the lock file {path}: {e.strerror}") from e
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            raise StateLocked(path, holder) from None
+        raise StateError(f"cannot lock {path}: {e.strerror}") from e
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()} {purpose}\n")
+    handle.flush()
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)
+    return StateLock(handle, path)

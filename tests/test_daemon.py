@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from notifier.config import BodyFormat
-from notifier.daemon import Daemon, Metrics, phase
+from notifier.daemon import Daemon, phase
+from notifier.monitor import Health, Metrics
 from notifier.deliver import SendOutcome
 from notifier.pool import IdlePool
 from notifier.settings import Settings
@@ -75,26 +76,34 @@ async def test_reload_changes_only_what_changed(tmp_path: Path) -> None:
             assert not await daemon.reload()
             assert daemon.config is not None
             assert [f.name for f in daemon.config.feeds] == ["a", "c"]
-            assert daemon.metrics.reloads == {"applied": 2, "rejected": 1}
+            metrics = daemon.metrics
+            assert metrics.count(metrics.reloads, ("applied",)) == 2
+            assert metrics.count(metrics.reloads, ("rejected",)) == 1
             ok, health = daemon.healthy()
             assert ok, health
             assert gc.get_freeze_count() > 0  # start() took the imported modules out of GC
         finally:
             await daemon.stop()
         assert not daemon.scheduler.running
-        assert (tmp_path / "state" / "heartbeat").exists()
+        assert (tmp_path / "state" / "health.json").exists()
 
 
 def test_metrics_render_in_prometheus_text_format() -> None:
-    """Every metric has HELP and TYPE lines and samples with numeric values."""
-    metrics = Metrics()
-    metrics.polls["parsed"] += 2
-    metrics.alerts["sent"] += 3
-    text = metrics.render({"pending": 1})
+    """Every metric has HELP and TYPE lines and samples with numeric values; timestamps
+    keep full precision (no ``1.79616e+09``)."""
+    health = Health()
+    metrics = Metrics(health)
+    metrics.polls.labels("parsed").inc(2)
+    metrics.alerts.labels("sent").inc(3)
+    metrics.last_tick.set(1796160000.125)
+    health.outbox({"pending": 1})
+    text = metrics.render().decode()
     assert "# TYPE notifier_polls_total counter" in text
-    assert 'notifier_polls_total{status="parsed"} 2' in text
-    assert 'notifier_alerts_total{outcome="sent"} 3' in text
-    assert 'notifier_outbox_alerts{state="pending"} 1' in text
+    assert 'notifier_polls_total{status="parsed"} 2.0' in text
+    assert 'notifier_alerts_total{outcome="sent"} 3.0' in text
+    assert 'notifier_outbox_alerts{state="pending"} 1.0' in text
+    assert "notifier_last_tick_timestamp_seconds 1.796160000125e+09" in text
+    assert "_created" not in text
     for line in text.splitlines():
         if not line.startswith("#"):
             float(line.rsplit(" ", 1)[1])
@@ -112,10 +121,10 @@ async def test_heartbeat_stops_idle_parse_workers(tmp_path: Path) -> None:
         await daemon.start()
         try:
             for _ in range(200):  # the first poll runs at its phase (< 3 s for 30s)
-                if daemon.metrics.polls["first_poll"]:
+                if daemon.metrics.count(daemon.metrics.polls, ("first_poll",)):
                     break
                 await asyncio.sleep(0.05)
-            assert daemon.metrics.polls["first_poll"] == 1
+            assert daemon.metrics.count(daemon.metrics.polls, ("first_poll",)) == 1
             assert pool.starts == 1
             await daemon._heartbeat()
             assert not pool.running()
@@ -132,10 +141,12 @@ class SlowSink(FakeSink):
         self.delay = delay
         self.arrived: dict[str, float] = {}
 
-    async def send(self, url: str, title: str, body: str, fmt: BodyFormat) -> SendOutcome:
+    async def send(
+        self, url: str, title: str, body: str, fmt: BodyFormat, *, notify_type: str = "info"
+    ) -> SendOutcome:
         await asyncio.sleep(self.delay)
         self.arrived.setdefault(title, time.time())
-        return await super().send(url, title, body, fmt)
+        return await super().send(url, title, body, fmt, notify_type=notify_type)
 
 
 async def test_a_reminder_due_during_a_slow_send_is_not_skipped(tmp_path: Path) -> None:

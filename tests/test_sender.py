@@ -38,11 +38,17 @@ class FakeSink:
 
     sent: list[tuple[str, str, str]] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)
+    types: list[str] = field(default_factory=list)
+    formats: list[tuple[str, str]] = field(default_factory=list)
 
-    async def send(self, url: str, title: str, body: str, fmt: BodyFormat) -> SendOutcome:
+    async def send(
+        self, url: str, title: str, body: str, fmt: BodyFormat, *, notify_type: str = "info"
+    ) -> SendOutcome:
         if url in self.failing:
             return SendOutcome(False, "failure: HTTP 503")
         self.sent.append((url, title, body))
+        self.types.append(notify_type)
+        self.formats.append((url, fmt))
         return SendOutcome(True)
 
     def titles(self, url: str) -> list[str]:
