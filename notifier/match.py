@@ -38,11 +38,12 @@ What a watch matches (also in the README):
   the text reads as "ss".
 * Regular expressions run on the ``regex`` module (the syntax of Python's
   ``re``), with a time budget, because one pattern with nested repetition can
-  backtrack for hours on one crafted entry: every search gets at most what is
-  left of its entry's budget (:data:`ENTRY_BUDGET`) and of the whole batch's
-  (:meth:`Matcher.match_all`). A watch whose regex runs out of time does not
-  match that entry, and the overrun is reported (:class:`Overrun`) so the
-  caller can say so; the entry is not tried again. The search releases the
+  backtrack for hours on one crafted entry: every search gets at most
+  :data:`SEARCH_BUDGET`, and no more than what is left of its entry's budget
+  (:data:`ENTRY_BUDGET`) and of the whole batch's (:meth:`Matcher.match_all`).
+  A watch whose regex runs out of time does not match that entry, and the
+  overrun is reported (:class:`Overrun`) so the caller can say so; the other
+  watches are judged as usual, and the entry is not tried again. The search releases the
   GIL, so matching in a thread never stalls the event loop.
 * Each hit names the term as written in the config, the first of the watch's
   fields (in the watch's order) where the term occurs, and a snippet of about
@@ -86,10 +87,12 @@ from notifier.model import Entry, Hit, Match
 FIELDS: tuple[SearchField, ...] = get_args(SearchField)
 #: About how many characters a snippet shows, "…" not counted.
 SNIPPET_WIDTH = 120
+#: Seconds one regex search may take (one term in one field of one entry).
+SEARCH_BUDGET = 0.25
 #: Seconds of regular-expression searching one entry may take, all watches together.
 ENTRY_BUDGET = 1.0
 #: Seconds of regular-expression searching one batch (one poll's new entries) may take.
-BATCH_BUDGET = 30.0
+BATCH_BUDGET = 60.0
 
 _ANY, _ALL, _NONE = 0, 1, 2
 _WHITESPACE = re.compile(r"\s{2,}|[^\S ]")  # every whitespace run that is not one plain space
@@ -724,20 +727,21 @@ class Matcher:
 
     def _search(self, scan: _Scan, w: _Watch, term: _Term) -> _Found | None:
         """Where the regex ``term`` first matches in ``w``'s fields (in the watch's order)."""
+        if w.name in scan.overruns:
+            return None  # that watch is out of the running for this entry
         for fi in w.fields:
             key = (term.regex, fi)
             if key in scan.searches:
                 where = scan.searches[key]
             else:
-                left = scan.deadline - scan.monotonic()
+                left = min(scan.deadline - scan.monotonic(), SEARCH_BUDGET)
                 try:
                     if left <= 0:
                         raise _OutOfTime
                     where = _search(self._regexes[term.regex], scan.text(fi), left)
                 except _OutOfTime:
-                    where = None
                     scan.overruns.setdefault(w.name, term.text)
-                    scan.deadline = float("-inf")  # this entry's budget is spent
+                    return None  # not cached: another watch may give the term more time
                 scan.searches[key] = where
             if where is not None:
                 return fi, *where

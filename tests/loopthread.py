@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
 from types import TracebackType
@@ -59,7 +60,10 @@ class InThread:
         self._loop = self._thread = None
         if loop is None or thread is None:
             return
+        # On the server's own loop, so this works from async tests too (whose thread
+        # already runs a loop of its own).
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(loop.shutdown_asyncgens(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
-        loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

@@ -543,6 +543,7 @@ class WebhookReceiver:
         self._serving_loop: asyncio.AbstractEventLoop | None = None
         self._failure = _FailureSwitch()
         self._failure_headers: dict[str, str] = {}
+        self._stall: tuple[str, float, int] | None = None  # (how, seconds, bytes)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -661,8 +662,22 @@ class WebhookReceiver:
         self._failure.set(status, times)
 
     def recover(self) -> None:
-        """Answer 200 again."""
+        """Answer 200 again, at once (also ends :meth:`drip`, :meth:`hang`, :meth:`delay`)."""
         self._failure.clear()
+        self._stall = None
+
+    def drip(self, every: float = 1.0, size: int = 600) -> None:
+        """Answer 200 at once, then send the ``size``-byte body one byte every ``every``
+        seconds: a read timeout never fires, the request just never ends soon."""
+        self._stall = ("drip", every, size)
+
+    def hang(self) -> None:
+        """Never answer (the connection stays open until the receiver stops)."""
+        self._stall = ("hang", 0.0, 0)
+
+    def delay(self, seconds: float) -> None:
+        """Answer normally, but only after ``seconds``."""
+        self._stall = ("delay", seconds, 0)
 
     @property
     def failing(self) -> bool:
@@ -725,6 +740,22 @@ class WebhookReceiver:
         body = await request.read()
         status = self._failure.take()
         self.requests.append(WebhookRequest.of(request, body, status or 200))
+        stall = self._stall
+        if status is None and stall is not None:
+            how, seconds, size = stall
+            if how == "hang":
+                await asyncio.sleep(3600)
+            elif how == "delay":
+                await asyncio.sleep(seconds)
+            else:  # drip
+                response = web.StreamResponse(status=200)
+                response.content_length = size
+                response.content_type = "application/json"
+                await response.prepare(request)
+                for _ in range(size):
+                    await response.write(b" ")
+                    await asyncio.sleep(seconds)
+                return response
         if status is None:
             return web.json_response({"ok": True})
         error = {"code": status, "http": status, "error": FAILURE_TEXT}

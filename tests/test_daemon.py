@@ -10,8 +10,8 @@ from pathlib import Path
 
 from notifier.config import BodyFormat
 from notifier.daemon import Daemon, phase
-from notifier.monitor import Health, Metrics
 from notifier.deliver import SendOutcome
+from notifier.monitor import Health, Metrics
 from notifier.pool import IdlePool
 from notifier.settings import Settings
 from tests.feedserver import FeedServer

@@ -1,0 +1,265 @@
+"""No unit of work blocks another: regex bombs, stalling webhooks, and the health endpoint.
+
+The daemon runs in-process with the real Apprise sink, a real feed server and
+real webhook receivers (each on its own thread), so every stall here is a real
+socket that stops answering, not a fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from notifier.config import Watch
+from notifier.daemon import Daemon
+from notifier.deliver import AppriseSink
+from notifier.match import Matcher
+from notifier.model import Entry
+from notifier.settings import Settings
+from notifier.store import Store
+from tests.feedserver import ThreadedFeedServer
+from tests.receivers import ThreadedWebhookReceiver
+from tests.test_poll import rss
+
+EVIL = "/(a|aa)+$/"  # backtracks exponentially on "aaaa…ab", even in the regex module
+BOMB = "a" * 40 + "b"
+
+
+def watch(name: str, *terms: str, feeds: tuple[str, ...] = ("news",)) -> Watch:
+    return Watch(
+        name=name,
+        any=terms,
+        all=(),
+        none=(),
+        feeds=feeds,
+        fields=("title", "summary"),
+        severity="normal",
+        channels=("c",),
+        digest=None,
+    )
+
+
+def test_a_regex_bomb_is_cut_off_and_reported_while_other_watches_match() -> None:
+    """An entry that makes a watch's regex backtrack for ever costs at most the entry's
+    budget: that watch does not match it (an overrun naming watch and term), and the
+    other watches still judge it."""
+    matcher = Matcher.compile(
+        [watch("evil", EVIL), watch("issue", "/(\\w+\\s?)+:/", "/(a+)+$/"), watch("plain", "rare")]
+    )
+    entry = Entry(feed="news", key="k", title=f"rare {BOMB}: a bomb", summary=BOMB)
+    started = time.monotonic()
+    run = matcher.match_all([entry])
+    assert time.monotonic() - started < 3
+    assert [m.watch for m in run.matches] == ["issue", "plain"]
+    assert [(o.watch, o.term, o.feed) for o in run.overruns] == [("evil", EVIL, "news")]
+
+
+def test_the_batch_budget_bounds_a_feed_full_of_bombs() -> None:
+    """Fifty bomb entries with a 1 s entry budget do not take 50 s: once the batch budget
+    is spent, every later regex overruns at once (and is reported)."""
+    matcher = Matcher.compile([watch("evil", EVIL)])
+    entries = [Entry(feed="news", key=f"k{i}", title=BOMB) for i in range(50)]
+    started = time.monotonic()
+    run = matcher.match_all(entries, budget=1.0, entry_budget=0.5)
+    assert time.monotonic() - started < 5
+    assert len(run.overruns) == 50
+    assert run.matches == ()
+
+
+CONFIG = """\
+delivery: {{min_retry: 1s, max_retry: 2s}}
+defaults: {{channels: [fast]}}
+channels:
+{channels}
+feeds:
+  - name: news
+    url: {news}
+    interval: 1s
+  - name: evil
+    url: {evil}
+    interval: 1s
+watches:
+  - name: rare
+    any: ["rare earth"]
+    feeds: [news]
+    channels: [{routes}]
+  - name: bomb
+    any: ["{bomb}"]
+    feeds: [evil]
+"""
+
+
+def items(*titles: str) -> bytes:
+    return rss(*((t.replace(" ", "")[:30], t, "rare earth news") for t in titles))
+
+
+def get(port: int, path: str) -> tuple[int, dict[str, Any]]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running(
+    tmp_path: Path, feeds: ThreadedFeedServer, channels: dict[str, str], grace: float = 2
+) -> AsyncIterator[Daemon]:
+    """A started in-process daemon with the given channels, watching /news and /evil."""
+    lines = "".join(
+        f"  {name}: {{urls: ['{url}'], timeout: 2s}}\n" for name, url in channels.items()
+    )
+    path = tmp_path / "watch.yaml"
+    path.write_text(
+        CONFIG.format(
+            channels=lines,
+            news=feeds.url("/news"),
+            evil=feeds.url("/evil"),
+            routes=", ".join(channels),
+            bomb=EVIL.replace("\\", "\\\\"),
+        ),
+        "utf-8",
+    )
+    settings = Settings(config=path, state_dir=tmp_path / "state", grace=grace, health_port=0)
+    daemon = Daemon(settings, AppriseSink())
+    await daemon.start()
+    try:
+        yield daemon
+    finally:
+        await daemon.stop()
+
+
+async def test_a_regex_bomb_never_blocks_polling_delivery_or_health(tmp_path: Path) -> None:
+    """An entry that sets off a catastrophic regex: the event loop keeps beating (so
+    /healthz answers ok), the other feed's match is delivered, the bomb entry is
+    recorded as seen and is not matched again on the next polls."""
+    with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as hook:
+        feeds.feed("/news", items("Old story"))
+        feeds.feed("/evil", rss(("e0", "calm", "calm")))
+        async with running(tmp_path, feeds, {"fast": hook.json_url("/fast")}) as daemon:
+            polls = daemon.metrics.polls
+            await until(lambda: daemon.metrics.count(polls, ("first_poll",)) == 2, 15, "polls")
+            feeds.feed("/evil", rss(("e0", "calm", "calm"), ("e1", BOMB, BOMB)))
+            feeds.feed("/news", items("Old story", "New rare earth deal"))
+            await until(lambda: len(hook.messages()) >= 1, 20, "the news alert")
+            await until(
+                lambda: daemon.metrics.count(daemon.metrics.regex_overruns) >= 1, 20, "overrun"
+            )
+            assert daemon.health_port is not None
+            status, body = await asyncio.to_thread(get, daemon.health_port, "/healthz")
+            assert status == 200, body
+            assert body["event_loop_lag_seconds"] < 2
+            overruns = daemon.metrics.count(daemon.metrics.regex_overruns)
+            await asyncio.sleep(3)  # more polls of the evil feed: nothing tried again
+            assert daemon.metrics.count(daemon.metrics.regex_overruns) == overruns
+    with Store.open(tmp_path / "state") as store:
+        assert store.seen_count("evil") == 2
+    assert [n.title for n in hook.messages()] == ["New rare earth deal"]
+
+
+async def test_a_stalling_webhook_holds_up_no_other_channel_nor_polling(tmp_path: Path) -> None:
+    """One receiver drips its answer, one never answers, one answers after 3 s, one
+    answers 500: the healthy channel still gets each alert within a couple of seconds,
+    feeds are still polled, /healthz names the dripping channel once its send passes
+    the 2 s deadline, and stop() returns within the grace period."""
+    with (
+        ThreadedFeedServer() as feeds,
+        ThreadedWebhookReceiver() as fast,
+        ThreadedWebhookReceiver() as drip,
+        ThreadedWebhookReceiver() as hang,
+        ThreadedWebhookReceiver() as late,
+        ThreadedWebhookReceiver() as broken,
+    ):
+        drip.drip(every=1.0, size=600)
+        hang.hang()
+        late.delay(3)
+        broken.fail_with(500)
+        feeds.feed("/news", items("Old story"))
+        feeds.feed("/evil", rss(("e0", "calm", "calm")))
+        channels = {
+            "fast": fast.json_url("/f"),
+            "drip": drip.json_url("/d"),
+            "hang": hang.json_url("/h"),
+            "late": late.json_url("/l"),
+            "broken": broken.json_url("/b"),
+        }
+        daemon_cm = running(tmp_path, feeds, channels, grace=2)
+        daemon = await daemon_cm.__aenter__()
+        try:
+            polls = daemon.metrics.polls
+            await until(lambda: daemon.metrics.count(polls, ("first_poll",)) == 2, 15, "polls")
+            latencies = []
+            titles = ["Story one rare earth", "Story two rare earth", "Story three rare earth"]
+            for n in range(1, len(titles) + 1):
+                feeds.feed("/news", items("Old story", *titles[:n]))
+                queued = time.monotonic()
+                await until(lambda n=n: len(fast.messages()) >= n, 15, f"alert {n}")  # type: ignore[misc]
+                latencies.append(time.monotonic() - queued)
+                await asyncio.sleep(1)
+            # The poll interval is 1 s: each alert arrives within about that, plus a send.
+            assert max(latencies) < 4, latencies
+            assert daemon.health_port is not None
+            status, body = await asyncio.to_thread(get, daemon.health_port, "/healthz")
+            assert status == 503, body
+            assert "drip" in body["stuck_channels"], body
+            assert any("channel drip" in p for p in body["problems"]), body
+            before = daemon.metrics.count(polls, ("parsed",)) + daemon.metrics.count(
+                polls, ("not_modified",)
+            )
+            await asyncio.sleep(2.5)
+            after = daemon.metrics.count(polls, ("parsed",)) + daemon.metrics.count(
+                polls, ("not_modified",)
+            )
+            assert after > before  # polling goes on
+        finally:
+            started = time.monotonic()
+            await daemon_cm.__aexit__(None, None, None)
+            assert time.monotonic() - started < 2 + 2  # grace, plus shutting down
+        assert len(late.messages()) >= 1  # 3 s is slow, not failed
+
+
+async def test_healthz_says_so_while_the_event_loop_is_blocked(tmp_path: Path) -> None:
+    """/healthz is served from its own thread: while something blocks the event loop it
+    still answers, 503, naming the blocked loop; health.json says the same."""
+    with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as hook:
+        feeds.feed("/news", items("Old story"))
+        feeds.feed("/evil", rss(("e0", "calm", "calm")))
+        async with running(tmp_path, feeds, {"fast": hook.json_url("/fast")}) as daemon:
+            port = daemon.health_port
+            assert port is not None
+            seen: dict[str, Any] = {}
+
+            def probe() -> None:
+                time.sleep(6.5)  # past LOOP_BLOCKED_AFTER (5 s) of blocking
+                seen["healthz"] = get(port, "/healthz")
+                seen["file"] = json.loads(
+                    (tmp_path / "state" / "health.json").read_text(encoding="utf-8")
+                )
+
+            prober = threading.Thread(target=probe)
+            prober.start()
+            time.sleep(8)  # blocks the event loop, as a runaway computation would
+            prober.join()
+            status, body = seen["healthz"]
+            assert status == 503
+            assert any("event loop blocked" in p for p in body["problems"]), body
+            assert seen["file"]["status"] == "unhealthy"
+            assert any("event loop blocked" in p for p in seen["file"]["problems"])
+            await asyncio.sleep(1.5)
+            status, body = await asyncio.to_thread(get, port, "/healthz")
+            assert status == 200, body
