@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
+import html
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -313,6 +315,12 @@ class TickReport:
         self.errors.update(other.errors)
 
 
+def _with_note(rendered: Rendered, note: str) -> Rendered:
+    """``rendered`` with a line of our own (plain words, no markup) added at the end."""
+    line = f"<p><em>{html.escape(note)}</em></p>" if rendered.format == "html" else note
+    return dataclasses.replace(rendered, body=f"{rendered.body.rstrip()}\n\n{line}")
+
+
 def retry_delay(attempts: int, low: timedelta, high: timedelta, rand: float) -> timedelta:
     """Exponential backoff with equal jitter between ``low`` and ``high``."""
     base = min(low.total_seconds() * 2.0 ** min(attempts - 1, 40), high.total_seconds())
@@ -481,8 +489,17 @@ class Sender:
         self, contexts: Sequence[dict[str, Any]], fmt: BodyFormat, reason: str | None, now: datetime
     ) -> Rendered:
         if len(contexts) == 1 and reason is None:
-            return self.renderer.render(contexts[0], fmt)
-        return self.renderer.render_digest(contexts, fmt, reason or "digest")
+            rendered = self.renderer.render(contexts[0], fmt)
+        else:
+            rendered = self.renderer.render_digest(contexts, fmt, reason or "digest")
+        origins = sorted({str(c["rerouted_from"]) for c in contexts if c.get("rerouted_from")})
+        if origins:
+            note = (
+                f"Rerouted: meant for channel {', '.join(origins)}, "
+                "which is no longer in the config."
+            )
+            rendered = _with_note(rendered, note)
+        return rendered
 
     # ------------------------------------------------------------------ send
 

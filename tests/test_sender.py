@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -20,7 +21,7 @@ from notifier.config import (
     TimeWindow,
     Watch,
 )
-from notifier.deliver import Sender, SendOutcome, route_matches
+from notifier.deliver import Sender, SendOutcome, TickReport, route_matches
 from notifier.model import Entry, Hit, Match
 from notifier.outbox import NewAlert, Outbox
 from notifier.store import Store
@@ -289,3 +290,194 @@ async def test_digest_watch_sends_one_message_per_window(store: Store) -> None:
     (only,) = sink.sent
     assert "3 new matches" in only[1]
     assert all(f"Tariff story {i}" in only[2] for i in range(3))
+
+
+def with_channels(config: Config, **channels: Channel) -> Config:
+    return Config(
+        timezone=config.timezone,
+        default_channels=config.default_channels,
+        delivery=config.delivery,
+        channels=channels,
+        feeds=config.feeds,
+        watches=config.watches,
+    )
+
+
+async def test_rotated_url_gets_the_pending_messages_and_the_old_one_is_not_sent(
+    store: Store,
+) -> None:
+    """Five messages are pending for a URL that fails; the channel's URL is rotated: the
+    new URL receives all five, and the old URL's deliveries are superseded, never
+    counted as sent."""
+    old, rotated = "json://127.0.0.1:9/old-token", "json://127.0.0.1:9/new-token"
+    sink = FakeSink(failing={old})
+    clock = Clock(T0)
+    config = make_config(
+        email=Channel("email", (MAIL,), "text", None, None),
+        chat=Channel("chat", (old,), "text", None, None),
+    )
+    sender = Sender(store, config, sink, clock=clock, rand=lambda: 0.0)
+    enqueue(store, [new(i, "chat") for i in range(5)])
+    report = await sender.tick()
+    assert report.failed == 5
+    (chat,) = [c for c in Outbox(store).status() if c.channel == "chat"]
+    assert (chat.retrying, chat.sent) == (5, 0)
+
+    sender.update(
+        with_channels(config, **{**config.channels, "chat": replace_urls(config, rotated)})
+    )
+    clock.now += timedelta(minutes=1)
+    report = await sender.tick()
+    assert report.sent == 5
+    assert sorted(sink.titles(rotated)) == [f"Story {i}" for i in range(5)]
+    assert sink.titles(old) == []
+    (chat,) = [c for c in Outbox(store).status() if c.channel == "chat"]
+    assert (chat.pending, chat.retrying, chat.sent) == (0, 0, 5)
+    statuses = {
+        (url, status) for url, status in store.db.execute("SELECT url_hash, status FROM deliveries")
+    }
+    assert {s for _, s in statuses} == {"sent", "superseded"}
+
+
+def replace_urls(config: Config, *urls: str) -> Channel:
+    chat = config.channels["chat"]
+    return Channel(chat.name, urls, chat.format, chat.quiet_hours, chat.rate_limit)
+
+
+async def test_a_removed_channel_s_alerts_go_to_the_default_channel_marked(store: Store) -> None:
+    """Alerts pending for a channel that left the config go to the default channel, with a
+    note saying where they were meant to go; status counts them as rerouted, not sent."""
+    sink = FakeSink(failing={HOOK, CHAT})
+    clock = Clock(T0)
+    config = make_config()
+    sender = Sender(store, config, sink, clock=clock, rand=lambda: 0.0)
+    enqueue(store, [new(1, "chat"), new(2, "chat")])
+    await sender.tick()  # composed, failing
+    enqueue(store, [new(3, "chat")])  # queued, not composed yet
+    sender.update(with_channels(config, email=config.channels["email"]))
+    assert sender.reroute_removed() == 3
+    clock.now += timedelta(seconds=1)
+    await sender.tick()
+    titles = sink.titles(MAIL)
+    assert sorted(titles) == ["Story 1", "Story 2", "Story 3"]
+    bodies = [b for u, _, b in sink.sent if u == MAIL]
+    assert all("chat" in b for b in bodies), bodies
+    by_channel = {c.channel: c for c in Outbox(store).status()}
+    assert by_channel["chat"].rerouted == 3
+    assert by_channel["chat"].sent == 0
+    assert by_channel["email"].sent == 3
+    assert sender.reroute_removed() == 0  # nothing is moved twice
+
+
+class StallingSink(FakeSink):
+    """A fake service that answers only when the test releases it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.started = 0
+
+    async def send(
+        self, url: str, title: str, body: str, fmt: BodyFormat, *, notify_type: str = "info"
+    ) -> SendOutcome:
+        self.started += 1
+        await self.release.wait()
+        return await super().send(url, title, body, fmt, notify_type=notify_type)
+
+
+async def test_a_send_past_its_deadline_fails_then_its_late_success_is_kept(store: Store) -> None:
+    """A send that passes the channel's deadline counts as a failed attempt; the channel
+    starts no other send meanwhile; when the late send succeeds it is recorded, so the
+    retry never sends the message twice."""
+    sink = StallingSink()
+    clock = Clock(T0)
+    slow = Channel("email", (MAIL,), "text", None, None, timedelta(seconds=0.2))
+    sender = Sender(store, make_config(email=slow), sink, clock=clock, rand=lambda: 0.0)
+    enqueue(store, [new(1, "email"), new(2, "email")])
+    report = await sender.tick()
+    assert report.failed == 1
+    assert "no answer within 0.2 s" in report.errors["email"]
+    assert set(sender.stuck()) == {"email"}
+    clock.now += timedelta(minutes=5)
+    await sender.tick()
+    assert sink.started == 1  # stuck: nothing else started on that channel
+    sink.release.set()
+    await asyncio.sleep(0.05)
+    clock.now += timedelta(minutes=5)
+    await sender.tick()
+    assert sender.stuck() == {}
+    assert sorted(sink.titles(MAIL)) == ["Story 1", "Story 2"]  # each once
+    (email,) = Outbox(store).status()
+    assert (email.sent, email.pending, email.retrying) == (2, 0, 0)
+
+
+async def test_severity_sets_apprise_notify_type(store: Store) -> None:
+    """low/normal → info, high → warning, critical → failure (the colour chat shows)."""
+    sink = FakeSink()
+    enqueue(
+        store,
+        [
+            new(1, "email", severity="normal"),
+            new(2, "email", severity="high"),
+            new(3, "email", severity="critical"),
+            new(4, "email", severity="low"),
+        ],
+    )
+    await Sender(store, make_config(), sink, clock=Clock(T0), rand=lambda: 0.5).tick()
+    assert sink.types == ["info", "warning", "failure", "info"]
+
+
+async def test_each_url_gets_the_format_its_service_renders(store: Store) -> None:
+    """A channel with ``auto`` sends e-mail as HTML and ntfy as plain text; an explicit
+    ``markdown`` is kept where the service renders it (json) and not for ntfy."""
+    ntfy = "ntfy://127.0.0.1:9/alerts"
+    sink = FakeSink()
+    config = make_config(
+        email=Channel("email", (MAIL, ntfy), "auto", None, None),
+        chat=Channel("chat", (HOOK, ntfy), "markdown", None, None),
+    )
+    enqueue(store, [new(1, "email"), new(1, "chat")])
+    await Sender(store, config, sink, clock=Clock(T0), rand=lambda: 0.5).tick()
+    assert sorted(sink.formats) == sorted(
+        [(MAIL, "html"), (ntfy, "text"), (HOOK, "markdown"), (ntfy, "text")]
+    )
+
+
+async def test_a_flood_from_one_poll_folds_past_the_cap_into_one_digest(store: Store) -> None:
+    """30 new matching entries from one poll with ``max_alerts: 20``: 20 messages one by
+    one and one digest listing the other 10 — none dropped."""
+    watch = Watch("w", ("story",), (), (), ("news",), ("title",), "normal", ("email",), None)
+    config = Config(
+        timezone=NY,
+        default_channels=("email",),
+        channels={"email": Channel("email", (MAIL,), "text", None, None)},
+        feeds=(Feed("news", "https://news.example.com/rss", None, timedelta(minutes=5)),),
+        watches=(watch,),
+    )
+    matches = []
+    for i in range(30):
+        entry = Entry(feed="news", key=f"k{i}", title=f"Story {i}")
+        matches.append(Match("w", entry, (Hit("story", "title", entry.title),)))
+    enqueue(store, route_matches(matches, config, T0))
+    sink = FakeSink()
+    await Sender(store, config, sink, clock=Clock(T0), rand=lambda: 0.5).tick()
+    assert len(sink.sent) == 21
+    singles = [t for t in sink.titles(MAIL) if t.startswith("Story")]
+    assert singles == [f"Story {i}" for i in range(20)]
+    (_, digest_title, digest_body) = sink.sent[-1]
+    assert "10" in digest_title
+    assert all(f"Story {i}" in digest_body for i in range(20, 30))
+
+
+async def test_a_backlog_is_composed_in_batches(store: Store) -> None:
+    """A backlog of 250 alerts is composed a batch at a time, so one pass never holds the
+    event loop for the whole backlog; draining sends every one, once."""
+    sink = FakeSink()
+    enqueue(store, [new(i, "email") for i in range(250)])
+    sender = Sender(store, make_config(), sink, clock=Clock(T0), rand=lambda: 0.5)
+    first = TickReport()
+    assert await sender.run_channel("email", first)  # more is ready
+    assert first.composed == 100
+    await sender.tick()
+    assert len(sink.sent) == 250
+    assert len(set(sink.titles(MAIL))) == 250
