@@ -426,3 +426,72 @@ async def test_whole_corpus_over_http(tmp_path: Path) -> None:
     for name, result in zip(files, second, strict=True):
         if name not in failed:
             assert result.status is PollStatus.NOT_MODIFIED, name
+
+
+async def test_a_feed_that_rekeys_every_entry_does_not_alert_again(store: Store) -> None:
+    """A feed that gives every entry a new guid at once, links and titles unchanged, is
+    the same entries re-keyed: nothing alerts, the poll says how many were recognised,
+    and an entry that is really new among them still alerts."""
+    items = [
+        ("a1", "Rare earth talks resume", "Delegations met."),
+        ("a2", "Rare earth magnets licensed", "Licences."),
+        ("a3", "Rare earth prices", "Up."),
+    ]
+
+    def keyed(prefix: str, rows: list[tuple[str, str, str]]) -> bytes:
+        # new guids, the same links (rss() puts the guid in the link: keep the old one)
+        body = "".join(
+            f"<item><guid isPermaLink='false'>{prefix}{g}</guid><title>{t}</title>"
+            f"<link>https://news.example.com/{g}</link><description>{d}</description></item>"
+            for g, t, d in rows
+        )
+        return (
+            "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+            f"<title>Trade news</title>{body}</channel></rss>"
+        ).encode()
+
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/news.xml", keyed("old-", items))
+        poller = Poller(store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7)
+        f = feed(server.url("/news.xml"))
+        assert (await poller.poll(f)).status is PollStatus.FIRST
+        doc.update(keyed("new-", items))
+        rekeyed = await poller.poll(f)
+        assert rekeyed.status is PollStatus.PARSED
+        assert (rekeyed.matches, rekeyed.rekeyed) == ((), 3)
+        fresh = ("a4", "Rare earth deal signed", "News.")
+        doc.update(keyed("newer-", [*items, fresh]))
+        mixed = await poller.poll(f)
+        assert [m.entry.title for m in mixed.matches] == ["Rare earth deal signed"]
+        assert mixed.rekeyed == 3
+
+
+async def test_a_regex_bomb_entry_is_recorded_as_seen_and_not_matched_again(
+    store: Store,
+) -> None:
+    """An entry on which a watch's regex runs out of time is recorded as seen (with the
+    overrun in the poll result), so the next poll does not try it again."""
+    bomb = Watch(
+        name="bomb",
+        any=("/(a|aa)+$/",),
+        all=(),
+        none=(),
+        feeds=("news",),
+        fields=("title",),
+        severity="normal",
+        channels=("console",),
+        digest=None,
+    )
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/news.xml", rss(("a1", "calm", "x")))
+        poller = Poller(store, fetcher, Matcher.compile([bomb, WATCH]), max_bytes=10**7)
+        f = feed(server.url("/news.xml"))
+        await poller.poll(f)
+        doc.update(rss(("a1", "calm", "x"), ("a2", "a" * 40 + "b rare earth", "x")))
+        result = await poller.poll(f)
+        assert [(o.watch, o.feed) for o in result.overruns] == [("bomb", "news")]
+        assert [m.watch for m in result.matches] == ["rare-earths"]
+        doc.update(rss(("a2", "a" * 40 + "b rare earth", "x"), ("a1", "calm", "x")))
+        again = await poller.poll(f)
+        assert again.status is PollStatus.ALL_KNOWN
+        assert again.overruns == ()
