@@ -507,7 +507,7 @@ def _headline(w: _Writer, title: str, link: object) -> list[str]:
     is not http(s) is never made clickable: it is shown as text.
     """
     safe = _linkable(link)
-    label = w.esc(title)
+    label = w.esc(_trim(title, HEADLINE_MAX))  # also for contexts queued before the caps
     if safe:
         return [w.strong(w.anchor(label, safe)), w.link(safe)]
     lines = [w.strong(label)]

@@ -1081,3 +1081,10 @@ def test_an_entry_with_only_an_updated_time_shows_it_labelled() -> None:
     )
     both = match_ctx(updated=JANUARY)
     assert lines(renderer().render(both, "text"))[1].endswith("· Tue 10 Jun 2025 09:00 EDT")
+
+
+def test_a_huge_title_queued_before_the_caps_still_makes_a_small_message() -> None:
+    """A context already in the outbox from before the caps (uncut 1 MB title) renders a
+    headline of at most HEADLINE_MAX characters."""
+    ctx = {**match_ctx(), "title": MEGABYTE}
+    assert len(renderer().render(ctx, "text").body) < 3_000
