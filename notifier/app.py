@@ -174,7 +174,9 @@ async def send_test_alert(
     timeout = channel.timeout.total_seconds()
 
     async def one(url: str) -> SendOutcome:
-        rendered = renderer.render(context, choose_format(channel.format, body_formats(url)))
+        rendered = renderer.render(
+            context, choose_format(channel.format, body_formats(url)), now=clock()
+        )
         try:
             return await asyncio.wait_for(
                 sink.send(url, rendered.title, rendered.body, rendered.format), timeout

@@ -58,6 +58,7 @@ Severity = Literal["low", "normal", "high", "critical"]
 BodyFormat = Literal["text", "markdown", "html"]
 #: A channel's body format: ``auto`` renders each URL in the format its service shows.
 ChannelFormat = Literal["auto", "text", "markdown", "html"]
+Mentions = Literal["escape", "allow"]
 SearchField = Literal["title", "summary", "content", "categories", "author", "link"]
 
 #: Fields a watch searches when neither it nor ``defaults.watch`` names any.
@@ -320,6 +321,11 @@ class ChannelSpec(Strict):
         description="Hard deadline of one send to one URL; past it the attempt counts as "
         "failed and is retried with backoff.",
     )
+    mentions: Mentions = Field(
+        "escape",
+        description="escape: @here, @everyone, @channel, @all, @room, <!here>… in text from "
+        "feeds cannot ping the whole chat; allow: feed text is sent as it is.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -557,6 +563,7 @@ class Channel:
     quiet_hours: TimeWindow | None
     rate_limit: RateLimit | None
     timeout: timedelta = timedelta(seconds=30)
+    mentions: Mentions = "escape"
 
 
 @dataclass(frozen=True, slots=True)
@@ -685,7 +692,9 @@ def resolve(spec: WatchFile) -> Config:
         return chosen
 
     channels = {
-        name: Channel(name, tuple(c.urls), c.format, c.quiet_hours, c.rate_limit, c.timeout)
+        name: Channel(
+            name, tuple(c.urls), c.format, c.quiet_hours, c.rate_limit, c.timeout, c.mentions
+        )
         for name, c in spec.channels.items()
     }
     feeds = tuple(

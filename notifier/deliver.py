@@ -468,7 +468,7 @@ class Sender:
                 unit_contexts = [contexts[a.id] for a in unit.alerts]
                 kind = unit.alerts[0].kind if len(unit.alerts) == 1 else "digest"
                 reason = unit.reason or ("digest" if len(unit.alerts) > 1 else None)
-                rendered = self._render(unit_contexts, preview, reason, now)
+                rendered = self._render(channel, unit_contexts, preview, reason, now)
                 self.outbox.compose(
                     channel.name,
                     kind=kind,
@@ -486,12 +486,21 @@ class Sender:
         return len(decided.units) > len(units)
 
     def _render(
-        self, contexts: Sequence[dict[str, Any]], fmt: BodyFormat, reason: str | None, now: datetime
+        self,
+        channel: Channel,
+        contexts: Sequence[dict[str, Any]],
+        fmt: BodyFormat,
+        reason: str | None,
+        now: datetime,
     ) -> Rendered:
+        """Render at ``now`` (a reminder states the time left when it is sent), feed text
+        with mentions escaped unless the channel allows them."""
         if len(contexts) == 1 and reason is None:
-            rendered = self.renderer.render(contexts[0], fmt)
+            rendered = self.renderer.render(contexts[0], fmt, now=now, mentions=channel.mentions)
         else:
-            rendered = self.renderer.render_digest(contexts, fmt, reason or "digest")
+            rendered = self.renderer.render_digest(
+                contexts, fmt, reason or "digest", now=now, mentions=channel.mentions
+            )
         origins = sorted({str(c["rerouted_from"]) for c in contexts if c.get("rerouted_from")})
         if origins:
             note = (
@@ -516,7 +525,7 @@ class Sender:
             url = by_hash[h]
             fmt = choose_format(channel.format, body_formats(url))
             if fmt not in renders:
-                rendered = renders[fmt] = self._render(contexts, fmt, message.reason, now)
+                rendered = renders[fmt] = self._render(channel, contexts, fmt, message.reason, now)
                 if rendered.template_error:
                     log.warning(
                         "template failed; default text used",

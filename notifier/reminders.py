@@ -45,7 +45,13 @@ def _identity(deadline: Deadline) -> str:
 
 
 def reminder_context(deadline: Deadline, item: Due, now: datetime) -> dict[str, Any]:
-    """The outbox context of a reminder (rendered by :mod:`notifier.messages`)."""
+    """The outbox context of a reminder queued at ``now`` (rendered by :mod:`notifier.messages`).
+
+    ``remaining_seconds`` and ``late_seconds`` hold as of ``now``; rendering with
+    its send time (``Renderer.render(..., now=...)``) recomputes both from
+    ``due``, ``planned`` and ``offset_seconds``. ``late`` means caught up after
+    downtime (:attr:`Due.late`).
+    """
     r: Reminder = item.reminder
     return {
         "kind": "reminder",
@@ -57,8 +63,9 @@ def reminder_context(deadline: Deadline, item: Due, now: datetime) -> dict[str, 
         "reminder": r.kind,
         "planned": _ts(r.at),
         # On time: the planned offset ("in 7 days", not "in 6 days 23 hours"); late: the truth.
-        "remaining_seconds": int(((r.due - now) if item.late else r.offset).total_seconds()),
+        "remaining_seconds": round(((r.due - now) if item.late else r.offset).total_seconds()),
         "late": item.late,
+        "late_seconds": max(round((now - r.at).total_seconds()), 0) if item.late else 0,
         "folded": len(item.folded),
         "severity": deadline.severity,
         "link": deadline.link,
@@ -75,7 +82,7 @@ def moved_context(deadline: Deadline, old_due: datetime, now: datetime) -> dict[
         "old_due": _ts(old_due),
         "due": _ts(deadline.due),
         "timezone": deadline.timezone.key,
-        "remaining_seconds": int((deadline.due - now).total_seconds()),
+        "remaining_seconds": round((deadline.due - now).total_seconds()),
         "severity": deadline.severity,
         "link": deadline.link,
         "notes": deadline.notes,

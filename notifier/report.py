@@ -1,4 +1,11 @@
-"""Rendering poll results and verdicts for people (text) and scripts (JSON lines)."""
+"""Rendering poll results and verdicts for people (text) and scripts (JSON lines).
+
+Text lines show feed text (titles, snippets, errors) as one clean line — no
+control characters, so a feed cannot send escape sequences to a terminal — cut
+at the lengths alerts use (:mod:`notifier.messages`). JSON lines carry the
+values as they are. An entry with no published time shows its updated time,
+labelled so ("updated Tue 10 Jun 2025 09:00 EDT"); JSON has both.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Any
 
 from notifier.health import HealthEvent
 from notifier.match import Verdict
+from notifier.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
 from notifier.model import Entry, Match
 from notifier.outbox import ChannelStatus
 from notifier.poll import PollResult, PollStatus
@@ -23,6 +31,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
         "title": entry.title,
         "link": entry.link,
         "published": entry.published.isoformat() if entry.published else None,
+        "updated": entry.updated.isoformat() if entry.updated else None,
     }
 
 
@@ -54,18 +63,31 @@ def event_json(event: HealthEvent) -> str:
     )
 
 
+def _title(entry: Entry) -> str:
+    return clip(entry.title, HEADLINE_MAX) or "(no title)"
+
+
+def _dated(entry: Entry, zone: tzinfo) -> str:
+    """When the entry was published, else ``updated …``, in ``zone``; '' when neither is known."""
+    if entry.published:
+        return when(entry.published, zone)
+    if entry.updated:
+        return f"updated {when(entry.updated, zone)}"
+    return ""
+
+
 def match_text(match: Match, severity: str, zone: tzinfo) -> list[str]:
     """A few readable lines for a match: headline, source, link and why."""
     entry = match.entry
-    published = f"  {when(entry.published, zone)}" if entry.published else ""
+    dated = _dated(entry, zone)
     lines = [
-        f"MATCH {match.watch} [{severity}]  {entry.feed}{published}",
-        f"  {entry.title or '(no title)'}",
+        f"MATCH {match.watch} [{severity}]  {entry.feed}{'  ' + dated if dated else ''}",
+        f"  {_title(entry)}",
     ]
     if entry.link:
-        lines.append(f"  {entry.link}")
+        lines.append(f"  {clip(entry.link, LINK_MAX)}")
     for hit in match.hits:
-        lines.append(f'  why: "{hit.term}" in {hit.field}: {hit.snippet}')
+        lines.append(f'  why: "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}')
     return lines
 
 
@@ -73,7 +95,8 @@ def event_text(event: HealthEvent) -> str:
     """One line for a feed health event."""
     if event.kind == "unhealthy":
         return (
-            f"FEED UNHEALTHY {event.feed}: {event.failures} failures in a row; last: {event.error}"
+            f"FEED UNHEALTHY {event.feed}: {event.failures} failures in a row; "
+            f"last: {clip(event.error, DETAIL_MAX)}"
         )
     return f"FEED RECOVERED {event.feed} after {event.failures} failures"
 
@@ -95,7 +118,7 @@ def feed_line(result: PollResult) -> str:
     """``ustr-press: parsed, 50 entries, 3 new, 1 match (120 ms)`` or the error."""
     ms = f"({result.duration * 1000:.0f} ms)"
     if result.status is PollStatus.FAILED:
-        return f"{result.feed}: FAILED: {result.error} {ms}"
+        return f"{result.feed}: FAILED: {clip(result.error, DETAIL_MAX)} {ms}"
     parts = [str(result.status).replace("_", " ")]
     if result.entries:
         parts.append(f"{result.entries} entr{'ies' if result.entries != 1 else 'y'}")
@@ -107,9 +130,9 @@ def feed_line(result: PollResult) -> str:
 def verdict_text(verdict: Verdict, entry: Entry) -> list[str]:
     """``✓ title — matched`` plus one line per hit."""
     mark = "✓" if verdict.matched else "✗"
-    lines = [f"{mark} {entry.title or '(no title)'} — {verdict.reason}"]
+    lines = [f"{mark} {_title(entry)} — {verdict.reason}"]
     for hit in verdict.hits:
-        lines.append(f'    "{hit.term}" in {hit.field}: {hit.snippet}')
+        lines.append(f'    "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}')
     return lines
 
 
@@ -156,15 +179,16 @@ def status_lines(
         polled = relative(f.last_polled - now) if f.last_polled else "never"
         lines.append(f"  {f.name}: {health}, last polled {polled}")
         if f.last_error:
-            lines.append(f"    last error: {f.last_error}")
+            lines.append(f"    last error: {clip(f.last_error, DETAIL_MAX)}")
     lines += outbox_lines(channels)
     for c in channels:
         if c.last_sent is not None:
             lines.append(
-                f"  {c.channel}: last sent {relative(c.last_sent - now)}: {c.last_sent_title}"
+                f"  {c.channel}: last sent {relative(c.last_sent - now)}: "
+                f"{clip(c.last_sent_title, HEADLINE_MAX)}"
             )
         if c.last_error:
-            lines.append(f"  {c.channel}: last error: {c.last_error}")
+            lines.append(f"  {c.channel}: last error: {clip(c.last_error, DETAIL_MAX)}")
     return lines
 
 

@@ -42,16 +42,52 @@ def when(moment: datetime, zone: tzinfo) -> str:
     return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
 
 
-def relative(delta: timedelta) -> str:
-    """``in 3d4h`` / ``5h ago``, rounded to the minute."""
-    minutes = round(delta.total_seconds() / 60)
-    size = abs(minutes)
-    if size >= 2 * 24 * 60:
-        size -= size % (24 * 60)  # whole days: "in 30d", not "in 29d23h59m"
-    elif size >= 2 * 60:
-        size -= size % 60
-    text = format_duration(timedelta(minutes=size))
-    return f"in {text}" if minutes >= 0 else f"{text} ago"
+#: Closer to now than this, a time reads "just now" (not "in 0s" or "2s ago").
+JUST_NOW = timedelta(seconds=3)
+
+# Up to each magnitude, the unit a span is rounded to: seconds under 10 minutes,
+# minutes under 3 hours, hours under a week, days beyond.
+_PRECISION = (
+    (timedelta(minutes=10), 1),
+    (timedelta(hours=3), 60),
+    (timedelta(days=7), 3600),
+)
+_UNIT_WORDS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def span(delta: timedelta, *, words: bool = False) -> str:
+    """How long ``delta`` is (its sign ignored), as precise as its size deserves.
+
+    Rounded to the second under 10 minutes, to the minute under 3 hours, to the
+    hour under a week, to the day beyond: ``1m27s``, ``1h30m``, ``3d4h``, ``30d``
+    — or, with ``words``, ``1 minute 27 seconds``, ``1 hour 30 minutes``,
+    ``3 days 4 hours``, ``30 days``.
+    """
+    size = abs(delta)
+    unit = next((u for limit, u in _PRECISION if size < limit), 86400)
+    seconds = int(size.total_seconds() / unit + 0.5) * unit
+    if not words:
+        return format_duration(timedelta(seconds=seconds))
+    parts = []
+    for word, length in _UNIT_WORDS:
+        count, seconds = divmod(seconds, length)
+        if count:
+            parts.append(f"{count} {word}" if count == 1 else f"{count} {word}s")
+    return " ".join(parts) or "0 seconds"
+
+
+def relative(delta: timedelta, *, words: bool = False) -> str:
+    """``delta`` from now, for people: ``just now``, ``in 14s``, ``14s ago``, ``in 3d4h``.
+
+    Within :data:`JUST_NOW` of zero it is ``just now``; otherwise the
+    :func:`span` of ``delta`` (in words with ``words``: ``in 7 days``,
+    ``2 hours 5 minutes ago``). The one relative-time wording of the program:
+    ``check``, ``deadlines``, ``status`` and the alert texts all use it.
+    """
+    if abs(delta) < JUST_NOW:
+        return "just now"
+    text = span(delta, words=words)
+    return f"in {text}" if delta > timedelta(0) else f"{text} ago"
 
 
 def _quote(terms: tuple[str, ...]) -> str:

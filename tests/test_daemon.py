@@ -174,7 +174,10 @@ async def test_a_reminder_due_during_a_slow_send_is_not_skipped(tmp_path: Path) 
             await asyncio.sleep(0.05)
     finally:
         await daemon.stop()
-    assert sorted(sink.arrived) == ["Pause X ends — in 30 seconds", "Pause Y ends — in 30 seconds"]
-    y_late = sink.arrived["Pause Y ends — in 30 seconds"] - (start.timestamp() + 1)
+    assert sorted(sink.arrived) == [
+        "[HIGH] Pause X ends — in 30 seconds",
+        "[HIGH] Pause Y ends — in 30 seconds",
+    ]
+    y_late = sink.arrived["[HIGH] Pause Y ends — in 30 seconds"] - (start.timestamp() + 1)
     # Y waits for X's send (1.5 s) and its own (1.5 s); never for the 60 s deadline tick.
     assert 0 < y_late < 5, y_late

@@ -195,9 +195,9 @@ def test_deadline_reminders_arrive_in_order_near_their_time(
     chat.wait_for(3, timeout=30)
     titles = [n.title for n in chat.messages()]
     assert titles == [
-        "Tariff pause ends — in 6 seconds",
-        "Tariff pause ends — in 3 seconds",
-        "Due now: Tariff pause ends",
+        "[HIGH] Tariff pause ends — in 6 seconds",
+        "[HIGH] Tariff pause ends — in 3 seconds",
+        "[HIGH] Due now: Tariff pause ends",
     ]
     deadline = time.monotonic() + 10
     while True:  # the receiver can have the message a moment before the log line is written

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import apprise
 import pytest
+from apprise.conversion import convert_between
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +36,8 @@ FORMATS: tuple[BodyFormat, ...] = ("text", "markdown", "html")
 LINK = "https://example.com/news/rare-earths?id=1"
 SUMMARY = "Beijing announced licensing requirements for seven rare earth elements."
 
+#: What no body may hold: controls (but tab and newline) and bidi embeddings/overrides/isolates.
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 HOSTILE_TITLE = '[click](http://evil) <script>alert(1)</script> "><img src=x onerror=alert(1)>'
 HOSTILE_BITS = [
     "<script>",
@@ -147,6 +151,8 @@ def test_match_context_holds_plain_json_values() -> None:
         "title": "China tightens rare earth export controls",
         "link": LINK,
         "published": "2025-06-10T13:00:00+00:00",
+        "updated": None,
+        "author": None,
         "summary": SUMMARY,
         "summary_html": "<p>Beijing <b>announced</b></p>",
         "hits": [
@@ -239,26 +245,30 @@ def test_match_in_text() -> None:
 
 
 def test_match_in_markdown() -> None:
-    """Markdown: the headline is a bold link; the rest is escaped text on its own lines."""
+    """Markdown: the headline is a bold link, the link is also written out (an autolink);
+    the rest is escaped text on its own lines."""
     r = renderer().render(match_ctx(), "markdown")
     assert r.format == "markdown"
     assert lines(r) == [
         f"**[China tightens rare earth export controls]({LINK})**",
         "Ministry of Commerce · Tue 10 Jun 2025 09:00 EDT",
         SUMMARY,
+        f"<{LINK}>",
         'Why: "rare earth" in title — …tightens rare earth export…',
         "Watch: rare-earths",
     ]
 
 
 def test_match_in_html() -> None:
-    """HTML: a bold link as headline, lines joined by <br>, quotes escaped."""
+    """HTML: a bold link as headline, the link written out as its own text, lines joined by
+    <br>, quotes escaped."""
     r = renderer().render(match_ctx(), "html")
     assert r.format == "html"
     assert lines(r) == [
         f'<b><a href="{LINK}">China tightens rare earth export controls</a></b>',
         "Ministry of Commerce · Tue 10 Jun 2025 09:00 EDT",
         SUMMARY,
+        f'<a href="{LINK}">{LINK}</a>',
         "Why: &#34;rare earth&#34; in title — …tightens rare earth export…",
         "Watch: rare-earths",
     ]
@@ -489,7 +499,7 @@ def test_markdown_from_feeds_yields_no_link_or_tag_once_converted() -> None:
     )
     body = renderer().render(ctx, "markdown").body
     html = markdown.markdown(body, extensions=["nl2br"])
-    assert re.findall(r"<a [^>]*>", html) == [f'<a href="{LINK}">']
+    assert re.findall(r"<a [^>]*>", html) == [f'<a href="{LINK}">'] * 2  # headline, link line
     assert "<script" not in html
     assert "<img" not in html
 
@@ -565,6 +575,7 @@ def test_digest_in_markdown_and_html() -> None:
         "Held during quiet hours 22:00-07:00 — 2 alerts\n"
         "\n"
         f"- **[China tightens rare earth export controls]({LINK})**\n"
+        f"  <{LINK}>\n"
         '  Why: "rare earth" in title\n'
         "- **Feed unhealthy: ustr**\n"
         "  Last error: HTTP 503 Service Unavailable"
@@ -573,6 +584,7 @@ def test_digest_in_markdown_and_html() -> None:
     assert html.body == (
         "Held during quiet hours 22:00-07:00 — 2 alerts<ul>"
         f'<li><b><a href="{LINK}">China tightens rare earth export controls</a></b>'
+        f'<br><a href="{LINK}">{LINK}</a>'
         "<br>Why: &#34;rare earth&#34; in title</li>"
         "<li><b>Feed unhealthy: ustr</b><br>Last error: HTTP 503 Service Unavailable</li></ul>"
     )
@@ -798,8 +810,9 @@ def test_rendering_arbitrary_feed_text_is_safe(
     published: datetime | None,
     severity: Severity,
 ) -> None:
-    """Any feed text renders in every format without error, as one clean title, and safely:
-    no tag of its own in HTML (summary_html only sanitised), no link/tag/block in markdown."""
+    """Any feed text renders in every format without error, as one clean title and a body free
+    of control and bidi-override characters (templated or not), and safely: no tag of its own
+    in HTML (summary_html only sanitised), no link/tag/block in markdown."""
     ctx = match_ctx(
         severity,
         feed_title=feed_title,
@@ -819,6 +832,7 @@ def test_rendering_arbitrary_feed_text_is_safe(
             assert r.template_error is None
             assert len(r.title) <= TITLE_MAX
             assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", r.title)
+            assert not CONTROLS.search(r.body)  # built-in and templated bodies alike
             if fmt == "html":
                 assert "<script" not in r.body.lower()
         digest = plain.render_digest([ctx, ctx], fmt, "digest")
@@ -832,3 +846,245 @@ def test_rendering_arbitrary_feed_text_is_safe(
                 assert unescaped(body, "[]()<`") == []
                 for line in body.split("\n"):
                     assert not re.match(r"\s*([#>+]|\d+\.)", line)
+
+
+# --------------------------------------------------------------------------- field sizes
+
+MEGABYTE = "word " * 200_000
+
+
+def test_match_context_caps_every_feed_field() -> None:
+    """A 1 MB title, summary, snippet, author and link make a context of a few KB: each is cut
+    at its documented cap with "…", so the outbox never stores a huge context."""
+    ctx = match_ctx(
+        title=MEGABYTE,
+        summary=MEGABYTE,
+        author=MEGABYTE,
+        link="https://x.test/" + "a" * 1_000_000,
+        summary_html="<p>" + MEGABYTE + "</p>",
+        hits=(Hit("word", "title", MEGABYTE),),
+    )
+    caps = {
+        "title": messages.HEADLINE_MAX,
+        "summary": SUMMARY_MAX,
+        "author": messages.AUTHOR_MAX,
+        "link": messages.LINK_MAX,
+        "summary_html": messages.SUMMARY_HTML_MAX,
+    }
+    for key, cap in caps.items():
+        assert len(ctx[key]) <= cap, key
+    assert ctx["title"].endswith("word…")
+    assert ctx["link"].endswith("…")
+    assert len(ctx["hits"][0]["snippet"]) <= messages.SNIPPET_MAX
+    assert ctx["hits"][0]["snippet"].endswith("…")
+    assert len(json.dumps(ctx)) < messages.SUMMARY_HTML_MAX + 5_000
+
+
+def test_a_huge_title_makes_a_small_message() -> None:
+    """The 1 MB title that made a 2.1 MB e-mail now makes a body of a few KB in every format."""
+    ctx = match_ctx("high", title=MEGABYTE, summary=MEGABYTE, hits=(Hit("w", "title", MEGABYTE),))
+    for fmt in FORMATS:
+        r = renderer().render(ctx, fmt)
+        assert len(r.title) <= TITLE_MAX
+        assert len(r.body) < 3_000
+
+
+def test_error_messages_are_capped_in_health_and_dead_letter_contexts() -> None:
+    """A server's 1 MB error message is cut at DETAIL_MAX in health notices and dead letters."""
+    event = HealthEvent(HealthEventKind.UNHEALTHY, "ustr", 5, "HTTP 500: " + MEGABYTE, JANUARY)
+    assert len(health_context(event)["error"]) <= messages.DETAIL_MAX
+    dead = dead_letter_context("phone", MEGABYTE, JUNE, 3, MEGABYTE)
+    assert len(dead["title"]) <= messages.HEADLINE_MAX
+    assert len(dead["last_error"]) <= messages.DETAIL_MAX
+
+
+def test_a_link_cut_at_its_cap_is_not_clickable() -> None:
+    """A link longer than LINK_MAX is kept cut, shown as text, never as a link that leads
+    somewhere else."""
+    ctx = match_ctx(link="https://x.test/" + "a" * 5_000)
+    html = renderer().render(ctx, "html").body
+    assert "href" not in html
+    assert "Link (not opened): https://x.test/aaa" in html
+
+
+# --------------------------------------------------------------------------- hostile characters
+
+
+@pytest.mark.parametrize(
+    ("text", "one_line", "with_lines"),
+    [
+        ("Tariffs\r\nup\t\x00now", "Tariffs up now", "Tariffs\nup\tnow"),
+        ("a\u202eb\u2066c\u2069d\u202a", "abcd", "abcd"),
+        ("x\x1b[2Jy\x85z\u2028w", "x[2Jy z w", "x[2Jy\nz\nw"),
+        ("  spaced   out  \n", "spaced out", "  spaced   out  \n"),
+        # RLM and LRM are marks, not overrides: right-to-left text needs them.
+        ("稀土 \u200fעברית\u200e", "稀土 \u200fעברית\u200e", "稀土 \u200fעברית\u200e"),
+    ],
+)
+def test_clean_text_removes_controls_and_bidi_overrides(
+    text: str, one_line: str, with_lines: str
+) -> None:
+    """C0/C1 controls and bidi embeddings/overrides/isolates go; a body keeps its newlines and
+    tabs (other line breaks become newlines), a line collapses whitespace."""
+    assert messages.clean_text(text) == one_line
+    assert messages.clean_text(text, lines=True) == with_lines
+
+
+def test_template_values_are_cleaned_like_built_in_texts() -> None:
+    """Every value a template sees has its control and bidi-override characters removed, as the
+    built-in texts do; a value's newlines are kept for the body."""
+    spec = TemplateSpec(
+        title="{{ title }}",
+        body="{{ title }}|{{ summary }}|{{ hits[0].snippet }}|{{ feed_title }}|{{ notes }}",
+    )
+    ctx = {
+        **match_ctx(
+            feed_title="Mof\u202ecom",
+            hits=(Hit("t", "title", "snip\x07pet\u2067"),),
+        ),
+        # As an old outbox row could hold it: not cleaned when it was built.
+        "title": "Tariffs\u202e up\x00",
+        "summary": "line1\r\nline2\x1b[31m",
+        "notes": "a\tb",
+    }
+    r = renderer({"match": spec}).render(ctx, "text")
+    assert r.title == "Tariffs up"
+    assert r.body == "Tariffs up|line1\nline2[31m|snippet|Mofcom|a\tb"
+    assert renderer().render(ctx, "text").title == r.title
+
+
+def test_reminder_notes_keep_their_lines() -> None:
+    """A deadline's multi-line notes stay lines in the body, each cleaned."""
+    ctx = {"kind": "reminder", "title": "Pause", "notes": "First\x00 line\r\nsecond\u202e line"}
+    assert lines(renderer().render(ctx, "text"))[2:4] == ["First line", "second line"]
+
+
+# --------------------------------------------------------------------------- mentions
+
+ZWSP = "\u200b"
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("@here", f"@{ZWSP}here"),
+        (
+            "Ping @everyone, @Channel and @ALL!",
+            f"Ping @{ZWSP}everyone, @{ZWSP}Channel and @{ZWSP}ALL!",
+        ),
+        ("@room: news", f"@{ZWSP}room: news"),
+        ("<!here>", f"<{ZWSP}!{ZWSP}here>"),
+        (
+            "<!channel|channel> and < !everyone>",
+            f"<{ZWSP}!{ZWSP}channel|channel> and <{ZWSP} !{ZWSP}everyone>",
+        ),
+        ("<@U6TTX1F9R> <@&1234>", f"<{ZWSP}@{ZWSP}U6TTX1F9R> <{ZWSP}@{ZWSP}&1234>"),
+        ("!here> and !subteam^S1|team>", f"!{ZWSP}here> and !{ZWSP}subteam^S1|team>"),
+        ("&lt;!here&gt;", f"&lt;{ZWSP}!{ZWSP}here&gt;"),
+        ("@allianz and @roomba, user@example.com", "@allianz and @roomba, user@example.com"),
+        ("Wow! Great > all", "Wow! Great > all"),
+    ],
+)
+def test_escape_mentions(text: str, escaped: str) -> None:
+    """Whole-chat pings and Slack/Discord tokens get a zero-width space; other text (words that
+    merely start like a ping, e-mail addresses, "!" in prose) is untouched."""
+    assert messages.escape_mentions(text) == escaped
+    assert messages.escape_mentions(escaped) == escaped  # once is enough
+
+
+def test_feed_mentions_cannot_ping_the_chat_by_default() -> None:
+    """A feed's @everyone/@here/<!channel> reach the title, body and template values escaped;
+    the user's own words — template text, a deadline's title and notes — ping as written."""
+    ctx = match_ctx(
+        title="@everyone rare earth <!channel>",
+        summary="Alert @here",
+        author="@room",
+        hits=(Hit("rare earth", "title", "@all rare earth"),),
+    )
+    for fmt in FORMATS:
+        r = renderer().render(ctx, fmt)
+        for text in (r.title, r.body):
+            assert not re.search(r"@(everyone|here|all|room)\b|<!channel|&lt;!channel", text), fmt
+        assert f"@{ZWSP}everyone rare earth" in r.title
+    spec = TemplateSpec(body="@here {{ title }} {{ author }} {{ hits[0].snippet }}")
+    body = renderer({"match": spec}).render(ctx, "text").body
+    assert body == (
+        f"@here @{ZWSP}everyone rare earth <{ZWSP}!{ZWSP}channel> @{ZWSP}room @{ZWSP}all rare earth"
+    )
+    own = {"kind": "reminder", "title": "@here pause ends", "notes": "@channel read this"}
+    assert renderer().render(own, "text").body.split("\n")[::2] == [
+        "@here pause ends",
+        "@channel read this",
+    ]
+
+
+def test_mentions_allow_sends_feed_text_as_it_is() -> None:
+    """A channel with ``mentions: allow`` gets the feed's @everyone untouched."""
+    ctx = match_ctx(title="@everyone rare earth", summary="@here")
+    r = renderer().render(ctx, "text", mentions="allow")
+    assert r.title == "@everyone rare earth"
+    assert "@here" in lines(r)
+
+
+def test_mentions_in_errors_and_sanitised_html_are_escaped() -> None:
+    """A server's error message and a feed's summary_html are feed text too."""
+    event = HealthEvent(HealthEventKind.UNHEALTHY, "ustr", 5, "503 @channel", JANUARY)
+    assert f"Last error: 503 @{ZWSP}channel" in lines(
+        renderer().render(health_context(event), "text")
+    )
+    spec = TemplateSpec(body="{{ summary_html }}")
+    ctx = match_ctx(summary_html="<p>@everyone &lt;!here&gt;</p>")
+    body = renderer({"match": spec}).render(ctx, "html").body
+    assert body == f"<p>@{ZWSP}everyone &lt;{ZWSP}!{ZWSP}here&gt;</p>"
+
+
+def test_mentions_in_a_digest_are_escaped_per_item() -> None:
+    """Digest items escape their feed text like single alerts do."""
+    r = renderer().render_digest([match_ctx(title="@everyone look")], "text", "digest")
+    assert "@everyone" not in r.body
+    assert f"@{ZWSP}everyone look" in r.body
+
+
+# --------------------------------------------------------------------------- links everywhere
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_the_text_apprise_derives_from_a_match_keeps_the_link(fmt: BodyFormat) -> None:
+    """Apprise turns an html (or markdown) body into plain text for an e-mail's text part: the
+    link survives the conversion, single alert and digest alike (text bodies have it as is)."""
+    source = getattr(apprise.NotifyFormat, fmt.upper())
+    for body in (
+        renderer().render(match_ctx(), fmt).body,
+        renderer().render_digest([match_ctx(), match_ctx()], fmt, "digest").body,
+    ):
+        # What Apprise's e-mail plugin does: the body as html, then its text part from that.
+        html = convert_between(source, apprise.NotifyFormat.HTML, body)  # type: ignore[no-untyped-call]
+        text = convert_between(apprise.NotifyFormat.HTML, apprise.NotifyFormat.TEXT, html)  # type: ignore[no-untyped-call]
+        assert LINK in text
+
+
+# --------------------------------------------------------------------------- updated times
+
+
+def test_an_entry_with_only_an_updated_time_shows_it_labelled() -> None:
+    """An Atom entry with <updated> but no <published>: the match shows "updated …", and a
+    template's published_local says the same; published itself stays None."""
+    ctx = match_ctx(published=None, updated=JANUARY)
+    assert ctx["updated"] == "2025-01-10T14:00:00+00:00"
+    assert ctx["published"] is None
+    assert lines(renderer().render(ctx, "text"))[1] == (
+        "Ministry of Commerce · updated Fri 10 Jan 2025 09:00 EST"
+    )
+    spec = TemplateSpec(body="{{ published_local }} / {{ updated_local }} / {{ published }}")
+    assert renderer({"match": spec}).render(ctx, "text").body == (
+        "updated Fri 10 Jan 2025 09:00 EST / Fri 10 Jan 2025 09:00 EST / "
+    )
+    both = match_ctx(updated=JANUARY)
+    assert lines(renderer().render(both, "text"))[1].endswith("· Tue 10 Jun 2025 09:00 EDT")
+
+
+def test_a_huge_title_queued_before_the_caps_still_makes_a_small_message() -> None:
+    """A context already in the outbox from before the caps (uncut 1 MB title) renders a
+    headline of at most HEADLINE_MAX characters."""
+    ctx = {**match_ctx(), "title": MEGABYTE}
+    assert len(renderer().render(ctx, "text").body) < 3_000
