@@ -23,6 +23,13 @@ A feed that is ill-formed but still yields entries (``bozo`` in feedparser's
 words: a leading newline before ``<?xml``, a bad byte, a wrong encoding
 declaration) is fine: the reason is kept in :attr:`ParsedFeed.warning`.
 
+Encodings: feedparser decodes the *whole* document in a last-resort codec
+(windows-1252) when a single byte is invalid in the document's own encoding,
+so one bad byte in a UTF-8 feed turned "稀土" into "ç¨€åœŸ". When that
+happens and the bytes are mostly good in the declared encoding (or the XML
+default, UTF-8), the document is decoded in it with only the bad sequences
+replaced by U+FFFD (:func:`_repair_encoding`); either way the warning says so.
+
 How feedparser is called (each point is a trap, see ``PITFALLS.md``):
 
 - from ``io.BytesIO(body)``, never a ``str`` (a string is tried as a URL, then
@@ -49,6 +56,7 @@ How feedparser is called (each point is a trap, see ``PITFALLS.md``):
 from __future__ import annotations
 
 import calendar
+import codecs
 import html as _html
 import io
 import re
@@ -62,6 +70,7 @@ from typing import Any
 
 import feedparser
 import feedparser.api
+import feedparser.encodings
 import feedparser.exceptions
 from defusedxml import DefusedXmlException
 
@@ -141,9 +150,20 @@ class ParsedFeed:
     """What one body holds: the feed's own title and link, its version and its entries.
 
     ``version`` is feedparser's (``rss20``, ``atom10``, ``rss10``...).
-    ``warning`` says why feedparser found the document ill-formed when it still
-    recovered entries from it (e.g. ``SAXParseException: <unknown>:3:0: XML or
-    text declaration not at start of entity``), else None.
+    ``warning`` is None for a clean document; otherwise one line, its parts
+    joined by ``"; "``, to be logged at WARNING:
+
+    1. an encoding problem, first: ``invalid UTF-8: 1 bad byte sequence
+       replaced with U+FFFD`` (the document's own encoding was kept and only
+       the bad bytes replaced, see :func:`_repair_encoding`; the name is the
+       encoding it declared, or UTF-8), or feedparser's fallback when the
+       bytes are not in that encoding at all, ``CharacterEncodingOverride:
+       document declared as utf-8, but parsed as windows-1252``;
+    2. then why feedparser found the document ill-formed while it still
+       recovered entries (``SAXParseException: <unknown>:3:0: XML or text
+       declaration not at start of entity``), or that it was served with a
+       media type that is not XML (``NonXMLContentType: text/html is not an
+       XML media type``).
     """
 
     title: str
@@ -202,6 +222,150 @@ def _looks_like_html(body: bytes) -> bool:
             return False
         position = end + skip
     return _HTML_START.match(head, position) is not None
+
+
+# --- encodings ------------------------------------------------------------------------------
+
+#: What feedparser falls back to when the document's own encoding fails (it tries
+#: the declared one, the XML declaration's, the BOM's, then UTF-8, windows-1252 and
+#: ISO-8859-2, and keeps the first that decodes without error).
+_LAST_RESORT_CODECS = frozenset({"cp1252", "iso8859-2"})
+_OVERRIDE_MESSAGE = re.compile(r"document declared as (?P<declared>.+), but parsed as .+")
+# feedparser's own patterns (feedparser.encodings): the XML declaration and its encoding.
+_XML_DECLARATION_TEXT = re.compile(r"^<\?xml[^>]*?>")
+_XML_PI_ENCODING = re.compile(rb"^<\?.*encoding=['\"](.*?)['\"].*\?>")
+_UTF8_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>"
+
+
+def _codec_name(encoding: object) -> str | None:
+    """Python's canonical name of ``encoding`` (``cp1252`` for ``windows-1252``), or None."""
+    if not isinstance(encoding, str) or not encoding.strip():
+        return None
+    try:
+        return codecs.lookup(encoding.strip()).name
+    except LookupError:
+        return None
+
+
+def _feedparser(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """``feedparser.parse`` of ``body``, hardened, with its failures translated."""
+    try:
+        result: dict[str, Any] = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (DefusedXmlException, _EntityDeclared) as e:
+        raise FeedParseError(ENTITIES_MESSAGE) from e
+    except Exception as e:  # a feedparser bug on one body must stay that feed's error
+        raise FeedParseError(f"feedparser failed: {_reason(e)}") from e
+    return result
+
+
+def _encoding_fallback(
+    body: bytes, headers: dict[str, str]
+) -> feedparser.exceptions.CharacterEncodingOverride | None:
+    """feedparser's complaint when it could not decode ``body`` as the document says, else None.
+
+    Runs feedparser's own decoding step again (a fraction of a parse, and only
+    for bodies that ended up in a last-resort codec): a later XML error
+    replaces this complaint in the parse result, so it cannot be read there.
+    """
+    probe: dict[str, Any] = {}
+    feedparser.encodings.convert_to_utf8(headers, body, probe)
+    complaint = probe.get("bozo_exception")
+    if isinstance(complaint, feedparser.exceptions.CharacterEncodingOverride):
+        return complaint
+    return None
+
+
+def _intended_encodings(
+    body: bytes, fallback: feedparser.exceptions.CharacterEncodingOverride
+) -> list[str]:
+    """The encodings the document asked for, in feedparser's order: the one it was declared
+    as (HTTP charset, XML declaration or the XML default UTF-8), the XML declaration's, UTF-8."""
+    names: list[str] = []
+    declared = _OVERRIDE_MESSAGE.fullmatch(str(fallback))
+    if declared is not None:
+        names.append(declared["declared"])
+    in_document = _XML_PI_ENCODING.match(body.removeprefix(codecs.BOM_UTF8)[:1024])
+    if in_document is not None:
+        names.append(in_document.group(1).decode("ascii", "replace"))
+    names.append("utf-8")
+    return [n.strip() for n in names]
+
+
+@dataclass(frozen=True, slots=True)
+class _Repair:
+    """``body`` re-encoded as valid UTF-8 (bad sequences replaced), and headers that say so."""
+
+    body: bytes
+    headers: dict[str, str]
+    warning: str
+
+
+def _repair_encoding(
+    body: bytes, headers: dict[str, str], fallback: feedparser.exceptions.CharacterEncodingOverride
+) -> _Repair | None:
+    """Decode ``body`` in the encoding it asked for, replacing only its bad byte sequences.
+
+    feedparser decodes a whole document in a last-resort codec (windows-1252)
+    as soon as one byte is invalid in the document's own encoding: "稀土"
+    becomes "ç¨€åœŸ" and no watch finds it. The document's intended encodings
+    (:func:`_intended_encodings`, ASCII-compatible ones only) are tried in
+    order; the first one that reads *at least as many* good non-ASCII
+    characters as it meets bad sequences is used, each bad sequence becoming
+    U+FFFD. Otherwise (no good non-ASCII character at all, as in Latin-1 text
+    that lacks a declaration, or more bad sequences than good characters, as in
+    undeclared GB2312) the bytes are not in that encoding, and feedparser's
+    last-resort decoding stands: None.
+
+    The repaired text goes back to feedparser as UTF-8, its XML declaration
+    rewritten to say so (as feedparser itself does) and ``charset=utf-8`` on the
+    media type it was served with.
+    """
+    for name in dict.fromkeys(_intended_encodings(body, fallback)):
+        # feedparser reads gb2312 as its superset gb18030, and so do we.
+        codec = _codec_name("gb18030" if name.lower() == "gb2312" else name)
+        if codec is None or "<?xml".encode(codec, "replace") != b"<?xml":
+            continue  # unknown, or not ASCII-compatible (UTF-16/32, UTF-7, EBCDIC)
+        replaced = body.decode(codec, "replace")
+        kept = body.decode(codec, "ignore")
+        bad = replaced.count("\ufffd") - kept.count("\ufffd")
+        good = len(kept) - len(kept.encode("ascii", "ignore"))
+        if bad == 0 or good < bad:
+            continue
+        text = _XML_DECLARATION_TEXT.sub(_UTF8_DECLARATION, replaced.removeprefix("\ufeff"), 1)
+        label = "UTF-8" if codec == "utf-8" else name.lower()
+        plural = "" if bad == 1 else "s"
+        warning = f"invalid {label}: {bad} bad byte sequence{plural} replaced with U+FFFD"
+        return _Repair(text.encode("utf-8"), _utf8_headers(headers), warning)
+    return None
+
+
+def _utf8_headers(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` whose ``content-type`` makes feedparser read a UTF-8 body as UTF-8.
+
+    A ``charset`` parameter wins over the XML declaration, and a ``text/*``
+    type without one means US-ASCII: both get ``charset=utf-8``. Other types
+    fall back to the XML declaration (rewritten by the caller), so they are
+    left as served (feedparser quotes them in its "not an XML media type" note).
+    """
+    content_type = headers.get("content-type", "")
+    media_type, _, parameters = content_type.partition(";")
+    if _CHARSET.search(content_type) is None and not media_type.strip().lower().startswith("text/"):
+        return headers
+    kept = [p.strip() for p in parameters.split(";") if p.strip() and not _CHARSET.search(";" + p)]
+    return {**headers, "content-type": "; ".join([media_type.strip(), *kept, "charset=utf-8"])}
+
+
+def _warning(encoding_note: str | None, bozo: object) -> str | None:
+    """What :attr:`ParsedFeed.warning` says: the encoding problem first, then feedparser's."""
+    parts = [encoding_note] if encoding_note else []
+    if bozo is not None and _reason(bozo) not in parts:
+        parts.append(_reason(bozo))
+    return "; ".join(parts) or None
 
 
 def _utc(value: object) -> datetime | None:
@@ -370,17 +534,17 @@ def parse(
     if len(body) > max_bytes:
         raise FeedParseError(f"feed body is {len(body):,} bytes, over the {max_bytes:,}-byte limit")
     response_headers = _response_headers(headers, url)
-    try:
-        result = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=response_headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except (DefusedXmlException, _EntityDeclared) as e:
-        raise FeedParseError(ENTITIES_MESSAGE) from e
-    except Exception as e:  # a feedparser bug on one body must stay that feed's error
-        raise FeedParseError(f"feedparser failed: {_reason(e)}") from e
+    result = _feedparser(body, response_headers)
+    encoding_note: str | None = None
+    if _codec_name(dict.get(result, "encoding")) in _LAST_RESORT_CODECS:
+        fallback = _encoding_fallback(body, response_headers)
+        if fallback is not None:
+            repair = _repair_encoding(body, response_headers, fallback)
+            if repair is not None:
+                result = _feedparser(repair.body, repair.headers)
+                encoding_note = repair.warning
+            else:
+                encoding_note = _reason(fallback)
 
     bozo = dict.get(result, "bozo_exception") if dict.get(result, "bozo") else None
     version = dict.get(result, "version")
@@ -411,7 +575,7 @@ def parse(
         link=_http_only(_canonical(_str(channel, "link"), base)),
         version=str(version),
         entries=entries,
-        warning=_reason(bozo) if bozo is not None else None,
+        warning=_warning(encoding_note, bozo),
     )
 
 
