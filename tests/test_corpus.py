@@ -9,10 +9,12 @@ from ``https://feeds.example/<file name>`` with no response headers.
 from __future__ import annotations
 
 import csv
+import json
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -205,6 +207,19 @@ def test_nodejs_snapshots_share_keys(corpus: dict[str, Outcome]) -> None:
     for title in common:
         assert by_title_1[title].key == by_title_2[title].key
         assert by_title_1[title].published != by_title_2[title].published
+
+
+GOLDEN_KEYS = Path(__file__).parent / "golden" / "corpus-keys-v1.json"
+
+
+def test_keys_stay_those_of_earlier_versions(corpus: dict[str, Outcome]) -> None:
+    """Every entry of the 47 parsed files keeps the key it had when
+    tests/golden/corpus-keys-v1.json was written (993 keys): an upgrade re-alerts nothing."""
+    golden = json.loads(GOLDEN_KEYS.read_text(encoding="utf-8"))
+    parsed = {name: o.parsed for name, o in corpus.items() if o.parsed is not None}
+    assert parsed.keys() == golden.keys()
+    for name, feed in parsed.items():
+        assert [e.key for e in feed.entries] == golden[name], name
 
 
 def _distinct_items(entries: tuple[Entry, ...]) -> int:

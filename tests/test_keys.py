@@ -133,6 +133,36 @@ def test_entry_key_is_pinned() -> None:
     )
 
 
+def test_keys_of_ordinary_entries_are_pinned() -> None:
+    """Literal keys of ordinary entries (unique guid; no guid but a link; title + date;
+    title alone; date alone; a duplicate-guid pair), computed before any change to the
+    scheme: a stored key must still match after an upgrade."""
+    pinned = [
+        (
+            ("tag:example.com,2024:1", "https://example.com/a", "Title", "2025-06-01T09:00Z"),
+            "v1:445ba55381a3ef95ae4d5a3aaa8818c6",
+        ),
+        (
+            (None, "https://example.com/news/1?utm_source=rss", "Tariffs rise", None),
+            "v1:15cf41349da27969dea27d6d651b4136",
+        ),
+        (
+            (None, None, "China tightens 稀土 export rules", "2025-06-10T01:00:00+00:00"),
+            "v1:d790534773270921aeb98a05ba18eeaf",
+        ),
+        ((None, None, "Untitled date-less", None), "v1:3d87a7fe63de2487cfe7b5dc5e870e32"),
+        ((None, None, "", "2025-06-10T01:00:00+00:00"), "v1:e67257aa1f137056b73192d0ce9a56e6"),
+    ]
+    items = [item for item, _ in pinned]
+    assert assign_keys(items) == [key for _, key in pinned]
+    guid = "http://www.moe.gov.sg/media/spotlight/"
+    link = "http://feedproxy.google.com/~r/x/~3/vnNsA4Hdk6U/"
+    assert assign_keys([(guid, link, "One", None), (guid, link, "Two", None)]) == [
+        "v1:06e4bd4c40560f30f5d80731e1d74479",
+        "v1:7eb0eb3f2f4a1f98151a1d5ea605c8a9",
+    ]
+
+
 def test_entry_key_prefers_guid_then_link_then_title_and_date() -> None:
     """The guid decides alone; without one the canonical link; without both title + date."""
     by_guid = entry_key(" g-1 ", "https://a.example/x", "Title", "2024-01-01")
