@@ -210,16 +210,31 @@ def test_nodejs_snapshots_share_keys(corpus: dict[str, Outcome]) -> None:
 
 
 GOLDEN_KEYS = Path(__file__).parent / "golden" / "corpus-keys-v1.json"
+#: Entries re-keyed when variant keys came (two groups of two posts sharing a guid in
+#: Scripting News, the four MOE posts sharing one guid): file → count.
+REKEYED = {
+    "rome-moe-sg-feedburner-rss2-duplicate-guids.xml": 4,
+    "rsparser-scriptingnews-rss2-duplicate-guids.xml": 4,
+}
 
 
 def test_keys_stay_those_of_earlier_versions(corpus: dict[str, Outcome]) -> None:
-    """Every entry of the 47 parsed files keeps the key it had when
-    tests/golden/corpus-keys-v1.json was written (993 keys): an upgrade re-alerts nothing."""
+    """Every entry keeps the key earlier versions gave it (tests/golden/corpus-keys-v1.json,
+    993 keys computed before variant keys), except the entries of groups that share a guid,
+    which carry it as legacy_key: an upgrade re-alerts nothing."""
     golden = json.loads(GOLDEN_KEYS.read_text(encoding="utf-8"))
     parsed = {name: o.parsed for name, o in corpus.items() if o.parsed is not None}
     assert parsed.keys() == golden.keys()
+    rekeyed: Counter[str] = Counter()
     for name, feed in parsed.items():
-        assert [e.key for e in feed.entries] == golden[name], name
+        assert len(feed.entries) == len(golden[name]), name
+        for entry, before in zip(feed.entries, golden[name], strict=True):
+            if entry.key == before:
+                assert entry.legacy_key is None, name
+            else:
+                assert entry.legacy_key == before, (name, entry.title)
+                rekeyed[name] += 1
+    assert rekeyed == REKEYED
 
 
 def _distinct_items(entries: tuple[Entry, ...]) -> int:

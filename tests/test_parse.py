@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from notifier.errors import FeedParseError, NotAFeed
 from notifier.feeds import parse as parse_module
-from notifier.feeds.keys import entry_key
+from notifier.feeds.keys import entry_key, text_key
 from notifier.feeds.parse import (
     ENTITIES_MESSAGE,
     HTML_PAGE_MESSAGE,
@@ -458,6 +458,41 @@ def test_keys_come_from_the_whole_document() -> None:
     keys = [e.key for e in parsed.entries]
     assert len(set(keys)) == 3
     assert keys[2] == entry_key("solo", None, "", None)
+
+
+def test_a_post_reusing_a_guid_leaves_the_first_post_its_key() -> None:
+    """Poll 1 has one post; poll 2 adds a newer post with the same guid (and edits the first
+    one's title): the first post's key is unchanged, so only the new post is new."""
+    first = (
+        "<item><guid isPermaLink='false'>moc-notice</guid><title>{title}</title>"
+        "<link>https://site.example/a</link><pubDate>Mon, 02 Jun 2025 09:00:00 GMT</pubDate></item>"
+    )
+    second = (
+        "<item><guid isPermaLink='false'>moc-notice</guid><title>Rare earth licences</title>"
+        "<link>https://site.example/b</link><pubDate>Tue, 03 Jun 2025 09:00:00 GMT</pubDate></item>"
+    )
+    (before,) = one(rss(first.format(title="Export controls"))).entries
+    newer, older = one(rss(second + first.format(title="Export controls (corrected)"))).entries
+    assert older.key == before.key == entry_key("moc-notice", None, "", None)
+    assert newer.key != before.key
+    # The scheme before gave both posts a "dup" key: kept for stores that know only those.
+    assert older.legacy_key is not None
+    assert newer.legacy_key is not None
+    assert before.legacy_key is None
+
+
+def test_items_with_only_text_get_keys_of_their_own() -> None:
+    """Items with no guid, link, title or date are keyed by their text: each can alert
+    (before, all of them shared one key and only the first ever alerted)."""
+    parsed = one(
+        rss(
+            "<item><description>Export licences suspended</description></item>"
+            "<item><description>Tariffs raised to 50%</description></item>"
+        )
+    )
+    assert len({e.key for e in parsed.entries}) == 2
+    assert [e.legacy_key for e in parsed.entries] == [None, None]
+    assert parsed.entries[0].key == text_key("Export licences suspended")
 
 
 def test_relative_permalink_guid_is_resolved_by_feedparser() -> None:

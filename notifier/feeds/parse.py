@@ -76,7 +76,7 @@ from defusedxml import DefusedXmlException
 
 from notifier.errors import FeedParseError, NotAFeed
 from notifier.feeds.html import to_text
-from notifier.feeds.keys import assign_keys, canonical_link, entry_key
+from notifier.feeds.keys import KeyItem, assign_keys, canonical_link, entry_key
 from notifier.model import Entry
 
 __all__ = [
@@ -440,17 +440,11 @@ def _categories(entry: dict[str, Any]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _key_date(
-    published: datetime | None, updated: datetime | None, raw: dict[str, Any]
-) -> str | None:
-    """The date that keys an entry without guid or link: published, else updated."""
-    if published is not None:
-        return published.isoformat()
-    if text := _str(raw, "published"):
-        return text.strip()
-    if updated is not None:
-        return updated.isoformat()
-    text = _str(raw, "updated")
+def _key_date(parsed: datetime | None, raw: dict[str, Any], name: str) -> str | None:
+    """One date of an entry as a key reads it: ISO 8601 UTC when it parses, else as written."""
+    if parsed is not None:
+        return parsed.isoformat()
+    text = _str(raw, name)
     return text.strip() if text else None
 
 
@@ -460,8 +454,25 @@ class _Draft:
 
     guid: str | None
     key_link: str | None
-    key_date: str | None
+    key_published: str | None
+    key_updated: str | None
+    text: str
     fields: dict[str, Any]
+
+    def key_item(self) -> KeyItem:
+        """What :func:`~notifier.feeds.keys.assign_keys` reads of this entry."""
+        published: datetime | None = self.fields["published"]
+        updated: datetime | None = self.fields["updated"]
+        return KeyItem(
+            guid=self.guid,
+            link=self.key_link,
+            title=self.fields["title"],
+            # published, else updated (a blank published date counts: keys must not change)
+            date=self.key_updated if self.key_published is None else self.key_published,
+            published=self.key_published,
+            when=published or updated,
+            text=self.text,
+        )
 
 
 def _draft(raw: dict[str, Any], feed: str, base: str) -> _Draft | None:
@@ -493,7 +504,9 @@ def _draft(raw: dict[str, Any], feed: str, base: str) -> _Draft | None:
     return _Draft(
         guid=guid,
         key_link=key_link,
-        key_date=_key_date(published, updated, raw),
+        key_published=_key_date(published, raw, "published"),
+        key_updated=_key_date(updated, raw, "updated"),
+        text=f"{summary_value or ''} {content_value or ''}",
         fields={
             "feed": feed,
             "title": title,
@@ -565,8 +578,10 @@ def parse(
         if bozo is not None and _structural(bozo):
             raise FeedParseError(f"truncated or broken feed: 0 entries recovered ({_reason(bozo)})")
 
-    keys = assign_keys([(d.guid, d.key_link, d.fields["title"], d.key_date) for d in drafts])
-    entries = tuple(Entry(key=key, **d.fields) for d, key in zip(drafts, keys, strict=True))
+    keys = assign_keys([d.key_item() for d in drafts])
+    entries = tuple(
+        Entry(key=k.key, legacy_key=k.legacy, **d.fields) for d, k in zip(drafts, keys, strict=True)
+    )
 
     channel = dict.get(result, "feed") or {}
     title_value = _str(channel, "title") or ""
@@ -719,8 +734,8 @@ def prescan(
       spaces (so entities, CDATA and feedparser's encoding fix-ups cannot
       change it), and when feedparser would resolve it as a URL (a permalink
       guid, any Atom id) it is absolute and comes out of that resolution unchanged;
-    - no two items share a guid (duplicates are keyed by link and title, which
-      the pre-scan does not read).
+    - no two items share a guid (items sharing one are keyed by their dates,
+      link and title, which the pre-scan does not read).
 
     Then each key is :func:`~notifier.feeds.keys.entry_key` of the guid, as in :func:`parse`.
     """
