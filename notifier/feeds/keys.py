@@ -249,12 +249,15 @@ def _date(date: str | None) -> str:
     return (date or "").strip()
 
 
-def _identity(guid: str | None, link: str | None, title: str, date: str | None) -> list[str]:
-    """The tagged material of an entry's plain key by guid, link or title + date."""
+def _canonical_or_empty(link: str | None) -> str:
+    return canonical_link(link) if link and link.strip() else ""
+
+
+def _identity(guid: str | None, canonical: str, title: str, date: str | None) -> list[str]:
+    """The tagged material of an entry's plain key by guid, canonical link or title + date."""
     stripped = (guid or "").strip()
     if stripped:
         return ["guid", stripped]
-    canonical = canonical_link(link) if link and link.strip() else ""
     if canonical:
         return ["link", canonical]
     return ["title", _title(title), _date(date)]
@@ -267,7 +270,7 @@ def entry_key(guid: str | None, link: str | None, title: str, date: str | None) 
     the form of the link (:func:`canonical_link`) and the whitespace of the
     title do not change the key.
     """
-    return _digest(*_identity(guid, link, title, date))
+    return _digest(*_identity(guid, _canonical_or_empty(link), title, date))
 
 
 def text_key(text: str) -> str:
@@ -278,9 +281,9 @@ def text_key(text: str) -> str:
     return _digest("text", " ".join(text.split()))
 
 
-def _plain_identity(item: KeyItem) -> tuple[str, ...]:
+def _plain_identity(item: KeyItem, canonical: str) -> tuple[str, ...]:
     """The tagged material of ``item``'s plain key (the module docstring's table)."""
-    identity = _identity(item.guid, item.link, item.title, item.date)
+    identity = _identity(item.guid, canonical, item.title, item.date)
     if identity == ["title", "", ""]:
         return ("text", " ".join(item.text.split()))
     return tuple(identity)
@@ -319,30 +322,6 @@ def _qualifier(variant: _Variant, variants: Sequence[_Variant]) -> list[str]:
     return ["fields", fields]
 
 
-def _earlier_keys(items: Sequence[KeyItem]) -> list[str]:
-    """The keys the scheme before variant keys gave (kept only to fill :attr:`Keys.legacy`).
-
-    Every item of a group whose items differ in canonical link, title or date
-    got ``tag "dup", material [*identity, link, title, date]``; the others
-    :func:`entry_key`, text-only items included (all of them one key).
-    """
-    identities = [_identity(i.guid, i.link, i.title, i.date) for i in items]
-    variants: defaultdict[tuple[str, ...], set[tuple[str, str, str]]] = defaultdict(set)
-    details: list[tuple[str, str, str]] = []
-    for item, identity in zip(items, identities, strict=True):
-        link = canonical_link(item.link) if item.link and item.link.strip() else ""
-        detail = (link, _title(item.title), _date(item.date))
-        details.append(detail)
-        variants[tuple(identity)].add(detail)
-    keys = []
-    for identity, detail in zip(identities, details, strict=True):
-        if len(variants[tuple(identity)]) > 1:
-            keys.append(_digest("dup", *identity, *detail))
-        else:
-            keys.append(_digest(*identity))
-    return keys
-
-
 def assign_keys(items: Sequence[KeyItem]) -> list[Keys]:
     """Return the :class:`Keys` of each item of one document, in order.
 
@@ -353,14 +332,16 @@ def assign_keys(items: Sequence[KeyItem]) -> list[Keys]:
     whichever first tells it apart (the module docstring has the details and
     the edge cases). Exact repeats share a key; distinct items never do.
     """
-    identities = [_plain_identity(item) for item in items]
-    groups: defaultdict[tuple[str, ...], dict[tuple[str, str, str], _Variant]] = defaultdict(dict)
+    identities: list[tuple[str, ...]] = []
     details: list[tuple[str, str, str]] = []
-    for index, (item, identity) in enumerate(zip(items, identities, strict=True)):
-        link = canonical_link(item.link) if item.link and item.link.strip() else ""
+    groups: defaultdict[tuple[str, ...], dict[tuple[str, str, str], _Variant]] = defaultdict(dict)
+    for index, item in enumerate(items):
+        link = _canonical_or_empty(item.link)
+        identity = _plain_identity(item, link)
         detail = (link, _title(item.title), _date(item.date))
+        identities.append(identity)
         details.append(detail)
-        group = groups[tuple(identity)]
+        group = groups[identity]
         seen = group.get(detail)  # an earlier listing of the same variant
         group[detail] = _Variant(
             link=detail[0],
@@ -381,10 +362,11 @@ def assign_keys(items: Sequence[KeyItem]) -> list[Keys]:
                 keys_of[shared, detail] = _digest(
                     "variant", *shared, *_qualifier(variant, variants)
                 )
-    earlier = _earlier_keys(items)
     result = []
-    for identity, detail, before in zip(identities, details, earlier, strict=True):
-        key = keys_of[identity, detail]
-        legacy = before if before != key and identity[0] != "text" else None
-        result.append(Keys(key, legacy))
+    for identity, detail in zip(identities, details, strict=True):
+        legacy = None
+        if len(groups[identity]) > 1 and identity[0] != "text":
+            # The earlier scheme keyed every variant of such a group so (and no other item).
+            legacy = _digest("dup", *identity, *detail)
+        result.append(Keys(keys_of[identity, detail], legacy))
     return result
