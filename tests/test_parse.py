@@ -334,9 +334,18 @@ def test_an_encoding_problem_is_not_hidden_by_a_later_xml_error() -> None:
 
 
 def test_prescan_leaves_a_body_with_bad_bytes_to_parse() -> None:
-    """The pre-scan (expat, strict UTF-8) never answers for a body with an invalid byte."""
+    """The pre-scan (expat, strict decoding) never answers for a body with an invalid byte,
+    in UTF-8 or in a declared single-byte encoding (it would agree with parse if it did)."""
     assert prescan(chinese_feed(b"")) == keys_of(chinese_feed(b""))
     assert prescan(chinese_feed(b"\xff")) is None
+    for encoding, text, bad in (("windows-1251", "Ёлка", b"\x98"), ("cp1252", "été", b"\x81")):
+        body = (
+            f"<?xml version='1.0' encoding='{encoding}'?><rss version='2.0'><channel><item>"
+            f"<guid isPermaLink='false'>a</guid><title>{text}</title></item></channel></rss>"
+        ).encode(encoding)
+        body = body.replace(b"</title>", bad + b"</title>")
+        assert one(body).entries[0].title == f"{text}\ufffd"
+        assert prescan(body) is None
 
 
 # --- entries --------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ class KeyItem:
     ``guid``, ``link`` (absolute, not yet canonical), ``title`` (plain text) and
     ``date`` (published, else updated, as a string) make the plain key.
     ``published`` (the published date alone, as a string) may tell apart items
-    sharing a guid; ``when`` (published, else updated, parsed) finds the oldest
+    sharing a guid; ``when`` (published, else updated, aware) finds the oldest
     of them; ``text`` (summary and content as served) keys an item that has
     nothing else.
     """
