@@ -4,7 +4,9 @@ A failing feed is polled less and less often (exponential backoff with jitter,
 capped at ``max_backoff``) but never given up on. After ``unhealthy_after``
 failures in a row it becomes *unhealthy* and one ``unhealthy`` event is
 produced; the first success after that produces one ``recovered`` event.
-A server's ``Retry-After`` is honoured (up to a day).
+A server's ``Retry-After`` is honoured as a floor, up to ``max_backoff``: a
+server asking for more (or for ``99999999999999999999`` seconds) gets the
+feed's longest wait, and the failure still counts like any other.
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from enum import StrEnum
 
 from notifier.config import Feed
 from notifier.store import FeedState
-
-#: The longest Retry-After we honour; beyond it the server is probably wrong.
-MAX_RETRY_AFTER = timedelta(days=1)
 
 
 class HealthEventKind(StrEnum):
@@ -48,14 +47,16 @@ def backoff(
     ``interval × 2^(failures-1)``, capped at ``cap`` (but never below the
     feed's own interval), then "equal jitter": a random point in the upper
     half, so that feeds failing together spread out. ``rand`` is in [0, 1).
-    A ``retry_after`` (seconds) from the server is a floor, up to a day.
+    A ``retry_after`` (seconds) from the server is a floor, clamped to
+    ``cap``: whatever the server sends (huge, infinite, NaN, negative), the
+    wait stays within ``[interval, max(cap, interval)]``.
     """
     ceiling = max(cap, interval).total_seconds()
     exponent = min(max(failures - 1, 0), 64)
     base = min(interval.total_seconds() * 2.0**exponent, ceiling)
     delay = max(timedelta(seconds=base / 2 + (base / 2) * rand), interval)
-    if retry_after is not None and retry_after > 0:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+    if retry_after is not None and retry_after > 0:  # False for NaN
+        delay = max(delay, timedelta(seconds=min(retry_after, cap.total_seconds())))
     return delay
 
 

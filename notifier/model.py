@@ -21,8 +21,10 @@ class Entry:
     """One entry of a feed.
 
     ``key`` identifies the entry within its feed across polls, restarts and
-    upgrades (see :mod:`notifier.feeds.keys`). ``title``, ``summary`` and
-    ``content`` are plain text (tags stripped, entities decoded);
+    upgrades (see :mod:`notifier.feeds.keys`). ``legacy_key`` is the key an
+    earlier key scheme gave the same entry, when it differs (else None): the
+    entry was seen before if either key is known; record ``key``. ``title``,
+    ``summary`` and ``content`` are plain text (tags stripped, entities decoded);
     ``summary_html``/``content_html`` are as served and must be sanitised
     before they are shown anywhere.
     """
@@ -39,6 +41,7 @@ class Entry:
     author: str | None = None
     summary_html: str | None = None
     content_html: str | None = None
+    legacy_key: str | None = None
 
     def text(self, field: SearchField) -> str:
         """Return the searchable text of ``field`` ('' when absent)."""

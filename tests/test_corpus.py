@@ -9,10 +9,12 @@ from ``https://feeds.example/<file name>`` with no response headers.
 from __future__ import annotations
 
 import csv
+import json
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -205,6 +207,34 @@ def test_nodejs_snapshots_share_keys(corpus: dict[str, Outcome]) -> None:
     for title in common:
         assert by_title_1[title].key == by_title_2[title].key
         assert by_title_1[title].published != by_title_2[title].published
+
+
+GOLDEN_KEYS = Path(__file__).parent / "golden" / "corpus-keys-v1.json"
+#: Entries re-keyed when variant keys came (two groups of two posts sharing a guid in
+#: Scripting News, the four MOE posts sharing one guid): file → count.
+REKEYED = {
+    "rome-moe-sg-feedburner-rss2-duplicate-guids.xml": 4,
+    "rsparser-scriptingnews-rss2-duplicate-guids.xml": 4,
+}
+
+
+def test_keys_stay_those_of_earlier_versions(corpus: dict[str, Outcome]) -> None:
+    """Every entry keeps the key earlier versions gave it (tests/golden/corpus-keys-v1.json,
+    993 keys computed before variant keys), except the entries of groups that share a guid,
+    which carry it as legacy_key: an upgrade re-alerts nothing."""
+    golden = json.loads(GOLDEN_KEYS.read_text(encoding="utf-8"))
+    parsed = {name: o.parsed for name, o in corpus.items() if o.parsed is not None}
+    assert parsed.keys() == golden.keys()
+    rekeyed: Counter[str] = Counter()
+    for name, feed in parsed.items():
+        assert len(feed.entries) == len(golden[name]), name
+        for entry, before in zip(feed.entries, golden[name], strict=True):
+            if entry.key == before:
+                assert entry.legacy_key is None, name
+            else:
+                assert entry.legacy_key == before, (name, entry.title)
+                rekeyed[name] += 1
+    assert rekeyed == REKEYED
 
 
 def _distinct_items(entries: tuple[Entry, ...]) -> int:

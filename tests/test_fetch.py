@@ -20,9 +20,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier import __version__
-from notifier.config import FetchOptions
+from notifier.config import Feed, FetchOptions
 from notifier.errors import FetchError
 from notifier.feeds.fetch import (
+    RETRY_AFTER_LIMIT,
     USER_AGENT,
     Fetched,
     Fetcher,
@@ -31,6 +32,8 @@ from notifier.feeds.fetch import (
     parse_retry_after,
     safe_url,
 )
+from notifier.health import HealthEventKind, on_failure
+from notifier.store import FeedState
 from tests.feedserver import FeedServer, ThreadedFeedServer
 
 MiB = 1024 * 1024
@@ -340,6 +343,58 @@ async def test_retry_after_date_falls_back_to_the_clock(server: FeedServer) -> N
     assert err.retry_after == 60.0
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "99999999999999999999"},
+        {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"},
+        {"Date": "Mon, 01 Jan 0001 00:00:00 GMT", "Retry-After": "120"},
+        {"Date": "Fri, 31 Dec 9999 23:59:59 GMT", "Retry-After": "Wed, 01 Jan 2020 00:01:00 GMT"},
+        {"Retry-After": "-120"},
+    ],
+    ids=["20-digits", "year-9999", "server-date-year-1", "server-date-year-9999", "negative"],
+)
+async def test_absurd_retry_after_is_safe_end_to_end(
+    server: FeedServer, fetcher: HttpFetcher, headers: dict[str, str]
+) -> None:
+    """A 429 whose Retry-After (or Date) is absurd is an ordinary failure: the wait is
+    clamped (here to the feed's 6 h max_backoff), the failure is counted, and the third
+    one in a row marks the feed unhealthy. Before, Retry-After: 99999999999999999999
+    raised OverflowError on every poll, so the feed was never marked unhealthy."""
+    server.respond("/busy", 429, headers=headers)
+    feed = Feed(
+        name="busy",
+        url=server.url("/busy"),
+        title=None,
+        interval=timedelta(minutes=15),
+        unhealthy_after=3,
+        max_backoff=timedelta(hours=6),
+    )
+    state, now, events = FeedState(feed.name, feed.url), datetime(2025, 6, 1, tzinfo=UTC), []
+    for _ in range(3):
+        err = await fetch_error(fetcher, feed.url)
+        assert (err.kind, err.status) == ("http_status", 429)
+        assert err.retry_after is None or 0 <= err.retry_after <= LIMIT
+        state, event = on_failure(state, feed, str(err), now, 0.5, retry_after=err.retry_after)
+        assert state.next_poll is not None
+        assert feed.interval <= state.next_poll - now <= feed.max_backoff
+        events.append(event.kind if event else None)
+        now = state.next_poll
+    assert events == [None, None, HealthEventKind.UNHEALTHY]
+    assert (state.failures, state.unhealthy) == (3, True)
+    assert len(server.requests_to("/busy")) == 3
+
+
+async def test_huge_retry_after_is_reported_as_the_limit(
+    server: FeedServer, fetcher: HttpFetcher
+) -> None:
+    """The error message states the clamped wait in plain seconds, not an overflow."""
+    server.respond("/busy", 503, headers={"Retry-After": "99999999999999999999"})
+    err = await fetch_error(fetcher, server.url("/busy"))
+    assert err.retry_after == LIMIT
+    assert f"(retry after {int(LIMIT)} s)" in str(err)
+
+
 async def test_retry_after_ignored_on_other_statuses(
     server: FeedServer, fetcher: HttpFetcher
 ) -> None:
@@ -636,6 +691,10 @@ NOW = datetime(2015, 10, 21, 7, 27, tzinfo=UTC)
         ("1.5", None),
         ("", None),
         ("٣", None),
+        ("1e20", None),
+        ("-99999999999999999999", None),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),
+        ("Fri, 31 Dec 9999 23:59:59 +9999", None),
     ],
 )
 def test_parse_retry_after(value: str, expected: float | None) -> None:
@@ -644,23 +703,48 @@ def test_parse_retry_after(value: str, expected: float | None) -> None:
     assert parse_retry_after(value, NOW) == expected
 
 
-@given(st.integers(min_value=0, max_value=10**12))
+LIMIT = RETRY_AFTER_LIMIT.total_seconds()
+
+
+@pytest.mark.parametrize(
+    ("value", "now"),
+    [
+        ("99999999999999999999", NOW),
+        ("9" * 10_000, NOW),  # int() would refuse it (Python's 4300-digit limit)
+        (str(int(LIMIT) + 1), NOW),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", NOW),
+        ("Fri, 31 Dec 9999 23:59:59 -2359", NOW),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", datetime(1, 1, 1, tzinfo=UTC)),
+    ],
+    ids=["20-digits", "10000-digits", "limit+1", "year-9999", "year-9999-west", "now-year-1"],
+)
+def test_parse_retry_after_clamps_huge_waits(value: str, now: datetime) -> None:
+    """A wait longer than RETRY_AFTER_LIMIT (digits or a date centuries ahead, or a server
+    Date in year 1) is read as the limit: never a value that overflows timedelta."""
+    wait = parse_retry_after(value, now)
+    assert wait == LIMIT
+    assert NOW + timedelta(seconds=wait) > NOW
+
+
+@given(st.integers(min_value=0, max_value=10**30))
 def test_parse_retry_after_delta_roundtrip(seconds: int) -> None:
-    """Any non-negative delta-seconds value is read back exactly."""
-    assert parse_retry_after(str(seconds), NOW) == seconds
+    """A non-negative delta-seconds value is read back exactly up to the limit, and as
+    the limit beyond it."""
+    assert parse_retry_after(str(seconds), NOW) == min(seconds, LIMIT)
 
 
 @given(
     st.datetimes(
         min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
     ),
-    st.integers(min_value=0, max_value=10**8),
+    st.integers(min_value=0, max_value=10**10),
 )
 def test_parse_retry_after_date_roundtrip(now: datetime, seconds: int) -> None:
-    """An HTTP-date ``seconds`` after ``now`` (whole seconds) gives back ``seconds``."""
+    """An HTTP-date ``seconds`` after ``now`` (whole seconds) gives back ``seconds``, up to
+    the limit."""
     now = now.replace(microsecond=0)
     when = format_datetime(now + timedelta(seconds=seconds), usegmt=True)
-    assert parse_retry_after(when, now) == seconds
+    assert parse_retry_after(when, now) == min(seconds, LIMIT)
 
 
 # --------------------------------------------------------------------------- the test server itself

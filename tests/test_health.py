@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,10 +44,64 @@ def test_backoff_bounds(failures: int, rand: float, interval_s: int) -> None:
     assert interval <= wait <= max(cap, interval)
 
 
-def test_retry_after_is_a_floor_up_to_a_day() -> None:
-    """A server's Retry-After is honoured, but a week is clamped to a day."""
+def test_retry_after_is_a_floor_up_to_max_backoff() -> None:
+    """A server's Retry-After is honoured, but a week is clamped to the feed's max_backoff."""
     assert backoff(1, FEED.interval, FEED.max_backoff, 0.0, 7200) == timedelta(hours=2)
-    assert backoff(1, FEED.interval, FEED.max_backoff, 0.0, 7 * 86400) == timedelta(days=1)
+    assert backoff(1, FEED.interval, FEED.max_backoff, 0.0, 7 * 86400) == FEED.max_backoff
+    long_cap = timedelta(days=2)
+    assert backoff(1, FEED.interval, long_cap, 0.0, 7 * 86400) == long_cap
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [99999999999999999999.0, 1e308, math.inf, 86400.0 * 365],
+)
+def test_absurd_retry_after_is_clamped_to_max_backoff(retry_after: float) -> None:
+    """Retry-After: 99999999999999999999 (or anything huge) no longer overflows timedelta:
+    the wait is exactly the feed's max_backoff."""
+    assert backoff(1, FEED.interval, FEED.max_backoff, 0.5, retry_after) == FEED.max_backoff
+    assert backoff(9, FEED.interval, FEED.max_backoff, 0.0, retry_after) == FEED.max_backoff
+
+
+@pytest.mark.parametrize("retry_after", [0.0, -5.0, -1e300, -math.inf, math.nan])
+def test_non_positive_or_nan_retry_after_is_ignored(retry_after: float) -> None:
+    """Zero, negative and NaN waits from a server change nothing: the usual backoff applies."""
+    plain = backoff(3, FEED.interval, FEED.max_backoff, 0.25)
+    assert backoff(3, FEED.interval, FEED.max_backoff, 0.25, retry_after) == plain
+
+
+@given(
+    st.integers(min_value=1, max_value=200),
+    st.floats(min_value=0, max_value=0.999999),
+    st.integers(min_value=1, max_value=24 * 3600),
+    st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+)
+def test_backoff_bounds_whatever_the_server_says(
+    failures: int, rand: float, interval_s: int, retry_after: float | None
+) -> None:
+    """With any Retry-After at all, the wait stays between the interval and max_backoff."""
+    interval = timedelta(seconds=interval_s)
+    cap = timedelta(hours=6)
+    wait = backoff(failures, interval, cap, rand, retry_after)
+    assert interval <= wait <= max(cap, interval)
+
+
+def test_huge_retry_after_still_counts_failures_and_marks_unhealthy() -> None:
+    """A feed answering 429 with Retry-After: 99999999999999999999 on every poll: each
+    failure is counted, the next poll is max_backoff away, and after unhealthy_after
+    failures the feed is reported unhealthy once (before, OverflowError on every poll)."""
+    state = FeedState("f", FEED.url)
+    events = []
+    now = NOW
+    for _ in range(4):
+        state, event = on_failure(
+            state, FEED, "HTTP 429", now, 0.5, retry_after=99999999999999999999.0
+        )
+        events.append(event.kind if event else None)
+        assert state.next_poll == now + FEED.max_backoff
+        now = state.next_poll
+    assert events == [None, None, HealthEventKind.UNHEALTHY, None]
+    assert (state.failures, state.unhealthy, state.last_error) == (4, True, "HTTP 429")
 
 
 def test_one_unhealthy_event_then_one_recovered() -> None:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import random
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from notifier.feeds.keys import TRACKING_PARAMS, assign_keys, canonical_link, entry_key
+from notifier.feeds.keys import (
+    TRACKING_PARAMS,
+    KeyItem,
+    Keys,
+    assign_keys,
+    canonical_link,
+    entry_key,
+    text_key,
+)
 
 KEY = re.compile(r"v1:[0-9a-f]{32}")
 
@@ -166,91 +178,307 @@ def test_entry_key_shape_and_determinism(
     assert key == entry_key(guid, link, title, date)
 
 
-def test_assign_keys_unique_guids_use_entry_key() -> None:
-    """Without duplicates, assign_keys gives exactly entry_key of each item."""
-    items = [
-        ("a", None, "A", None),
-        ("b", "https://x.example/b", "B", None),
-        (None, None, "C", "d"),
-    ]
-    assert assign_keys(items) == [entry_key(*item) for item in items]
+# --- assign_keys: items of one document ------------------------------------------------------
+
+D1 = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+D2 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 
 
-def test_assign_keys_duplicate_guid_distinct_items_do_not_collapse() -> None:
-    """The MOE case: one guid and one link on four posts; the titles tell them apart."""
-    link = "http://feedproxy.google.com/~r/x/~3/vnNsA4Hdk6U/"
-    guid = "http://www.moe.gov.sg/media/spotlight/"
-    items = [(guid, link, title, None) for title in ("One", "Two", "Three", "Four")]
-    keys = assign_keys(items)
-    assert len(set(keys)) == 4
-    assert entry_key(guid, link, "One", None) not in keys
+def item(
+    guid: str | None,
+    link: str | None = None,
+    title: str = "",
+    when: datetime | None = None,
+    *,
+    text: str = "",
+    updated: datetime | None = None,
+) -> KeyItem:
+    """A KeyItem as the parser makes it: ``when`` is the published date, else ``updated``."""
+    published = when.isoformat() if when else None
+    date = published or (updated.isoformat() if updated else None)
+    return KeyItem(guid, link, title, date, published, when or updated, text)
 
 
-def test_assign_keys_untitled_duplicates_differ_by_date() -> None:
-    """The Scripting News case: same guid and link, no title; the dates tell them apart."""
-    guid = "http://scripting.com/2017/06/25.html#a080631"
-    items = [(guid, guid, "", "2017-06-25T12:27:31+00:00"), (guid, guid, "", "2017-06-25T12:32:31")]
-    assert len(set(assign_keys(items))) == 2
+def keys(items: list[KeyItem]) -> list[str]:
+    """The keys assign_keys gives ``items``."""
+    return [k.key for k in assign_keys(items)]
 
 
-def test_assign_keys_exact_repeats_share_a_key() -> None:
-    """The same item listed twice is one entry: both copies get the plain guid key."""
-    item = ("g", "https://x.example/a", "Title", "2024-01-01")
-    keys = assign_keys([item, ("h", None, "Other", None), item])
-    assert keys[0] == keys[2] == entry_key(*item)
-
-
-def test_assign_keys_shared_link_without_guid_is_qualified() -> None:
-    """Guid-less items that all point at one page (a home page) keep distinct keys."""
-    items = [
-        (None, "https://x.example/", "First", None),
-        (None, "https://x.example/", "Second", None),
-    ]
-    assert len(set(assign_keys(items))) == 2
-
-
-_items = st.lists(
-    st.tuples(
-        st.sampled_from([None, "", "g1", "g2", " g1 "]),
-        st.sampled_from(
-            [None, "https://a.example/1", "https://a.example/1#x", "https://b.example/"]
+def test_keys_of_ordinary_entries_are_pinned() -> None:
+    """Keys computed with the code before variant keys (unique guid; no guid but a link;
+    title + date; title alone; date alone) stay byte-identical, and have no legacy key."""
+    pinned = [
+        (
+            KeyItem("tag:example.com,2024:1", "https://example.com/a", "Title", D1.isoformat()),
+            "v1:445ba55381a3ef95ae4d5a3aaa8818c6",
         ),
-        st.sampled_from(["", "T1", "T2"]),
-        st.sampled_from([None, "2024-01-01", "2024-01-02"]),
-    ),
-    max_size=8,
+        (
+            KeyItem(None, "https://example.com/news/1?utm_source=rss", "Tariffs rise", None),
+            "v1:15cf41349da27969dea27d6d651b4136",
+        ),
+        (
+            KeyItem(None, None, "China tightens 稀土 export rules", "2025-06-10T01:00:00+00:00"),
+            "v1:d790534773270921aeb98a05ba18eeaf",
+        ),
+        (KeyItem(None, None, "Untitled date-less", None), "v1:3d87a7fe63de2487cfe7b5dc5e870e32"),
+        (
+            KeyItem(None, None, "", "2025-06-10T01:00:00+00:00"),
+            "v1:e67257aa1f137056b73192d0ce9a56e6",
+        ),
+    ]
+    for key_item, expected in pinned:
+        assert assign_keys([key_item]) == [Keys(expected, None)]
+        assert entry_key(key_item.guid, key_item.link, key_item.title, key_item.date) == expected
+    assert keys([p[0] for p in pinned]) == [p[1] for p in pinned]
+
+
+def test_legacy_keys_are_the_keys_before_variant_keys() -> None:
+    """Items of a group sharing a guid keep, as legacy_key, the "dup" key the earlier
+    scheme gave them (pinned values), so a store knowing only those re-alerts nothing."""
+    guid = "http://www.moe.gov.sg/media/spotlight/"
+    link = "http://feedproxy.google.com/~r/x/~3/vnNsA4Hdk6U/"
+    moe = assign_keys([KeyItem(guid, link, "One", None), KeyItem(guid, link, "Two", None)])
+    assert [k.legacy for k in moe] == [
+        "v1:06e4bd4c40560f30f5d80731e1d74479",
+        "v1:7eb0eb3f2f4a1f98151a1d5ea605c8a9",
+    ]
+    scripting = assign_keys(
+        [
+            KeyItem("g", "https://x.example/p", "A", "2024-01-02T00:00:00+00:00"),
+            KeyItem("g", "https://x.example/p", "B", "2024-01-01T00:00:00+00:00"),
+        ]
+    )
+    assert [k.legacy for k in scripting] == [
+        "v1:872b55dfa89d233e9f0abd193d7a86ce",
+        "v1:368b09db45ad27c34bd8c8dba94fbcfb",
+    ]
+
+
+def test_assign_keys_unique_identities_use_entry_key() -> None:
+    """Without duplicates, assign_keys gives exactly entry_key of each item, no legacy key."""
+    items = [
+        KeyItem("a", None, "A", None),
+        KeyItem("b", "https://x.example/b", "B", None),
+        KeyItem(None, "https://x.example/c", "C", None),
+        KeyItem(None, None, "C", "d"),
+    ]
+    assert assign_keys(items) == [Keys(entry_key(i.guid, i.link, i.title, i.date)) for i in items]
+
+
+def test_a_reused_guid_does_not_re_key_the_first_item() -> None:
+    """A second post reusing an existing guid: the first (older) post keeps its key, so it
+    does not alert again; the new post gets a key of its own. Before, both were re-keyed."""
+    first = item("g", "https://x.example/a", "Tariff pause extended", D1)
+    before = keys([first])
+    second = item("g", "https://x.example/b", "Tariff pause ends", D2)
+    for document in ([second, first], [first, second]):  # newest first, or oldest first
+        after = dict(zip(document, keys(document), strict=True))
+        assert after[first] == before[0]
+        assert after[second] != before[0]
+
+
+def test_a_reused_guid_without_dates_keeps_the_last_listed_item() -> None:
+    """Without dates, the item listed last (the oldest, in a newest-first feed) keeps the key."""
+    first = item("g", "https://x.example/p", "One")
+    second = item("g", "https://x.example/p", "Two")
+    assert keys([second, first])[1] == keys([first])[0]
+
+
+def test_editing_items_that_share_a_guid_does_not_re_key_them() -> None:
+    """Title edits of either item of a shared guid change no key (the README's promise):
+    the older keeps the plain key, the newer is told apart by its link or published date."""
+    old, new = (
+        item("g", "https://x.example/a", "Old", D1),
+        item("g", "https://x.example/b", "New", D2),
+    )
+    same_link = item("g", "https://x.example/a", "New", D2)
+    for document in ([new, old], [same_link, old]):
+        edited = [dataclasses.replace(i, title=i.title + " (updated)", text="x") for i in document]
+        assert keys(edited) == keys(document)
+        assert len(set(keys(document))) == 2
+
+
+def test_items_with_only_text_are_keyed_by_it() -> None:
+    """Items with no guid, link, title or date no longer share one key (only the first ever
+    alerted): each is keyed by its text, and has no legacy key (the old one was shared)."""
+    items = [item(None, text="<p>Export licences suspended</p>"), item(None, text="Tariffs up")]
+    result = assign_keys(items)
+    assert len({k.key for k in result}) == 2
+    assert [k.legacy for k in result] == [None, None]
+    assert result[0].key == text_key("<p>Export licences\n suspended</p>")
+    assert keys([items[0], items[0]]) == [result[0].key] * 2
+
+
+def test_exact_repeats_share_a_key() -> None:
+    """The same item listed twice is one entry: both copies get the same key."""
+    one = item("g", "https://x.example/a", "Title", D1)
+    result = keys([one, item("h", None, "Other"), one])
+    assert result[0] == result[2] == entry_key("g", "https://x.example/a", "Title", D1.isoformat())
+
+
+def test_the_qualifier_is_the_first_field_that_tells_an_item_apart() -> None:
+    """Link, then published date, then title, then all fields: a variant whose only unique
+    field is its title is re-keyed by a title edit; one told apart by its date is not."""
+    link = "https://x.example/p"
+    oldest = item("g", link, "A", D1)
+    by_date = item("g", link, "A", D2)
+    by_title = item("g", link, "B")
+    base = keys([by_title, by_date, oldest])
+    retitled = keys([item("g", link, "B2"), by_date, oldest])
+    assert retitled[1:] == base[1:]
+    assert retitled[0] != base[0]
+    assert len(set(base)) == 3
+    assert keys([by_title, item("g", link, "A, corrected", D2), oldest]) == base
+
+
+_guids = st.sampled_from([None, "", "g1", "g2", " g1 "])
+_links = st.sampled_from(
+    [None, "https://a.example/1", "https://a.example/1#x", "https://b.example/"]
 )
+_titles = st.sampled_from(["", "T1", "T2", "T 2"])
+_dates = st.sampled_from([None, D1, D2])
+_texts = st.sampled_from(["", "x", "y"])
 
 
-def _identity(item: tuple[str | None, str | None, str, str | None]) -> tuple[str, str, str, str]:
-    guid, link, title, date = item
-    return (
-        (guid or "").strip(),
-        canonical_link(link) if link else "",
-        title,
-        date or "",
+@st.composite
+def key_items(draw: st.DrawFn) -> KeyItem:
+    """Items from a small alphabet, so that guids, links, titles and dates collide often."""
+    published, updated = draw(_dates), draw(_dates)
+    return item(
+        draw(_guids),
+        draw(_links),
+        draw(_titles),
+        published,
+        text=draw(_texts),
+        updated=updated if published is None else None,
     )
 
 
-@given(_items)
-def test_assign_keys_never_collapses_distinct_items(
-    items: list[tuple[str | None, str | None, str, str | None]],
-) -> None:
-    """Items that differ in guid, canonical link, title or date never share a key; repeats do."""
-    keys = assign_keys(items)
-    assert len(keys) == len(items)
-    for i, a in enumerate(items):
-        for j, b in enumerate(items):
-            assert (keys[i] == keys[j]) == (_identity(a) == _identity(b)), (a, b)
+_documents = st.lists(key_items(), max_size=8)
 
 
-@given(_items, st.randoms(use_true_random=False))
-def test_assign_keys_ignores_order(
-    items: list[tuple[str | None, str | None, str, str | None]], rnd: random.Random
+def _distinct(i: KeyItem) -> tuple[str, ...]:
+    """What makes two items different entries (spaces collapsed, links canonical)."""
+    guid, link = (i.guid or "").strip(), canonical_link(i.link) if i.link else ""
+    title, date = " ".join(i.title.split()), i.date or ""
+    if not (guid or link or title or date):
+        return ("text", i.text)
+    return (guid, link, title, date)
+
+
+@given(_documents)
+@example([item(None, text="x"), item(None, text="y")])  # once, all of these shared one key
+def test_distinct_items_never_share_a_key(items: list[KeyItem]) -> None:
+    """Items that differ in guid, canonical link, title or date (or, with none of them, in
+    text) never share a key; exact repeats do."""
+    result = keys(items)
+    for a, key_a in zip(items, result, strict=True):
+        for b, key_b in zip(items, result, strict=True):
+            assert (key_a == key_b) == (_distinct(a) == _distinct(b)), (a, b)
+
+
+@given(_documents)
+@example([item("g", "https://a.example/1", "T1"), item("g", "https://a.example/1", "T2")])
+@example([item(None, text="x"), item(None, text="y")])
+def test_keys_and_legacy_keys_keep_every_earlier_key(items: list[KeyItem]) -> None:
+    """Every item gets the key the earlier scheme gave it, or has it as legacy_key (text-only
+    items excepted: their earlier key was one shared by all of them)."""
+    for i, k in zip(items, assign_keys(items), strict=True):
+        earlier = legacy_scheme(items)[items.index(i)]
+        if _distinct(i)[0] == "text":
+            assert k.legacy is None
+        elif k.key != earlier:
+            assert k.legacy == earlier
+        else:
+            assert k.legacy is None
+
+
+def legacy_scheme(items: list[KeyItem]) -> list[str]:
+    """The keys of the scheme before variant keys (a frozen copy of that code)."""
+    identities = [
+        ("guid", i.guid.strip())
+        if i.guid and i.guid.strip()
+        else ("link", canonical_link(i.link))
+        if i.link and i.link.strip() and canonical_link(i.link)
+        else ("title", " ".join(i.title.split()), (i.date or "").strip())
+        for i in items
+    ]
+    details = [
+        (
+            canonical_link(i.link) if i.link and i.link.strip() else "",
+            " ".join(i.title.split()),
+            (i.date or "").strip(),
+        )
+        for i in items
+    ]
+    variants: dict[tuple[str, ...], set[tuple[str, str, str]]] = {}
+    for identity, detail in zip(identities, details, strict=True):
+        variants.setdefault(identity, set()).add(detail)
+    return [
+        _legacy_digest(identity, detail, len(variants[identity]) > 1)
+        for identity, detail in zip(identities, details, strict=True)
+    ]
+
+
+def _legacy_digest(identity: tuple[str, ...], detail: tuple[str, str, str], dup: bool) -> str:
+    material = ["v1", "dup", *identity, *detail] if dup else ["v1", *identity]
+    payload = json.dumps(material, ensure_ascii=True, separators=(",", ":"))
+    return "v1:" + hashlib.blake2b(payload.encode("ascii"), digest_size=16).hexdigest()
+
+
+@given(_documents, st.data())
+def test_editing_a_title_changes_no_key_unless_the_title_tells_items_apart(
+    items: list[KeyItem], data: st.DataObject
 ) -> None:
-    """Reordering a feed's items does not change any item's key."""
+    """Give an item that has a guid or a link a title no other item has: no key changes
+    at all, unless its identity is shared by another variant and neither its link nor its
+    published date is unique among them, or its old title was shared with one of them
+    (then the title is what tells them apart, and a re-key is expected)."""
+    candidates = [n for n, i in enumerate(items) if _identity_of(i)[0] in ("guid", "link")]
+    if not candidates:
+        return
+    target = items[data.draw(st.sampled_from(candidates))]
+    published: dict[tuple[str, ...], str] = {}  # a variant's first published date
+    for i in items:
+        if _identity_of(i) == _identity_of(target) and not published.get(_distinct(i)):
+            published[_distinct(i)] = i.published or ""
+    if len(published) > 1:
+        mine = _distinct(target)
+        others = [d for d in published if d != mine]
+        told_apart = (mine[1] and all(d[1] != mine[1] for d in others)) or (
+            published[mine] and all(published[d] != published[mine] for d in others)
+        )
+        title_shared = any(d[2] == mine[2] for d in others)
+        if not told_apart or title_shared:
+            return
+    edited = [
+        dataclasses.replace(i, title="A fresh title") if _distinct(i) == _distinct(target) else i
+        for i in items
+    ]
+    assert keys(edited) == keys(items)
+
+
+def _identity_of(i: KeyItem) -> tuple[str, ...]:
+    """The identity an item is grouped by: guid, else canonical link, else what it has."""
+    guid, link = (i.guid or "").strip(), canonical_link(i.link) if i.link else ""
+    return ("guid", guid) if guid else ("link", link) if link else _distinct(i)
+
+
+@given(
+    st.lists(
+        st.tuples(_guids, _links, _titles, st.integers(min_value=0, max_value=10**6)),
+        max_size=8,
+        unique_by=lambda t: t[3],
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_order_does_not_matter_when_items_are_dated(
+    raw: list[tuple[str | None, str | None, str, int]], rnd: random.Random
+) -> None:
+    """Reordering a feed whose items all have distinct dates changes no key (only an undated
+    group depends on order: its last item is taken for the oldest)."""
+    items = [item(g, link, t, D1 + timedelta(seconds=s)) for g, link, t, s in raw]
     order = list(range(len(items)))
     rnd.shuffle(order)
-    keys = assign_keys(items)
-    shuffled = assign_keys([items[i] for i in order])
-    assert shuffled == [keys[i] for i in order]
+    result = assign_keys(items)
+    assert assign_keys([items[i] for i in order]) == [result[i] for i in order]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from notifier.errors import FeedParseError, NotAFeed
 from notifier.feeds import parse as parse_module
-from notifier.feeds.keys import entry_key
+from notifier.feeds.keys import entry_key, text_key
 from notifier.feeds.parse import (
     ENTITIES_MESSAGE,
     HTML_PAGE_MESSAGE,
@@ -235,6 +235,119 @@ def test_undeclared_utf8_without_content_type_is_utf8() -> None:
     assert parsed.warning is None
 
 
+def chinese_feed(bad: bytes, *, prolog: str = "", encoding: str = "utf-8") -> bytes:
+    """An RSS feed in ``encoding`` whose item title is "稀土" + ``bad`` + "出口管制"."""
+    head = (
+        f"{prolog}<rss version='2.0'><channel><title>中国商务部</title>"
+        "<item><guid isPermaLink='false'>moc-1</guid><title>稀土"
+    ).encode(encoding)
+    return head + bad + "出口管制</title></item></channel></rss>".encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("prolog", "headers"),
+    [
+        ("", {}),
+        ("<?xml version='1.0' encoding='UTF-8'?>", {}),
+        ("<?xml version='1.0' encoding='utf-8'?>", {"Content-Type": "text/xml"}),
+        ("", {"Content-Type": "application/rss+xml; charset=UTF-8"}),
+        ("\ufeff", {}),
+    ],
+    ids=["undeclared", "declared", "text-xml", "charset", "bom"],
+)
+def test_one_bad_byte_in_utf8_replaces_only_that_byte(prolog: str, headers: dict[str, str]) -> None:
+    """One invalid byte in a UTF-8 feed: the Chinese text stays Chinese (a watch for 稀土 still
+    finds it), the byte alone becomes U+FFFD, and the warning says so; before, the whole
+    document was decoded as windows-1252 ("ç¨€åœŸ")."""
+    parsed = one(chinese_feed(b"\xff", prolog=prolog), headers)
+    assert parsed.title == "中国商务部"
+    assert parsed.entries[0].title == "稀土\ufffd出口管制"
+    assert parsed.warning == "invalid UTF-8: 1 bad byte sequence replaced with U+FFFD"
+
+
+def test_bad_sequences_are_counted_and_a_real_replacement_character_is_not() -> None:
+    """A truncated character and a stray byte are two bad sequences; a U+FFFD the feed
+    really contains (EF BF BD) is text, not a bad sequence."""
+    body = chinese_feed("\ufffd".encode() + b"\xe7\xa8 \x80")
+    parsed = one(body)
+    assert parsed.entries[0].title == "稀土\ufffd\ufffd \ufffd出口管制"
+    assert parsed.warning == "invalid UTF-8: 2 bad byte sequences replaced with U+FFFD"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text", "bad", "label"),
+    [
+        ("windows-1251", "Цитата о пошлинах", b"\x98", "windows-1251"),  # 0x98: unassigned
+        # read as its superset gb18030, as feedparser does, and named so
+        ("gb2312", "稀土出口管制", b"\xff", "gb18030"),
+    ],
+)
+def test_a_declared_encoding_with_one_bad_byte_keeps_that_encoding(
+    encoding: str, text: str, bad: bytes, label: str
+) -> None:
+    """The same holds for a document that declares another encoding: one bad byte no longer
+    turns the whole feed into windows-1252 mojibake."""
+    body = (
+        f"<?xml version='1.0' encoding='{encoding}'?><rss version='2.0'><channel>"
+        f"<title>{text}</title><item><title>{text}</title></item></channel></rss>"
+    ).encode("gb18030" if encoding == "gb2312" else encoding)
+    body = body.replace(b"</title></item>", bad + b"</title></item>")
+    parsed = one(body)
+    assert parsed.title == text
+    assert parsed.entries[0].title == text + "\ufffd"
+    assert parsed.warning == f"invalid {label}: 1 bad byte sequence replaced with U+FFFD"
+
+
+def test_undeclared_legacy_encodings_still_fall_back_with_a_warning() -> None:
+    """Bytes that are not UTF-8 at all (Latin-1, GB2312 with no declaration) are still read
+    as windows-1252, as feedparser does, and the fallback is named in the warning."""
+    latin1 = one(
+        "<rss version='2.0'><channel><title>t</title><item><title>déjà vu à l'été</title>"
+        "</item></channel></rss>".encode("latin-1")
+    )
+    assert latin1.entries[0].title == "déjà vu à l'été"
+    assert latin1.warning == (
+        "CharacterEncodingOverride: document declared as utf-8, but parsed as windows-1252"
+    )
+    gb = one(chinese_feed(b"", encoding="gb18030"))
+    assert gb.entries[0].title == "稀土出口管制".encode("gb18030").decode("windows-1252")
+    assert gb.warning is not None
+    assert "parsed as windows-1252" in gb.warning
+
+
+def test_an_encoding_problem_is_not_hidden_by_a_later_xml_error() -> None:
+    """A bad byte in a feed that is also ill-formed (a newline before <?xml): the warning
+    names both, encoding first (feedparser keeps only the XML error)."""
+    body = chinese_feed(b"\xff", prolog="\n<?xml version='1.0' encoding='utf-8'?>")
+    parsed = one(body)
+    assert parsed.entries[0].title == "稀土\ufffd出口管制"
+    assert parsed.warning is not None
+    encoding, xml_error = parsed.warning.split("; ")
+    assert encoding == "invalid UTF-8: 1 bad byte sequence replaced with U+FFFD"
+    assert xml_error.startswith("SAXParseException:")
+    latin1 = "<rss version='2.0'><channel><item><title>été</title></item></channel></rss>"
+    fallback = one(b"\n<?xml version='1.0'?>" + latin1.encode("latin-1"))
+    assert fallback.entries[0].title == "été"
+    assert fallback.warning is not None
+    assert fallback.warning.startswith("CharacterEncodingOverride: ")
+    assert "; SAXParseException: " in fallback.warning
+
+
+def test_prescan_leaves_a_body_with_bad_bytes_to_parse() -> None:
+    """The pre-scan (expat, strict decoding) never answers for a body with an invalid byte,
+    in UTF-8 or in a declared single-byte encoding (it would agree with parse if it did)."""
+    assert prescan(chinese_feed(b"")) == keys_of(chinese_feed(b""))
+    assert prescan(chinese_feed(b"\xff")) is None
+    for encoding, text, bad in (("windows-1251", "Ёлка", b"\x98"), ("cp1252", "été", b"\x81")):
+        body = (
+            f"<?xml version='1.0' encoding='{encoding}'?><rss version='2.0'><channel><item>"
+            f"<guid isPermaLink='false'>a</guid><title>{text}</title></item></channel></rss>"
+        ).encode(encoding)
+        body = body.replace(b"</title>", bad + b"</title>")
+        assert one(body).entries[0].title == f"{text}\ufffd"
+        assert prescan(body) is None
+
+
 # --- entries --------------------------------------------------------------------------------
 
 
@@ -354,6 +467,41 @@ def test_keys_come_from_the_whole_document() -> None:
     keys = [e.key for e in parsed.entries]
     assert len(set(keys)) == 3
     assert keys[2] == entry_key("solo", None, "", None)
+
+
+def test_a_post_reusing_a_guid_leaves_the_first_post_its_key() -> None:
+    """Poll 1 has one post; poll 2 adds a newer post with the same guid (and edits the first
+    one's title): the first post's key is unchanged, so only the new post is new."""
+    first = (
+        "<item><guid isPermaLink='false'>moc-notice</guid><title>{title}</title>"
+        "<link>https://site.example/a</link><pubDate>Mon, 02 Jun 2025 09:00:00 GMT</pubDate></item>"
+    )
+    second = (
+        "<item><guid isPermaLink='false'>moc-notice</guid><title>Rare earth licences</title>"
+        "<link>https://site.example/b</link><pubDate>Tue, 03 Jun 2025 09:00:00 GMT</pubDate></item>"
+    )
+    (before,) = one(rss(first.format(title="Export controls"))).entries
+    newer, older = one(rss(second + first.format(title="Export controls (corrected)"))).entries
+    assert older.key == before.key == entry_key("moc-notice", None, "", None)
+    assert newer.key != before.key
+    # The scheme before gave both posts a "dup" key: kept for stores that know only those.
+    assert older.legacy_key is not None
+    assert newer.legacy_key is not None
+    assert before.legacy_key is None
+
+
+def test_items_with_only_text_get_keys_of_their_own() -> None:
+    """Items with no guid, link, title or date are keyed by their text: each can alert
+    (before, all of them shared one key and only the first ever alerted)."""
+    parsed = one(
+        rss(
+            "<item><description>Export licences suspended</description></item>"
+            "<item><description>Tariffs raised to 50%</description></item>"
+        )
+    )
+    assert len({e.key for e in parsed.entries}) == 2
+    assert [e.legacy_key for e in parsed.entries] == [None, None]
+    assert parsed.entries[0].key == text_key("Export licences suspended")
 
 
 def test_relative_permalink_guid_is_resolved_by_feedparser() -> None:

@@ -46,7 +46,7 @@ import email.utils
 import http
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -71,6 +71,12 @@ _PERMANENT = frozenset({301, 308})
 _RETRYABLE_4XX = frozenset({408, 425, 429})
 _HONOURS_RETRY_AFTER = frozenset({429, 503})
 _CHUNK = 64 * 1024
+
+#: The longest wait :func:`parse_retry_after` reports; a longer ``Retry-After`` is
+#: read as this. Far below what ``timedelta`` and ``datetime`` arithmetic can
+#: hold; the poller then honours at most the feed's ``max_backoff``.
+RETRY_AFTER_LIMIT = timedelta(days=365)
+_LIMIT_SECONDS = RETRY_AFTER_LIMIT.total_seconds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,27 +143,32 @@ def parse_retry_after(value: str, now: datetime) -> float | None:
 
     The value is delta-seconds (``120``) or an HTTP-date, which is measured
     from ``now`` (aware; a naive one is taken as UTC); a date in the past
-    gives 0.
+    gives 0. The result is always in ``[0, RETRY_AFTER_LIMIT]``: a huge
+    delta (``99999999999999999999``, any number of digits) or a date
+    centuries ahead is read as :data:`RETRY_AFTER_LIMIT`, so no caller's
+    ``timedelta`` or ``now + wait`` can overflow. Negative or fractional
+    numbers and unknown forms are None (the caller's own backoff applies).
     """
     text = value.strip()
     if text.isascii() and text.isdigit():
-        try:
-            return float(int(text))
-        except (ValueError, OverflowError):
-            return None
+        digits = text.lstrip("0")
+        if len(digits) > len(str(int(_LIMIT_SECONDS))):  # never int() a 10,000-digit string
+            return _LIMIT_SECONDS
+        return min(float(int(digits or "0")), _LIMIT_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(text)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        wait = (when - now).total_seconds()
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, wait), _LIMIT_SECONDS)
 
 
 def _seconds(value: float) -> str:
-    return f"{value:g} s"
+    return f"{int(value)} s" if float(value).is_integer() else f"{value:g} s"
 
 
 def _lower(headers: CIMultiDictProxy[str]) -> dict[str, str]:

@@ -23,6 +23,13 @@ A feed that is ill-formed but still yields entries (``bozo`` in feedparser's
 words: a leading newline before ``<?xml``, a bad byte, a wrong encoding
 declaration) is fine: the reason is kept in :attr:`ParsedFeed.warning`.
 
+Encodings: feedparser decodes the *whole* document in a last-resort codec
+(windows-1252) when a single byte is invalid in the document's own encoding,
+so one bad byte in a UTF-8 feed turned "稀土" into "ç¨€åœŸ". When that
+happens and the bytes are mostly good in the declared encoding (or the XML
+default, UTF-8), the document is decoded in it with only the bad sequences
+replaced by U+FFFD (:func:`_repair_encoding`); either way the warning says so.
+
 How feedparser is called (each point is a trap, see ``PITFALLS.md``):
 
 - from ``io.BytesIO(body)``, never a ``str`` (a string is tried as a URL, then
@@ -49,6 +56,7 @@ How feedparser is called (each point is a trap, see ``PITFALLS.md``):
 from __future__ import annotations
 
 import calendar
+import codecs
 import html as _html
 import io
 import re
@@ -62,12 +70,13 @@ from typing import Any
 
 import feedparser
 import feedparser.api
+import feedparser.encodings
 import feedparser.exceptions
 from defusedxml import DefusedXmlException
 
 from notifier.errors import FeedParseError, NotAFeed
 from notifier.feeds.html import to_text
-from notifier.feeds.keys import assign_keys, canonical_link, entry_key
+from notifier.feeds.keys import KeyItem, assign_keys, canonical_link, entry_key
 from notifier.model import Entry
 
 __all__ = [
@@ -141,9 +150,20 @@ class ParsedFeed:
     """What one body holds: the feed's own title and link, its version and its entries.
 
     ``version`` is feedparser's (``rss20``, ``atom10``, ``rss10``...).
-    ``warning`` says why feedparser found the document ill-formed when it still
-    recovered entries from it (e.g. ``SAXParseException: <unknown>:3:0: XML or
-    text declaration not at start of entity``), else None.
+    ``warning`` is None for a clean document; otherwise one line, its parts
+    joined by ``"; "``, to be logged at WARNING:
+
+    1. an encoding problem, first: ``invalid UTF-8: 1 bad byte sequence
+       replaced with U+FFFD`` (the document's own encoding was kept and only
+       the bad bytes replaced, see :func:`_repair_encoding`; the name is the
+       encoding it declared, or UTF-8), or feedparser's fallback when the
+       bytes are not in that encoding at all, ``CharacterEncodingOverride:
+       document declared as utf-8, but parsed as windows-1252``;
+    2. then why feedparser found the document ill-formed while it still
+       recovered entries (``SAXParseException: <unknown>:3:0: XML or text
+       declaration not at start of entity``), or that it was served with a
+       media type that is not XML (``NonXMLContentType: text/html is not an
+       XML media type``).
     """
 
     title: str
@@ -202,6 +222,150 @@ def _looks_like_html(body: bytes) -> bool:
             return False
         position = end + skip
     return _HTML_START.match(head, position) is not None
+
+
+# --- encodings ------------------------------------------------------------------------------
+
+#: What feedparser falls back to when the document's own encoding fails (it tries
+#: the declared one, the XML declaration's, the BOM's, then UTF-8, windows-1252 and
+#: ISO-8859-2, and keeps the first that decodes without error).
+_LAST_RESORT_CODECS = frozenset({"cp1252", "iso8859-2"})
+_OVERRIDE_MESSAGE = re.compile(r"document declared as (?P<declared>.+), but parsed as .+")
+# feedparser's own patterns (feedparser.encodings): the XML declaration and its encoding.
+_XML_DECLARATION_TEXT = re.compile(r"^<\?xml[^>]*?>")
+_XML_PI_ENCODING = re.compile(rb"^<\?.*encoding=['\"](.*?)['\"].*\?>")
+_UTF8_DECLARATION = "<?xml version='1.0' encoding='utf-8'?>"
+
+
+def _codec_name(encoding: object) -> str | None:
+    """Python's canonical name of ``encoding`` (``cp1252`` for ``windows-1252``), or None."""
+    if not isinstance(encoding, str) or not encoding.strip():
+        return None
+    try:
+        return codecs.lookup(encoding.strip()).name
+    except LookupError:
+        return None
+
+
+def _feedparser(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """``feedparser.parse`` of ``body``, hardened, with its failures translated."""
+    try:
+        result: dict[str, Any] = feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (DefusedXmlException, _EntityDeclared) as e:
+        raise FeedParseError(ENTITIES_MESSAGE) from e
+    except Exception as e:  # a feedparser bug on one body must stay that feed's error
+        raise FeedParseError(f"feedparser failed: {_reason(e)}") from e
+    return result
+
+
+def _encoding_fallback(
+    body: bytes, headers: dict[str, str]
+) -> feedparser.exceptions.CharacterEncodingOverride | None:
+    """feedparser's complaint when it could not decode ``body`` as the document says, else None.
+
+    Runs feedparser's own decoding step again (a fraction of a parse, and only
+    for bodies that ended up in a last-resort codec): a later XML error
+    replaces this complaint in the parse result, so it cannot be read there.
+    """
+    probe: dict[str, Any] = {}
+    feedparser.encodings.convert_to_utf8(headers, body, probe)
+    complaint = probe.get("bozo_exception")
+    if isinstance(complaint, feedparser.exceptions.CharacterEncodingOverride):
+        return complaint
+    return None
+
+
+def _intended_encodings(
+    body: bytes, fallback: feedparser.exceptions.CharacterEncodingOverride
+) -> list[str]:
+    """The encodings the document asked for, in feedparser's order: the one it was declared
+    as (HTTP charset, XML declaration or the XML default UTF-8), the XML declaration's, UTF-8."""
+    names: list[str] = []
+    declared = _OVERRIDE_MESSAGE.fullmatch(str(fallback))
+    if declared is not None:
+        names.append(declared["declared"])
+    in_document = _XML_PI_ENCODING.match(body.removeprefix(codecs.BOM_UTF8)[:1024])
+    if in_document is not None:
+        names.append(in_document.group(1).decode("ascii", "replace"))
+    names.append("utf-8")
+    return [n.strip() for n in names]
+
+
+@dataclass(frozen=True, slots=True)
+class _Repair:
+    """``body`` re-encoded as valid UTF-8 (bad sequences replaced), and headers that say so."""
+
+    body: bytes
+    headers: dict[str, str]
+    warning: str
+
+
+def _repair_encoding(
+    body: bytes, headers: dict[str, str], fallback: feedparser.exceptions.CharacterEncodingOverride
+) -> _Repair | None:
+    """Decode ``body`` in the encoding it asked for, replacing only its bad byte sequences.
+
+    feedparser decodes a whole document in a last-resort codec (windows-1252)
+    as soon as one byte is invalid in the document's own encoding: "稀土"
+    becomes "ç¨€åœŸ" and no watch finds it. The document's intended encodings
+    (:func:`_intended_encodings`, ASCII-compatible ones only) are tried in
+    order; the first one that reads *at least as many* good non-ASCII
+    characters as it meets bad sequences is used, each bad sequence becoming
+    U+FFFD. Otherwise (no good non-ASCII character at all, as in Latin-1 text
+    that lacks a declaration, or more bad sequences than good characters, as in
+    undeclared GB2312) the bytes are not in that encoding, and feedparser's
+    last-resort decoding stands: None.
+
+    The repaired text goes back to feedparser as UTF-8, its XML declaration
+    rewritten to say so (as feedparser itself does) and ``charset=utf-8`` on the
+    media type it was served with.
+    """
+    for name in dict.fromkeys(_intended_encodings(body, fallback)):
+        # feedparser reads gb2312 as its superset gb18030, and so do we.
+        codec = _codec_name("gb18030" if name.lower() == "gb2312" else name)
+        if codec is None or "<?xml".encode(codec, "replace") != b"<?xml":
+            continue  # unknown, or not ASCII-compatible (UTF-16/32, UTF-7, EBCDIC)
+        replaced = body.decode(codec, "replace")
+        kept = body.decode(codec, "ignore")
+        bad = replaced.count("\ufffd") - kept.count("\ufffd")
+        good = len(kept) - len(kept.encode("ascii", "ignore"))
+        if bad == 0 or good < bad:
+            continue
+        text = _XML_DECLARATION_TEXT.sub(_UTF8_DECLARATION, replaced.removeprefix("\ufeff"), 1)
+        label = "UTF-8" if codec == "utf-8" else name.lower()
+        plural = "" if bad == 1 else "s"
+        warning = f"invalid {label}: {bad} bad byte sequence{plural} replaced with U+FFFD"
+        return _Repair(text.encode("utf-8"), _utf8_headers(headers), warning)
+    return None
+
+
+def _utf8_headers(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` whose ``content-type`` makes feedparser read a UTF-8 body as UTF-8.
+
+    A ``charset`` parameter wins over the XML declaration, and a ``text/*``
+    type without one means US-ASCII: both get ``charset=utf-8``. Other types
+    fall back to the XML declaration (rewritten by the caller), so they are
+    left as served (feedparser quotes them in its "not an XML media type" note).
+    """
+    content_type = headers.get("content-type", "")
+    media_type, _, parameters = content_type.partition(";")
+    if _CHARSET.search(content_type) is None and not media_type.strip().lower().startswith("text/"):
+        return headers
+    kept = [p.strip() for p in parameters.split(";") if p.strip() and not _CHARSET.search(";" + p)]
+    return {**headers, "content-type": "; ".join([media_type.strip(), *kept, "charset=utf-8"])}
+
+
+def _warning(encoding_note: str | None, bozo: object) -> str | None:
+    """What :attr:`ParsedFeed.warning` says: the encoding problem first, then feedparser's."""
+    parts = [encoding_note] if encoding_note else []
+    if bozo is not None and _reason(bozo) not in parts:
+        parts.append(_reason(bozo))
+    return "; ".join(parts) or None
 
 
 def _utc(value: object) -> datetime | None:
@@ -276,17 +440,11 @@ def _categories(entry: dict[str, Any]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _key_date(
-    published: datetime | None, updated: datetime | None, raw: dict[str, Any]
-) -> str | None:
-    """The date that keys an entry without guid or link: published, else updated."""
-    if published is not None:
-        return published.isoformat()
-    if text := _str(raw, "published"):
-        return text.strip()
-    if updated is not None:
-        return updated.isoformat()
-    text = _str(raw, "updated")
+def _key_date(parsed: datetime | None, raw: dict[str, Any], name: str) -> str | None:
+    """One date of an entry as a key reads it: ISO 8601 UTC when it parses, else as written."""
+    if parsed is not None:
+        return parsed.isoformat()
+    text = _str(raw, name)
     return text.strip() if text else None
 
 
@@ -296,8 +454,25 @@ class _Draft:
 
     guid: str | None
     key_link: str | None
-    key_date: str | None
+    key_published: str | None
+    key_updated: str | None
+    text: str
     fields: dict[str, Any]
+
+    def key_item(self) -> KeyItem:
+        """What :func:`~notifier.feeds.keys.assign_keys` reads of this entry."""
+        published: datetime | None = self.fields["published"]
+        updated: datetime | None = self.fields["updated"]
+        return KeyItem(
+            guid=self.guid,
+            link=self.key_link,
+            title=self.fields["title"],
+            # published, else updated (a blank published date counts: keys must not change)
+            date=self.key_updated if self.key_published is None else self.key_published,
+            published=self.key_published,
+            when=published or updated,
+            text=self.text,
+        )
 
 
 def _draft(raw: dict[str, Any], feed: str, base: str) -> _Draft | None:
@@ -329,7 +504,9 @@ def _draft(raw: dict[str, Any], feed: str, base: str) -> _Draft | None:
     return _Draft(
         guid=guid,
         key_link=key_link,
-        key_date=_key_date(published, updated, raw),
+        key_published=_key_date(published, raw, "published"),
+        key_updated=_key_date(updated, raw, "updated"),
+        text=f"{summary_value or ''} {content_value or ''}",
         fields={
             "feed": feed,
             "title": title,
@@ -370,17 +547,17 @@ def parse(
     if len(body) > max_bytes:
         raise FeedParseError(f"feed body is {len(body):,} bytes, over the {max_bytes:,}-byte limit")
     response_headers = _response_headers(headers, url)
-    try:
-        result = feedparser.parse(
-            io.BytesIO(body),
-            response_headers=response_headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except (DefusedXmlException, _EntityDeclared) as e:
-        raise FeedParseError(ENTITIES_MESSAGE) from e
-    except Exception as e:  # a feedparser bug on one body must stay that feed's error
-        raise FeedParseError(f"feedparser failed: {_reason(e)}") from e
+    result = _feedparser(body, response_headers)
+    encoding_note: str | None = None
+    if _codec_name(dict.get(result, "encoding")) in _LAST_RESORT_CODECS:
+        fallback = _encoding_fallback(body, response_headers)
+        if fallback is not None:
+            repair = _repair_encoding(body, response_headers, fallback)
+            if repair is not None:
+                result = _feedparser(repair.body, repair.headers)
+                encoding_note = repair.warning
+            else:
+                encoding_note = _reason(fallback)
 
     bozo = dict.get(result, "bozo_exception") if dict.get(result, "bozo") else None
     version = dict.get(result, "version")
@@ -401,8 +578,10 @@ def parse(
         if bozo is not None and _structural(bozo):
             raise FeedParseError(f"truncated or broken feed: 0 entries recovered ({_reason(bozo)})")
 
-    keys = assign_keys([(d.guid, d.key_link, d.fields["title"], d.key_date) for d in drafts])
-    entries = tuple(Entry(key=key, **d.fields) for d, key in zip(drafts, keys, strict=True))
+    keys = assign_keys([d.key_item() for d in drafts])
+    entries = tuple(
+        Entry(key=k.key, legacy_key=k.legacy, **d.fields) for d, k in zip(drafts, keys, strict=True)
+    )
 
     channel = dict.get(result, "feed") or {}
     title_value = _str(channel, "title") or ""
@@ -411,7 +590,7 @@ def parse(
         link=_http_only(_canonical(_str(channel, "link"), base)),
         version=str(version),
         entries=entries,
-        warning=_reason(bozo) if bozo is not None else None,
+        warning=_warning(encoding_note, bozo),
     )
 
 
@@ -555,8 +734,8 @@ def prescan(
       spaces (so entities, CDATA and feedparser's encoding fix-ups cannot
       change it), and when feedparser would resolve it as a URL (a permalink
       guid, any Atom id) it is absolute and comes out of that resolution unchanged;
-    - no two items share a guid (duplicates are keyed by link and title, which
-      the pre-scan does not read).
+    - no two items share a guid (items sharing one are keyed by their dates,
+      link and title, which the pre-scan does not read).
 
     Then each key is :func:`~notifier.feeds.keys.entry_key` of the guid, as in :func:`parse`.
     """
