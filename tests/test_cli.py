@@ -168,9 +168,13 @@ def test_schema_prints_json_schema(cli: CLI, tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8")) == schema
 
 
-def test_run_refuses_a_broken_config(cli: CLI) -> None:
+def test_run_refuses_a_broken_config(cli: CLI, tmp_path: Path) -> None:
     """``run`` on an invalid config exits 1 with the located problems."""
-    r = cli("run", "--config", "three-mistakes.yaml", "--log-format", "json", cwd=CASES)
+    state = str(tmp_path / "state")
+    r = cli(
+        "run", "--config", "three-mistakes.yaml", "--state-dir", state, "--log-format", "json",
+        cwd=CASES,
+    )
     assert r.code == 1
     assert "three-mistakes.yaml:7:10: feeds[0].url:" in r.err
 
