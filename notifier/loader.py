@@ -38,7 +38,11 @@ from notifier.errors import ConfigError, ConfigFileError, Problem
 
 #: Alias expansion beyond this many nodes is refused (a "billion laughs" document).
 MAX_NODES = 200_000
-MAX_BYTES = 5 * 1024 * 1024
+#: A larger file is refused before it is parsed: ruamel's pure-Python parser
+#: takes seconds per megabyte (a 4.9 MB file took minutes and 651 MB), and a
+#: real watch config is a few kilobytes (1,000 feeds fit in 100 KB).
+MAX_BYTES = 1024 * 1024
+_MB = 1024 * 1024
 
 _VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{")
 
@@ -78,11 +82,30 @@ def load_with_secrets(
 ) -> tuple[Config, frozenset[str]]:
     """Like :func:`load`, and also return the values substituted from the environment."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)  # never more than the limit, however big the file
+            size = os.fstat(f.fileno()).st_size if len(data) > MAX_BYTES else len(data)
     except OSError as e:
         reason = e.strerror or type(e).__name__
         raise ConfigFileError([Problem(str(path), 1, 1, "file", f"cannot read: {reason}")]) from e
+    if len(data) > MAX_BYTES:
+        raise ConfigError([_too_large(str(path), max(size, len(data)))])
     return loads_with_secrets(data, str(path), os.environ if environ is None else environ)
+
+
+def _megabytes(size: int) -> str:
+    """``4.9 MB``; in bytes when rounding would make it look like the limit."""
+    shown = f"{size / _MB:.1f}".removesuffix(".0")
+    if shown == f"{MAX_BYTES / _MB:.1f}".removesuffix(".0"):
+        return f"{size:,} bytes"
+    return f"{shown} MB"
+
+
+def _too_large(filename: str, size: int) -> Problem:
+    limit = f"{MAX_BYTES / _MB:g} MB"
+    if _megabytes(size).endswith("bytes"):
+        limit = f"{limit} ({MAX_BYTES:,} bytes)"
+    return Problem(filename, 1, 1, "file", f"the file is {_megabytes(size)}; the limit is {limit}")
 
 
 def loads(data: bytes | str, filename: str, environ: Mapping[str, str]) -> Config:
@@ -98,9 +121,10 @@ def loads_with_secrets(
 
     Those values are treated as secrets: the log pipeline redacts them.
     """
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "replace"))
+    if size > MAX_BYTES:
+        raise ConfigError([_too_large(filename, size)])
     if isinstance(data, bytes):
-        if len(data) > MAX_BYTES:
-            raise ConfigError([Problem(filename, 1, 1, "file", "larger than 5 MB")])
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
@@ -129,7 +153,17 @@ def loads_with_secrets(
         plain = _plain(tree, [0], ())
     except _TooBig:
         raise ConfigError(
-            [Problem(filename, 1, 1, "yaml", "the document expands to too many nodes (aliases?)")]
+            [
+                Problem(
+                    filename,
+                    1,
+                    1,
+                    "yaml",
+                    f"the document holds more than {MAX_NODES:,} values (the limit) once "
+                    "its aliases are expanded; each alias (*name) repeats the whole "
+                    "content of its anchor (&name), so a few aliases can multiply a document",
+                )
+            ]
         ) from None
     if not isinstance(plain, dict):
         issues.append(Issue((), "the file must be a mapping with keys such as feeds and watches"))
