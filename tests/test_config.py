@@ -153,6 +153,52 @@ class TestDue:
         with pytest.raises(ValueError, match="does not exist in America/New_York"):
             localize("2025-03-09 02:30", NY)
 
+    @pytest.mark.parametrize(
+        ("zone", "day", "first", "offset"),
+        [
+            ("America/Sao_Paulo", "2018-11-04", "01:00", -2),
+            ("America/Havana", "2019-03-10", "01:00", -4),
+            ("Asia/Beirut", "2019-03-31", "01:00", 3),
+            ("America/Santiago", "2019-09-08", "01:00", -3),
+            ("America/Asuncion", "2019-10-06", "01:00", -3),
+            ("Asia/Tehran", "2020-03-21", "01:00", 4.5),
+        ],
+    )
+    def test_date_alone_whose_midnight_is_skipped_is_the_first_valid_time(
+        self, zone: str, day: str, first: str, offset: float
+    ) -> None:
+        """Where DST skips midnight, a date alone means the first time that exists that
+        day (the start of the day the README promises), not an error."""
+        due = localize(day, ZoneInfo(zone))
+        assert f"{due:%Y-%m-%d %H:%M}" == f"{day} {first}"
+        assert due.utcoffset() == timedelta(hours=offset)
+        # It is the very first instant of that day: one second earlier is the day before.
+        before = due.astimezone(UTC) - timedelta(seconds=1)
+        assert f"{before.astimezone(ZoneInfo(zone)):%H:%M:%S}" == "23:59:59"
+
+    def test_explicit_midnight_skipped_by_dst_is_still_an_error(self) -> None:
+        """Only the date alone moves to the first valid time; a written 00:00 or 00:30
+        that never happens stays an error, as any skipped local time."""
+        for text in ("2018-11-04 00:00", "2018-11-04T00:30"):
+            with pytest.raises(ValueError, match="does not exist in America/Sao_Paulo"):
+                localize(text, ZoneInfo("America/Sao_Paulo"))
+
+    def test_a_day_skipped_whole_is_an_error(self) -> None:
+        """Samoa skipped 30 December 2011 entirely: that date alone names no instant."""
+        with pytest.raises(ValueError, match="the clocks skip the whole day"):
+            localize("2011-12-30", ZoneInfo("Pacific/Apia"))
+
+    def test_config_with_a_skipped_midnight_due_loads(self) -> None:
+        """The case of the issue, end to end: the config loads and the due is 01:00."""
+        config = loads(
+            "channels: {c: console://}\n"
+            "deadlines:\n  - {name: d, title: D, due: 2018-11-04, timezone: America/Sao_Paulo}\n",
+            "watch.yaml",
+            {},
+        )
+        (d,) = config.deadlines
+        assert d.due == datetime(2018, 11, 4, 3, 0, tzinfo=UTC)
+
     def test_deadline_zone_falls_back_to_config_zone(self) -> None:
         """A deadline without ``timezone`` is read in the config's zone."""
         config = loads(
