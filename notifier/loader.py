@@ -139,7 +139,7 @@ def loads_with_secrets(
     except DuplicateKeyError as e:
         raise ConfigError([_yaml_problem(filename, e, "duplicate key")]) from None
     except MarkedYAMLError as e:
-        raise ConfigError([_yaml_problem(filename, e)]) from None
+        raise ConfigError([_yaml_problem(filename, e, text=text)]) from None
     except YAMLError as e:  # pragma: no cover - ruamel marks nearly every error
         raise ConfigError([Problem(filename, 1, 1, "yaml", str(e))]) from None
 
@@ -181,18 +181,184 @@ def loads_with_secrets(
 # --------------------------------------------------------------------------- YAML errors
 
 
-def _yaml_problem(filename: str, e: MarkedYAMLError, path: str = "yaml") -> Problem:
+def _yaml_problem(filename: str, e: MarkedYAMLError, path: str = "yaml", text: str = "") -> Problem:
     mark = e.problem_mark or e.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    # Only ruamel's own words: its snippet of the source line could show a secret.
-    words = [w for w in (e.context, e.problem) if w]
-    message = "; ".join(str(w).strip() for w in words) or "invalid YAML"
     if isinstance(e, DuplicateKeyError):
         # ruamel quotes both values, which may hold secrets: name the key only.
         found = re.search(r'found duplicate key "(.*?)" with value', str(e.problem))
         key = found.group(1) if found else "?"
         message = f"key {key!r} appears more than once in this mapping"
+        return Problem(filename, line, col, path, message)
+    plain = _plain_yaml_error(e, text.splitlines())
+    if plain is not None:
+        (line, col), message = plain
+        return Problem(filename, line, col, path, message)
+    # Only ruamel's own words: its snippet of the source line could show a secret.
+    words = [w for w in (e.context, e.problem) if w]
+    message = "; ".join(str(w).strip() for w in words) or "invalid YAML"
     return Problem(filename, line, col, path, message)
+
+
+#: ruamel's names for the tokens it found, in words.
+_TOKENS = {
+    "<scalar>": "a value",
+    "<stream end>": "the end of the file",
+    "<block mapping start>": "a new key",
+    "<block sequence start>": "a new list item",
+    "<block end>": "the end of an indented block",
+}
+_CLOSERS = {"flow sequence": ("[", "]", "list"), "flow mapping": ("{", "}", "mapping")}
+
+
+def _plain_yaml_error(e: MarkedYAMLError, lines: list[str]) -> tuple[tuple[int, int], str] | None:
+    """Say in plain words what the common YAML mistakes are, and where they start.
+
+    The parser reports where it gave up, which for an unclosed bracket or quote
+    is a line or more past the mistake. Those errors point at the opening
+    bracket or quote instead (ruamel's ``context_mark``) and say where the
+    parser noticed. Returns ``((line, column), message)``, 1-based, or ``None``
+    to keep ruamel's words. Never quotes the source (it may hold secrets).
+    """
+    context = str(e.context or "").strip()
+    problem = str(e.problem or "").strip()
+    start, end = e.context_mark, e.problem_mark
+    if end is None:
+        return None
+    at = (end.line + 1, end.column + 1)
+    noticed = (
+        "the parser noticed at the end of the file"
+        if end.line >= len(lines)
+        else f"the parser noticed at line {end.line + 1}"
+    )
+
+    flow = re.fullmatch(r"while parsing a (flow sequence|flow mapping)", context)
+    got = re.fullmatch(r"expected ',' or '[\]}]', but got '(.*)'", problem)
+    if flow and got and start is not None:
+        opener, closer, kind = _CLOSERS[flow.group(1)]
+        found = got.group(1)
+        found_words = _TOKENS.get(found, repr(found))
+        if end.line > start.line and (
+            end.line >= len(lines) or _indent(lines[end.line]) <= _indent(lines[start.line])
+        ):
+            # A line indented like the opener's (the next key or item), or the end of
+            # the file, came before the closing bracket: it was never written. A line
+            # indented deeper is the list going on over several lines: a ',' is missing.
+            return (
+                (start.line + 1, start.column + 1),
+                f"this {opener!r} is never closed: add the {closer!r} ({noticed})",
+            )
+        return (
+            at,
+            f"expected ',' between two items, or {closer!r} to end the {kind} opened "
+            f"with {opener!r} at line {start.line + 1}, column {start.column + 1}; "
+            f"found {found_words}",
+        )
+
+    if context.startswith("while scanning a") and "quoted scalar" in context and start:
+        quote = _char_at(lines, start.line, start.column) or '"'
+        if problem == "found unexpected end of stream":
+            return (
+                (start.line + 1, start.column + 1),
+                f"this {quote!r} quote is never closed: add the closing {quote!r} ({noticed})",
+            )
+        escape = re.fullmatch(r"found unknown escape character '(.*)'", problem)
+        if escape:
+            return (
+                at,
+                f"'\\{escape.group(1)}' is not an escape YAML knows in a double-quoted "
+                "string: write '\\\\' for a backslash, or use single quotes",
+            )
+
+    if (
+        context == "while scanning a simple key"
+        and problem == "could not find expected ':'"
+        and start is not None
+    ):
+        return (
+            (start.line + 1, start.column + 1),
+            f"this key has no ':' after it ({noticed}); write 'key: value'",
+        )
+
+    if problem == "mapping values are not allowed here":
+        return (
+            at,
+            "a ':' cannot start a key here: indent this line exactly like the keys it "
+            "belongs with, or quote a value that contains ': '",
+        )
+
+    if problem.startswith("found character '\\t' that cannot start any token"):
+        return (at, "a tab cannot indent YAML: indent with spaces")
+
+    block = re.fullmatch(r"expected <block end>, but found '(.*)'", problem)
+    if context.startswith("while parsing a block") and block:
+        quote_line = _unclosed_quote_line(lines, start.line if start else 0, end.line)
+        if quote_line is not None:
+            row, column, quote = quote_line
+            return (
+                (row + 1, column + 1),
+                f"this {quote!r} quote is not closed on its line ({noticed}); "
+                f"add the closing {quote!r}",
+            )
+        if block.group(1) in {"<block mapping start>", "<block sequence start>", "<scalar>"}:
+            where = (
+                f" (the block started at line {start.line + 1}, column {start.column + 1})"
+                if start is not None
+                else ""
+            )
+            return (
+                at,
+                "this line is indented differently from the lines above it: indent it "
+                f"exactly like the keys or items it belongs with{where}",
+            )
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _char_at(lines: list[str], row: int, column: int) -> str:
+    if row < len(lines) and column < len(lines[row]):
+        return lines[row][column]
+    return ""
+
+
+def _unclosed_quote_line(lines: list[str], first: int, last: int) -> tuple[int, int, str] | None:
+    """The first line in ``first..last`` (0-based) where a quote opens and does not close.
+
+    A rough YAML tokenizer: ``#`` after a space starts a comment; inside
+    ``'...'`` a quote is doubled, inside ``"..."`` backslash escapes. Only
+    quotes that open a value (after ``: ``, ``- ``, ``[``, ``{``, ``,`` or at the
+    start) count, so apostrophes in plain text do not.
+    """
+    for row in range(first, min(last, len(lines))):
+        line = lines[row]
+        i = 0
+        while i < len(line):
+            ch = line[i]
+            before = line[:i].rstrip(" ")
+            if ch == "#" and (i == 0 or line[i - 1] in " \t"):
+                break
+            opens = not before or before[-1] in ":-[{,?"
+            if ch in "'\"" and opens:
+                j = i + 1
+                while j < len(line):
+                    if ch == '"' and line[j] == "\\":
+                        j += 2
+                        continue
+                    if line[j] == ch:
+                        if ch == "'" and line[j + 1 : j + 2] == "'":
+                            j += 2
+                            continue
+                        break
+                    j += 1
+                if j >= len(line):
+                    return row, i, ch
+                i = j + 1
+                continue
+            i += 1
+    return None
 
 
 # --------------------------------------------------------------------------- ${VAR}
