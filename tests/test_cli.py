@@ -96,10 +96,16 @@ def test_missing_config_file(cli: CLI) -> None:
     ],
 )
 def test_usage_errors_exit_2(cli: CLI, args: tuple[str, ...]) -> None:
-    """Unknown commands and flags, and no command at all, are usage errors (2)."""
+    """Unknown commands and flags, and no command at all, are usage errors (2): one line
+    naming the mistake (the full help for no command at all)."""
     r = cli(*args)
     assert r.code == 2
-    assert "usage: notifier" in r.err
+    if args:
+        assert len(r.err.splitlines()) == 1, r.err
+        assert "error:" in r.err
+        assert "--help" in r.err
+    else:
+        assert "usage: notifier" in r.err
 
 
 def test_bad_setting_in_environment_exits_2_naming_it(cli: CLI) -> None:
