@@ -14,6 +14,12 @@ and column of every key and item, which pydantic's error locations are mapped
 onto. Timestamps are kept as the text written, so the config decides what a
 date alone means.
 
+The secrets returned with a config (for the log redaction, see
+:mod:`notifier.logs`) are the values substituted from the environment and the
+secret parts of every channel and feed URL (:func:`url_secrets`), so every
+caller that loads a config — each command, each reload of the daemon — gets
+them.
+
 ``${NAME}`` and ``${NAME:-default}`` are replaced in string values (never in
 keys) from the environment; ``$${`` writes a literal ``${``. Substitution
 happens after parsing, so a value can never inject YAML structure.
@@ -33,6 +39,7 @@ from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
+from notifier.channels import secrets_of
 from notifier.config import Config, InvalidConfig, Issue, Loc, build
 from notifier.errors import ConfigError, ConfigFileError, Problem
 
@@ -175,7 +182,27 @@ def loads_with_secrets(
         issues += [i for i in e.issues if i.loc not in broken]
     if issues:
         raise ConfigError(_locate(tree, filename, issues))
-    return config, frozenset(secrets)
+    return config, frozenset(secrets | url_secrets(config))
+
+
+def url_secrets(config: Config) -> set[str]:
+    """The secret parts of the config's channel and feed URLs, for the log redaction.
+
+    Tokens are often written in the URLs themselves rather than in ``${VAR}``
+    (see :mod:`notifier.channels` for what counts as secret). A part equal to a
+    name in the config (a feed, watch, channel or deadline) is kept readable.
+    """
+    found = secrets_of(
+        (url for channel in config.channels.values() for url in channel.urls),
+        (feed.url for feed in config.feeds),
+    )
+    names = {
+        *config.channels,
+        *(f.name for f in config.feeds),
+        *(w.name for w in config.watches),
+        *(d.name for d in config.deadlines),
+    }
+    return found - names
 
 
 # --------------------------------------------------------------------------- YAML errors
