@@ -87,8 +87,19 @@ def mask_url(url: str) -> str:
         return f"{scheme_of(url) or '?'}://<hidden>"
     masked: str = plugin.url(privacy=True)
     base, _, query = masked.partition("?")
+    # Apprise leaves some paths as they are (json://, form://): hide token-like
+    # segments too, in Apprise's own style (first and last character).
+    scheme, sep, rest = base.partition("://")
+    head, slash, path = rest.partition("/")
+    if slash:
+        segments = [_hide(s) if looks_like_token(unquote(s)) else s for s in path.split("/")]
+        base = f"{scheme}{sep}{head}/{'/'.join(segments)}"
     kept = [(k, v) for k, v in parse_qsl(query) if _NOISE.get(k) != v]
     return f"{base}?{urlencode(kept, safe='*')}" if kept else base
+
+
+def _hide(token: str) -> str:
+    return f"{token[0]}...{token[-1]}"
 
 
 # --------------------------------------------------------------------------- secrets in URLs
