@@ -1,22 +1,31 @@
 # The two commands a user needs: `make run` and `make test`.
-# Each creates or refreshes the local virtualenv (.venv) when pyproject.toml changes.
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Each creates or refreshes the local virtualenv (.venv) when pyproject.toml changes:
+# `make run` installs only what running needs; `make test` adds the [dev] tools
+# (ruff, mypy, pytest, hypothesis...). Each step has its own stamp file, so
+# `make test` after `make run` only adds the tools, and `make run` after
+# `make test` installs nothing.
+PYTHON    ?= python3
+VENV      ?= .venv
+BIN       := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+STAMP     := $(VENV)/.installed
 
 .PHONY: run test check bench lint typecheck fmt clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "notifier needs Python 3.11 or newer (found: $$($(PYTHON) --version))" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 ## run: start the daemon on config/watch.yaml (state in ./state, alerts printed to the console)
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/notifier run
 
 ## test: lint, type-check and run the whole test suite
@@ -27,7 +36,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ## check: validate config/watch.yaml and print what it watches
-check: $(STAMP)
+check: $(RUN_STAMP)
 	$(BIN)/notifier check
 
 ## bench: benchmark polling cycles and matching on generated local feeds (bench/results/)

@@ -7,12 +7,15 @@ reports problems in its own words.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import logging
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import apprise
 from apprise.decorators import notify
@@ -84,5 +87,150 @@ def mask_url(url: str) -> str:
         return f"{scheme_of(url) or '?'}://<hidden>"
     masked: str = plugin.url(privacy=True)
     base, _, query = masked.partition("?")
+    # Apprise leaves some paths as they are (json://, form://): hide token-like
+    # segments too, in Apprise's own style (first and last character).
+    scheme, sep, rest = base.partition("://")
+    head, slash, path = rest.partition("/")
+    if slash:
+        segments = [_hide(s) if looks_like_token(unquote(s)) else s for s in path.split("/")]
+        base = f"{scheme}{sep}{head}/{'/'.join(segments)}"
     kept = [(k, v) for k, v in parse_qsl(query) if _NOISE.get(k) != v]
     return f"{base}?{urlencode(kept, safe='*')}" if kept else base
+
+
+def _hide(token: str) -> str:
+    return f"{token[0]}...{token[-1]}"
+
+
+# --------------------------------------------------------------------------- secrets in URLs
+#
+# Chat services put their tokens in the URL itself (Mattermost /hooks/TOKEN,
+# Slack /services/T/B/X, Discord /api/webhooks/ID/TOKEN, Telegram /botTOKEN/),
+# and HTTP libraries log the URLs they request at DEBUG (urllib3:
+# ``"POST /hooks/TOKEN HTTP/1.1" 200``). So the secret parts of every channel URL
+# are registered with the log pipeline (``notifier.logs.add_secrets``), which
+# replaces them in every line whatever logged it.
+#
+# Which parts are secret:
+# * the password, and the user name if it looks like a token (below);
+# * the value of a query parameter whose name says it is secret (token, key,
+#   secret, password…), and any other query value that looks like a token;
+# * each label of the host and each segment of the path that looks like a token;
+# * what Apprise itself masks in its privacy form of the URL;
+# * the whole URL, its path and query, when any part of them is secret.
+#
+# "Looks like a token": at least TOKEN_MIN_LENGTH (8) characters, not a
+# well-known word of API paths (hooks, webhooks, services, api, notify…), and
+# with a digit, or both upper- and lower-case letters, or 20 characters or more.
+# So ``/hooks/`` and ``/alerts`` stay readable, and so does a name such as
+# ``rare-earths``, while ``k9x3mz7qwe5rty1u`` or ``T0AB12CD`` are redacted. A short,
+# all-lower-case word used as a secret (an ntfy topic ``mytopic``) is not
+# detected: put such a value in ``${VAR}``, whose values are always redacted.
+
+TOKEN_MIN_LENGTH = 8
+_LONG_TOKEN = 20
+_SECRET_KEYS = re.compile(
+    r"(token|key|secret|pass|password|passwd|pwd|auth|sig|signature|apikey|api_key|"
+    r"access_token|webhook|hook|credential|session)",
+    re.IGNORECASE,
+)
+#: Path segments and host labels common in service URLs: never secrets.
+WELL_KNOWN = frozenset(
+    {
+        "api", "apis", "hook", "hooks", "webhook", "webhooks", "services", "service",
+        "notify", "notification", "notifications", "message", "messages", "send",
+        "sendmessage", "chat", "channels", "channel", "rooms", "room", "topic", "topics",
+        "alerts", "alert", "events", "event", "incoming", "integrations", "v1", "v2",
+        "v3", "v4", "json", "form", "xml", "rest", "push", "post", "bot", "bots",
+        "localhost", "default", "general", "public", "private", "method",
+    }
+)  # fmt: skip
+
+
+def looks_like_token(text: str) -> bool:
+    """Whether a URL part is token-like (see the comment above for the rule)."""
+    if len(text) < TOKEN_MIN_LENGTH or text.lower() in WELL_KNOWN:
+        return False
+    mixed_case = any(c.islower() for c in text) and any(c.isupper() for c in text)
+    return any(c.isdigit() for c in text) or mixed_case or len(text) >= _LONG_TOKEN
+
+
+def _forms(value: str) -> set[str]:
+    """A value as written, percent-decoded and percent-encoded."""
+    return {value, unquote(value), quote(unquote(value), safe=""), quote(unquote(value))}
+
+
+def _apprise_masked_parts(url: str) -> set[str]:
+    """The parts of ``url`` that Apprise itself hides in its privacy form."""
+    with quiet_apprise():
+        plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return set()
+    plain: str = plugin.url(privacy=False)
+    masked: str = plugin.url(privacy=True)
+    split = re.compile(r"([/:@?&=])")
+    a, b = split.split(plain), split.split(masked)
+    found: set[str] = set()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+        if tag in {"replace", "delete"}:
+            part = "".join(a[i1:i2]).strip("/:@?&=")
+            if part:
+                found.add(part)
+    return found
+
+
+def url_secrets(url: str) -> set[str]:
+    """The secret parts of an Apprise URL, in the forms they may be logged in."""
+    try:
+        parts = urlsplit(url)
+        user, password, host = parts.username, parts.password, parts.hostname
+    except ValueError:  # a netloc urlsplit cannot read (a token with ':' as the host)
+        return {url} if looks_like_token(url) else set()
+    secret: set[str] = set()
+    if password:
+        secret.add(password)
+    if user and looks_like_token(user):
+        secret.add(user)
+    if host:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            secret.update(label for label in host.split(".") if looks_like_token(label))
+    in_path = {seg for seg in parts.path.split("/") if looks_like_token(unquote(seg))}
+    in_query = {
+        value
+        for key, value in parse_qsl(parts.query, keep_blank_values=False)
+        if _SECRET_KEYS.search(key) or looks_like_token(value)
+    }
+    secret |= in_path | in_query | _apprise_masked_parts(url)
+    if not secret:
+        return set()
+    secret.add(url)
+    if in_path:
+        secret.add(parts.path)
+    if in_query:
+        secret.add(parts.query)
+    return {form for value in secret for form in _forms(value) if form}
+
+
+def feed_url_secrets(url: str) -> set[str]:
+    """The secret parts of a feed URL: its password and secret-named query values."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return set()
+    secret = {password} if password else set()
+    secret.update(v for k, v in parse_qsl(parts.query) if _SECRET_KEYS.search(k))
+    return {form for value in secret for form in _forms(value) if form}
+
+
+def secrets_of(channel_urls: Iterable[str], feed_urls: Iterable[str] = ()) -> set[str]:
+    """Every secret part of these channel and feed URLs (see :func:`url_secrets`)."""
+    found: set[str] = set()
+    for url in channel_urls:
+        found |= url_secrets(url)
+    for url in feed_urls:
+        found |= feed_url_secrets(url)
+    return found

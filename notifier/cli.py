@@ -19,10 +19,10 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from notifier import __version__, app, clock, report
 from notifier.config import Config, json_schema
@@ -35,11 +35,20 @@ from notifier.ics import to_ics
 from notifier.loader import load_with_secrets
 from notifier.logs import add_secrets, configure_logging, get_logger, redact
 from notifier.monitor import HEALTH_FILE, read_health_file
-from notifier.settings import ENV, FLAGS, Settings, SettingsError, load_settings
+from notifier.settings import (
+    ENV,
+    FLAGS,
+    PARSERS,
+    Settings,
+    SettingsError,
+    load_settings,
+    parse_path,
+)
 from notifier.store import lock_state_dir
 from notifier.summary import deadline_lines, describe, next_due
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+T = TypeVar("T")
 
 DESCRIPTION = """\
 notifier watches RSS/Atom feeds for keyword matches and tracks deadlines,
@@ -54,9 +63,47 @@ Run "notifier COMMAND --help" for a command's own options."""
 
 
 class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line on stderr (no usage block) and exit 2."""
+
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# --------------------------------------------------------------------------- option types
+# Every option that takes a value has a type= below, so argparse itself refuses a
+# bad value with a one-line usage error (exit 2) naming the option. A test walks
+# the parser and fails for an option without one.
+
+
+def _option_type(parse: Callable[[str], T], name: str) -> Callable[[str], T]:
+    """Wrap ``parse`` (which raises ValueError saying why) as an argparse type."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _nonnegative_duration(text: str) -> timedelta:
+    return parse_duration(text)
+
+
+def _positive_duration(text: str) -> timedelta:
+    delta = parse_duration(text)
+    if delta <= timedelta(0):
+        raise ValueError(f"{text!r} is no time at all; give a duration longer than 0s, e.g. 60s")
+    return delta
+
+
+duration_type = _option_type(_nonnegative_duration, "duration")
+positive_duration_type = _option_type(_positive_duration, "positive duration")
+path_type = _option_type(parse_path, "path")
+#: Each setting's flag type, from its parser in :mod:`notifier.settings`.
+SETTING_TYPES = {name: _option_type(parse, name) for name, parse in PARSERS.items()}
 
 
 #: (setting, metavar, help) for the flags every command shares.
@@ -78,6 +125,7 @@ def _common() -> _Parser:
         group.add_argument(
             FLAGS[name],
             metavar=metavar,
+            type=SETTING_TYPES[name],
             default=argparse.SUPPRESS,
             help=f"{text} [{ENV[name]}, default: {default}]",
         )
@@ -125,7 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     healthcheck.add_argument(
-        "--max-age", default="60s", metavar="DURATION", help="stale after this (default 60s)"
+        "--max-age",
+        default="60s",
+        type=positive_duration_type,
+        metavar="DURATION",
+        help="stale after this, e.g. 60s or 5m (default 60s)",
     )
     healthcheck.set_defaults(handler=cmd_healthcheck)
 
@@ -180,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait",
         metavar="DURATION",
         default="0s",
+        type=duration_type,
         help="keep retrying for up to this long, e.g. 30s or 5m (default: one pass)",
     )
     deliver.set_defaults(handler=cmd_deliver)
@@ -249,7 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
         "alarm per reminder offset, for import into a calendar application.",
         epilog=EPILOG,
     )
-    ics.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    ics.add_argument(
+        "-o", "--output", metavar="FILE", type=path_type, help="write to FILE instead of stdout"
+    )
     ics.set_defaults(handler=cmd_ics)
 
     schema = sub.add_parser(
@@ -259,7 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema of the watch config, for editors\n"
         "(yaml-language-server) and other validators.",
     )
-    schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    schema.add_argument(
+        "-o", "--output", metavar="FILE", type=path_type, help="write to FILE instead of stdout"
+    )
     schema.set_defaults(handler=cmd_schema)
     return parser
 
@@ -354,7 +411,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier healthcheck``: is the daemon healthy, by its own health file?"""
-    limit = parse_duration(args.max_age).total_seconds()
+    limit = args.max_age.total_seconds()
     path = settings.state_dir / HEALTH_FILE
     data = read_health_file(path)
     if data is None:
@@ -506,11 +563,7 @@ def cmd_ics(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier deliver``: send the outbox now."""
-    try:
-        wait = parse_duration(args.wait).total_seconds()
-    except ValueError as e:
-        print(f"notifier deliver: --wait: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    wait = args.wait.total_seconds()
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
@@ -596,8 +649,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = _settings(args)
-    except SettingsError as e:
-        print(f"notifier: invalid setting\n{e}", file=sys.stderr)
+    except SettingsError as e:  # from the environment: flags were checked by the parser
+        for line in str(e).splitlines():
+            print(f"notifier: invalid setting {line}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_format, settings.log_level)
     try:

@@ -15,7 +15,9 @@ Reading YAML, substituting ``${VAR}`` and locating errors in the file live in
 Meanings worth knowing (also in the README):
 
 * A deadline ``due`` written as a date alone (``2025-07-09``) means the start
-  of that day (00:00) in the deadline's time zone. A date-time without an
+  of that day (00:00) in the deadline's time zone, or its first time that
+  exists where a daylight-saving change skips midnight (01:00 in
+  America/Sao_Paulo on 2018-11-04). A date-time without an
   offset is local time in that zone; one with an offset (``-04:00``, ``Z``) is
   that instant. A local time that does not exist (skipped by a DST change) is
   an error; an ambiguous one (repeated by a DST change) means the first.
@@ -28,7 +30,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -648,20 +650,55 @@ class InvalidConfig(ValueError):
 def localize(text: str, zone: ZoneInfo) -> datetime:
     """Turn a validated ``due`` string into an aware datetime (see module docstring)."""
     if len(text) == 10:
-        naive = datetime.combine(date.fromisoformat(text), time(0, 0))
-    else:
-        parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
-        if parsed.tzinfo is not None:
-            return parsed
-        naive = parsed
+        return start_of_day(date.fromisoformat(text), zone)
+    parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+    if parsed.tzinfo is not None:
+        return parsed
+    naive = parsed
     aware = naive.replace(tzinfo=zone, fold=0)
-    roundtrip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
-    if roundtrip != naive:
+    if not _exists(aware):
         raise ValueError(
             f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key}: "
             "the clocks skip it (daylight saving time); pick another time or add an offset"
         )
     return aware
+
+
+def _exists(aware: datetime) -> bool:
+    """Whether this wall-clock time occurs in its zone (is not skipped by a DST change)."""
+    roundtrip = aware.astimezone(UTC).astimezone(aware.tzinfo)
+    return roundtrip.replace(tzinfo=None) == aware.replace(tzinfo=None)
+
+
+def start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``zone``: midnight, or where a daylight-saving
+    change skips midnight (America/Sao_Paulo on 2018-11-04, Asia/Beirut, America/Havana),
+    the first time that exists that day (01:00 there).
+
+    Raises :class:`ValueError` for a day the zone skips entirely (Pacific/Apia on
+    2011-12-30).
+    """
+    midnight = datetime.combine(day, time(0, 0))
+    if _exists(midnight.replace(tzinfo=zone, fold=0)):
+        return midnight.replace(tzinfo=zone, fold=0)
+    # Midnight falls in a gap. Read with the offset in force after the change (fold=1)
+    # it is an instant before the change, with the one before (fold=0) an instant
+    # after it: the day starts at the change. Find it to the second.
+    bounds = sorted(int(midnight.replace(tzinfo=zone, fold=fold).timestamp()) for fold in (0, 1))
+    low, high = bounds  # local(low) is before midnight, local(high) after it
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= midnight:
+            high = middle
+        else:
+            low = middle
+    first = datetime.fromtimestamp(high, zone)
+    if first.date() != day:
+        raise ValueError(
+            f"{day.isoformat()} does not exist in {zone.key}: the clocks skip the whole "
+            "day; pick another day or add a time and an offset"
+        )
+    return first
 
 
 def resolve(spec: WatchFile) -> Config:

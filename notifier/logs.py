@@ -8,8 +8,10 @@
   ``apscheduler`` is kept at WARNING (it logs every run at INFO).
 * Tracebacks never include local variables (they may hold secrets).
 * Values registered with :func:`add_secrets` (those substituted from the
-  environment into the watch config) are replaced by ``<secret>`` in every
-  line, whatever logged them.
+  environment into the watch config, and the secret parts of its channel and
+  feed URLs: tokens in paths, passwords, ``token=`` values) are replaced by
+  ``<secret>`` in every line, whatever logged them (our loggers and the
+  stdlib's: urllib3 logs ``POST /hooks/TOKEN`` at DEBUG), at every level.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from notifier.settings import LogFormat, LogLevel
 
 REDACTED = "<secret>"
 _secrets: set[str] = set()
+#: The secrets, longest first (a token inside a registered URL goes with the URL).
+_ordered: tuple[str, ...] = ()
 _lock = threading.Lock()
 #: Shorter values are too likely to occur by chance to redact usefully.
 MIN_SECRET_LENGTH = 4
@@ -35,16 +39,19 @@ MIN_SECRET_LENGTH = 4
 
 def add_secrets(values: Iterable[str]) -> None:
     """Register values that must never appear in a log line."""
+    global _ordered  # noqa: PLW0603 - one registry for the process, like the loggers
     with _lock:
         for value in values:
             if len(value) >= MIN_SECRET_LENGTH:
                 _secrets.add(value)
                 _secrets.add(json.dumps(value)[1:-1])  # as it appears inside JSON
+                _secrets.add(json.dumps(value, ensure_ascii=False)[1:-1])
+        _ordered = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
     """Replace every registered secret in ``text`` with ``<secret>``."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _ordered:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text

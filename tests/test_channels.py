@@ -37,6 +37,13 @@ def test_mask_hides_passwords(url: str) -> None:
     assert masked.startswith(url.split("://", maxsplit=1)[0] + "://")
 
 
+def test_mask_hides_tokens_apprise_leaves_in_the_path() -> None:
+    """json:// and form:// paths are kept by Apprise's privacy form; tokens in them are
+    hidden like Apprise hides its own, and plain path words stay."""
+    masked = channels.mask_url("json://127.0.0.1:8080/hooks/Zr4ePq8WvT2nYb6c")
+    assert masked == "json://127.0.0.1:8080/hooks/Z...c?method=POST"
+
+
 def test_mask_of_unparseable_url_hides_everything() -> None:
     """A URL Apprise cannot parse is not echoed at all."""
     assert channels.mask_url(f"slack://{SECRET}") == "slack://<hidden>"

@@ -96,10 +96,16 @@ def test_missing_config_file(cli: CLI) -> None:
     ],
 )
 def test_usage_errors_exit_2(cli: CLI, args: tuple[str, ...]) -> None:
-    """Unknown commands and flags, and no command at all, are usage errors (2)."""
+    """Unknown commands and flags, and no command at all, are usage errors (2): one line
+    naming the mistake (the full help for no command at all)."""
     r = cli(*args)
     assert r.code == 2
-    assert "usage: notifier" in r.err
+    if args:
+        assert len(r.err.splitlines()) == 1, r.err
+        assert "error:" in r.err
+        assert "--help" in r.err
+    else:
+        assert "usage: notifier" in r.err
 
 
 def test_bad_setting_in_environment_exits_2_naming_it(cli: CLI) -> None:
@@ -172,7 +178,13 @@ def test_run_refuses_a_broken_config(cli: CLI, tmp_path: Path) -> None:
     """``run`` on an invalid config exits 1 with the located problems."""
     state = str(tmp_path / "state")
     r = cli(
-        "run", "--config", "three-mistakes.yaml", "--state-dir", state, "--log-format", "json",
+        "run",
+        "--config",
+        "three-mistakes.yaml",
+        "--state-dir",
+        state,
+        "--log-format",
+        "json",
         cwd=CASES,
     )
     assert r.code == 1

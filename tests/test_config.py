@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time as time_module
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from notifier.config import DEFAULT_REMIND, RateLimit, TimeWindow, localize
 from notifier.errors import ConfigError
-from notifier.loader import loads
+from notifier.loader import MAX_BYTES, load, loads
 
 NY = ZoneInfo("America/New_York")
 
@@ -151,6 +153,52 @@ class TestDue:
         with pytest.raises(ValueError, match="does not exist in America/New_York"):
             localize("2025-03-09 02:30", NY)
 
+    @pytest.mark.parametrize(
+        ("zone", "day", "first", "offset"),
+        [
+            ("America/Sao_Paulo", "2018-11-04", "01:00", -2),
+            ("America/Havana", "2019-03-10", "01:00", -4),
+            ("Asia/Beirut", "2019-03-31", "01:00", 3),
+            ("America/Santiago", "2019-09-08", "01:00", -3),
+            ("America/Asuncion", "2019-10-06", "01:00", -3),
+            ("Asia/Tehran", "2020-03-21", "01:00", 4.5),
+        ],
+    )
+    def test_date_alone_whose_midnight_is_skipped_is_the_first_valid_time(
+        self, zone: str, day: str, first: str, offset: float
+    ) -> None:
+        """Where DST skips midnight, a date alone means the first time that exists that
+        day (the start of the day the README promises), not an error."""
+        due = localize(day, ZoneInfo(zone))
+        assert f"{due:%Y-%m-%d %H:%M}" == f"{day} {first}"
+        assert due.utcoffset() == timedelta(hours=offset)
+        # It is the very first instant of that day: one second earlier is the day before.
+        before = due.astimezone(UTC) - timedelta(seconds=1)
+        assert f"{before.astimezone(ZoneInfo(zone)):%H:%M:%S}" == "23:59:59"
+
+    def test_explicit_midnight_skipped_by_dst_is_still_an_error(self) -> None:
+        """Only the date alone moves to the first valid time; a written 00:00 or 00:30
+        that never happens stays an error, as any skipped local time."""
+        for text in ("2018-11-04 00:00", "2018-11-04T00:30"):
+            with pytest.raises(ValueError, match="does not exist in America/Sao_Paulo"):
+                localize(text, ZoneInfo("America/Sao_Paulo"))
+
+    def test_a_day_skipped_whole_is_an_error(self) -> None:
+        """Samoa skipped 30 December 2011 entirely: that date alone names no instant."""
+        with pytest.raises(ValueError, match="the clocks skip the whole day"):
+            localize("2011-12-30", ZoneInfo("Pacific/Apia"))
+
+    def test_config_with_a_skipped_midnight_due_loads(self) -> None:
+        """The case of the issue, end to end: the config loads and the due is 01:00."""
+        config = loads(
+            "channels: {c: console://}\n"
+            "deadlines:\n  - {name: d, title: D, due: 2018-11-04, timezone: America/Sao_Paulo}\n",
+            "watch.yaml",
+            {},
+        )
+        (d,) = config.deadlines
+        assert d.due == datetime(2018, 11, 4, 3, 0, tzinfo=UTC)
+
     def test_deadline_zone_falls_back_to_config_zone(self) -> None:
         """A deadline without ``timezone`` is read in the config's zone."""
         config = loads(
@@ -213,5 +261,55 @@ def test_alias_bomb_is_refused() -> None:
     """A YAML 'billion laughs' of aliases is rejected, not expanded."""
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 9)]
-    with pytest.raises(ConfigError, match="too many nodes"):
+    with pytest.raises(ConfigError) as caught:
         loads("\n".join(lines) + "\n", "bomb.yaml", {})
+    assert [str(p) for p in caught.value.problems] == [
+        "bomb.yaml:1:1: yaml: the document holds more than 200,000 values (the limit) once "
+        "its aliases are expanded; each alias (*name) repeats the whole content of its "
+        "anchor (&name), so a few aliases can multiply a document"
+    ]
+
+
+def test_a_config_over_1_mb_is_refused_before_parsing(tmp_path: Path) -> None:
+    """A 4.9 MB file is refused at once, with its size and the limit, not parsed for minutes."""
+    path = tmp_path / "watch.yaml"
+    entry = "  - name: feed-{i}\n    url: https://example.com/{i}.xml\n"
+    text = "feeds:\n" + "".join(entry.format(i=i) for i in range(120_000))
+    path.write_text(text[: int(4.9 * 1024 * 1024)], encoding="utf-8")
+    started = time_module.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        load(path, {})
+    assert time_module.monotonic() - started < 1
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1:1: file: the file is 4.9 MB; the limit is 1 MB"
+    ]
+
+
+def test_a_huge_config_file_is_not_read_whole(tmp_path: Path) -> None:
+    """Only the limit plus one byte is read: a 5 GB (sparse) file is refused at once."""
+    path = tmp_path / "watch.yaml"
+    with path.open("wb") as f:
+        f.truncate(5 * 1024**3)
+    with pytest.raises(ConfigError, match=r"file: the file is 5120 MB; the limit is 1 MB$"):
+        load(path, {})
+
+
+def test_just_over_the_limit_gives_bytes_not_a_rounded_size() -> None:
+    """A file one byte too big does not read "the file is 1 MB; the limit is 1 MB"."""
+    with pytest.raises(ConfigError) as caught:
+        loads(b"#" * (MAX_BYTES + 1), "watch.yaml", {})
+    assert str(caught.value.problems[0]) == (
+        "watch.yaml:1:1: file: the file is 1,048,577 bytes; the limit is 1 MB (1,048,576 bytes)"
+    )
+
+
+def test_a_config_just_under_the_limit_loads(tmp_path: Path) -> None:
+    """The limit refuses only what is over it: a valid file of 1 MB less one byte loads."""
+    head = "channels:\n  console: ['console://']\n"
+    filler = ("# " + "x" * 77 + "\n") * ((MAX_BYTES - len(head)) // 80)
+    text = head + filler
+    text += "#" * (MAX_BYTES - 2 - len(text)) + "\n"
+    path = tmp_path / "watch.yaml"
+    path.write_bytes(text.encode())
+    assert path.stat().st_size == MAX_BYTES - 1
+    assert list(load(path, {}).channels) == ["console"]

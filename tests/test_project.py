@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -30,12 +37,76 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert all(not line.startswith(("pip", "python", "apt")) for line in lines)
 
 
-def test_makefile_targets_install_what_they_need() -> None:
-    """``run`` and ``test`` both depend on the virtualenv stamp built from pyproject.toml."""
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^run: \$\(STAMP\)$", makefile, re.MULTILINE)
-    assert re.search(r"^test: \$\(STAMP\)$", makefile, re.MULTILINE)
-    assert re.search(r"^\$\(STAMP\): pyproject.toml$", makefile, re.MULTILINE)
+def _make_dry_run(tmp_path: Path, target: str, *stamps: str) -> list[str]:
+    """What ``make -n TARGET`` would run in a copy of the Makefile whose virtualenv
+    already has ``stamps`` (touched in that order, after pyproject.toml)."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    venv = tmp_path / ".venv"
+    venv.mkdir(exist_ok=True)
+    start = time.time() - 100
+    os.utime(tmp_path / "pyproject.toml", (start, start))
+    for i, stamp in enumerate(stamps, 1):
+        (venv / stamp).touch()
+        os.utime(venv / stamp, (start + i, start + i))
+    proc = subprocess.run(
+        ["make", "-n", target],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return proc.stdout.splitlines()
+
+
+def _installs(lines: list[str]) -> list[str]:
+    return [line for line in lines if "pip install" in line and "--upgrade pip" not in line]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_installs_only_what_running_needs(tmp_path: Path) -> None:
+    """On a fresh clone ``make run`` installs the package without the [dev] extras."""
+    installs = _installs(_make_dry_run(tmp_path, "run"))
+    assert installs, "make run installs nothing on a fresh clone"
+    assert all("[dev]" not in line for line in installs), installs
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_test_adds_the_dev_tools(tmp_path: Path) -> None:
+    """``make test`` installs the [dev] extras, from a fresh clone or after ``make run``."""
+    assert any("[dev]" in line for line in _installs(_make_dry_run(tmp_path, "test")))
+    after_run = _installs(_make_dry_run(tmp_path, "test", ".installed-run"))
+    assert len(after_run) == 1, after_run
+    assert "[dev]" in after_run[0]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_after_make_test_installs_nothing(tmp_path: Path) -> None:
+    """Once ``make test`` has set up the virtualenv, ``make run`` just runs."""
+    lines = _make_dry_run(tmp_path, "run", ".installed-run", ".installed")
+    assert _installs(lines) == []
+    assert lines == [".venv/bin/notifier run"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_editing_pyproject_refreshes_both_steps(tmp_path: Path) -> None:
+    """A newer pyproject.toml re-runs the runtime install, then the dev one."""
+    _make_dry_run(tmp_path, "test", ".installed-run", ".installed")
+    (tmp_path / "pyproject.toml").touch()
+    proc = subprocess.run(
+        ["make", "-n", "test"], cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30
+    )
+    installs = _installs(proc.stdout.splitlines())
+    assert len(installs) == 2, installs
+
+
+def test_secrets_file_is_ignored_by_git_and_docker() -> None:
+    """The ``.env`` file the README suggests for secrets is never committed nor sent
+    to a Docker build."""
+    for name in (".gitignore", ".dockerignore"):
+        lines = (ROOT / name).read_text(encoding="utf-8").split()
+        assert ".env" in lines, name
 
 
 def test_changelog_has_an_unreleased_section() -> None:
