@@ -14,6 +14,9 @@ _PART = re.compile(r"(\d+)\s*([smhdw])")
 #: A JSON Schema pattern for the same grammar (used by ``notifier schema``).
 PATTERN = r"^\s*(\d+\s*[smhdw]\s*)+$"
 _WHOLE = re.compile(PATTERN)
+#: The longest duration accepted (about 100 years): anything longer is a typo, and
+#: ``now + duration`` would overflow a datetime.
+MAX_DURATION = timedelta(days=36525)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -27,7 +30,11 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; write a number and a unit, "
             "e.g. 90s, 15m, 2h, 7d, 1w or 1h30m"
         )
+    if len(cleaned) > 64:
+        raise ValueError(f"{text[:20]!r}… is too long for a duration")
     seconds = sum(int(n) * UNITS[unit] for n, unit in _PART.findall(cleaned))
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days; is it a typo?")
     return timedelta(seconds=seconds)
 
 

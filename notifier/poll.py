@@ -178,6 +178,7 @@ class Poller:
         self.match_executor = match_executor
         self.stopping = threading.Event()  # set: matching in threads gives up
         self._moved_logged: set[tuple[str, str]] = set()
+        self._warned: dict[str, str] = {}  # feed -> the warning last logged
         self._inflight = 0
         self._touched: dict[str, FeedState] = {}
         self._states: dict[str, FeedState] | None = None  # see state()
@@ -272,8 +273,16 @@ class Poller:
         now = self.clock()
         entries = parsed.entries
         keys = [e.key for e in entries]
-        known = self.store.known_keys(feed.name, keys)
-        unseen = tuple({e.key: e for e in entries if e.key not in known}.values())
+        # An entry whose key changed with the key scheme is known by its old key.
+        legacy = [e.legacy_key for e in entries if e.legacy_key]
+        known = self.store.known_keys(feed.name, keys + legacy)
+        unseen = tuple(
+            {
+                e.key: e
+                for e in entries
+                if e.key not in known and (e.legacy_key is None or e.legacy_key not in known)
+            }.values()
+        )
         prints = [fingerprint(e) for e in entries]
         rekeyed: tuple[Entry, ...] = ()
         if not first and unseen and len(unseen) == len(set(keys)) >= 2:
@@ -425,8 +434,13 @@ class Poller:
                 feed=feed.name,
                 to=safe_url(result.moved_to),
             )
-        if result.warning:
+        if result.warning and self._warned.get(feed.name) != result.warning:
+            # Once per distinct warning: a feed that is always slightly broken says so
+            # once, not at every change of its body.
+            self._warned[feed.name] = result.warning
             log.warning("feed is ill-formed but usable", feed=feed.name, warning=result.warning)
+        elif result.status is PollStatus.PARSED and not result.warning:
+            self._warned.pop(feed.name, None)
         if result.rekeyed:
             log.warning(
                 "feed gave its entries new ids; those with a known link and title were "

@@ -57,3 +57,11 @@ def test_format_then_parse_round_trips(seconds: int) -> None:
     """Any whole number of seconds survives format → parse unchanged."""
     delta = timedelta(seconds=seconds)
     assert parse_duration(format_duration(delta)) == delta
+
+
+@pytest.mark.parametrize("text", ["1000000w", "99999999999999w", "9" * 80 + "s"])
+def test_absurd_durations_are_refused_in_words(text: str) -> None:
+    """A duration longer than about a century (or too long to be typed on purpose) is a
+    config error, never an OverflowError later when a poll adds it to now."""
+    with pytest.raises(ValueError, match="too long|longer than"):
+        parse_duration(text)

@@ -495,3 +495,41 @@ async def test_a_regex_bomb_entry_is_recorded_as_seen_and_not_matched_again(
         again = await poller.poll(f)
         assert again.status is PollStatus.ALL_KNOWN
         assert again.overruns == ()
+
+
+async def test_entries_seen_under_their_old_keys_do_not_alert_again(store: Store) -> None:
+    """Two items share a guid (each with its own link): their keys changed with the key
+    scheme, and a store that recorded them under the old keys does not alert on them
+    after the upgrade — but a new item still alerts."""
+    shared = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>"
+        "<item><guid isPermaLink='false'>same</guid><title>Rare earth talks</title>"
+        "<link>https://news.example.com/1</link><pubDate>Tue, 10 Jun 2025 01:00:00 GMT</pubDate>"
+        "</item><item><guid isPermaLink='false'>same</guid><title>Rare earth quotas</title>"
+        "<link>https://news.example.com/2</link><pubDate>Tue, 10 Jun 2025 02:00:00 GMT</pubDate>"
+        "</item>{more}</channel></rss>"
+    )
+    body = shared.format(more="").encode()
+    parsed = parse(body, {}, "https://news.example.com/rss", "news")
+    legacy = [e.legacy_key for e in parsed.entries]
+    assert all(legacy), "the scheme must have changed these keys for this test to mean anything"
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/news.xml", body)
+        f = feed(server.url("/news.xml"))
+        with store.transaction():
+            store.mark_seen("news", [k for k in legacy if k], NOW)
+            from notifier.store import FeedState  # noqa: PLC0415
+
+            store.save_feed_state(FeedState("news", f.url, last_parsed=NOW))
+        poller = Poller(store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7)
+        result = await poller.poll(f)
+        assert result.status is PollStatus.PARSED
+        assert result.matches == ()
+        doc.update(
+            shared.format(
+                more="<item><guid>n1</guid><title>Rare earth deal</title>"
+                "<link>https://news.example.com/3</link></item>"
+            ).encode()
+        )
+        fresh = await poller.poll(f)
+        assert [m.entry.title for m in fresh.matches] == ["Rare earth deal"]
