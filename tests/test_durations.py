@@ -63,5 +63,5 @@ def test_format_then_parse_round_trips(seconds: int) -> None:
 def test_absurd_durations_are_refused_in_words(text: str) -> None:
     """A duration longer than about a century (or too long to be typed on purpose) is a
     config error, never an OverflowError later when a poll adds it to now."""
-    with pytest.raises(ValueError, match="too long|longer than"):
+    with pytest.raises(ValueError, match=r"too long|longer than"):
         parse_duration(text)
