@@ -237,6 +237,13 @@ async def in_daemon_thread(fn: Callable[[], T]) -> T:
     return await future
 
 
+#: Apprise sends in the calling (daemon) thread: no async mode, and no service timeout
+#: of its own (ours is the channel's ``timeout``). Either would hand the request to
+#: Apprise's shared pool of non-daemon threads, and one request that never ends would
+#: then hold up the exit of the process after a SIGTERM.
+_ASSET = apprise.AppriseAsset(async_mode=False, service_timeout=0)
+
+
 class AppriseSink:
     """Sends through Apprise, one Apprise object per send (so each URL's result is
     known, and Apprise's own pacing of a reused object does not stall a channel:
@@ -252,7 +259,7 @@ class AppriseSink:
 
     @staticmethod
     def _send(url: str, title: str, body: str, fmt: BodyFormat, notify_type: str) -> SendOutcome:
-        sender = apprise.Apprise()
+        sender = apprise.Apprise(asset=_ASSET)
         with quiet_apprise():
             added = sender.add(url)
         if not added:

@@ -157,9 +157,10 @@ def outbox_lines(channels: Sequence[ChannelStatus]) -> list[str]:
         return ["outbox: empty"]
     lines = ["outbox:"]
     for c in channels:
+        rerouted = f", {c.rerouted} rerouted to the defaults" if c.rerouted else ""
         lines.append(
             f"  {c.channel}: {c.queued} queued, {c.held} held, {c.pending} pending, "
-            f"{c.retrying} retrying, {c.dead} dead, {c.sent} sent"
+            f"{c.retrying} retrying, {c.dead} dead, {c.sent} sent{rerouted}"
         )
     return lines
 
@@ -221,6 +222,7 @@ def status_json(feeds: Sequence[FeedState], channels: Sequence[ChannelStatus]) -
                     "retrying": c.retrying,
                     "dead": c.dead,
                     "sent": c.sent,
+                    "rerouted": c.rerouted,
                     "last_sent": iso(c.last_sent),
                     "last_sent_title": c.last_sent_title,
                     "last_error": c.last_error,

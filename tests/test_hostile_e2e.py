@@ -1,0 +1,105 @@
+"""The real ``notifier run`` process against hostile parts: a webhook that drips its answer.
+
+SIGTERM must stop the daemon within its grace period whatever a channel is doing, and
+``notifier healthcheck`` must say which channel is stuck while it is.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NOTIFIER
+from tests.feedserver import ThreadedFeedServer
+from tests.receivers import ThreadedWebhookReceiver
+from tests.test_daemon_e2e import Daemon, free_port
+from tests.test_poll import rss
+
+pytestmark = pytest.mark.slow
+
+CONFIG = """\
+delivery: {{min_retry: 1s, max_retry: 2s}}
+defaults: {{channels: [fast]}}
+channels:
+  fast: ["{fast}"]
+  drip: {{urls: ["{drip}"], timeout: 2s}}
+feeds:
+  - name: news
+    url: {feed}
+    interval: 1s
+watches:
+  - name: rare
+    any: ["rare earth"]
+    channels: [fast, drip]
+"""
+
+
+def healthcheck(state: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(NOTIFIER), "healthcheck", "--state-dir", str(state), "--max-age", "30s"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+
+def test_sigterm_stops_in_time_while_a_webhook_drips_and_healthcheck_names_it(
+    tmp_path: Path, feeds: ThreadedFeedServer
+) -> None:
+    """A receiver answers 200 and then one byte a second: the fast channel still gets the
+    alert; once the drip passes the 2 s deadline, /healthz and ``notifier healthcheck``
+    (exit 1) name the channel; SIGTERM exits 0 within the 5 s grace; after a restart the
+    dripping channel's alert is still pending (not lost, not counted as sent)."""
+    with ThreadedWebhookReceiver() as fast, ThreadedWebhookReceiver() as drip:
+        drip.drip(every=1.0, size=3600)
+        feeds.feed("/news.xml", rss(("a1", "Old story", "x")))
+        config = tmp_path / "watch.yaml"
+        config.write_text(
+            CONFIG.format(
+                fast=fast.json_url("/f"), drip=drip.json_url("/d"), feed=feeds.url("/news.xml")
+            ),
+            "utf-8",
+        )
+        state = tmp_path / "state"
+        daemon = Daemon(config, state, tmp_path / "daemon.log", port=free_port())
+        try:
+            daemon.wait_for_log("feed polled", feed="news", status="first_poll")
+            assert healthcheck(state).returncode == 0
+            feeds.feed("/news.xml", rss(("a2", "Rare earth deal", "y"), ("a1", "Old story", "x")))
+            fast.wait_for(1, timeout=15)
+            daemon.wait_for_log("send passed its deadline; the channel waits for it")
+            deadline = time.monotonic() + 15
+            while True:
+                status, body = daemon.get("/healthz")
+                if status == 503 and "drip" in json.loads(body)["stuck_channels"]:
+                    break
+                assert time.monotonic() < deadline, body
+                time.sleep(0.3)
+            time.sleep(2.5)  # the watchdog writes health.json every 2 s
+            check = healthcheck(state)
+            assert check.returncode == 1, check
+            assert "channel drip" in check.stderr
+            started = time.monotonic()
+            assert daemon.stop(signal.SIGTERM, timeout=30) == 0
+            assert time.monotonic() - started < 5 + 3
+        finally:
+            if daemon.proc.poll() is None:
+                daemon.proc.kill()
+            daemon.close()
+        status = subprocess.run(
+            [str(NOTIFIER), "status", "--json", "--state-dir", str(state), "--config", str(config)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert status.returncode == 0, status.stderr
+        channels = {c["name"]: c for c in json.loads(status.stdout)["channels"]}
+        assert channels["drip"]["sent"] == 0
+        assert channels["drip"]["retrying"] + channels["drip"]["pending"] == 1
+        assert channels["fast"]["sent"] == 1
