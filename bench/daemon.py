@@ -836,15 +836,16 @@ SMOKE_DEADLINES = (DeadlinePlan("bench-s", "Reminder bench S", 3, (3,)),)
 
 
 def reminder_title(title: str, offset: int) -> str:
-    """The built-in title of a reminder sent on time (see ``notifier.messages``)."""
+    """The built-in title of a reminder sent on time (see ``notifier.messages``); deadlines
+    are ``high`` by default, so the title carries ``[HIGH]``."""
     if offset == 0:
-        return f"Due now: {title}"
+        return f"[HIGH] Due now: {title}"
     if offset < 60:
-        return f"{title} — in {offset} second{'s' if offset != 1 else ''}"
+        return f"[HIGH] {title} — in {offset} second{'s' if offset != 1 else ''}"
     if offset % 60 or offset >= 3600:
         raise ValueError("offsets of a minute or more must be whole minutes under an hour")
     minutes = offset // 60
-    return f"{title} — in {minutes} minute{'s' if minutes != 1 else ''}"
+    return f"[HIGH] {title} — in {minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _iso(t: float) -> str:

@@ -183,7 +183,7 @@ class Daemon:
         # poll cycle of 1,000 feeds (bench/).
         gc.freeze()
         self._lock = lock_state_dir(self.settings.state_dir, "run")
-        config = await asyncio.to_thread(self._load)
+        config, matcher = await asyncio.to_thread(self._load)
         self.store = Store.open(self.settings.state_dir)
         if self._executor is None:
             self._pool = app.new_parse_pool()
@@ -197,7 +197,7 @@ class Daemon:
         self.health.scheduler(running=True)
         self._beat = asyncio.create_task(self._beat_loop(), name="notifier-beat")
         self._watchdog = Watchdog(self.health, self.settings.state_dir / HEALTH_FILE)
-        await self._apply(config)
+        await self._apply(config, matcher)
         self._add(
             "config", self._watch_config, IntervalTrigger(seconds=CONFIG_CHECK_EVERY, timezone=UTC)
         )
@@ -283,14 +283,14 @@ class Daemon:
         never stalls polls and sends."""
         async with self._reloading:
             try:
-                config = await asyncio.to_thread(self._load)
+                config, matcher = await asyncio.to_thread(self._load)
             except ConfigError as e:
                 self.metrics.reloads.labels("rejected").inc()
                 for problem in e.problems:
                     log.error("config rejected", problem=str(problem))
                 self._alert_rejected(e)
                 return False
-            await self._apply(config)
+            await self._apply(config, matcher)
             self._rejected = None
             self.metrics.reloads.labels("applied").inc()
             log.info("config reloaded", feeds=len(config.feeds), watches=len(config.watches))
@@ -299,15 +299,17 @@ class Daemon:
 
     # ------------------------------------------------------------------ config
 
-    def _load(self) -> Config:
+    def _load(self) -> tuple[Config, Matcher]:
+        """Read, validate and compile the config (in a worker thread: a large file
+        takes seconds, and the event loop must not wait for it)."""
         path = self.settings.config
         self._config_signature = _file_signature(path)
         self.config_hash = _file_hash(path)
         config, secrets = load_with_secrets(path, self.environ)
         add_secrets(secrets)
-        return config
+        return config, Matcher.compile(config.watches)
 
-    async def _apply(self, config: Config) -> None:
+    async def _apply(self, config: Config, matcher: Matcher) -> None:
         """Switch to ``config``: reschedule only the feeds whose schedule changed."""
         old = self.config
         assert self.store is not None  # noqa: S101 - started
@@ -320,7 +322,7 @@ class Daemon:
         self.poller = Poller(
             self.store,
             self.fetcher,
-            Matcher.compile(config.watches),
+            matcher,
             max_bytes=config.fetch.max_bytes,
             executor=self._executor,
             clock=self.clock,

@@ -67,7 +67,7 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from types import TracebackType
@@ -435,6 +435,7 @@ class WebhookRequest:
     json: Any
     form: dict[str, str] | None
     status: int
+    received: float = field(default_factory=time.monotonic)  # when it arrived (monotonic)
 
     @classmethod
     def of(cls, request: web.BaseRequest, body: bytes, status: int) -> WebhookRequest:

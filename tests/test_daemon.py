@@ -181,3 +181,29 @@ async def test_a_reminder_due_during_a_slow_send_is_not_skipped(tmp_path: Path) 
     y_late = sink.arrived["[HIGH] Pause Y ends — in 30 seconds"] - (start.timestamp() + 1)
     # Y waits for X's send (1.5 s) and its own (1.5 s); never for the 60 s deadline tick.
     assert 0 < y_late < 5, y_late
+
+
+async def test_a_moved_deadline_is_announced_at_once_on_reload(tmp_path: Path) -> None:
+    """Editing a deadline's due time sends the "deadline moved" alert right after the
+    reload, not at the next minute's deadline check."""
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    path = tmp_path / "watch.yaml"
+    template = (
+        "channels:\n  chat: ['json://127.0.0.1:9/hook']\n"
+        "deadlines:\n  - name: pause\n    title: Pause ends\n    due: {due}\n    remind: [7d]\n"
+    )
+    path.write_text(template.format(due=due.isoformat()), "utf-8")
+    sink = FakeSink()
+    daemon = Daemon(Settings(config=path, state_dir=tmp_path / "state", grace=1), sink)
+    await daemon.start()
+    try:
+        path.write_text(template.format(due=(due + timedelta(days=14)).isoformat()), "utf-8")
+        assert await daemon.reload()
+        for _ in range(40):
+            if sink.sent:
+                break
+            await asyncio.sleep(0.05)
+        (title,) = [t for _, t, _ in sink.sent]
+        assert "moved" in title.lower(), title
+    finally:
+        await daemon.stop()

@@ -92,14 +92,14 @@ def test_sigterm_stops_in_time_while_a_webhook_drips_and_healthcheck_names_it(
             if daemon.proc.poll() is None:
                 daemon.proc.kill()
             daemon.close()
-        status = subprocess.run(
+        shown = subprocess.run(
             [str(NOTIFIER), "status", "--json", "--state-dir", str(state), "--config", str(config)],
             capture_output=True,
             text=True,
             check=False,
         )
-        assert status.returncode == 0, status.stderr
-        channels = {c["name"]: c for c in json.loads(status.stdout)["channels"]}
+        assert shown.returncode == 0, shown.stderr
+        channels = {c["name"]: c for c in json.loads(shown.stdout)["channels"]}
         assert channels["drip"]["sent"] == 0
         assert channels["drip"]["retrying"] + channels["drip"]["pending"] == 1
         assert channels["fast"]["sent"] == 1
