@@ -132,7 +132,9 @@ async def cycle(
     with Store.open(state_dir) as store:
         reminders = check_deadlines(store, config, clock())
         if sink is not None:
-            await Sender(store, config, sink, clock=clock).tick()
+            sender = Sender(store, config, sink, clock=clock)
+            sender.reroute_removed()
+            await sender.tick()
     return Cycle(polls, reminders)
 
 
@@ -147,6 +149,7 @@ async def deliver(
     """Send what the outbox holds; keep retrying for up to ``wait`` seconds."""
     with Store.open(state_dir) as store:
         sender = Sender(store, config, sink, clock=clock)
+        sender.reroute_removed()
         report = await sender.drain(wait) if wait > 0 else await sender.tick()
         return report, Outbox(store).status()
 

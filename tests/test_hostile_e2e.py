@@ -103,3 +103,97 @@ def test_sigterm_stops_in_time_while_a_webhook_drips_and_healthcheck_names_it(
         assert channels["drip"]["sent"] == 0
         assert channels["drip"]["retrying"] + channels["drip"]["pending"] == 1
         assert channels["fast"]["sent"] == 1
+
+
+ROTATION = """\
+delivery: {{min_retry: 1s, max_retry: 2s}}
+channels:
+  chat: ["{chat}"]
+  spare: ["{spare}"]
+defaults: {{channels: [spare]}}
+feeds:
+  - name: news
+    url: {feed}
+    backfill: 5
+watches:
+  - name: rare
+    any: ["rare earth"]
+    channels: [chat]
+"""
+
+
+def test_a_rotated_url_gets_the_pending_alerts_and_status_tells_the_truth(
+    tmp_path: Path, feeds: ThreadedFeedServer
+) -> None:
+    """Five alerts are pending for a webhook URL that answers 503; the URL is rotated in
+    the YAML: ``deliver`` sends all five to the new URL, the old one is not counted as
+    a success, and ``status`` says 5 sent only once they were. Then the channel is
+    removed while new alerts wait: they go to the default channel, marked."""
+    with ThreadedWebhookReceiver() as old, ThreadedWebhookReceiver() as new:
+        old.fail_with(503)
+        feeds.feed("/news.xml", rss(*((f"a{i}", f"Rare earth story {i}", "x") for i in range(5))))
+        config = tmp_path / "watch.yaml"
+        state = tmp_path / "state"
+
+        def write(chat: str, *, drop_chat: bool = False) -> None:
+            text = ROTATION.format(
+                chat=chat, spare=new.json_url("/spare"), feed=feeds.url("/news.xml")
+            )
+            if drop_chat:
+                text = text.replace(f'  chat: ["{chat}"]\n', "").replace(
+                    "    channels: [chat]\n", "    channels: [spare]\n"
+                )
+            config.write_text(text, "utf-8")
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [str(NOTIFIER), *args, "--config", str(config), "--state-dir", str(state)],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=60,
+            )
+
+        def chat_status() -> dict[str, int]:
+            shown = run("status", "--json")
+            assert shown.returncode == 0, shown.stderr
+            channels = {c["name"]: c for c in json.loads(shown.stdout)["channels"]}
+            chat: dict[str, int] = channels["chat"]
+            return chat
+
+        write(old.json_url("/token-1"))
+        assert run("once").returncode == 0
+        assert len(old.requests) == 5
+        before = chat_status()
+        assert (before["sent"], before["retrying"]) == (0, 5)
+
+        write(new.json_url("/token-2"))
+        time.sleep(1.1)  # past the retry backoff
+        done = run("deliver")
+        assert done.returncode == 0, done.stderr
+        assert sorted(n.title for n in new.messages()) == [
+            f"Rare earth story {i}" for i in range(5)
+        ]
+        assert len(old.requests) == 5  # the old URL got nothing more
+        after = chat_status()
+        assert (after["sent"], after["retrying"], after["pending"]) == (5, 0, 0)
+
+        old.reset()
+        write(old.json_url("/token-1"))
+        feeds.feed(
+            "/news.xml",
+            rss(
+                ("b1", "Rare earth quota", "y"),
+                *((f"a{i}", f"Rare earth story {i}", "x") for i in range(5)),
+            ),
+        )
+        assert run("once").returncode == 0  # the feed was polled; the chat URL fails again
+        assert chat_status()["retrying"] == 1
+        write(old.json_url("/token-1"), drop_chat=True)
+        new.reset()
+        done = run("deliver")
+        assert done.returncode == 0, done.stderr
+        (notice,) = new.messages()
+        assert notice.title == "Rare earth quota"
+        assert "meant for channel chat" in notice.body
+        assert chat_status()["rerouted"] == 1

@@ -56,8 +56,15 @@ def _make_dry_run(tmp_path: Path, target: str, *stamps: str) -> list[str]:
         text=True,
         check=True,
         timeout=30,
+        env=_outside_make(),
     )
     return proc.stdout.splitlines()
+
+
+def _outside_make() -> dict[str, str]:
+    """The environment without make's own variables: under ``make test`` (as in CI) a
+    nested make would otherwise print "Entering directory" lines."""
+    return {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
 
 
 def _installs(lines: list[str]) -> list[str]:
@@ -95,7 +102,13 @@ def test_editing_pyproject_refreshes_both_steps(tmp_path: Path) -> None:
     _make_dry_run(tmp_path, "test", ".installed-run", ".installed")
     (tmp_path / "pyproject.toml").touch()
     proc = subprocess.run(
-        ["make", "-n", "test"], cwd=tmp_path, capture_output=True, text=True, check=True, timeout=30
+        ["make", "-n", "test"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        env=_outside_make(),
     )
     installs = _installs(proc.stdout.splitlines())
     assert len(installs) == 2, installs
