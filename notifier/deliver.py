@@ -369,12 +369,18 @@ class Sender:
         self.rand = rand
         self._locks: dict[str, asyncio.Lock] = {}
         self._stuck: dict[str, StuckSend] = {}
+        self.config = config
         self.update(config)
 
     def update(self, config: Config) -> None:
-        """Use ``config`` from the next pass on (channels, templates, delivery options)."""
+        """Use ``config`` from the next pass on (channels, templates, delivery options).
+
+        A late send of a channel that left the config is forgotten: its thread ends
+        on its own, and its message was rerouted (see :meth:`reroute_removed`)."""
         self.config = config
         self.renderer = Renderer(config.templates, config.timezone)
+        for name in [n for n in self._stuck if n not in config.channels]:
+            del self._stuck[name]
 
     # ------------------------------------------------------------------ passes
 
@@ -447,7 +453,7 @@ class Sender:
         """When channel ``name`` next has something to do (None: only when kicked)."""
         if name in self._stuck:
             return self.clock() + timedelta(seconds=1)
-        return self.outbox.next_due(name)
+        return self.outbox.next_due(name, self.clock())
 
     def stuck(self) -> dict[str, StuckSend]:
         """Channels whose last send is still running past its deadline."""

@@ -550,13 +550,15 @@ class Outbox:
         )
         return cursor.rowcount > 0
 
-    def next_due(self, channel: str) -> datetime | None:
-        """When channel ``channel`` next has a message to retry or an alert to release."""
+    def next_due(self, channel: str, now: datetime) -> datetime | None:
+        """When channel ``channel`` next has a message to retry or a digest window
+        ending. Alerts already past their window but held (quiet hours, a rate
+        limit) are not counted: the caller looks again every few seconds."""
         row = self.db.execute(
             "SELECT MIN(t) FROM (SELECT MIN(next_attempt) AS t FROM messages "
             "WHERE channel=? AND status='pending' UNION ALL SELECT MIN(not_before) FROM alerts "
-            "WHERE channel=? AND message_id IS NULL)",
-            (channel, channel),
+            "WHERE channel=? AND message_id IS NULL AND not_before>?)",
+            (channel, channel, _ts(now)),
         ).fetchone()
         return _dt(row[0]) if row and row[0] else None
 

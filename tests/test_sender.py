@@ -481,3 +481,23 @@ async def test_a_backlog_is_composed_in_batches(store: Store) -> None:
     await sender.tick()
     assert len(sink.sent) == 250
     assert len(set(sink.titles(MAIL))) == 250
+
+
+async def test_an_alert_held_by_quiet_hours_does_not_keep_the_channel_awake(
+    store: Store,
+) -> None:
+    """A held alert is past its release time but waits for the quiet hours to end: the
+    channel's next wake is not "now" (which would spin the channel task), while a
+    message waiting for a retry or a digest window still sets it."""
+    quiet = TimeWindow(time(22), time(7))
+    config = make_config(email=Channel("email", (MAIL,), "text", quiet, None))
+    night = datetime(2025, 6, 11, 3, 0, tzinfo=UTC)  # 23:00 EDT
+    clock = Clock(night)
+    sender = Sender(store, config, FakeSink(), clock=clock, rand=lambda: 0.5)
+    enqueue(store, [new(1, "email")], night)
+    report = await sender.tick()
+    assert report.held == 1
+    assert sender.next_wake("email") is None
+    window = night + timedelta(minutes=30)
+    enqueue(store, [new(2, "email", group="watch w", not_before=window)], night)
+    assert sender.next_wake("email") == window
