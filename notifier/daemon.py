@@ -602,6 +602,7 @@ class Daemon:
 
     def _on_job_event(self, event: JobEvent) -> None:
         if event.code == EVENT_JOB_EXECUTED:
+            self.health.job_ran(self.scheduler.running)
             return
         if event.code == EVENT_JOB_ERROR and isinstance(event, JobExecutionEvent):
             self.metrics.job_errors.inc()

@@ -80,8 +80,16 @@ class _Snapshot:
 class Health:
     """What the daemon reports about itself; safe to read from any thread."""
 
-    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        loop_blocked_after: float = LOOP_BLOCKED_AFTER,
+        scheduler_stale_after: float = SCHEDULER_STALE_AFTER,
+    ) -> None:
         self._monotonic = monotonic
+        self.loop_blocked_after = loop_blocked_after
+        self.scheduler_stale_after = scheduler_stale_after
         now = monotonic()
         self._lock = threading.Lock()
         self._s = _Snapshot(started=now, beat=now, job_run=now)
@@ -94,7 +102,7 @@ class Health:
             self._s.beat = self._monotonic()
 
     def job_ran(self, scheduler_running: bool) -> None:
-        """The scheduler ran a job (the heartbeat job calls this)."""
+        """The scheduler ran a job (any job: the config check alone runs every 2 s)."""
         with self._lock:
             self._s.job_run = self._monotonic()
             self._s.scheduler_running = scheduler_running
@@ -132,14 +140,14 @@ class Health:
         now = self._monotonic()
         problems: list[str] = []
         lag = now - s.beat
-        if lag > LOOP_BLOCKED_AFTER:
+        if lag > self.loop_blocked_after:
             problems.append(f"event loop blocked for {lag:.1f} s")
         job_age = now - s.job_run
         if s.stopping:
             problems.append("stopping")
         elif not s.scheduler_running:
             problems.append("scheduler not running")
-        elif job_age > SCHEDULER_STALE_AFTER:
+        elif job_age > self.scheduler_stale_after:
             problems.append(f"scheduler has run no job for {job_age:.0f} s")
         stuck = {}
         for channel, (since, limit) in sorted(s.stuck.items()):
