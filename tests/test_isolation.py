@@ -373,3 +373,58 @@ async def test_healthz_says_so_when_the_scheduler_stops_running_jobs(tmp_path: P
             daemon.scheduler.resume()
             await asyncio.sleep(3)
             assert daemon.healthy()[0], daemon.healthy()
+
+
+async def test_a_thousand_regex_watches_over_a_thousand_entries_never_block_the_loop(
+    tmp_path: Path,
+) -> None:
+    """1,000 regex watches × 1,000 new entries is seconds of matching: it runs in a worker
+    thread (each regex search releases the GIL), so a ticker on the event loop never
+    waits a second meanwhile, and every match is still found."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    from notifier.config import Feed, FetchOptions  # noqa: PLC0415
+    from notifier.feeds.fetch import HttpFetcher  # noqa: PLC0415
+    from notifier.poll import Poller, PollStatus  # noqa: PLC0415
+
+    watches = [
+        watch(f"w{i}", f"/tariffs? (on|for) \\w+ {i}\\b/", feeds=("news",)) for i in range(1000)
+    ]
+    first = rss(("old", "Old story", "x"))
+    entries = [(f"e{i}", f"Tariffs on steel {i}", "details " * 40) for i in range(1000)]
+    options = FetchOptions(timeout=timedelta(seconds=10))
+    with ThreadedFeedServer() as server, Store.open(tmp_path) as store:
+        server.feed("/news", first)
+        feed = Feed("news", server.url("/news"), None, timedelta(minutes=5))
+        threads = ThreadPoolExecutor(2)
+        async with HttpFetcher(options) as fetcher:
+            poller = Poller(
+                store, fetcher, Matcher.compile(watches), max_bytes=10**8, match_executor=threads
+            )
+            assert (await poller.poll(feed)).status is PollStatus.FIRST
+            server.feed("/news", rss(*entries, ("old", "Old story", "x")))
+            gaps: list[float] = []
+            done = asyncio.Event()
+
+            async def tick() -> None:
+                last = time.monotonic()
+                while not done.is_set():
+                    await asyncio.sleep(0.01)
+                    now = time.monotonic()
+                    gaps.append(now - last)
+                    last = now
+
+            ticker = asyncio.create_task(tick())
+            started = time.monotonic()
+            result = await poller.poll(feed)
+            took = time.monotonic() - started
+            done.set()
+            await ticker
+        threads.shutdown()
+    assert result.status is PollStatus.PARSED
+    assert len(result.matches) == 1000  # entry i matched by watch i alone
+    assert {m.watch for m in result.matches} == {f"w{i}" for i in range(1000)}
+    assert result.overruns == ()
+    assert took > 1.0  # the matching really was heavy
+    assert max(gaps) < 1.0, (max(gaps), took)
