@@ -397,8 +397,9 @@ class Sender:
 
     async def _drain_channel(self, name: str) -> TickReport:
         report = TickReport()
-        while await self.run_channel(name, report):
-            pass
+        more = True
+        while more:
+            more = await self.run_channel(name, report)
         return report
 
     async def run_channel(self, name: str, report: TickReport) -> bool:

@@ -376,7 +376,11 @@ class Store:
 
     def known_keys(self, feed: str, keys: Iterable[str]) -> set[str]:
         """Return which of ``keys`` have been seen before in ``feed``."""
-        wanted = list(dict.fromkeys(keys))
+        return self._present("key", feed, keys)
+
+    def _present(self, column: str, feed: str, values: Iterable[str]) -> set[str]:
+        """Which of ``values`` the ``seen`` table holds in ``column`` for ``feed``."""
+        wanted = list(dict.fromkeys(values))
         found: set[str] = set()
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
@@ -384,7 +388,7 @@ class Store:
             found.update(
                 r[0]
                 for r in self._db.execute(
-                    f"SELECT key FROM seen WHERE feed=? AND key IN ({marks})",  # noqa: S608
+                    f"SELECT {column} FROM seen WHERE feed=? AND {column} IN ({marks})",  # noqa: S608
                     (feed, *chunk),
                 )
             )
@@ -413,19 +417,7 @@ class Store:
 
     def known_fingerprints(self, feed: str, fingerprints: Iterable[str]) -> set[str]:
         """Return which of ``fingerprints`` belong to entries seen before in ``feed``."""
-        wanted = list(dict.fromkeys(fingerprints))
-        found: set[str] = set()
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0]
-                for r in self._db.execute(
-                    f"SELECT fp FROM seen WHERE feed=? AND fp IN ({marks})",  # noqa: S608
-                    (feed, *chunk),
-                )
-            )
-        return found
+        return self._present("fp", feed, fingerprints)
 
     def prune(self, feed: str, retention: timedelta, last_parsed: datetime) -> int:
         """Forget keys of ``feed`` absent from it for longer than ``retention``.
