@@ -79,7 +79,7 @@ def vocabulary(seed: int = 7) -> Vocabulary:
 
 @dataclass(frozen=True, slots=True)
 class WatchSpec:
-    """A watch as plain data (the runner turns it into :class:`notifier.config.Watch`)."""
+    """A watch as plain data (the runner turns it into :class:`notifier.config.schema.Watch`)."""
 
     name: str
     any: tuple[str, ...]

@@ -532,18 +532,18 @@ def _processes(main: int) -> list[dict[str, Any]]:
     return out
 
 
-#: What the daemon imports, heaviest first; ``notifier.channels`` registers the console
+#: What the daemon imports, heaviest first; ``notifier.delivery.apprise`` registers the console
 #: plugin, which makes Apprise load all of its plugins.
 _IMPORTS = (
     "pydantic_settings",
     "aiohttp",
     "apprise",
-    "notifier.channels",
+    "notifier.delivery.apprise",
     "ruamel.yaml",
     "feedparser",
     "apscheduler.schedulers.asyncio",
     "jinja2",
-    "notifier.cli",
+    "notifier.cli.commands",
 )
 _IMPORT_PROBE = """\
 import importlib, json, sys
@@ -836,7 +836,7 @@ SMOKE_DEADLINES = (DeadlinePlan("bench-s", "Reminder bench S", 3, (3,)),)
 
 
 def reminder_title(title: str, offset: int) -> str:
-    """The built-in title of a reminder sent on time (see ``notifier.messages``); deadlines
+    """The built-in title of a reminder sent on time (see ``notifier.delivery.messages``); deadlines
     are ``high`` by default, so the title carries ``[HIGH]``."""
     if offset == 0:
         return f"[HIGH] Due now: {title}"

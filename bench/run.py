@@ -42,15 +42,15 @@ import aiohttp
 import feedparser
 
 from bench import corpus, peers
-from notifier.app import USER_AGENT, parse_pool, router_for
-from notifier.config import Channel, Config, Feed, FetchOptions, Watch
-from notifier.feeds.fetch import HttpFetcher
+from notifier.config.schema import Channel, Config, Feed, FetchOptions, Watch
 from notifier.logs import configure_logging
-from notifier.match import Matcher
+from notifier.matching import Matcher
 from notifier.model import Entry
-from notifier.poll import Poller
-from notifier.pool import IdlePool
-from notifier.store import Store
+from notifier.pipeline.poll import Poller
+from notifier.runtime.app import USER_AGENT, parse_pool, router_for
+from notifier.runtime.pool import IdlePool
+from notifier.sources.http import HttpFetcher
+from notifier.storage.sqlite import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLES = ("cold", "unchanged_200", "not_modified_304", "churn")
@@ -237,7 +237,7 @@ def make_config(server: Server, vocab: corpus.Vocabulary) -> Config:
 
 
 async def notifier_cycle(config: Config, state_dir: Path, pool: Executor) -> dict[str, Any]:
-    """One cycle the way :func:`notifier.app.poll_once` wires it (matcher compiled too)."""
+    """One cycle the way :func:`notifier.runtime.app.poll_once` wires it (matcher compiled too)."""
     matcher = Matcher.compile(config.watches)
     with Store.open(state_dir) as store:
         async with HttpFetcher(config.fetch, user_agent=USER_AGENT) as fetcher:
@@ -830,7 +830,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| matcher | entries/s |",
         "|---|---|",
-        f"| notifier.match.Matcher | {_t(mt['matcher_entries_per_s'], ',.0f')} |",
+        f"| notifier.matching.Matcher | {_t(mt['matcher_entries_per_s'], ',.0f')} |",
         f"| naive per-term re.search | {_t(mt['naive_entries_per_s'], ',.0f')} |",
         "",
         f"Speed-up (median): {mt['speedup']:.1f}×. Same (entry, watch) results: "

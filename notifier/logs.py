@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
-from notifier.settings import LogFormat, LogLevel
+from notifier.config.settings import LogFormat, LogLevel
 
 REDACTED = "<secret>"
 _secrets: set[str] = set()

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # keeps parse workers from importing config (and Apprise) at start
-    from notifier.config import SearchField
+    from notifier.config.schema import SearchField
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class Entry:
     """One entry of a feed.
 
     ``key`` identifies the entry within its feed across polls, restarts and
-    upgrades (see :mod:`notifier.feeds.keys`). ``legacy_key`` is the key an
+    upgrades (see :mod:`notifier.sources.keys`). ``legacy_key`` is the key an
     earlier key scheme gave the same entry, when it differs (else None): the
     entry was seen before if either key is known; record ``key``. ``title``,
     ``summary`` and ``content`` are plain text (tags stripped, entities decoded);

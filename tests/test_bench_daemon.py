@@ -46,7 +46,7 @@ def test_bench_daemon_smoke(smoke: tuple[dict[str, Any], str]) -> None:
     assert memory["tree"]["processes"] == len(roles)
     assert memory["samples"] > 5
     assert memory["imports"][0]["step"] == "python"
-    assert memory["imports"][-1]["step"] == "notifier.cli"
+    assert memory["imports"][-1]["step"] == "notifier.cli.commands"
     assert isinstance(memory["target"]["met"], bool)
 
     latency = result["latency"]

@@ -7,7 +7,7 @@ import logging
 import apprise
 import pytest
 
-from notifier import channels
+from notifier.delivery import apprise as channels
 
 SECRET = "Pa55w0rdXYZ"
 

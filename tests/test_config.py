@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.config import DEFAULT_REMIND, RateLimit, TimeWindow, localize
+from notifier.config.loader import MAX_BYTES, load, loads
+from notifier.config.schema import DEFAULT_REMIND, RateLimit, TimeWindow, localize
 from notifier.errors import ConfigError
-from notifier.loader import MAX_BYTES, load, loads
 
 NY = ZoneInfo("America/New_York")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from notifier.config.loader import loads
 from notifier.errors import ConfigError
-from notifier.loader import loads
 
 CHANNELS = """\
 channels:

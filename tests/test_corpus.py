@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from notifier.errors import FeedParseError, NotAFeed
-from notifier.feeds.parse import HTML_PAGE_MESSAGE, ParsedFeed, parse, prescan
 from notifier.model import Entry
+from notifier.sources.rss import HTML_PAGE_MESSAGE, ParsedFeed, parse, prescan
 from tests.conftest import corpus_dir
 
 

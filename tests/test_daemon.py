@@ -8,12 +8,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from notifier.config import BodyFormat
-from notifier.daemon import Daemon, phase
-from notifier.deliver import SendOutcome
-from notifier.monitor import Health, Metrics
-from notifier.pool import IdlePool
-from notifier.settings import Settings
+from notifier.config.schema import BodyFormat
+from notifier.config.settings import Settings
+from notifier.pipeline.sender import SendOutcome
+from notifier.runtime.daemon import Daemon, phase
+from notifier.runtime.monitor import Health, Metrics
+from notifier.runtime.pool import IdlePool
 from tests.feedserver import FeedServer
 from tests.test_poll import ITEMS, rss
 from tests.test_sender import FakeSink

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.config import Deadline
-from notifier.deadlines import (
+from notifier.config.schema import Deadline
+from notifier.deadlines.planning import (
     LATE_AFTER,
     Due,
     RecurrenceTooDense,

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
-HEAVY = ("notifier.cli", "aiohttp", "apprise", "pydantic", "feedparser", "apscheduler")
+HEAVY = ("notifier.cli.commands", "aiohttp", "apprise", "pydantic", "feedparser", "apscheduler")
 
 
 def test_console_script_points_at_the_light_entry() -> None:

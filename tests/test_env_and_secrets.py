@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notifier.config.loader import load, loads, loads_with_secrets, substitute
 from notifier.errors import ConfigError, ConfigFileError
-from notifier.loader import load, loads, loads_with_secrets, substitute
 
 SECRET = "s3cr3t-Tok3n-Zx9"
 

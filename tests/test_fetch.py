@@ -20,9 +20,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier import __version__
-from notifier.config import Feed, FetchOptions
+from notifier.config.schema import Feed, FetchOptions
 from notifier.errors import FetchError
-from notifier.feeds.fetch import (
+from notifier.sources.health import HealthEventKind, on_failure
+from notifier.sources.http import (
     RETRY_AFTER_LIMIT,
     USER_AGENT,
     Fetched,
@@ -32,8 +33,7 @@ from notifier.feeds.fetch import (
     parse_retry_after,
     safe_url,
 )
-from notifier.health import HealthEventKind, on_failure
-from notifier.store import FeedState
+from notifier.storage.sqlite import FeedState
 from tests.feedserver import FeedServer, ThreadedFeedServer
 
 MiB = 1024 * 1024

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from notifier.config.loader import load
 from notifier.errors import ConfigError
-from notifier.loader import load
 
 CASES = Path(__file__).parent / "cases"
 ENV = {"PRESENT": "yes"}

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.config import Feed
-from notifier.health import HealthEventKind, backoff, on_failure, on_success
-from notifier.store import FeedState
+from notifier.config.schema import Feed
+from notifier.sources.health import HealthEventKind, backoff, on_failure, on_success
+from notifier.storage.sqlite import FeedState
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 FEED = Feed(

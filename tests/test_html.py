@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.feeds.html import sanitize, to_text
+from notifier.sources.html import sanitize, to_text
 
 
 @pytest.mark.parametrize(

@@ -18,13 +18,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from notifier.config import Watch
-from notifier.daemon import Daemon
-from notifier.deliver import AppriseSink
-from notifier.match import Matcher
+from notifier.config.schema import Watch
+from notifier.config.settings import Settings
+from notifier.matching import Matcher
 from notifier.model import Entry
-from notifier.settings import Settings
-from notifier.store import Store
+from notifier.pipeline.sender import AppriseSink
+from notifier.runtime.daemon import Daemon
+from notifier.storage.sqlite import Store
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import ThreadedWebhookReceiver
 from tests.test_poll import rss
@@ -329,7 +329,7 @@ async def test_a_large_backlog_keeps_health_and_the_loop_responsive(tmp_path: Pa
     /healthz answers at once, and status reads the outbox cheaply."""
     from datetime import UTC, datetime  # noqa: PLC0415
 
-    from notifier.outbox import NewAlert, Outbox  # noqa: PLC0415
+    from notifier.delivery.outbox import NewAlert, Outbox  # noqa: PLC0415
 
     state = tmp_path / "state"
     with Store.open(state) as store, store.transaction():
@@ -396,9 +396,9 @@ async def test_a_thousand_regex_watches_over_a_thousand_entries_never_block_the_
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
     from datetime import timedelta  # noqa: PLC0415
 
-    from notifier.config import Feed, FetchOptions  # noqa: PLC0415
-    from notifier.feeds.fetch import HttpFetcher  # noqa: PLC0415
-    from notifier.poll import Poller, PollStatus  # noqa: PLC0415
+    from notifier.config.schema import Feed, FetchOptions  # noqa: PLC0415
+    from notifier.pipeline.poll import Poller, PollStatus  # noqa: PLC0415
+    from notifier.sources.http import HttpFetcher  # noqa: PLC0415
 
     watches = [
         watch(f"w{i}", f"/tariffs? (on|for) \\w+ {i}\\b/", feeds=("news",)) for i in range(1000)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from notifier.feeds.keys import (
+from notifier.sources.keys import (
     TRACKING_PARAMS,
     KeyItem,
     Keys,

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from notifier.config import SearchField, Watch
-from notifier.match import (
+from notifier.config.schema import SearchField, Watch
+from notifier.matching import (
     FIELDS,
     Matcher,
     Outcome,

@@ -15,10 +15,9 @@ from apprise.conversion import convert_between
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier import messages
-from notifier.config import BodyFormat, Severity, TemplateKind, TemplateSpec
-from notifier.health import HealthEvent, HealthEventKind
-from notifier.messages import (
+from notifier.config.schema import BodyFormat, Severity, TemplateKind, TemplateSpec
+from notifier.delivery import messages
+from notifier.delivery.messages import (
     SUMMARY_MAX,
     TITLE_MAX,
     Rendered,
@@ -28,6 +27,7 @@ from notifier.messages import (
     match_context,
 )
 from notifier.model import Entry, Hit, Match
+from notifier.sources.health import HealthEvent, HealthEventKind
 
 NY = ZoneInfo("America/New_York")
 JUNE = datetime(2025, 6, 10, 13, 0, tzinfo=UTC)  # 09:00 EDT

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifier.errors import FeedParseError, NotAFeed
-from notifier.feeds import parse as parse_module
-from notifier.feeds.keys import entry_key, text_key
-from notifier.feeds.parse import (
+from notifier.sources import rss as parse_module
+from notifier.sources.keys import entry_key, text_key
+from notifier.sources.rss import (
     ENTITIES_MESSAGE,
     HTML_PAGE_MESSAGE,
     ParsedFeed,

@@ -13,14 +13,14 @@ from xml.sax.saxutils import escape
 import pytest
 
 from notifier import logs
-from notifier.app import parse_pool, poll_once
-from notifier.config import Config, Feed, FetchOptions, Watch
-from notifier.feeds.fetch import HttpFetcher
-from notifier.feeds.parse import ParsedFeed, parse
-from notifier.health import HealthEventKind
-from notifier.match import Matcher
-from notifier.poll import Poller, PollStatus
-from notifier.store import Store
+from notifier.config.schema import Config, Feed, FetchOptions, Watch
+from notifier.matching import Matcher
+from notifier.pipeline.poll import Poller, PollStatus
+from notifier.runtime.app import parse_pool, poll_once
+from notifier.sources.health import HealthEventKind
+from notifier.sources.http import HttpFetcher
+from notifier.sources.rss import ParsedFeed, parse
+from notifier.storage.sqlite import Store
 from tests.conftest import corpus_dir
 from tests.feedserver import FeedServer
 
@@ -518,7 +518,7 @@ async def test_entries_seen_under_their_old_keys_do_not_alert_again(store: Store
         f = feed(server.url("/news.xml"))
         with store.transaction():
             store.mark_seen("news", [k for k in legacy if k], NOW)
-            from notifier.store import FeedState  # noqa: PLC0415
+            from notifier.storage.sqlite import FeedState  # noqa: PLC0415
 
             store.save_feed_state(FeedState("news", f.url, last_parsed=NOW))
         poller = Poller(store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7)

@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from notifier.pool import IdlePool
+from notifier.runtime.pool import IdlePool
 
 
 class Monotonic:
@@ -103,7 +103,7 @@ def test_shut_down_pool_refuses_work() -> None:
 #: to be killed.
 ORPHAN_PARENT = """\
 import sys, time
-from notifier.pool import IdlePool
+from notifier.runtime.pool import IdlePool
 pool = IdlePool(2)
 started = [pool.submit(time.sleep, 0.3) for _ in range(2)]
 for f in started:
@@ -182,7 +182,9 @@ def test_a_worker_started_after_its_main_process_died_exits_at_once() -> None:
     does not wait for it (its pid has no process: it ends immediately)."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait(timeout=30)
-    code = f"from notifier.pool import exit_with\nexit_with({dead.pid})\nprint('still here')"
+    code = (
+        f"from notifier.runtime.pool import exit_with\nexit_with({dead.pid})\nprint('still here')"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
     )
@@ -193,7 +195,7 @@ def test_the_watch_ends_the_worker_when_the_main_process_exits() -> None:
     """A process watching a live one keeps running, and ends when that one exits."""
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"])
     code = (
-        "import time\nfrom notifier.pool import exit_with\n"
+        "import time\nfrom notifier.runtime.pool import exit_with\n"
         f"exit_with({sleeper.pid})\nprint('watching', flush=True)\ntime.sleep(30)\n"
     )
     started = time.monotonic()

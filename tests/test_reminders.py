@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.config import BodyFormat, Config, Deadline, Severity, TemplateSpec
-from notifier.deadlines import Due, Reminder
-from notifier.deliver import Sender
-from notifier.loader import loads
-from notifier.messages import ON_TIME, Renderer
-from notifier.reminders import check_deadlines, moved_context, reminder_context
-from notifier.store import Store
+from notifier.config.loader import loads
+from notifier.config.schema import BodyFormat, Config, Deadline, Severity, TemplateSpec
+from notifier.deadlines.planning import Due, Reminder
+from notifier.delivery.messages import ON_TIME, Renderer
+from notifier.pipeline.reminders import check_deadlines, moved_context, reminder_context
+from notifier.pipeline.sender import Sender
+from notifier.storage.sqlite import Store
 from tests.test_sender import FakeSink
 
 MAIL = "json://127.0.0.1:9/desk"

@@ -6,12 +6,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.health import HealthEvent, HealthEventKind
-from notifier.match import Outcome, Verdict
-from notifier.messages import HEADLINE_MAX
+from notifier.cli.report import event_text, match_json, match_text, status_lines, verdict_text
+from notifier.delivery.messages import HEADLINE_MAX
+from notifier.matching import Outcome, Verdict
 from notifier.model import Entry, Hit, Match
-from notifier.report import event_text, match_json, match_text, status_lines, verdict_text
-from notifier.store import FeedState
+from notifier.sources.health import HealthEvent, HealthEventKind
+from notifier.storage.sqlite import FeedState
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2025, 6, 10, 13, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from notifier.config import json_schema
+from notifier.config.schema import json_schema
 from tests.conftest import EXAMPLE, ROOT
 
 COMMITTED = ROOT / "config" / "watch.schema.json"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from notifier.channels import looks_like_token, url_secrets
-from notifier.loader import loads_with_secrets
+from notifier.config.loader import loads_with_secrets
+from notifier.delivery.apprise import looks_like_token, url_secrets
 from tests.conftest import CLI
 from tests.receivers import ThreadedWebhookReceiver
 

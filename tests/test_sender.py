@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.config import (
+from notifier.config.schema import (
     BodyFormat,
     Channel,
     Config,
@@ -21,10 +21,10 @@ from notifier.config import (
     TimeWindow,
     Watch,
 )
-from notifier.deliver import Sender, SendOutcome, TickReport, route_matches
+from notifier.delivery.outbox import NewAlert, Outbox
 from notifier.model import Entry, Hit, Match
-from notifier.outbox import NewAlert, Outbox
-from notifier.store import Store
+from notifier.pipeline.sender import Sender, SendOutcome, TickReport, route_matches
+from notifier.storage.sqlite import Store
 
 NY = ZoneInfo("America/New_York")
 T0 = datetime(2025, 6, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York

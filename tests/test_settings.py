@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.settings import SettingsError, load_settings
+from notifier.config.settings import SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from notifier.errors import StateError, StateLocked
-from notifier.monitor import (
+from notifier.runtime.monitor import (
     LOOP_BLOCKED_AFTER,
     SCHEDULER_STALE_AFTER,
     Health,
 )
-from notifier.store import FILENAME, FeedState, Store, lock_state_dir
+from notifier.storage.sqlite import FILENAME, FeedState, Store, lock_state_dir
 from tests.conftest import CLI
 from tests.feedserver import ThreadedFeedServer
 from tests.test_daemon_e2e import Daemon as Process
@@ -114,7 +114,7 @@ def test_the_state_file_is_private_and_holds_no_feed_credentials(tmp_path: Path)
     """The database is created 0600, and a feed URL's password and token are stored masked."""
     with Store.open(tmp_path) as store:
         assert stat.S_IMODE((tmp_path / FILENAME).stat().st_mode) == 0o600
-    from notifier.summary import mask_feed_url  # noqa: PLC0415 - what the poller stores
+    from notifier.text import mask_feed_url  # noqa: PLC0415 - what the poller stores
 
     url = "https://user:hunter22@feeds.example.com/rss?token=s3cr3t-t0ken&page=1"
     with Store.open(tmp_path) as store, store.transaction():
@@ -126,8 +126,8 @@ def test_the_state_file_is_private_and_holds_no_feed_credentials(tmp_path: Path)
 
 async def test_the_poller_stores_feed_urls_masked(tmp_path: Path) -> None:
     """A real poll of a feed whose URL carries a token: the token is not on disk."""
-    from notifier.app import poll_once  # noqa: PLC0415
-    from notifier.loader import loads  # noqa: PLC0415
+    from notifier.config.loader import loads  # noqa: PLC0415
+    from notifier.runtime.app import poll_once  # noqa: PLC0415
 
     with ThreadedFeedServer() as feeds:
         feeds.feed("/rss", rss(("a1", "Old", "x")))
@@ -247,13 +247,13 @@ def tiny_tmpfs(where: Path, size: str = "4m") -> Iterator[Path]:
 async def test_a_full_disk_makes_health_say_the_state_is_not_writable(tmp_path: Path) -> None:
     """On a full file system the daemon's probe (a real write) fails: /healthz and
     health.json say the state is not writable; freeing space makes it ok again."""
-    from notifier.daemon import Daemon  # noqa: PLC0415
+    from notifier.runtime.daemon import Daemon  # noqa: PLC0415
     from tests.test_sender import FakeSink  # noqa: PLC0415
 
     with tiny_tmpfs(tmp_path / "disk") as disk:
         config = tmp_path / "watch.yaml"
         config.write_text('channels:\n  console: ["console://"]\n', "utf-8")
-        from notifier.settings import Settings  # noqa: PLC0415
+        from notifier.config.settings import Settings  # noqa: PLC0415
 
         daemon = Daemon(Settings(config=config, state_dir=disk / "state", grace=1), FakeSink())
         await daemon.start()
@@ -282,7 +282,7 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time; sys.path.insert(0, sys.argv[1]);"
-            "from notifier.store import lock_state_dir;"
+            "from notifier.storage.sqlite import lock_state_dir;"
             "lock = lock_state_dir(__import__('pathlib').Path(sys.argv[2]), 'run');"
             "print('locked', flush=True); time.sleep(60)",
             str(Path(__file__).resolve().parent.parent),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from notifier.errors import StateError
-from notifier.store import FILENAME, FeedState, Store
+from notifier.storage.sqlite import FILENAME, FeedState, Store
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.loader import loads
-from notifier.summary import describe, mask_feed_url, relative, span, when
+from notifier.cli.summary import describe
+from notifier.config.loader import loads
+from notifier.text import mask_feed_url, relative, span, when
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from notifier.config.loader import loads
 from notifier.errors import ConfigError
-from notifier.loader import loads
 
 TOKEN = "s3cr3t-T0KEN-abcdef"
 

@@ -9,7 +9,7 @@ with ``now``. For every deadline of the config it:
 2. notices an edited due time: one "deadline moved from X to Y" alert, and the
    reminders of the new plan whose time has already passed are recorded as
    skipped, so no catch-up repeats them;
-3. sends what :func:`notifier.deadlines.due` says is due: on time, or, after
+3. sends what :func:`notifier.deadlines.planning.due` says is due: on time, or, after
    downtime, the most recent missed reminder once, marked late, with older
    missed ones folded into it (never a burst) — except that once the deadline
    has passed, a reminder more than a day late is recorded but not sent
@@ -25,10 +25,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifier.config import Config, Deadline
-from notifier.deadlines import Due, Reminder, due, plan
-from notifier.outbox import NewAlert, Outbox
-from notifier.store import Store
+from notifier.config.schema import Config, Deadline
+from notifier.deadlines.planning import Due, Reminder, due, plan
+from notifier.delivery.outbox import NewAlert, Outbox
+from notifier.storage.sqlite import Store
 
 #: A reminder for a deadline already past is not caught up later than this.
 STALE_AFTER = timedelta(days=1)
@@ -45,7 +45,9 @@ def _identity(deadline: Deadline) -> str:
 
 
 def reminder_context(deadline: Deadline, item: Due, now: datetime) -> dict[str, Any]:
-    """The outbox context of a reminder queued at ``now`` (rendered by :mod:`notifier.messages`).
+    """The outbox context of a reminder queued at ``now``.
+
+    Rendered by :mod:`notifier.delivery.messages`.
 
     ``remaining_seconds`` and ``late_seconds`` hold as of ``now``; rendering with
     its send time (``Renderer.render(..., now=...)``) recomputes both from

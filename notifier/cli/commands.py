@@ -24,18 +24,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from notifier import __version__, app, clock, report
-from notifier.config import Config, json_schema
-from notifier.daemon import Daemon
-from notifier.deadlines import next_reminder, plan
-from notifier.deliver import AppriseSink
-from notifier.durations import parse_duration
-from notifier.errors import ConfigError, FeedError, NotifierError, StateError
-from notifier.ics import to_ics
-from notifier.loader import load_with_secrets
-from notifier.logs import add_secrets, configure_logging, get_logger, redact
-from notifier.monitor import HEALTH_FILE, read_health_file
-from notifier.settings import (
+from notifier import __version__, clock
+from notifier.cli import report
+from notifier.cli.summary import deadline_lines, describe, next_due
+from notifier.config.loader import load_with_secrets
+from notifier.config.schema import Config, json_schema
+from notifier.config.settings import (
     ENV,
     FLAGS,
     PARSERS,
@@ -44,8 +38,16 @@ from notifier.settings import (
     load_settings,
     parse_path,
 )
-from notifier.store import lock_state_dir
-from notifier.summary import deadline_lines, describe, next_due
+from notifier.deadlines.ics import to_ics
+from notifier.deadlines.planning import next_reminder, plan
+from notifier.durations import parse_duration
+from notifier.errors import ConfigError, FeedError, NotifierError, StateError
+from notifier.logs import add_secrets, configure_logging, get_logger, redact
+from notifier.pipeline.sender import AppriseSink
+from notifier.runtime import app
+from notifier.runtime.daemon import Daemon
+from notifier.runtime.monitor import HEALTH_FILE, read_health_file
+from notifier.storage.sqlite import lock_state_dir
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 T = TypeVar("T")
@@ -102,7 +104,7 @@ def _positive_duration(text: str) -> timedelta:
 duration_type = _option_type(_nonnegative_duration, "duration")
 positive_duration_type = _option_type(_positive_duration, "positive duration")
 path_type = _option_type(parse_path, "path")
-#: Each setting's flag type, from its parser in :mod:`notifier.settings`.
+#: Each setting's flag type, from its parser in :mod:`notifier.config.settings`.
 SETTING_TYPES = {name: _option_type(parse, name) for name, parse in PARSERS.items()}
 
 

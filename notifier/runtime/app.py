@@ -16,9 +16,16 @@ from pathlib import Path
 
 from notifier import __version__
 from notifier import clock as clocks
-from notifier.channels import mask_url
-from notifier.config import Channel, Config, Watch
-from notifier.deliver import (
+from notifier.config.schema import Channel, Config, Watch
+from notifier.delivery.apprise import mask_url
+from notifier.delivery.messages import Renderer, test_context
+from notifier.delivery.outbox import ChannelStatus, NewAlert, Outbox
+from notifier.errors import FeedError, FetchError
+from notifier.matching import Matcher, Verdict
+from notifier.model import Match
+from notifier.pipeline.poll import Poller, PollResult, Router
+from notifier.pipeline.reminders import check_deadlines
+from notifier.pipeline.sender import (
     Sender,
     SendOutcome,
     Sink,
@@ -28,24 +35,17 @@ from notifier.deliver import (
     route_health,
     route_matches,
 )
-from notifier.errors import FeedError, FetchError
-from notifier.feeds.fetch import FetchRequest, HttpFetcher
-from notifier.feeds.parse import ParsedFeed, parse
-from notifier.health import HealthEvent
-from notifier.match import Matcher, Verdict
-from notifier.messages import Renderer, test_context
-from notifier.model import Match
-from notifier.outbox import ChannelStatus, NewAlert, Outbox
-from notifier.poll import Poller, PollResult, Router
-from notifier.pool import IDLE_AFTER, IdlePool
-from notifier.reminders import check_deadlines
-from notifier.store import FeedState, Store
+from notifier.runtime.pool import IDLE_AFTER, IdlePool
+from notifier.sources.health import HealthEvent
+from notifier.sources.http import FetchRequest, HttpFetcher
+from notifier.sources.rss import ParsedFeed, parse
+from notifier.storage.sqlite import FeedState, Store
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
 
 
 def new_parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> IdlePool:
-    """A small process pool for feedparser (see :mod:`notifier.pool`): parsing uses
+    """A small process pool for feedparser (see :mod:`notifier.runtime.pool`): parsing uses
     every core and never stalls the event loop; idle workers are stopped."""
     return IdlePool(workers or min(2, os.cpu_count() or 1), idle_after=idle_after)
 

@@ -25,7 +25,7 @@ message to a service and before the following SQLite commit records it (a few
 milliseconds per URL). Everything else is at-least-once without repeats.
 
 :func:`plan` and :func:`digest_window_end` are pure; :class:`Outbox` is the
-SQLite side, sharing the :class:`~notifier.store.Store` connection.
+SQLite side, sharing the :class:`~notifier.storage.sqlite.Store` connection.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from notifier.config import BodyFormat, Channel, Severity
-from notifier.store import Store
+from notifier.config.schema import BodyFormat, Channel, Severity
+from notifier.storage.sqlite import Store
 
 #: ``alerts.message_id`` of an alert moved to other channels (:meth:`Outbox.reroute`).
 REROUTED = -1

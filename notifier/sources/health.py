@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from notifier.config import Feed
-from notifier.store import FeedState
+from notifier.config.schema import Feed
+from notifier.storage.sqlite import FeedState
 
 
 class HealthEventKind(StrEnum):

@@ -56,7 +56,7 @@ from yarl import URL
 
 from notifier import __version__
 from notifier.clock import Clock, utcnow
-from notifier.config import FetchOptions
+from notifier.config.schema import FetchOptions
 from notifier.errors import FetchError
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"

@@ -45,7 +45,7 @@ Feed text is untrusted, and so are links, snippets and error messages:
   to :data:`TITLE_MAX` characters.
 * In **html** bodies every value is escaped; a link is clickable only when it
   is http(s) with a host (else it is shown as escaped text); ``summary_html``
-  reaches a template only through :func:`notifier.feeds.html.sanitize`.
+  reaches a template only through :func:`notifier.sources.html.sanitize`.
 * In **markdown** bodies untrusted text has its markdown-active characters
   escaped (``\\ ` * _ [ ] ( )`` always, ``# > + - 1.`` at the start of a line,
   ``<`` as ``&lt;`` so no raw HTML or autolink gets through), and link URLs are
@@ -60,7 +60,7 @@ time; see :meth:`Renderer.render`). A reminder rendered within :data:`ON_TIME`
 days 23 hours"); later than that it reads the time actually left, computed
 from its due time and ``now``, and says how late it was sent. The title and
 the body use the same value. Relative times are worded by
-:func:`notifier.summary.relative` ("in 7 days", "2 hours ago"; "now" within
+:func:`notifier.text.relative` ("in 7 days", "2 hours ago"; "now" within
 3 s).
 
 User templates run in Jinja2's immutable sandbox, compiled once per
@@ -101,13 +101,13 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
-from notifier.feeds.html import sanitize
-from notifier.summary import JUST_NOW, relative, span, when
+from notifier.sources.html import sanitize
+from notifier.text import JUST_NOW, relative, span, when
 
 if TYPE_CHECKING:
-    from notifier.config import BodyFormat, Mentions, Severity, TemplateKind, TemplateSpec
-    from notifier.health import HealthEvent
+    from notifier.config.schema import BodyFormat, Mentions, Severity, TemplateKind, TemplateSpec
     from notifier.model import Match
+    from notifier.sources.health import HealthEvent
 
 __all__ = [
     "AUTHOR_MAX",
@@ -629,7 +629,7 @@ def _dead_letter(ctx: Mapping[str, Any], w: _Writer, local: Local) -> tuple[str,
 
 
 def _until(seconds: float) -> str:
-    """``in 7 days``, ``2 hours ago``, or ``now`` (within :data:`~notifier.summary.JUST_NOW`)."""
+    """``in 7 days``, ``2 hours ago``, or ``now`` (within :data:`JUST_NOW`)."""
     delta = timedelta(seconds=seconds)
     return "now" if abs(delta) < JUST_NOW else relative(delta, words=True)
 

@@ -43,7 +43,7 @@ How feedparser is called (each point is a trap, see ``PITFALLS.md``):
   as served (sanitised later, only for HTML channels) and save ~75% of the
   parse time. feedparser still resolves the ``<link>``/``<id>`` *elements*
   against ``xml:base`` and ``content-location``; we resolve and canonicalise
-  links once more against the feed URL (:func:`~notifier.feeds.keys.canonical_link`);
+  links once more against the feed URL (:func:`~notifier.sources.keys.canonical_link`);
 - ``published_parsed``/``updated_parsed`` are UTC ``struct_time`` values:
   ``calendar.timegm``, never ``time.mktime``; read with ``dict.get`` so that
   feedparser's deprecated ``updated`` → ``published`` fallback (and its
@@ -75,9 +75,9 @@ import feedparser.exceptions
 from defusedxml import DefusedXmlException
 
 from notifier.errors import FeedParseError, NotAFeed
-from notifier.feeds.html import to_text
-from notifier.feeds.keys import KeyItem, assign_keys, canonical_link, entry_key
 from notifier.model import Entry
+from notifier.sources.html import to_text
+from notifier.sources.keys import KeyItem, assign_keys, canonical_link, entry_key
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -460,7 +460,7 @@ class _Draft:
     fields: dict[str, Any]
 
     def key_item(self) -> KeyItem:
-        """What :func:`~notifier.feeds.keys.assign_keys` reads of this entry."""
+        """What :func:`~notifier.sources.keys.assign_keys` reads of this entry."""
         published: datetime | None = self.fields["published"]
         updated: datetime | None = self.fields["updated"]
         return KeyItem(
@@ -536,7 +536,7 @@ def parse(
     ``headers`` are the HTTP response headers (any case). Entries that carry
     nothing at all (no id, link, title or text: feedparser makes one for each
     illegally nested ``<item>``) are left out. Keys come from
-    :func:`~notifier.feeds.keys.assign_keys` over the whole document.
+    :func:`~notifier.sources.keys.assign_keys` over the whole document.
 
     Raises :class:`~notifier.errors.FeedParseError` (too large, entity
     declarations, broken with 0 entries) or :class:`~notifier.errors.NotAFeed`.
@@ -737,7 +737,7 @@ def prescan(
     - no two items share a guid (items sharing one are keyed by their dates,
       link and title, which the pre-scan does not read).
 
-    Then each key is :func:`~notifier.feeds.keys.entry_key` of the guid, as in :func:`parse`.
+    Then each key is :func:`~notifier.sources.keys.entry_key` of the guid, as in :func:`parse`.
     """
     if len(body) > max_bytes:
         return None

@@ -39,8 +39,8 @@ from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
-from notifier.channels import secrets_of
-from notifier.config import Config, InvalidConfig, Issue, Loc, build
+from notifier.config.schema import Config, InvalidConfig, Issue, Loc, build
+from notifier.delivery.apprise import secrets_of
 from notifier.errors import ConfigError, ConfigFileError, Problem
 
 #: Alias expansion beyond this many nodes is refused (a "billion laughs" document).
@@ -189,7 +189,7 @@ def url_secrets(config: Config) -> set[str]:
     """The secret parts of the config's channel and feed URLs, for the log redaction.
 
     Tokens are often written in the URLs themselves rather than in ``${VAR}``
-    (see :mod:`notifier.channels` for what counts as secret). A part equal to a
+    (see :mod:`notifier.delivery.apprise` for what counts as secret). A part equal to a
     name in the config (a feed, watch, channel or deadline) is kept readable.
     """
     found = secrets_of(

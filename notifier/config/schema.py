@@ -10,7 +10,7 @@ Two layers, so that the rest of the daemon never deals with "unset":
   aware datetimes, references known to exist. ``resolve()`` builds them.
 
 Reading YAML, substituting ``${VAR}`` and locating errors in the file live in
-:mod:`notifier.loader`; this module is pure.
+:mod:`notifier.config.loader`; this module is pure.
 
 Meanings worth knowing (also in the README):
 
@@ -52,7 +52,7 @@ from pydantic import (
     model_validator,
 )
 
-from notifier import channels as apprise_channels
+from notifier.delivery import apprise as apprise_channels
 from notifier.durations import PATTERN as DURATION_PATTERN
 from notifier.durations import format_duration, parse_duration
 
@@ -234,7 +234,7 @@ REGEX_FLAGS = regex_engine.IGNORECASE | regex_engine.UNICODE | regex_engine.VERS
 
 def compile_regex(pattern: str) -> Any:
     """Compile a regex term as the matcher runs it (``regex`` module, the syntax of
-    ``re``: see :mod:`notifier.match`). Raises ``regex.error``."""
+    ``re``: see :mod:`notifier.matching`). Raises ``regex.error``."""
     return regex_engine.compile(pattern, REGEX_FLAGS)
 
 

@@ -45,22 +45,29 @@ from typing import Any, Literal, Protocol, TypeVar
 import apprise
 
 from notifier import clock as clocks
-from notifier.channels import quiet_apprise
-from notifier.config import BodyFormat, Channel, Config, Severity
-from notifier.health import HealthEvent
-from notifier.logs import get_logger, redact
-from notifier.messages import (
+from notifier.config.schema import BodyFormat, Channel, Config, Severity
+from notifier.delivery.apprise import quiet_apprise
+from notifier.delivery.messages import (
     Rendered,
     Renderer,
     dead_letter_context,
     health_context,
     match_context,
 )
+from notifier.delivery.outbox import (
+    NewAlert,
+    Outbox,
+    PendingMessage,
+    digest_window_end,
+    plan,
+    url_hash,
+)
+from notifier.logs import get_logger, redact
 from notifier.model import Match
-from notifier.outbox import NewAlert, Outbox, PendingMessage, digest_window_end, plan, url_hash
-from notifier.store import Store
+from notifier.sources.health import HealthEvent
+from notifier.storage.sqlite import Store
 
-log = get_logger("notifier.deliver")
+log = get_logger("notifier.pipeline.sender")
 
 T = TypeVar("T")
 

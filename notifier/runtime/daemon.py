@@ -22,7 +22,7 @@ sender task per channel.
 No unit of work waits on another: a poll queues its alerts and kicks the
 channels (it never waits for a send), each channel sends on its own with a
 hard deadline per send, and regex matching runs in a thread with a time
-budget. Health is judged off the event loop (:mod:`notifier.monitor`), so a
+budget. Health is judged off the event loop (:mod:`notifier.runtime.monitor`), so a
 stuck loop is reported, not just silent.
 
 Every job has ``max_instances=1`` and coalescing. The app knows nothing of
@@ -58,17 +58,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from notifier import app
 from notifier import clock as clocks
-from notifier.config import Config, Feed
-from notifier.deadlines import next_reminder, plan
-from notifier.deliver import Sender, Sink, TickReport
+from notifier.config.loader import load_with_secrets
+from notifier.config.schema import Config, Feed
+from notifier.config.settings import Settings
+from notifier.deadlines.planning import next_reminder, plan
+from notifier.delivery.outbox import NewAlert, Outbox
 from notifier.errors import ConfigError, StateError
-from notifier.feeds.fetch import HttpFetcher
-from notifier.loader import load_with_secrets
 from notifier.logs import add_secrets, get_logger
-from notifier.match import Matcher
-from notifier.monitor import (
+from notifier.matching import Matcher
+from notifier.pipeline.poll import Poller, PollResult
+from notifier.pipeline.reminders import check_deadlines
+from notifier.pipeline.sender import Sender, Sink, TickReport
+from notifier.runtime import app
+from notifier.runtime.monitor import (
     BEAT_EVERY,
     HEALTH_FILE,
     Health,
@@ -77,14 +80,11 @@ from notifier.monitor import (
     Verdict,
     Watchdog,
 )
-from notifier.outbox import NewAlert, Outbox
-from notifier.poll import Poller, PollResult
-from notifier.pool import IdlePool
-from notifier.reminders import check_deadlines
-from notifier.settings import Settings
-from notifier.store import StateLock, Store, lock_state_dir
+from notifier.runtime.pool import IdlePool
+from notifier.sources.http import HttpFetcher
+from notifier.storage.sqlite import StateLock, Store, lock_state_dir
 
-log = get_logger("notifier.daemon")
+log = get_logger("notifier.runtime.daemon")
 
 HEARTBEAT_EVERY = 10.0
 CONFIG_CHECK_EVERY = 2.0
@@ -616,7 +616,7 @@ class Daemon:
     # ------------------------------------------------------------------ health
 
     def healthy(self) -> tuple[bool, dict[str, Any]]:
-        """The health monitor's verdict now (see :mod:`notifier.monitor`)."""
+        """The health monitor's verdict now (see :mod:`notifier.runtime.monitor`)."""
         verdict: Verdict = self.health.judge()
         return verdict.ok, verdict.body
 

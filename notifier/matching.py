@@ -80,7 +80,7 @@ from typing import Any, get_args
 
 import ahocorasick
 
-from notifier.config import SearchField, Watch, compile_regex
+from notifier.config.schema import SearchField, Watch, compile_regex
 from notifier.model import Entry, Hit, Match
 
 #: Every searchable field, in a fixed order (the index is used internally).

@@ -16,7 +16,7 @@
               │   the feed re-keyed its entries; those are not alerted  PARSED
               └─ entries not seen before → matched against the watches  PARSED
                  (in a worker thread, regex time bounded: see
-                 :meth:`~notifier.match.Matcher.match_all`)
+                 :meth:`~notifier.matching.Matcher.match_all`)
 
 Nothing here raises for a broken feed: every outcome is a :class:`PollResult`
 and one canonical log line ("feed polled": at INFO when the feed had news or
@@ -47,20 +47,20 @@ from enum import StrEnum
 from typing import Protocol
 
 from notifier import clock as clocks
-from notifier.config import Feed
+from notifier.config.schema import Feed
+from notifier.delivery.outbox import NewAlert, Outbox
 from notifier.errors import FeedError, FetchError, StateError
-from notifier.feeds.fetch import Fetched, Fetcher, FetchRequest, safe_url
-from notifier.feeds.parse import ParsedFeed, parse, prescan
-from notifier.health import HealthEvent, on_failure, on_success
 from notifier.logs import get_logger
-from notifier.match import Matcher, MatchRun, Overrun
+from notifier.matching import Matcher, MatchRun, Overrun
 from notifier.model import Entry, Match
-from notifier.outbox import NewAlert, Outbox
-from notifier.store import FeedState, Store
-from notifier.summary import mask_feed_url
+from notifier.sources.health import HealthEvent, on_failure, on_success
+from notifier.sources.http import Fetched, Fetcher, FetchRequest, safe_url
+from notifier.sources.rss import ParsedFeed, parse, prescan
+from notifier.storage.sqlite import FeedState, Store
+from notifier.text import mask_feed_url
 
-log = get_logger("notifier.poll")
-_level = logging.getLogger("notifier.poll")  # to skip building a line DEBUG would drop
+log = get_logger("notifier.pipeline.poll")
+_level = logging.getLogger("notifier.pipeline.poll")  # to skip building a line DEBUG would drop
 
 
 class PollStatus(StrEnum):

@@ -18,7 +18,7 @@ Decisions:
 * A due time that is the *second* of a repeated hour (clocks going back)
   cannot be written in local time — RFC 5545 reads an ambiguous time as the
   first, and a skipped one with the offset before the gap, as
-  :mod:`notifier.deadlines` does — so that one is written in UTC.
+  :mod:`notifier.deadlines.planning` does — so that one is written in UTC.
 * **VTIMEZONE** transitions are found by sampling the zone daily and
   bisecting to the second, from a year before the earliest alarm to 10 years
   after ``max(now, last follow-up)``. Transitions that follow one yearly rule ("2nd
@@ -46,8 +46,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.config import Deadline
-from notifier.deadlines import localize, offsets
+from notifier.config.schema import Deadline
+from notifier.deadlines.planning import localize, offsets
 from notifier.durations import format_duration
 
 #: Longest physical line, in octets, before folding (RFC 5545 §3.1).

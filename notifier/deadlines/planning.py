@@ -23,7 +23,7 @@ Meanings (also pinned by ``tests/test_deadlines.py``):
   is read with the offset before the change, which moves it *forward by the gap*
   (02:30 → 03:30 EDT); an ambiguous local time (repeated when clocks go back)
   means the *first* one (``fold=0``). These are RFC 5545's rules too, so an
-  exported calendar (:mod:`notifier.ics`) agrees.
+  exported calendar (:mod:`notifier.deadlines.ics`) agrees.
 * **Recurrence.** ``recur`` is an RRULE expanded by dateutil over *naive local
   wall-clock times* from the first due time's local time, each then placed in
   the zone as above — a monthly 09:00 deadline stays at 09:00 local all year.
@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from notifier.config import Deadline
+from notifier.config.schema import Deadline
 from notifier.errors import NotifierError
 
 #: A reminder sent more than this after its planned time is marked late.

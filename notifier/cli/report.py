@@ -2,7 +2,7 @@
 
 Text lines show feed text (titles, snippets, errors) as one clean line — no
 control characters, so a feed cannot send escape sequences to a terminal — cut
-at the lengths alerts use (:mod:`notifier.messages`). JSON lines carry the
+at the lengths alerts use (:mod:`notifier.delivery.messages`). JSON lines carry the
 values as they are. An entry with no published time shows its updated time,
 labelled so ("updated Tue 10 Jun 2025 09:00 EDT"); JSON has both.
 """
@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from notifier.health import HealthEvent
-from notifier.match import Verdict
-from notifier.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
+from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
+from notifier.delivery.outbox import ChannelStatus
+from notifier.matching import Verdict
 from notifier.model import Entry, Match
-from notifier.outbox import ChannelStatus
-from notifier.poll import PollResult, PollStatus
-from notifier.store import FeedState
-from notifier.summary import relative, when
+from notifier.pipeline.poll import PollResult, PollStatus
+from notifier.sources.health import HealthEvent
+from notifier.storage.sqlite import FeedState
+from notifier.text import relative, when
 
 
 def _entry_json(entry: Entry) -> dict[str, Any]:

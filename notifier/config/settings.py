@@ -2,7 +2,7 @@
 
 Each setting is read from ``NOTIFIER_<NAME>`` (e.g. ``NOTIFIER_STATE_DIR``) and
 can be overridden by the matching command-line flag (``--state-dir``). What to
-watch lives in the YAML watch config (:mod:`notifier.config`), not here.
+watch lives in the YAML watch config (:mod:`notifier.config.schema`), not here.
 """
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""Feeds: fetch (HTTP) and parse (feedparser); no decisions."""
