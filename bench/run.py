@@ -42,10 +42,9 @@ import aiohttp
 import feedparser
 
 from bench import corpus, peers
-from notifier.config.schema import Channel, Config, Feed, FetchOptions, Watch
 from notifier.logs import configure_logging
 from notifier.matching import Matcher
-from notifier.model import Entry
+from notifier.model import Channel, Config, Entry, Feed, FetchPolicy, Watch
 from notifier.pipeline.poll import Poller
 from notifier.runtime.app import USER_AGENT, parse_pool, router_for
 from notifier.runtime.pool import IdlePool
@@ -229,7 +228,7 @@ def make_config(server: Server, vocab: corpus.Vocabulary) -> Config:
     return Config(
         timezone=ZoneInfo("UTC"),
         default_channels=("console",),
-        fetch=FetchOptions(concurrency=CONCURRENCY, per_host=64),
+        fetch=FetchPolicy(concurrency=CONCURRENCY, per_host=64),
         channels={"console": Channel("console", ("console://",), "text", None, None)},
         feeds=feeds,
         watches=make_watches(vocab, tuple(f.name for f in feeds)),

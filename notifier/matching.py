@@ -79,9 +79,19 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 import ahocorasick
+import regex as regex_engine
 
-from notifier.config.schema import SearchField, Watch, compile_regex
-from notifier.model import Entry, Hit, Match
+from notifier.model import Entry, Hit, Match, SearchField, Watch
+
+#: Flags every regex term is compiled with, by the matcher and when the config is checked.
+REGEX_FLAGS = regex_engine.IGNORECASE | regex_engine.UNICODE | regex_engine.VERSION0
+
+
+def compile_regex(pattern: str) -> Any:
+    """Compile a regex term as the matcher runs it (``regex`` module, the syntax of
+    ``re``). Raises ``regex.error``."""
+    return regex_engine.compile(pattern, REGEX_FLAGS)
+
 
 #: Every searchable field, in a fixed order (the index is used internally).
 FIELDS: tuple[SearchField, ...] = get_args(SearchField)

@@ -1,19 +1,205 @@
-"""Frozen domain values shared by the feed, match and delivery stages.
+"""The domain model: frozen values with no I/O, shared by every stage.
 
-An :class:`Entry` is one item of a feed, normalised: plain text for matching,
-the HTML as served (untrusted) for HTML channels, aware UTC datetimes, an
-absolute canonical link, and a stable versioned ``key``. A :class:`Match` is an
-entry that a watch accepted, with the :class:`Hit` values that explain why.
+Pure modules (matching, deadline planning, feed health, delivery planning,
+message rendering) import only this module, the standard library and their own
+pure dependencies; the YAML schema (:mod:`notifier.config.schema`) resolves a
+watch file into these values, and storage keeps some of them.
+
+* what the user configured: :class:`Config` with its :class:`Feed`,
+  :class:`Watch`, :class:`Deadline` and :class:`Channel` values and the
+  :class:`FetchPolicy`, :class:`DeliveryPolicy` and :class:`Template` parts;
+* what a feed yields: :class:`Entry`; what a watch found: :class:`Match` and
+  :class:`Hit`; what is remembered of a feed: :class:`FeedState`;
+* what is sent: :class:`NewAlert`, with its :data:`Severity` and
+  :data:`AlertKind`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:  # keeps parse workers from importing config (and Apprise) at start
-    from notifier.config.schema import SearchField
+from notifier.durations import format_duration
+
+Severity = Literal["low", "normal", "high", "critical"]
+BodyFormat = Literal["text", "markdown", "html"]
+#: A channel's body format: ``auto`` renders each URL in the format its service shows.
+ChannelFormat = Literal["auto", "text", "markdown", "html"]
+Mentions = Literal["escape", "allow"]
+SearchField = Literal["title", "summary", "content", "categories", "author", "link"]
+#: Every kind of alert, and so every kind a template can be written for.
+AlertKind = Literal[
+    "match", "digest", "reminder", "moved", "health", "config", "test", "dead_letter"
+]
+#: The kinds a user template can replace (``config`` notices are built in only, for now).
+TemplateKind = Literal["match", "digest", "reminder", "moved", "health", "test", "dead_letter"]
+
+
+# --------------------------------------------------------------------------- configured
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A daily window of local time such as ``22:00-07:00`` (may wrap midnight)."""
+
+    start: time
+    end: time
+
+    def contains(self, t: time) -> bool:
+        """Tell whether the local time of day ``t`` falls in the window."""
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """At most ``count`` alerts per ``per`` on one channel; the rest are deferred."""
+
+    count: int
+    per: timedelta
+
+    def __str__(self) -> str:
+        return f"{self.count}/{format_duration(self.per)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A named set of Apprise URLs and how alerts go to them."""
+
+    name: str
+    urls: tuple[str, ...]
+    format: ChannelFormat
+    quiet_hours: TimeWindow | None
+    rate_limit: RateLimit | None
+    timeout: timedelta = timedelta(seconds=30)
+    mentions: Mentions = "escape"
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One RSS/Atom URL and how it is polled."""
+
+    name: str
+    url: str
+    title: str | None
+    interval: timedelta
+    enabled: bool = True
+    backfill: int = 0
+    unhealthy_after: int = 5
+    max_backoff: timedelta = timedelta(hours=6)
+    retention: timedelta = timedelta(days=90)
+    max_alerts: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A keyword rule: ``any`` / ``all`` / ``none`` terms over some fields of some feeds."""
+
+    name: str
+    any: tuple[str, ...]
+    all: tuple[str, ...]
+    none: tuple[str, ...]
+    feeds: tuple[str, ...]
+    fields: tuple[SearchField, ...]
+    severity: Severity
+    channels: tuple[str, ...]
+    digest: timedelta | None
+    plurals: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline, resolved. ``due`` is the first (or only) occurrence; ``recur`` an RRULE."""
+
+    name: str
+    title: str
+    due: datetime
+    timezone: ZoneInfo
+    remind: tuple[timedelta, ...]
+    channels: tuple[str, ...]
+    severity: Severity
+    link: str | None
+    notes: str | None
+    after: tuple[timedelta, ...] = ()
+    at_due: bool = True
+    recur: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """How feeds are fetched (for all feeds)."""
+
+    concurrency: int = 16
+    per_host: int = 2
+    timeout: timedelta = timedelta(seconds=30)
+    connect_timeout: timedelta = timedelta(seconds=10)
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """How alerts are delivered (for all channels)."""
+
+    max_age: timedelta = timedelta(hours=24)
+    min_retry: timedelta = timedelta(seconds=30)
+    max_retry: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A user's Jinja2 title and/or body for one kind of alert (None: the built-in one)."""
+
+    title: str | None = None
+    body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A whole watch config, resolved: defaults applied, references known to exist."""
+
+    timezone: ZoneInfo
+    default_channels: tuple[str, ...]
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    templates: dict[TemplateKind, Template] = field(default_factory=dict)
+    channels: dict[str, Channel] = field(default_factory=dict)
+    feeds: tuple[Feed, ...] = ()
+    watches: tuple[Watch, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+
+
+# --------------------------------------------------------------------------- observed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What is remembered of one feed. ``last_parsed`` is None until a first parse."""
+
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_polled: datetime | None = None
+    last_ok: datetime | None = None
+    last_parsed: datetime | None = None
+    failures: int = 0
+    unhealthy: bool = False
+    last_error: str | None = None
+    next_poll: datetime | None = None
+
+    def with_url(self, url: str) -> FeedState:
+        """The state for a feed whose configured URL changed: caching headers dropped."""
+        if url == self.url:
+            return self
+        return replace(self, url=url, etag=None, last_modified=None, body_hash=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +263,19 @@ class Match:
     def explain(self) -> str:
         """One line: ``"rare earth" in title; "稀土" in summary``."""
         return "; ".join(f'"{h.term}" in {h.field}' for h in self.hits)
+
+
+# --------------------------------------------------------------------------- sent
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert to queue for one channel. ``key`` identifies the alert (not the channel)."""
+
+    key: str
+    channel: str
+    kind: str
+    severity: Severity
+    context: dict[str, Any]
+    group: str | None = None
+    not_before: datetime | None = None

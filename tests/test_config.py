@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.config.loader import MAX_BYTES, load, loads
-from notifier.config.schema import DEFAULT_REMIND, RateLimit, TimeWindow, localize
+from notifier.config.schema import DEFAULT_REMIND, localize
 from notifier.errors import ConfigError
+from notifier.model import RateLimit, TimeWindow
 
 NY = ZoneInfo("America/New_York")
 

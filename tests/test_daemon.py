@@ -8,8 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from notifier.config.schema import BodyFormat
 from notifier.config.settings import Settings
+from notifier.model import BodyFormat
 from notifier.pipeline.sender import SendOutcome
 from notifier.runtime.daemon import Daemon, phase
 from notifier.runtime.monitor import Health, Metrics

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.config.schema import Deadline
 from notifier.deadlines.planning import (
     LATE_AFTER,
     Due,
@@ -20,6 +19,7 @@ from notifier.deadlines.planning import (
     occurrences,
     plan,
 )
+from notifier.model import Deadline
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

@@ -20,8 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier import __version__
-from notifier.config.schema import Feed, FetchOptions
 from notifier.errors import FetchError
+from notifier.model import Feed, FeedState, FetchPolicy
 from notifier.sources.health import HealthEventKind, on_failure
 from notifier.sources.http import (
     RETRY_AFTER_LIMIT,
@@ -33,7 +33,6 @@ from notifier.sources.http import (
     parse_retry_after,
     safe_url,
 )
-from notifier.storage.sqlite import FeedState
 from tests.feedserver import FeedServer, ThreadedFeedServer
 
 MiB = 1024 * 1024
@@ -49,9 +48,9 @@ def opts(
     per_host: int = 16,
     max_bytes: int = MiB,
     max_redirects: int = 5,
-) -> FetchOptions:
+) -> FetchPolicy:
     """Fetch options for tests: short timeouts, a 1 MiB cap, generous limits."""
-    return FetchOptions(
+    return FetchPolicy(
         concurrency=concurrency,
         per_host=per_host,
         timeout=timedelta(seconds=timeout),
@@ -82,7 +81,7 @@ async def fetch_error(fetcher: Fetcher, url: str) -> FetchError:
     return info.value
 
 
-async def error_with(options: FetchOptions, url: str) -> FetchError:
+async def error_with(options: FetchPolicy, url: str) -> FetchError:
     """Like :func:`fetch_error`, with a fetcher opened on ``options``."""
     async with HttpFetcher(options) as f:
         return await fetch_error(f, url)

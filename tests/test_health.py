@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.config.schema import Feed
+from notifier.model import Feed, FeedState
 from notifier.sources.health import HealthEventKind, backoff, on_failure, on_success
-from notifier.storage.sqlite import FeedState
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 FEED = Feed(

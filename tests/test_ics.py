@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from icalendar import Calendar, Component, Timezone
 from icalendar.prop import vRecur
 
-from notifier.config.schema import Deadline
 from notifier.deadlines.ics import FOLD_AT, duration, escape_text, fold, to_ics, vtimezone
 from notifier.deadlines.planning import occurrences
+from notifier.model import Deadline
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 NY = ZoneInfo("America/New_York")

@@ -18,10 +18,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from notifier.config.schema import Watch
 from notifier.config.settings import Settings
 from notifier.matching import Matcher
-from notifier.model import Entry
+from notifier.model import Entry, Watch
 from notifier.pipeline.sender import AppriseSink
 from notifier.runtime.daemon import Daemon
 from notifier.storage.sqlite import Store
@@ -329,7 +328,8 @@ async def test_a_large_backlog_keeps_health_and_the_loop_responsive(tmp_path: Pa
     /healthz answers at once, and status reads the outbox cheaply."""
     from datetime import UTC, datetime  # noqa: PLC0415
 
-    from notifier.delivery.outbox import NewAlert, Outbox  # noqa: PLC0415
+    from notifier.delivery.outbox import Outbox  # noqa: PLC0415
+    from notifier.model import NewAlert  # noqa: PLC0415
 
     state = tmp_path / "state"
     with Store.open(state) as store, store.transaction():
@@ -396,7 +396,7 @@ async def test_a_thousand_regex_watches_over_a_thousand_entries_never_block_the_
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
     from datetime import timedelta  # noqa: PLC0415
 
-    from notifier.config.schema import Feed, FetchOptions  # noqa: PLC0415
+    from notifier.model import Feed, FetchPolicy  # noqa: PLC0415
     from notifier.pipeline.poll import Poller, PollStatus  # noqa: PLC0415
     from notifier.sources.http import HttpFetcher  # noqa: PLC0415
 
@@ -405,7 +405,7 @@ async def test_a_thousand_regex_watches_over_a_thousand_entries_never_block_the_
     ]
     first = rss(("old", "Old story", "x"))
     entries = [(f"e{i}", f"Tariffs on steel {i}", "details " * 40) for i in range(1000)]
-    options = FetchOptions(timeout=timedelta(seconds=10))
+    options = FetchPolicy(timeout=timedelta(seconds=10))
     with ThreadedFeedServer() as server, Store.open(tmp_path) as store:
         server.feed("/news", first)
         feed = Feed("news", server.url("/news"), None, timedelta(minutes=5))

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from notifier.config.schema import SearchField, Watch
 from notifier.matching import (
     FIELDS,
     Matcher,
@@ -23,7 +22,7 @@ from notifier.matching import (
     required_literal,
     snippet,
 )
-from notifier.model import Entry, Match
+from notifier.model import Entry, Match, SearchField, Watch
 
 DEFAULT_FIELDS: tuple[SearchField, ...] = ("title", "summary", "content")
 

@@ -15,7 +15,6 @@ from apprise.conversion import convert_between
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifier.config.schema import BodyFormat, Severity, TemplateKind, TemplateSpec
 from notifier.delivery import messages
 from notifier.delivery.messages import (
     SUMMARY_MAX,
@@ -26,7 +25,7 @@ from notifier.delivery.messages import (
     health_context,
     match_context,
 )
-from notifier.model import Entry, Hit, Match
+from notifier.model import BodyFormat, Entry, Hit, Match, Severity, Template, TemplateKind
 from notifier.sources.health import HealthEvent, HealthEventKind
 
 NY = ZoneInfo("America/New_York")
@@ -111,7 +110,7 @@ def dead_ctx(last_error: str | None = "timed out after 30s") -> dict[str, Any]:
     return dead_letter_context("phone", "[HIGH] Tariffs up", JUNE, 12, last_error)
 
 
-def renderer(templates: Mapping[TemplateKind, TemplateSpec] | None = None) -> Renderer:
+def renderer(templates: Mapping[TemplateKind, Template] | None = None) -> Renderer:
     """A renderer in New York time with ``templates``."""
     return Renderer(templates or {}, NY)
 
@@ -633,7 +632,7 @@ def test_empty_digest_is_an_error() -> None:
 
 def test_user_template_overrides_title_and_body() -> None:
     """A kind's templates replace its title and body; times and format are variables."""
-    spec = TemplateSpec(
+    spec = Template(
         title="{{ watch }}: {{ title }}",
         body="{{ title }} ({{ published_local }}, {{ format }}) {{ safe_link }}",
     )
@@ -647,7 +646,7 @@ def test_user_template_overrides_title_and_body() -> None:
 
 def test_template_for_one_part_keeps_the_other_default() -> None:
     """A title-only template leaves the built-in body, and the other kinds are untouched."""
-    rend = renderer({"match": TemplateSpec(title="ALERT {{ title }}")})
+    rend = renderer({"match": Template(title="ALERT {{ title }}")})
     r = rend.render(match_ctx(), "text")
     assert r.title == "ALERT China tightens rare earth export controls"
     assert r.body == renderer().render(match_ctx(), "text").body
@@ -656,7 +655,7 @@ def test_template_for_one_part_keeps_the_other_default() -> None:
 
 def test_template_html_autoescapes_values() -> None:
     """In HTML bodies every template value is escaped; sanitised summary_html is kept as markup."""
-    spec = TemplateSpec(body="<p>{{ title }}</p>{{ summary_html }}<a href='{{ link }}'>x</a>")
+    spec = Template(body="<p>{{ title }}</p>{{ summary_html }}<a href='{{ link }}'>x</a>")
     ctx = match_ctx(
         title=HOSTILE_TITLE,
         link="https://x.test/'><script>",
@@ -675,7 +674,7 @@ def test_template_html_autoescapes_values() -> None:
 
 def test_template_markdown_escapes_values_unless_marked_safe() -> None:
     """In markdown bodies values are markdown-escaped; |safe and default_body opt out."""
-    spec = TemplateSpec(
+    spec = Template(
         body="{{ title }} [open]({{ safe_link|markdown_url }}) {{ '*raw*'|safe }}\n"
         "{{ default_body }}"
     )
@@ -688,7 +687,7 @@ def test_template_markdown_escapes_values_unless_marked_safe() -> None:
 
 def test_template_title_is_cleaned() -> None:
     """A title rendered from a template is still one plain line, capped at TITLE_MAX."""
-    spec = TemplateSpec(title="{{ title }}\n{{ 'x' * 500 }}")
+    spec = Template(title="{{ title }}\n{{ 'x' * 500 }}")
     title = renderer({"match": spec}).render(match_ctx(title="<b>A</b>\tB"), "html").title
     assert title.startswith("<b>A</b> B x")
     assert len(title) <= TITLE_MAX
@@ -706,7 +705,7 @@ def test_template_title_is_cleaned() -> None:
 )
 def test_sandbox_violation_falls_back_and_is_reported(source: str) -> None:
     """Unsafe attribute access or mutation in a template sends the default and says why."""
-    r = renderer({"match": TemplateSpec(body=source)}).render(match_ctx(), "text")
+    r = renderer({"match": Template(body=source)}).render(match_ctx(), "text")
     assert r.body == renderer().render(match_ctx(), "text").body
     assert r.template_error is not None
     assert r.template_error.startswith("templates.match.body: SecurityError: ")
@@ -714,7 +713,7 @@ def test_sandbox_violation_falls_back_and_is_reported(source: str) -> None:
 
 def test_template_error_falls_back_per_part() -> None:
     """A failing body template falls back alone: the title template still applies."""
-    spec = TemplateSpec(title="T: {{ title }}", body="{{ 1 // 0 }}")
+    spec = Template(title="T: {{ title }}", body="{{ 1 // 0 }}")
     r = renderer({"match": spec}).render(match_ctx(), "text")
     assert r.title == "T: China tightens rare earth export controls"
     assert r.body == renderer().render(match_ctx(), "text").body
@@ -726,21 +725,21 @@ def test_template_error_falls_back_per_part() -> None:
 
 def test_missing_variable_renders_empty() -> None:
     """An unknown variable (or attribute of one) renders as nothing, not an error."""
-    spec = TemplateSpec(title="[{{ nope }}]", body="a{{ nope.deeper }}b{{ feed_title }}c")
+    spec = Template(title="[{{ nope }}]", body="a{{ nope.deeper }}b{{ feed_title }}c")
     r = renderer({"match": spec}).render(match_ctx(feed_title=None), "text")
     assert (r.title, r.body, r.template_error) == ("[]", "abc", None)
 
 
 def test_template_rendering_blank_body_falls_back() -> None:
     """A body template that renders blank would be refused by Apprise: the default is sent."""
-    r = renderer({"test": TemplateSpec(body="{{ nope }}\n")}).render(probe_ctx(), "text")
+    r = renderer({"test": Template(body="{{ nope }}\n")}).render(probe_ctx(), "text")
     assert r.body == renderer().render(probe_ctx(), "text").body
     assert r.template_error == "templates.test.body: rendered empty; the built-in text was sent"
 
 
 def test_template_that_does_not_compile_is_reported_at_render() -> None:
     """A template that bypassed config validation and fails to compile never raises."""
-    spec = TemplateSpec.model_construct(title=None, body="{% if %}")
+    spec = Template(title=None, body="{% if %}")
     r = renderer({"health": spec}).render(health_ctx(), "markdown")
     assert r.body == renderer().render(health_ctx(), "markdown").body
     assert r.template_error is not None
@@ -751,9 +750,9 @@ def test_templates_for_other_kinds() -> None:
     """Each kind's template sees its own context and local times (|local, queued_at_local)."""
     rend = renderer(
         {
-            "health": TemplateSpec(body="{{ event }} {{ feed }} {{ at|local }}"),
-            "dead_letter": TemplateSpec(body="{{ title }} {{ queued_at_local }} {{ attempts }}"),
-            "reminder": TemplateSpec(title="Due: {{ title }}"),
+            "health": Template(body="{{ event }} {{ feed }} {{ at|local }}"),
+            "dead_letter": Template(body="{{ title }} {{ queued_at_local }} {{ attempts }}"),
+            "reminder": Template(title="Due: {{ title }}"),
         }
     )
     assert rend.render(health_ctx(), "text").body == "unhealthy ustr Fri 10 Jan 2025 09:00 EST"
@@ -767,7 +766,7 @@ def test_templates_for_other_kinds() -> None:
 
 def test_digest_template_sees_items_count_and_reason() -> None:
     """A digest template gets items (with headline and local times), count and reason."""
-    spec = TemplateSpec(
+    spec = Template(
         title="{{ count }} for you",
         body="{{ reason }}:{% for i in items %} {{ i.headline }} @ {{ i.published_local }};"
         "{% endfor %}",
@@ -825,7 +824,7 @@ def test_rendering_arbitrary_feed_text_is_safe(
     )
     assert json.loads(json.dumps(ctx)) == ctx
     plain = renderer()
-    templated = renderer({"match": TemplateSpec(body="T{{ title }}{{ summary_html }}")})
+    templated = renderer({"match": Template(body="T{{ title }}{{ summary_html }}")})
     for fmt in FORMATS:
         for rend in (plain, templated):
             r = rend.render(ctx, fmt)
@@ -933,7 +932,7 @@ def test_clean_text_removes_controls_and_bidi_overrides(
 def test_template_values_are_cleaned_like_built_in_texts() -> None:
     """Every value a template sees has its control and bidi-override characters removed, as the
     built-in texts do; a value's newlines are kept for the body."""
-    spec = TemplateSpec(
+    spec = Template(
         title="{{ title }}",
         body="{{ title }}|{{ summary }}|{{ hits[0].snippet }}|{{ feed_title }}|{{ notes }}",
     )
@@ -1006,7 +1005,7 @@ def test_feed_mentions_cannot_ping_the_chat_by_default() -> None:
         for text in (r.title, r.body):
             assert not re.search(r"@(everyone|here|all|room)\b|<!channel|&lt;!channel", text), fmt
         assert f"@{ZWSP}everyone rare earth" in r.title
-    spec = TemplateSpec(body="@here {{ title }} {{ author }} {{ hits[0].snippet }}")
+    spec = Template(body="@here {{ title }} {{ author }} {{ hits[0].snippet }}")
     body = renderer({"match": spec}).render(ctx, "text").body
     assert body == (
         f"@here @{ZWSP}everyone rare earth <{ZWSP}!{ZWSP}channel> @{ZWSP}room @{ZWSP}all rare earth"
@@ -1032,7 +1031,7 @@ def test_mentions_in_errors_and_sanitised_html_are_escaped() -> None:
     assert f"Last error: 503 @{ZWSP}channel" in lines(
         renderer().render(health_context(event), "text")
     )
-    spec = TemplateSpec(body="{{ summary_html }}")
+    spec = Template(body="{{ summary_html }}")
     ctx = match_ctx(summary_html="<p>@everyone &lt;!here&gt;</p>")
     body = renderer({"match": spec}).render(ctx, "html").body
     assert body == f"<p>@{ZWSP}everyone &lt;{ZWSP}!{ZWSP}here&gt;</p>"
@@ -1075,7 +1074,7 @@ def test_an_entry_with_only_an_updated_time_shows_it_labelled() -> None:
     assert lines(renderer().render(ctx, "text"))[1] == (
         "Ministry of Commerce · updated Fri 10 Jan 2025 09:00 EST"
     )
-    spec = TemplateSpec(body="{{ published_local }} / {{ updated_local }} / {{ published }}")
+    spec = Template(body="{{ published_local }} / {{ updated_local }} / {{ published }}")
     assert renderer({"match": spec}).render(ctx, "text").body == (
         "updated Fri 10 Jan 2025 09:00 EST / Fri 10 Jan 2025 09:00 EST / "
     )

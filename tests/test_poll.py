@@ -13,8 +13,8 @@ from xml.sax.saxutils import escape
 import pytest
 
 from notifier import logs
-from notifier.config.schema import Config, Feed, FetchOptions, Watch
 from notifier.matching import Matcher
+from notifier.model import Config, Feed, FetchPolicy, Watch
 from notifier.pipeline.poll import Poller, PollStatus
 from notifier.runtime.app import parse_pool, poll_once
 from notifier.sources.health import HealthEventKind
@@ -95,7 +95,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-OPTIONS = FetchOptions(timeout=timedelta(seconds=2), connect_timeout=timedelta(seconds=2))
+OPTIONS = FetchPolicy(timeout=timedelta(seconds=2), connect_timeout=timedelta(seconds=2))
 
 
 def news_config(url: str) -> Config:
@@ -332,7 +332,7 @@ async def test_broken_feeds_fail_clearly_while_the_others_succeed(tmp_path: Path
         config = Config(
             timezone=UTC,  # type: ignore[arg-type]
             default_channels=(),
-            fetch=FetchOptions(
+            fetch=FetchPolicy(
                 timeout=timedelta(seconds=2),
                 connect_timeout=timedelta(seconds=2),
                 max_bytes=1024 * 1024,
@@ -518,7 +518,7 @@ async def test_entries_seen_under_their_old_keys_do_not_alert_again(store: Store
         f = feed(server.url("/news.xml"))
         with store.transaction():
             store.mark_seen("news", [k for k in legacy if k], NOW)
-            from notifier.storage.sqlite import FeedState  # noqa: PLC0415
+            from notifier.model import FeedState  # noqa: PLC0415
 
             store.save_feed_state(FeedState("news", f.url, last_parsed=NOW))
         poller = Poller(store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7)

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifier.config.loader import loads
-from notifier.config.schema import BodyFormat, Config, Deadline, Severity, TemplateSpec
 from notifier.deadlines.planning import Due, Reminder
 from notifier.delivery.messages import ON_TIME, Renderer
+from notifier.model import BodyFormat, Config, Deadline, Severity, Template
 from notifier.pipeline.reminders import check_deadlines, moved_context, reminder_context
 from notifier.pipeline.sender import Sender
 from notifier.storage.sqlite import Store
@@ -294,7 +294,7 @@ def test_without_now_the_context_is_rendered_as_built() -> None:
 
 def test_a_template_sees_the_time_left_at_send_time() -> None:
     """``remaining_seconds`` and ``late_seconds`` in a template are those of the send time."""
-    spec = TemplateSpec(title="{{ remaining_seconds }} left, {{ late_seconds }} late")
+    spec = Template(title="{{ remaining_seconds }} left, {{ late_seconds }} late")
     rend = Renderer({"reminder": spec}, config().timezone)
     ctx = reminder(timedelta(minutes=2))
     now = DUE_UTC - timedelta(minutes=2) + timedelta(seconds=33)

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 from notifier.cli.report import event_text, match_json, match_text, status_lines, verdict_text
 from notifier.delivery.messages import HEADLINE_MAX
 from notifier.matching import Outcome, Verdict
-from notifier.model import Entry, Hit, Match
+from notifier.model import Entry, FeedState, Hit, Match
 from notifier.sources.health import HealthEvent, HealthEventKind
-from notifier.storage.sqlite import FeedState
 
 NY = ZoneInfo("America/New_York")
 NOW = datetime(2025, 6, 10, 13, 0, tzinfo=UTC)

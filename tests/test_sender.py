@@ -11,18 +11,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.config.schema import (
+from notifier.delivery.outbox import Outbox
+from notifier.model import (
     BodyFormat,
     Channel,
     Config,
-    DeliveryOptions,
+    DeliveryPolicy,
+    Entry,
     Feed,
+    Hit,
+    Match,
+    NewAlert,
     RateLimit,
     TimeWindow,
     Watch,
 )
-from notifier.delivery.outbox import NewAlert, Outbox
-from notifier.model import Entry, Hit, Match
 from notifier.pipeline.sender import Sender, SendOutcome, TickReport, route_matches
 from notifier.storage.sqlite import Store
 
@@ -68,7 +71,7 @@ def make_config(**channels: Channel) -> Config:
     return Config(
         timezone=NY,
         default_channels=("email",),
-        delivery=DeliveryOptions(
+        delivery=DeliveryPolicy(
             max_age=timedelta(hours=1),
             min_retry=timedelta(seconds=10),
             max_retry=timedelta(minutes=5),

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 
 from notifier.errors import StateError, StateLocked
+from notifier.model import FeedState
 from notifier.runtime.monitor import (
     LOOP_BLOCKED_AFTER,
     SCHEDULER_STALE_AFTER,
     Health,
 )
-from notifier.storage.sqlite import FILENAME, FeedState, Store, lock_state_dir
+from notifier.storage.sqlite import FILENAME, Store, lock_state_dir
 from tests.conftest import CLI
 from tests.feedserver import ThreadedFeedServer
 from tests.test_daemon_e2e import Daemon as Process

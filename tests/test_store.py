@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from notifier.errors import StateError
-from notifier.storage.sqlite import FILENAME, FeedState, Store
+from notifier.model import FeedState
+from notifier.storage.sqlite import FILENAME, Store
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -28,7 +28,7 @@ from notifier import __version__, clock
 from notifier.cli import report
 from notifier.cli.summary import deadline_lines, describe, next_due
 from notifier.config.loader import load_with_secrets
-from notifier.config.schema import Config, json_schema
+from notifier.config.schema import json_schema
 from notifier.config.settings import (
     ENV,
     FLAGS,
@@ -43,6 +43,7 @@ from notifier.deadlines.planning import next_reminder, plan
 from notifier.durations import parse_duration
 from notifier.errors import ConfigError, FeedError, NotifierError, StateError
 from notifier.logs import add_secrets, configure_logging, get_logger, redact
+from notifier.model import Config
 from notifier.pipeline.sender import AppriseSink
 from notifier.runtime import app
 from notifier.runtime.daemon import Daemon

@@ -17,10 +17,9 @@ from typing import Any
 from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
 from notifier.delivery.outbox import ChannelStatus
 from notifier.matching import Verdict
-from notifier.model import Entry, Match
+from notifier.model import Entry, FeedState, Match
 from notifier.pipeline.poll import PollResult, PollStatus
 from notifier.sources.health import HealthEvent
-from notifier.storage.sqlite import FeedState
 from notifier.text import relative, when
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from notifier.config.schema import Config, Deadline
 from notifier.deadlines.planning import next_reminder, occurrences, offsets, plan
 from notifier.delivery import apprise as apprise_channels
 from notifier.durations import format_duration
+from notifier.model import Config, Deadline
 from notifier.text import mask_feed_url, relative, when
 
 

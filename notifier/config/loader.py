@@ -39,9 +39,10 @@ from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
-from notifier.config.schema import Config, InvalidConfig, Issue, Loc, build
+from notifier.config.schema import InvalidConfig, Issue, Loc, build
 from notifier.delivery.apprise import secrets_of
 from notifier.errors import ConfigError, ConfigFileError, Problem
+from notifier.model import Config
 
 #: Alias expansion beyond this many nodes is refused (a "billion laughs" document).
 MAX_NODES = 200_000

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,13 +55,28 @@ from pydantic import (
 from notifier.delivery import apprise as apprise_channels
 from notifier.durations import PATTERN as DURATION_PATTERN
 from notifier.durations import format_duration, parse_duration
+from notifier.matching import compile_regex
+from notifier.model import (
+    Channel,
+    ChannelFormat,
+    Config,
+    Deadline,
+    DeliveryPolicy,
+    Feed,
+    FetchPolicy,
+    Mentions,
+    RateLimit,
+    SearchField,
+    Severity,
+    Template,
+    TemplateKind,
+    TimeWindow,
+    Watch,
+)
 
-Severity = Literal["low", "normal", "high", "critical"]
-BodyFormat = Literal["text", "markdown", "html"]
-#: A channel's body format: ``auto`` renders each URL in the format its service shows.
-ChannelFormat = Literal["auto", "text", "markdown", "html"]
-Mentions = Literal["escape", "allow"]
-SearchField = Literal["title", "summary", "content", "categories", "author", "link"]
+_FETCH = FetchPolicy()
+_DELIVERY = DeliveryPolicy()
+
 
 #: Fields a watch searches when neither it nor ``defaults.watch`` names any.
 DEFAULT_FIELDS: tuple[SearchField, ...] = ("title", "summary", "content")
@@ -126,23 +141,6 @@ def _zone_name(value: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_zone_name)]
 
 
-@dataclass(frozen=True, slots=True)
-class TimeWindow:
-    """A daily window of local time such as ``22:00-07:00`` (may wrap midnight)."""
-
-    start: time
-    end: time
-
-    def contains(self, t: time) -> bool:
-        """Tell whether the local time of day ``t`` falls in the window."""
-        if self.start <= self.end:
-            return self.start <= t < self.end
-        return t >= self.start or t < self.end
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -167,17 +165,6 @@ Window = Annotated[
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$"}),
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """At most ``count`` alerts per ``per`` on one channel; the rest are deferred."""
-
-    count: int
-    per: timedelta
-
-    def __str__(self) -> str:
-        return f"{self.count}/{format_duration(self.per)}"
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhdw])\s*$")
@@ -226,16 +213,6 @@ def _feed_url(value: str) -> str:
 
 
 FeedURL = Annotated[str, AfterValidator(_feed_url)]
-
-
-#: Flags every regex term is compiled with, by the matcher and when the config is checked.
-REGEX_FLAGS = regex_engine.IGNORECASE | regex_engine.UNICODE | regex_engine.VERSION0
-
-
-def compile_regex(pattern: str) -> Any:
-    """Compile a regex term as the matcher runs it (``regex`` module, the syntax of
-    ``re``: see :mod:`notifier.matching`). Raises ``regex.error``."""
-    return regex_engine.compile(pattern, REGEX_FLAGS)
 
 
 def _regex_term(term: str) -> str:
@@ -371,16 +348,29 @@ class WatchDefaults(Strict):
 class FetchOptions(Strict):
     """How feeds are fetched (for all feeds)."""
 
-    concurrency: int = Field(16, ge=1, le=512, description="Feeds fetched at once, at most.")
-    per_host: int = Field(2, ge=1, le=64, description="Connections to one host, at most.")
-    timeout: PositiveDuration = Field(
-        timedelta(seconds=30), description="Whole request, body included."
+    concurrency: int = Field(
+        _FETCH.concurrency, ge=1, le=512, description="Feeds fetched at once, at most."
     )
-    connect_timeout: PositiveDuration = Field(timedelta(seconds=10))
+    per_host: int = Field(
+        _FETCH.per_host, ge=1, le=64, description="Connections to one host, at most."
+    )
+    timeout: PositiveDuration = Field(_FETCH.timeout, description="Whole request, body included.")
+    connect_timeout: PositiveDuration = Field(_FETCH.connect_timeout)
     max_bytes: int = Field(
-        10 * 1024 * 1024, ge=1024, description="Largest body accepted (decompressed)."
+        _FETCH.max_bytes, ge=1024, description="Largest body accepted (decompressed)."
     )
-    max_redirects: int = Field(5, ge=0, le=20)
+    max_redirects: int = Field(_FETCH.max_redirects, ge=0, le=20)
+
+    def policy(self) -> FetchPolicy:
+        """The resolved value the fetcher uses."""
+        return FetchPolicy(
+            self.concurrency,
+            self.per_host,
+            self.timeout,
+            self.connect_timeout,
+            self.max_bytes,
+            self.max_redirects,
+        )
 
 
 class DeadlineDefaults(Strict):
@@ -499,18 +489,19 @@ class DeliveryOptions(Strict):
     """How alerts are delivered (for all channels)."""
 
     max_age: PositiveDuration = Field(
-        timedelta(hours=24),
+        _DELIVERY.max_age,
         description="An alert not delivered this long after it was queued is dead-lettered.",
     )
     min_retry: PositiveDuration = Field(
-        timedelta(seconds=30), description="First wait after a failed send."
+        _DELIVERY.min_retry, description="First wait after a failed send."
     )
     max_retry: PositiveDuration = Field(
-        timedelta(minutes=30), description="Longest wait between retries of a send."
+        _DELIVERY.max_retry, description="Longest wait between retries of a send."
     )
 
-
-TemplateKind = Literal["match", "digest", "reminder", "moved", "health", "test", "dead_letter"]
+    def policy(self) -> DeliveryPolicy:
+        """The resolved value the sender uses."""
+        return DeliveryPolicy(self.max_age, self.min_retry, self.max_retry)
 
 
 def _template(value: str) -> str:
@@ -555,76 +546,6 @@ class WatchFile(Strict):
 # --------------------------------------------------------------------------- resolved meaning
 
 Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Channel:
-    name: str
-    urls: tuple[str, ...]
-    format: ChannelFormat
-    quiet_hours: TimeWindow | None
-    rate_limit: RateLimit | None
-    timeout: timedelta = timedelta(seconds=30)
-    mentions: Mentions = "escape"
-
-
-@dataclass(frozen=True, slots=True)
-class Feed:
-    name: str
-    url: str
-    title: str | None
-    interval: timedelta
-    enabled: bool = True
-    backfill: int = 0
-    unhealthy_after: int = 5
-    max_backoff: timedelta = timedelta(hours=6)
-    retention: timedelta = timedelta(days=90)
-    max_alerts: int = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    name: str
-    any: tuple[str, ...]
-    all: tuple[str, ...]
-    none: tuple[str, ...]
-    feeds: tuple[str, ...]
-    fields: tuple[SearchField, ...]
-    severity: Severity
-    channels: tuple[str, ...]
-    digest: timedelta | None
-    plurals: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    """A deadline, resolved. ``due`` is the first (or only) occurrence; ``recur`` an RRULE."""
-
-    name: str
-    title: str
-    due: datetime
-    timezone: ZoneInfo
-    remind: tuple[timedelta, ...]
-    channels: tuple[str, ...]
-    severity: Severity
-    link: str | None
-    notes: str | None
-    after: tuple[timedelta, ...] = ()
-    at_due: bool = True
-    recur: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    timezone: ZoneInfo
-    default_channels: tuple[str, ...]
-    fetch: FetchOptions = field(default_factory=FetchOptions)
-    delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
-    templates: dict[TemplateKind, TemplateSpec] = field(default_factory=dict)
-    channels: dict[str, Channel] = field(default_factory=dict)
-    feeds: tuple[Feed, ...] = ()
-    watches: tuple[Watch, ...] = ()
-    deadlines: tuple[Deadline, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -791,9 +712,9 @@ def resolve(spec: WatchFile) -> Config:
     return Config(
         timezone=zone,
         default_channels=default_channels,
-        fetch=spec.fetch,
-        delivery=spec.delivery,
-        templates=dict(spec.templates),
+        fetch=spec.fetch.policy(),
+        delivery=spec.delivery.policy(),
+        templates={kind: Template(t.title, t.body) for kind, t in spec.templates.items()},
         channels=channels,
         feeds=feeds,
         watches=watches,

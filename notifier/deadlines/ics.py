@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.config.schema import Deadline
 from notifier.deadlines.planning import localize, offsets
 from notifier.durations import format_duration
+from notifier.model import Deadline
 
 #: Longest physical line, in octets, before folding (RFC 5545 §3.1).
 FOLD_AT = 75

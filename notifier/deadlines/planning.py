@@ -45,8 +45,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from notifier.config.schema import Deadline
 from notifier.errors import NotifierError
+from notifier.model import Deadline
 
 #: A reminder sent more than this after its planned time is marked late.
 LATE_AFTER = timedelta(minutes=1)

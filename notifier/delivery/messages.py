@@ -105,8 +105,8 @@ from notifier.sources.html import sanitize
 from notifier.text import JUST_NOW, relative, span, when
 
 if TYPE_CHECKING:
-    from notifier.config.schema import BodyFormat, Mentions, Severity, TemplateKind, TemplateSpec
-    from notifier.model import Match
+    from notifier.model import BodyFormat, Match, Mentions, Severity, TemplateKind
+    from notifier.model import Template as UserTemplate
     from notifier.sources.health import HealthEvent
 
 __all__ = [
@@ -932,7 +932,7 @@ class Renderer:
     Templates are compiled here, once.
     """
 
-    def __init__(self, templates: Mapping[TemplateKind, TemplateSpec], zone: ZoneInfo) -> None:
+    def __init__(self, templates: Mapping[TemplateKind, UserTemplate], zone: ZoneInfo) -> None:
         self._zone = zone
         self._templated = frozenset(templates)
         envs = {fmt: _environment(fmt, self._local) for fmt in _FORMATS}

@@ -39,7 +39,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from notifier.config.schema import BodyFormat, Channel, Severity
+from notifier.model import BodyFormat, Channel, NewAlert, Severity
 from notifier.storage.sqlite import Store
 
 #: ``alerts.message_id`` of an alert moved to other channels (:meth:`Outbox.reroute`).
@@ -52,19 +52,6 @@ class Held(StrEnum):
     DIGEST = "digest window"
     QUIET = "quiet hours"
     RATE = "rate limit"
-
-
-@dataclass(frozen=True, slots=True)
-class NewAlert:
-    """An alert to queue for one channel. ``key`` identifies the alert (not the channel)."""
-
-    key: str
-    channel: str
-    kind: str
-    severity: Severity
-    context: dict[str, Any]
-    group: str | None = None
-    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,16 +47,15 @@ from enum import StrEnum
 from typing import Protocol
 
 from notifier import clock as clocks
-from notifier.config.schema import Feed
-from notifier.delivery.outbox import NewAlert, Outbox
+from notifier.delivery.outbox import Outbox
 from notifier.errors import FeedError, FetchError, StateError
 from notifier.logs import get_logger
 from notifier.matching import Matcher, MatchRun, Overrun
-from notifier.model import Entry, Match
+from notifier.model import Entry, Feed, FeedState, Match, NewAlert
 from notifier.sources.health import HealthEvent, on_failure, on_success
 from notifier.sources.http import Fetched, Fetcher, FetchRequest, safe_url
 from notifier.sources.rss import ParsedFeed, parse, prescan
-from notifier.storage.sqlite import FeedState, Store
+from notifier.storage.sqlite import Store
 from notifier.text import mask_feed_url
 
 log = get_logger("notifier.pipeline.poll")

@@ -25,9 +25,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifier.config.schema import Config, Deadline
 from notifier.deadlines.planning import Due, Reminder, due, plan
-from notifier.delivery.outbox import NewAlert, Outbox
+from notifier.delivery.outbox import Outbox
+from notifier.model import Config, Deadline, NewAlert
 from notifier.storage.sqlite import Store
 
 #: A reminder for a deadline already past is not caught up later than this.

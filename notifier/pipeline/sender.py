@@ -45,7 +45,6 @@ from typing import Any, Literal, Protocol, TypeVar
 import apprise
 
 from notifier import clock as clocks
-from notifier.config.schema import BodyFormat, Channel, Config, Severity
 from notifier.delivery.apprise import quiet_apprise
 from notifier.delivery.messages import (
     Rendered,
@@ -54,16 +53,9 @@ from notifier.delivery.messages import (
     health_context,
     match_context,
 )
-from notifier.delivery.outbox import (
-    NewAlert,
-    Outbox,
-    PendingMessage,
-    digest_window_end,
-    plan,
-    url_hash,
-)
+from notifier.delivery.outbox import Outbox, PendingMessage, digest_window_end, plan, url_hash
 from notifier.logs import get_logger, redact
-from notifier.model import Match
+from notifier.model import BodyFormat, Channel, Config, Match, NewAlert, Severity
 from notifier.sources.health import HealthEvent
 from notifier.storage.sqlite import Store
 

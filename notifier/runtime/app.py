@@ -16,13 +16,12 @@ from pathlib import Path
 
 from notifier import __version__
 from notifier import clock as clocks
-from notifier.config.schema import Channel, Config, Watch
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
-from notifier.delivery.outbox import ChannelStatus, NewAlert, Outbox
+from notifier.delivery.outbox import ChannelStatus, Outbox
 from notifier.errors import FeedError, FetchError
 from notifier.matching import Matcher, Verdict
-from notifier.model import Match
+from notifier.model import Channel, Config, FeedState, Match, NewAlert, Watch
 from notifier.pipeline.poll import Poller, PollResult, Router
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import (
@@ -39,7 +38,7 @@ from notifier.runtime.pool import IDLE_AFTER, IdlePool
 from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
 from notifier.sources.rss import ParsedFeed, parse
-from notifier.storage.sqlite import FeedState, Store
+from notifier.storage.sqlite import Store
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
 

@@ -60,13 +60,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from notifier import clock as clocks
 from notifier.config.loader import load_with_secrets
-from notifier.config.schema import Config, Feed
 from notifier.config.settings import Settings
 from notifier.deadlines.planning import next_reminder, plan
-from notifier.delivery.outbox import NewAlert, Outbox
+from notifier.delivery.outbox import Outbox
 from notifier.errors import ConfigError, StateError
 from notifier.logs import add_secrets, get_logger
 from notifier.matching import Matcher
+from notifier.model import Config, Feed, NewAlert
 from notifier.pipeline.poll import Poller, PollResult
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import Sender, Sink, TickReport

@@ -15,8 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from notifier.config.schema import Feed
-from notifier.storage.sqlite import FeedState
+from notifier.model import Feed, FeedState
 
 
 class HealthEventKind(StrEnum):

@@ -56,8 +56,8 @@ from yarl import URL
 
 from notifier import __version__
 from notifier.clock import Clock, utcnow
-from notifier.config.schema import FetchOptions
 from notifier.errors import FetchError
+from notifier.model import FetchPolicy
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
 ACCEPT = (
@@ -242,7 +242,7 @@ class HttpFetcher:
 
     def __init__(
         self,
-        options: FetchOptions,
+        options: FetchPolicy,
         *,
         user_agent: str | None = None,
         clock: Clock = utcnow,

@@ -37,12 +37,12 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from notifier.errors import StateError, StateLocked
+from notifier.model import FeedState
 
 FILENAME = "notifier.sqlite3"
 LOCKFILE = "lock"
@@ -146,30 +146,6 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE messages ADD COLUMN severity TEXT",
     ),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    """What the store knows about one feed. ``last_parsed`` is None until a first parse."""
-
-    name: str
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    last_polled: datetime | None = None
-    last_ok: datetime | None = None
-    last_parsed: datetime | None = None
-    failures: int = 0
-    unhealthy: bool = False
-    last_error: str | None = None
-    next_poll: datetime | None = None
-
-    def with_url(self, url: str) -> FeedState:
-        """The state for a feed whose configured URL changed: caching headers dropped."""
-        if url == self.url:
-            return self
-        return replace(self, url=url, etag=None, last_modified=None, body_hash=None)
 
 
 def _ts(value: datetime | None) -> str | None:
