@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -279,3 +280,77 @@ class NewAlert:
     context: dict[str, Any]
     group: str | None = None
     not_before: datetime | None = None
+
+
+# --------------------------------------------------------------------------- the outbox
+
+
+class Held(StrEnum):
+    """Why a queued alert is not sent yet."""
+
+    DIGEST = "digest window"
+    QUIET = "quiet hours"
+    RATE = "rate limit"
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedAlert:
+    """An alert in the outbox, not yet composed into a message."""
+
+    id: int
+    channel: str
+    kind: str
+    severity: Severity
+    context: dict[str, Any]
+    group: str | None
+    created: datetime
+    not_before: datetime
+    held: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """A composed message with deliveries still to make."""
+
+    id: int
+    channel: str
+    kind: str
+    title: str
+    body: str
+    format: BodyFormat
+    composed: datetime
+    attempts: int
+    pending: tuple[str, ...]  # url hashes not delivered yet
+    sent: tuple[str, ...] = ()  # url hashes already delivered
+    reason: str | None = None  # a digest's reason
+    severity: str = "normal"  # the highest of its alerts
+
+
+@dataclass(frozen=True, slots=True)
+class DeadMessage:
+    """A message given up on, to report once."""
+
+    id: int
+    channel: str
+    kind: str
+    title: str
+    composed: datetime
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """What ``notifier status`` shows for one channel."""
+
+    channel: str
+    queued: int = 0
+    held: int = 0
+    pending: int = 0
+    retrying: int = 0
+    dead: int = 0
+    sent: int = 0
+    rerouted: int = 0
+    last_sent: datetime | None = None
+    last_sent_title: str | None = None
+    last_error: str | None = None

@@ -328,12 +328,11 @@ async def test_a_large_backlog_keeps_health_and_the_loop_responsive(tmp_path: Pa
     /healthz answers at once, and status reads the outbox cheaply."""
     from datetime import UTC, datetime  # noqa: PLC0415
 
-    from notifier.delivery.outbox import Outbox  # noqa: PLC0415
     from notifier.model import NewAlert  # noqa: PLC0415
 
     state = tmp_path / "state"
     with Store.open(state) as store, store.transaction():
-        Outbox(store).enqueue(
+        store.outbox.enqueue(
             [
                 NewAlert(
                     key=f"match:news:k{i}:rare",
@@ -362,7 +361,7 @@ async def test_a_large_backlog_keeps_health_and_the_loop_responsive(tmp_path: Pa
             assert len(hook.requests) > 0  # it is working through the backlog
             assert daemon.store is not None
             started = time.monotonic()
-            (fast,) = Outbox(daemon.store).status()
+            (fast,) = daemon.store.outbox.status()
             assert time.monotonic() - started < 1.0
             assert fast.queued + fast.pending + fast.retrying == 16_000
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.delivery.outbox import Held, QueuedAlert, digest_window_end, plan
-from notifier.model import Channel, RateLimit, Severity, TimeWindow
+from notifier.delivery.outbox import digest_window_end, plan
+from notifier.model import Channel, Held, QueuedAlert, RateLimit, Severity, TimeWindow
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

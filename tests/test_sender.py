@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.delivery.outbox import Outbox
 from notifier.model import (
     BodyFormat,
     Channel,
@@ -111,7 +110,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def enqueue(store: Store, alerts: list[NewAlert], now: datetime = T0) -> int:
     with store.transaction():
-        return Outbox(store).enqueue(alerts, now)
+        return store.outbox.enqueue(alerts, now)
 
 
 async def test_queueing_the_same_alert_twice_keeps_one(store: Store) -> None:
@@ -187,7 +186,7 @@ async def test_too_old_message_is_dead_lettered_and_reported_once(store: Store) 
     notices = sink.titles(MAIL)
     assert len(notices) == 1
     assert "Story 1" in notices[0]
-    (chat,) = [c for c in Outbox(store).status() if c.channel == "chat"]
+    (chat,) = [c for c in store.outbox.status() if c.channel == "chat"]
     assert chat.dead == 1
 
 
@@ -323,7 +322,7 @@ async def test_rotated_url_gets_the_pending_messages_and_the_old_one_is_not_sent
     enqueue(store, [new(i, "chat") for i in range(5)])
     report = await sender.tick()
     assert report.failed == 5
-    (chat,) = [c for c in Outbox(store).status() if c.channel == "chat"]
+    (chat,) = [c for c in store.outbox.status() if c.channel == "chat"]
     assert (chat.retrying, chat.sent) == (5, 0)
 
     sender.update(
@@ -334,7 +333,7 @@ async def test_rotated_url_gets_the_pending_messages_and_the_old_one_is_not_sent
     assert report.sent == 5
     assert sorted(sink.titles(rotated)) == [f"Story {i}" for i in range(5)]
     assert sink.titles(old) == []
-    (chat,) = [c for c in Outbox(store).status() if c.channel == "chat"]
+    (chat,) = [c for c in store.outbox.status() if c.channel == "chat"]
     assert (chat.pending, chat.retrying, chat.sent) == (0, 0, 5)
     statuses = {
         (url, status) for url, status in store.db.execute("SELECT url_hash, status FROM deliveries")
@@ -365,7 +364,7 @@ async def test_a_removed_channel_s_alerts_go_to_the_default_channel_marked(store
     assert sorted(titles) == ["Story 1", "Story 2", "Story 3"]
     bodies = [b for u, _, b in sink.sent if u == MAIL]
     assert all("chat" in b for b in bodies), bodies
-    by_channel = {c.channel: c for c in Outbox(store).status()}
+    by_channel = {c.channel: c for c in store.outbox.status()}
     assert by_channel["chat"].rerouted == 3
     assert by_channel["chat"].sent == 0
     assert by_channel["email"].sent == 3
@@ -410,7 +409,7 @@ async def test_a_send_past_its_deadline_fails_then_its_late_success_is_kept(stor
     await sender.tick()
     assert sender.stuck() == {}
     assert sorted(sink.titles(MAIL)) == ["Story 1", "Story 2"]  # each once
-    (email,) = Outbox(store).status()
+    (email,) = store.outbox.status()
     assert (email.sent, email.pending, email.retrying) == (2, 0, 0)
 
 

@@ -25,6 +25,7 @@ from notifier.runtime.monitor import (
     SCHEDULER_STALE_AFTER,
     Health,
 )
+from notifier.storage.migrations import LATEST
 from notifier.storage.sqlite import FILENAME, Store, lock_state_dir
 from tests.conftest import CLI
 from tests.feedserver import ThreadedFeedServer
@@ -146,7 +147,7 @@ async def test_the_poller_stores_feed_urls_masked(tmp_path: Path) -> None:
 
 def test_an_older_store_is_migrated_step_by_step(tmp_path: Path) -> None:
     """A schema-3 store (no fingerprints, no message reasons) opens, gains the new
-    columns, keeps its rows, and says schema 4."""
+    columns, keeps its rows, and records the latest version in ``schema_version``."""
     db = sqlite3.connect(tmp_path / FILENAME)
     db.executescript(
         """
@@ -168,13 +169,14 @@ def test_an_older_store_is_migrated_step_by_step(tmp_path: Path) -> None:
         assert store.known_keys("news", ["v1:abc"]) == {"v1:abc"}
         columns = {r[1] for r in store.db.execute("PRAGMA table_info(messages)")}
         assert {"reason", "severity"} <= columns
-        assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("4",)
+        assert store.db.execute("SELECT version FROM schema_version").fetchone() == (LATEST,)
+        assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() is None
 
 
 def test_a_store_from_a_newer_notifier_is_refused(tmp_path: Path) -> None:
     """Schema 99 was written by a later version: refused, not downgraded."""
     with Store.open(tmp_path) as store, store.transaction():
-        store.db.execute("UPDATE meta SET value='99' WHERE key='schema'")
+        store.db.execute("UPDATE schema_version SET version=99")
     with pytest.raises(StateError, match="newer notifier"):
         Store.open(tmp_path)
     with pytest.raises(StateError, match="newer notifier"):

@@ -15,9 +15,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
-from notifier.delivery.outbox import ChannelStatus
 from notifier.matching import Verdict
-from notifier.model import Entry, FeedState, Match
+from notifier.model import ChannelStatus, Entry, FeedState, Match
 from notifier.pipeline.poll import PollResult, PollStatus
 from notifier.sources.health import HealthEvent
 from notifier.text import relative, when

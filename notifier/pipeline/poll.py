@@ -47,7 +47,6 @@ from enum import StrEnum
 from typing import Protocol
 
 from notifier import clock as clocks
-from notifier.delivery.outbox import Outbox
 from notifier.errors import FeedError, FetchError, StateError
 from notifier.logs import get_logger
 from notifier.matching import Matcher, MatchRun, Overrun
@@ -55,7 +54,7 @@ from notifier.model import Entry, Feed, FeedState, Match, NewAlert
 from notifier.sources.health import HealthEvent, on_failure, on_success
 from notifier.sources.http import Fetched, Fetcher, FetchRequest, safe_url
 from notifier.sources.rss import ParsedFeed, parse, prescan
-from notifier.storage.sqlite import Store
+from notifier.storage import State
 from notifier.text import mask_feed_url
 
 log = get_logger("notifier.pipeline.poll")
@@ -151,7 +150,7 @@ class Poller:
 
     def __init__(
         self,
-        store: Store,
+        store: State,
         fetcher: Fetcher,
         matcher: Matcher,
         *,
@@ -407,7 +406,7 @@ class Poller:
                 if prune is not None:
                     self.store.prune(state.name, prune.retention, now)
             if self.router is not None and now is not None and (matches or event):
-                Outbox(self.store).enqueue(self.router(matches, event, now), now)
+                self.store.outbox.enqueue(self.router(matches, event, now), now)
         self._remember(state)  # committed
 
     def _log(self, feed: Feed, result: PollResult) -> None:

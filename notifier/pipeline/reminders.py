@@ -26,9 +26,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from notifier.deadlines.planning import Due, Reminder, due, plan
-from notifier.delivery.outbox import Outbox
 from notifier.model import Config, Deadline, NewAlert
-from notifier.storage.sqlite import Store
+from notifier.storage import ReminderStore, State
 
 #: A reminder for a deadline already past is not caught up later than this.
 STALE_AFTER = timedelta(days=1)
@@ -91,53 +90,15 @@ def moved_context(deadline: Deadline, old_due: datetime, now: datetime) -> dict[
     }
 
 
-class ReminderBook:
-    """The ``deadlines`` and ``reminders`` tables."""
-
-    def __init__(self, store: Store) -> None:
-        self.db = store.db
-
-    def tracked(self, name: str) -> tuple[str, datetime] | None:
-        row = self.db.execute(
-            "SELECT due, first_seen FROM deadlines WHERE name=?", (name,)
-        ).fetchone()
-        return None if row is None else (row[0], datetime.fromisoformat(row[1]))
-
-    def track(self, name: str, identity: str, first_seen: datetime) -> None:
-        self.db.execute(
-            "INSERT INTO deadlines(name, due, first_seen) VALUES (?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET due=excluded.due",
-            (name, identity, _ts(first_seen)),
-        )
-
-    def forget_others(self, names: set[str]) -> None:
-        for (name,) in self.db.execute("SELECT name FROM deadlines").fetchall():
-            if name not in names:
-                self.db.execute("DELETE FROM deadlines WHERE name=?", (name,))
-                self.db.execute("DELETE FROM reminders WHERE deadline=?", (name,))
-
-    def done(self, name: str) -> set[str]:
-        return {
-            r[0] for r in self.db.execute("SELECT key FROM reminders WHERE deadline=?", (name,))
-        }
-
-    def record(self, reminder: Reminder, status: str, now: datetime) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO reminders(key, deadline, at, status, done) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (reminder.key, reminder.deadline, _ts(reminder.at), status, _ts(now)),
-        )
-
-
-def check_deadlines(store: Store, config: Config, now: datetime) -> list[NewAlert]:
+def check_deadlines(store: State, config: Config, now: datetime) -> list[NewAlert]:
     """Queue the reminders and "moved" notices due at ``now``; return what was queued."""
-    book = ReminderBook(store)
+    book = store.reminders
     queued: list[NewAlert] = []
     with store.transaction():
         book.forget_others({d.name for d in config.deadlines})
         for deadline in config.deadlines:
             queued += _check_one(book, deadline, now)
-        Outbox(store).enqueue(queued, now)
+        store.outbox.enqueue(queued, now)
     return queued
 
 
@@ -148,7 +109,7 @@ def _alerts(deadline: Deadline, key: str, kind: str, context: dict[str, Any]) ->
     ]
 
 
-def _check_one(book: ReminderBook, deadline: Deadline, now: datetime) -> list[NewAlert]:
+def _check_one(book: ReminderStore, deadline: Deadline, now: datetime) -> list[NewAlert]:
     identity = _identity(deadline)
     tracked = book.tracked(deadline.name)
     reminders = plan(deadline, now=now)

@@ -53,11 +53,11 @@ from notifier.delivery.messages import (
     health_context,
     match_context,
 )
-from notifier.delivery.outbox import Outbox, PendingMessage, digest_window_end, plan, url_hash
+from notifier.delivery.outbox import digest_window_end, plan, url_hash
 from notifier.logs import get_logger, redact
-from notifier.model import BodyFormat, Channel, Config, Match, NewAlert, Severity
+from notifier.model import BodyFormat, Channel, Config, Match, NewAlert, PendingMessage, Severity
 from notifier.sources.health import HealthEvent
-from notifier.storage.sqlite import Store
+from notifier.storage import State
 
 log = get_logger("notifier.pipeline.sender")
 
@@ -354,14 +354,14 @@ class Sender:
 
     def __init__(
         self,
-        store: Store,
+        store: State,
         config: Config,
         sink: Sink,
         *,
         clock: clocks.Clock = clocks.utcnow,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        self.outbox = Outbox(store)
+        self.outbox = store.outbox
         self.store = store
         self.sink = sink
         self.clock = clock

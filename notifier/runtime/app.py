@@ -18,10 +18,9 @@ from notifier import __version__
 from notifier import clock as clocks
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
-from notifier.delivery.outbox import ChannelStatus, Outbox
 from notifier.errors import FeedError, FetchError
 from notifier.matching import Matcher, Verdict
-from notifier.model import Channel, Config, FeedState, Match, NewAlert, Watch
+from notifier.model import Channel, ChannelStatus, Config, FeedState, Match, NewAlert, Watch
 from notifier.pipeline.poll import Poller, PollResult, Router
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import (
@@ -150,13 +149,13 @@ async def deliver(
         sender = Sender(store, config, sink, clock=clock)
         sender.reroute_removed()
         report = await sender.drain(wait) if wait > 0 else await sender.tick()
-        return report, Outbox(store).status()
+        return report, store.outbox.status()
 
 
 def outbox_status(state_dir: Path) -> list[ChannelStatus] | None:
     """The outbox per channel, or None when no state exists yet."""
     with Store.open(state_dir, read_only=True) as store:
-        return Outbox(store).status()
+        return store.outbox.status()
 
 
 def feed_states(state_dir: Path) -> list[FeedState]:

@@ -62,7 +62,6 @@ from notifier import clock as clocks
 from notifier.config.loader import load_with_secrets
 from notifier.config.settings import Settings
 from notifier.deadlines.planning import next_reminder, plan
-from notifier.delivery.outbox import Outbox
 from notifier.errors import ConfigError, StateError
 from notifier.logs import add_secrets, get_logger
 from notifier.matching import Matcher
@@ -396,7 +395,7 @@ class Daemon:
             for channel in self.config.default_channels
         ]
         with self.store.transaction():
-            Outbox(self.store).enqueue(alerts, self.clock())
+            self.store.outbox.enqueue(alerts, self.clock())
         self.kick(self.config.default_channels)
 
     # ------------------------------------------------------------------ jobs
@@ -589,7 +588,7 @@ class Daemon:
         if self.store is None:
             return
         counts: Counter[str] = Counter()
-        for c in Outbox(self.store).status():
+        for c in self.store.outbox.status():
             for key in ("queued", "held", "pending", "retrying", "dead", "sent", "rerouted"):
                 counts[key] += getattr(c, key)
         self.health.outbox(counts)

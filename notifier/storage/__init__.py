@@ -1,0 +1,258 @@
+"""What the daemon remembers, behind small protocols: the one place with SQL is this package.
+
+::
+
+    State ─┬─ feed states   FeedStateStore   caching headers, health, next poll
+           ├─ seen entries  SeenStore        keys and content fingerprints per feed
+           ├─ .outbox       OutboxStore      alerts → messages → deliveries
+           └─ .reminders    ReminderStore    deadlines tracked, reminders recorded
+
+The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
+:mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders` and the
+numbered :mod:`~notifier.storage.migrations`); a PostgreSQL one will implement
+the same protocols, and ``tests/test_storage.py`` runs against every backend.
+
+**Blocking.** The store is called from the event loop. Every call is bounded:
+a handful of indexed statements on a local file, never a scan that grows with
+history except :meth:`OutboxStore.status` (one pass over the messages table,
+measured at a few milliseconds for 16,000 messages) and the pruning of one
+feed's old keys. A write transaction groups one unit of work (one poll, one
+deadline check, one send); none spans an ``await``.
+
+Errors: every method may raise :class:`notifier.errors.StateError` (the store
+cannot be read or written: a full disk, a damaged file); nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from notifier.model import (
+    BodyFormat,
+    ChannelStatus,
+    DeadMessage,
+    FeedState,
+    Held,
+    NewAlert,
+    PendingMessage,
+    QueuedAlert,
+)
+
+if TYPE_CHECKING:
+    from notifier.deadlines.planning import Reminder
+
+
+class FeedStateStore(Protocol):
+    """What is remembered of each feed between polls."""
+
+    def feed_state(self, name: str) -> FeedState | None:
+        """Feed ``name``'s state, or None for a feed never polled."""
+        ...
+
+    def feed_states(self) -> list[FeedState]:
+        """Every stored feed, by name."""
+        ...
+
+    def save_feed_state(self, state: FeedState) -> None:
+        """Insert or replace one feed's state (inside :meth:`State.transaction`)."""
+        ...
+
+    def touch_feeds(self, states: Iterable[FeedState]) -> None:
+        """Write only the poll times of feeds whose other state did not change."""
+        ...
+
+
+class SeenStore(Protocol):
+    """The keys (and content fingerprints) of the entries seen in each feed."""
+
+    def known_keys(self, feed: str, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` were seen before in ``feed``."""
+        ...
+
+    def known_fingerprints(self, feed: str, fingerprints: Iterable[str]) -> set[str]:
+        """Which of ``fingerprints`` belong to entries seen before in ``feed``."""
+        ...
+
+    def mark_seen(
+        self,
+        feed: str,
+        keys: Sequence[str],
+        now: datetime,
+        fingerprints: Sequence[str | None] | None = None,
+    ) -> None:
+        """Record ``keys`` as present in ``feed`` at ``now`` (new ones first seen now)."""
+        ...
+
+    def prune(self, feed: str, retention: timedelta, last_parsed: datetime) -> int:
+        """Forget keys absent from ``feed`` for longer than ``retention``; how many."""
+        ...
+
+    def seen_count(self, feed: str | None = None) -> int:
+        """How many keys are stored (for one feed, or all)."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """The durable outbox (see :mod:`notifier.delivery.outbox` for the flow).
+
+    Writes go inside :meth:`State.transaction`, except :meth:`delivered` and
+    :meth:`retarget`, which commit themselves (the repeat window is that call).
+    """
+
+    def enqueue(self, alerts: Iterable[NewAlert], now: datetime) -> int:
+        """Queue alerts (an alert already queued for a channel is ignored); how many new."""
+        ...
+
+    def queued(self, channel: str, *, with_context: bool = True) -> list[QueuedAlert]:
+        """Alerts of ``channel`` not yet composed, oldest first."""
+        ...
+
+    def alert_contexts(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The contexts of the alerts ``ids``, by id."""
+        ...
+
+    def channels_with_work(self) -> list[str]:
+        """Channels with queued alerts or pending messages."""
+        ...
+
+    def hold(self, held: dict[int, Held], current: dict[int, str | None] | None = None) -> None:
+        """Record why alerts wait (only changes, given their ``current`` reasons)."""
+        ...
+
+    def recent_messages(self, channel: str, since: datetime) -> int:
+        """Messages composed for ``channel`` since ``since`` (for rate limits)."""
+        ...
+
+    def compose(
+        self,
+        channel: str,
+        *,
+        kind: str,
+        title: str,
+        body: str,
+        fmt: BodyFormat,
+        alert_ids: Sequence[int],
+        url_hashes: Sequence[str],
+        now: datetime,
+        reason: str | None = None,
+        severity: str = "normal",
+    ) -> int:
+        """Store one message carrying ``alert_ids``, pending for each URL; its id."""
+        ...
+
+    def due(self, channel: str, now: datetime, limit: int = 100) -> list[PendingMessage]:
+        """Pending messages of ``channel`` due at ``now``, oldest first."""
+        ...
+
+    def contexts(self, message_id: int) -> list[dict[str, Any]]:
+        """The contexts of the alerts one message carries, in queue order."""
+        ...
+
+    def retarget(self, message: PendingMessage, current: Sequence[str]) -> tuple[str, ...]:
+        """Make a message's deliveries follow the channel's current URL hashes."""
+        ...
+
+    def orphan_channels(self, known: Iterable[str]) -> list[str]:
+        """Channels with work that ``known`` lacks."""
+        ...
+
+    def reroute(self, channel: str, to: Sequence[str], now: datetime) -> int:
+        """Queue the waiting alerts of ``channel`` again for ``to``; how many."""
+        ...
+
+    def next_attempt(self) -> datetime | None:
+        """When the earliest pending message is due."""
+        ...
+
+    def next_release(self) -> datetime | None:
+        """The earliest end of a queued alert's digest window."""
+        ...
+
+    def next_due(self, channel: str, now: datetime) -> datetime | None:
+        """When ``channel`` next has a retry due or a digest window ending."""
+        ...
+
+    def delivered(self, message_id: int, url: str, now: datetime) -> bool:
+        """Record one URL's success (commits); False if it was no longer pending."""
+        ...
+
+    def finish_if_complete(self, message_id: int, now: datetime) -> bool:
+        """Mark a message sent if none of its deliveries is pending."""
+        ...
+
+    def finish(self, message_id: int, now: datetime) -> None:
+        """Mark a message sent."""
+        ...
+
+    def failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        """Record a failed attempt and when to retry."""
+        ...
+
+    def dead(self, message_id: int, error: str | None, now: datetime) -> None:
+        """Give up on a message (dead letter)."""
+        ...
+
+    def unreported_dead(self) -> list[DeadMessage]:
+        """Dead messages not yet reported."""
+        ...
+
+    def reported(self, message_id: int) -> None:
+        """Mark a dead message as reported."""
+        ...
+
+    def status(self) -> list[ChannelStatus]:
+        """Per channel: queued, held, pending, retrying, dead, sent, rerouted."""
+        ...
+
+
+class ReminderStore(Protocol):
+    """Which deadlines are tracked and which of their reminders were recorded."""
+
+    def tracked(self, name: str) -> tuple[str, datetime] | None:
+        """A tracked deadline's identity and when it was first seen, or None."""
+        ...
+
+    def track(self, name: str, identity: str, first_seen: datetime) -> None:
+        """Start tracking a deadline, or record its new identity."""
+        ...
+
+    def forget_others(self, names: set[str]) -> None:
+        """Stop tracking every deadline not in ``names`` (and forget its reminders)."""
+        ...
+
+    def done(self, name: str) -> set[str]:
+        """The keys of the reminders recorded for deadline ``name``."""
+        ...
+
+    def record(self, reminder: Reminder, status: str, now: datetime) -> None:
+        """Record a reminder once: sent, late, folded, skipped or expired."""
+        ...
+
+
+class State(FeedStateStore, SeenStore, Protocol):
+    """Everything the daemon remembers, in one store with transactions."""
+
+    @property
+    def outbox(self) -> OutboxStore:
+        """The outbox tables."""
+        ...
+
+    @property
+    def reminders(self) -> ReminderStore:
+        """The deadline tables."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes into one commit; roll back on error (raises StateError)."""
+        ...
+
+    def probe(self, now: datetime) -> None:
+        """Prove the store can be written (a real write); raises StateError if not."""
+        ...
+
+    def close(self) -> None:
+        """Close (idempotent)."""
+        ...

@@ -22,8 +22,9 @@ Safety:
 * A file that exists but is empty (0 bytes) or is no SQLite database is
   refused with one line saying so: opening it would silently start a fresh
   store, and every pending alert and seen key would be lost.
-* Schema changes are numbered steps (:data:`_MIGRATIONS`), applied in order in
-  one transaction; a store written by a newer notifier is refused.
+* Schema changes are numbered steps (:mod:`notifier.storage.migrations`),
+  applied in order in one transaction; a store written by a newer notifier is
+  refused. A read-only open of an older store migrates a copy in memory.
 * :func:`lock_state_dir` takes an exclusive ``flock`` on ``lock`` in the state
   folder, so two daemons never share one state.
 """
@@ -43,109 +44,14 @@ from typing import IO, Any
 
 from notifier.errors import StateError, StateLocked
 from notifier.model import FeedState
+from notifier.storage import migrations
+from notifier.storage.outbox import SqliteOutbox
+from notifier.storage.reminders import SqliteReminders
 
 FILENAME = "notifier.sqlite3"
 LOCKFILE = "lock"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = migrations.LATEST
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 (older) / 32766
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feeds (
-    name          TEXT PRIMARY KEY,
-    url           TEXT NOT NULL,
-    etag          TEXT,
-    last_modified TEXT,
-    body_hash     TEXT,
-    last_polled   TEXT,
-    last_ok       TEXT,
-    last_parsed   TEXT,
-    failures      INTEGER NOT NULL DEFAULT 0,
-    unhealthy     INTEGER NOT NULL DEFAULT 0,
-    last_error    TEXT,
-    next_poll     TEXT
-);
-CREATE TABLE IF NOT EXISTS seen (
-    feed       TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    last_seen  TEXT NOT NULL,
-    fp         TEXT,
-    PRIMARY KEY (feed, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_fp ON seen(feed, fp) WHERE fp IS NOT NULL;
-CREATE TABLE IF NOT EXISTS alerts (
-    id         INTEGER PRIMARY KEY,
-    key        TEXT NOT NULL UNIQUE,
-    channel    TEXT NOT NULL,
-    kind       TEXT NOT NULL,
-    severity   TEXT NOT NULL,
-    context    TEXT NOT NULL,
-    grp        TEXT,
-    created    TEXT NOT NULL,
-    not_before TEXT NOT NULL,
-    held       TEXT,
-    message_id INTEGER
-);
-CREATE INDEX IF NOT EXISTS alerts_queued ON alerts(channel, message_id);
-CREATE TABLE IF NOT EXISTS messages (
-    id           INTEGER PRIMARY KEY,
-    channel      TEXT NOT NULL,
-    kind         TEXT NOT NULL,
-    title        TEXT NOT NULL,
-    body         TEXT NOT NULL,
-    format       TEXT NOT NULL,
-    alerts       INTEGER NOT NULL,
-    composed     TEXT NOT NULL,
-    status       TEXT NOT NULL,
-    attempts     INTEGER NOT NULL DEFAULT 0,
-    next_attempt TEXT NOT NULL,
-    last_error   TEXT,
-    finished     TEXT,
-    reported     INTEGER NOT NULL DEFAULT 0,
-    reason       TEXT,
-    severity     TEXT
-);
-CREATE INDEX IF NOT EXISTS messages_status ON messages(status, channel);
-CREATE TABLE IF NOT EXISTS deadlines (
-    name       TEXT PRIMARY KEY,
-    due        TEXT NOT NULL,
-    first_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reminders (
-    key      TEXT PRIMARY KEY,
-    deadline TEXT NOT NULL,
-    at       TEXT NOT NULL,
-    status   TEXT NOT NULL,
-    done     TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS reminders_deadline ON reminders(deadline);
-CREATE TABLE IF NOT EXISTS deliveries (
-    message_id INTEGER NOT NULL,
-    url_hash   TEXT NOT NULL,
-    status     TEXT NOT NULL,
-    sent       TEXT,
-    PRIMARY KEY (message_id, url_hash)
-) WITHOUT ROWID;
-"""
-
-#: Steps from schema N-1 to N, for stores created by an older notifier. A new
-#: store gets :data:`_SCHEMA` (always the latest) and no steps.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
-    4: (
-        # Content fingerprints (canonical link + title) of seen entries, to tell a
-        # feed that re-keyed every entry from one that published new ones.
-        "ALTER TABLE seen ADD COLUMN fp TEXT",
-        "CREATE INDEX IF NOT EXISTS seen_fp ON seen(feed, fp) WHERE fp IS NOT NULL",
-        # A digest message's reason, so it can be rendered again at send time.
-        "ALTER TABLE messages ADD COLUMN reason TEXT",
-        # The highest severity of its alerts: Apprise's notify type (colour, icon).
-        "ALTER TABLE messages ADD COLUMN severity TEXT",
-    ),
-}
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -161,6 +67,8 @@ class Store:
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
+        self._outbox: SqliteOutbox | None = None
+        self._reminders: SqliteReminders | None = None
         exists = self.path is not None and self.path.exists()
         if self.path is not None and exists:
             _refuse_unusable(self.path)
@@ -181,7 +89,7 @@ class Store:
             if not read_only or self.path is None or not exists:
                 self._migrate()
             else:
-                self._check_version()
+                self._migrate_copy()
         except sqlite3.DatabaseError as e:
             raise StateError(damaged(self.path or path, e)) from e
         except sqlite3.Error as e:
@@ -199,49 +107,29 @@ class Store:
                 ) from e
         return cls(state_dir / FILENAME, read_only=read_only)
 
-    def _version(self) -> int | None:
-        """The schema version stored, or None for a store with no tables yet."""
-        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
-        if "meta" not in tables:
-            return None
-        row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        return None if row is None else int(row[0])
-
-    def _script(self, sql: str) -> None:
-        """Run statements one by one (``executescript`` would commit the transaction)."""
-        for statement in sql.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
-
     def _check_version(self) -> None:
-        version = self._version()
-        if version is not None and version > SCHEMA_VERSION:
+        try:
+            migrations.check(self._db)
+        except migrations.NewerStore as e:
             raise StateError(
-                f"the state store was written by a newer notifier (schema {version}); "
+                f"the state store was written by a newer notifier (schema {e.version}); "
                 "upgrade notifier or use another state folder"
-            )
+            ) from None
 
     def _migrate(self) -> None:
-        """Create a new store at the latest schema, or step an older one up to it."""
+        """Bring the store to the latest schema (see :mod:`notifier.storage.migrations`)."""
         self._check_version()
-        with self._db:
-            version = self._version()
-            if version is None:
-                self._script(_SCHEMA)
-                self._db.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-                return
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in _MIGRATIONS.get(step, ()):
-                    self._db.execute(statement)
-            # Tables added since (CREATE ... IF NOT EXISTS: a no-op for existing ones).
-            self._script(_SCHEMA)
-            if version < SCHEMA_VERSION:
-                self._db.execute(
-                    "UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),)
-                )
+        migrations.migrate(self._db)
+
+    def _migrate_copy(self) -> None:
+        """A read-only store of an older version: migrate a copy in memory."""
+        self._check_version()
+        if migrations.version(self._db) < migrations.LATEST:
+            copy = sqlite3.connect(":memory:")
+            self._db.backup(copy)
+            self._db.close()
+            self._db = copy
+            migrations.migrate(self._db)
 
     def probe(self, now: datetime) -> None:
         """Prove the store can be written: a real row changed and committed.
@@ -252,6 +140,20 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', ?)", (_ts(now),)
             )
+
+    @property
+    def outbox(self) -> SqliteOutbox:
+        """The outbox tables (:mod:`notifier.storage.outbox`)."""
+        if self._outbox is None:
+            self._outbox = SqliteOutbox(self)
+        return self._outbox
+
+    @property
+    def reminders(self) -> SqliteReminders:
+        """The deadline tables (:mod:`notifier.storage.reminders`)."""
+        if self._reminders is None:
+            self._reminders = SqliteReminders(self._db)
+        return self._reminders
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -1,0 +1,165 @@
+"""Numbered migrations of the SQLite state: the only way the schema changes.
+
+A store records its version in ``schema_version``. Opening it applies, in one
+transaction, every step above that version, in order — a new store runs them
+all from the start, so the path an old store takes is the path every new store
+takes too. A store newer than :data:`LATEST` is refused, never downgraded.
+
+Versions before this module: notifier 0.1 wrote its version (3) in
+``meta(key='schema')`` and created its tables with ``IF NOT EXISTS``; step 3
+below is exactly those tables, so a 0.1 store (and a new one) continue from
+there. ``tests/fixtures/state-0.1/`` holds a store written by 0.1, and a test
+upgrades it.
+
+Add a step: append ``N: (statements…)`` below, bump nothing else, and add a
+test that opens a store of version N-1.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+#: The tables of notifier 0.1 (schema 3), exactly as it created them.
+_NOTIFIER_0_1 = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feeds (
+    name          TEXT PRIMARY KEY,
+    url           TEXT NOT NULL,
+    etag          TEXT,
+    last_modified TEXT,
+    body_hash     TEXT,
+    last_polled   TEXT,
+    last_ok       TEXT,
+    last_parsed   TEXT,
+    failures      INTEGER NOT NULL DEFAULT 0,
+    unhealthy     INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    next_poll     TEXT
+);
+CREATE TABLE IF NOT EXISTS seen (
+    feed       TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen  TEXT NOT NULL,
+    PRIMARY KEY (feed, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL UNIQUE,
+    channel    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    context    TEXT NOT NULL,
+    grp        TEXT,
+    created    TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    held       TEXT,
+    message_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS alerts_queued ON alerts(channel, message_id);
+CREATE TABLE IF NOT EXISTS messages (
+    id           INTEGER PRIMARY KEY,
+    channel      TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    format       TEXT NOT NULL,
+    alerts       INTEGER NOT NULL,
+    composed     TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt TEXT NOT NULL,
+    last_error   TEXT,
+    finished     TEXT,
+    reported     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_status ON messages(status, channel);
+CREATE TABLE IF NOT EXISTS deadlines (
+    name       TEXT PRIMARY KEY,
+    due        TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reminders (
+    key      TEXT PRIMARY KEY,
+    deadline TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    done     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reminders_deadline ON reminders(deadline);
+CREATE TABLE IF NOT EXISTS deliveries (
+    message_id INTEGER NOT NULL,
+    url_hash   TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    sent       TEXT,
+    PRIMARY KEY (message_id, url_hash)
+) WITHOUT ROWID;
+"""
+
+#: Step → the statements that take a store from the previous version to this one.
+STEPS: dict[int, tuple[str, ...]] = {
+    # notifier 0.1: feeds, seen entries, the outbox (alerts, messages, deliveries)
+    # and the deadline book (deadlines, reminders).
+    3: tuple(s.strip() for s in _NOTIFIER_0_1.split(";") if s.strip()),
+    # Content fingerprints of seen entries (re-keyed feeds); a message's digest
+    # reason and highest severity (rendering at send time, notify types).
+    4: (
+        "ALTER TABLE seen ADD COLUMN fp TEXT",
+        "CREATE INDEX IF NOT EXISTS seen_fp ON seen(feed, fp) WHERE fp IS NOT NULL",
+        "ALTER TABLE messages ADD COLUMN reason TEXT",
+        "ALTER TABLE messages ADD COLUMN severity TEXT",
+    ),
+    # The version in a table of its own (it lived in meta).
+    5: (
+        "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+        "INSERT INTO schema_version(version) VALUES (4)",
+        "DELETE FROM meta WHERE key='schema'",
+    ),
+}
+#: The version this notifier writes.
+LATEST = max(STEPS)
+
+
+class NewerStore(Exception):
+    """The store was written by a newer notifier (its version is above :data:`LATEST`)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
+def version(db: sqlite3.Connection) -> int:
+    """The store's schema version: 0 for an empty database."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "schema_version" in tables:
+        row = db.execute("SELECT version FROM schema_version").fetchone()
+        return int(row[0]) if row else 0
+    if "meta" in tables:
+        row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        return int(row[0]) if row else 0
+    return 0
+
+
+def check(db: sqlite3.Connection) -> int:
+    """The store's version; raises :class:`NewerStore` if this notifier cannot read it."""
+    found = version(db)
+    if found > LATEST:
+        raise NewerStore(found)
+    return found
+
+
+def migrate(db: sqlite3.Connection) -> list[int]:
+    """Apply every step above the store's version, in one transaction; the steps run."""
+    found = check(db)
+    applied = []
+    with db:
+        for step in sorted(s for s in STEPS if s > found):
+            for statement in STEPS[step]:
+                db.execute(statement)
+            applied.append(step)
+        if applied:
+            db.execute("UPDATE schema_version SET version=?", (applied[-1],))
+    return applied

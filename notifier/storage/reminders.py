@@ -1,0 +1,60 @@
+"""The deadline tables in SQLite: which deadlines are tracked, which reminders went out.
+
+* ``deadlines``: per deadline, its identity (due time and rule) and when it was
+  first seen (reminders planned before that are never sent);
+* ``reminders``: every reminder recorded once, as ``sent``, ``late``,
+  ``folded``, ``skipped`` or ``expired``.
+
+Call inside ``store.transaction()``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from notifier.deadlines.planning import Reminder
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+class SqliteReminders:
+    """The ``deadlines`` and ``reminders`` tables (see the module docstring)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def tracked(self, name: str) -> tuple[str, datetime] | None:
+        row = self.db.execute(
+            "SELECT due, first_seen FROM deadlines WHERE name=?", (name,)
+        ).fetchone()
+        return None if row is None else (row[0], datetime.fromisoformat(row[1]))
+
+    def track(self, name: str, identity: str, first_seen: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO deadlines(name, due, first_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET due=excluded.due",
+            (name, identity, _ts(first_seen)),
+        )
+
+    def forget_others(self, names: set[str]) -> None:
+        for (name,) in self.db.execute("SELECT name FROM deadlines").fetchall():
+            if name not in names:
+                self.db.execute("DELETE FROM deadlines WHERE name=?", (name,))
+                self.db.execute("DELETE FROM reminders WHERE deadline=?", (name,))
+
+    def done(self, name: str) -> set[str]:
+        return {
+            r[0] for r in self.db.execute("SELECT key FROM reminders WHERE deadline=?", (name,))
+        }
+
+    def record(self, reminder: Reminder, status: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO reminders(key, deadline, at, status, done) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (reminder.key, reminder.deadline, _ts(reminder.at), status, _ts(now)),
+        )

@@ -1,0 +1,91 @@
+"""A state folder written by notifier 0.1 upgrades in place: nothing lost, nothing re-alerted.
+
+``tests/fixtures/state-0.1/`` holds a store written by the real 0.1 (see its
+``make.py``): the feed's four entries seen, a match alert and a deadline
+reminder pending for a chat webhook that was failing, and that reminder
+recorded as sent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.conftest import CLI
+from tests.feedserver import ThreadedFeedServer
+from tests.receivers import ThreadedWebhookReceiver
+
+FIXTURE = Path(__file__).parent / "fixtures" / "state-0.1"
+
+CONFIG = """\
+channels:
+  chat: ["{chat}"]
+feeds:
+  - name: news
+    url: {feed}
+watches:
+  - name: rare-earths
+    any: ["rare earth"]
+deadlines:
+  - name: soon
+    title: Comment period closes
+    due: {due}
+    remind: []
+  - name: later
+    title: Tariff pause ends
+    due: 2031-07-09T00:01:00-04:00
+    remind: [30d, 7d]
+"""
+
+
+def test_a_0_1_state_folder_upgrades_and_delivers_its_pending_alerts_once(
+    cli: CLI, tmp_path: Path, feeds: ThreadedFeedServer
+) -> None:
+    """The 0.1 store opens (migrated step by step), its two pending alerts reach the
+    chat webhook — now at another URL — once each; the entries it had seen and the
+    reminder it had sent do not alert again, on this run or the next; a new entry
+    still does."""
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy(FIXTURE / "notifier.sqlite3", state / "notifier.sqlite3")
+    due = (FIXTURE / "due.txt").read_text(encoding="utf-8").strip()
+    feeds.feed("/news.xml", (FIXTURE / "feed-2.xml").read_bytes())
+    with ThreadedWebhookReceiver() as chat:
+        config = tmp_path / "watch.yaml"
+        config.write_text(
+            CONFIG.format(chat=chat.json_url("/new-hook"), feed=feeds.url("/news.xml"), due=due),
+            encoding="utf-8",
+        )
+        flags = ("--config", str(config), "--state-dir", str(state))
+        first = cli("once", *flags)
+        assert first.code == 0, first.err
+        chat.wait_for(2, accepted=True)
+        match, reminder = sorted(n.title for n in chat.messages())
+        assert match == "Rare earth magnets need licences"
+        # Rendered when sent: the due time has passed since 0.1 queued it ("Passed … ago").
+        assert reminder.startswith("[HIGH] ")
+        assert reminder.endswith("Comment period closes")
+
+        again = cli("once", *flags)
+        assert again.code == 0, again.err
+        assert len(chat.messages()) == 2
+
+        status = cli("status", "--json", *flags)
+        (channel,) = json.loads(status.out)["channels"]
+        assert (channel["sent"], channel["pending"], channel["retrying"]) == (2, 0, 0)
+
+        newer = (
+            (FIXTURE / "feed-2.xml")
+            .read_text(encoding="utf-8")
+            .replace(
+                "<item>",
+                "<item><guid isPermaLink='false'>a5</guid><title>Rare earth quota deal</title>"
+                "<link>https://news.example.com/a5</link></item><item>",
+                1,
+            )
+        )
+        feeds.feed("/news.xml", newer.encode())
+        assert cli("once", *flags).code == 0
+        chat.wait_for(3, accepted=True)
+        assert chat.messages()[-1].title == "Rare earth quota deal"
