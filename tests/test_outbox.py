@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.delivery.outbox import digest_window_end, plan
+from notifier.delivery.stages import digest_window_end, plan
 from notifier.model import Channel, Held, QueuedAlert, RateLimit, Severity, TimeWindow
 
 NY = ZoneInfo("America/New_York")

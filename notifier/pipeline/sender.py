@@ -53,7 +53,7 @@ from notifier.delivery.messages import (
     health_context,
     match_context,
 )
-from notifier.delivery.outbox import digest_window_end, plan, url_hash
+from notifier.delivery.stages import digest_window_end, plan, url_hash
 from notifier.logs import get_logger, redact
 from notifier.model import BodyFormat, Channel, Config, Match, NewAlert, PendingMessage, Severity
 from notifier.sources.health import HealthEvent

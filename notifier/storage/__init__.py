@@ -96,7 +96,7 @@ class SeenStore(Protocol):
 
 
 class OutboxStore(Protocol):
-    """The durable outbox (see :mod:`notifier.delivery.outbox` for the flow).
+    """The durable outbox (see :mod:`notifier.delivery.stages` for the flow).
 
     Writes go inside :meth:`State.transaction`, except :meth:`delivered` and
     :meth:`retarget`, which commit themselves (the repeat window is that call).

@@ -1,6 +1,6 @@
 """The outbox tables in SQLite: alerts, messages and deliveries.
 
-The pure side (planning, digest windows) is :mod:`notifier.delivery.outbox`.
+The pure side (planning, digest windows) is :mod:`notifier.delivery.stages`.
 
 ::
 
