@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from notifier.delivery.stages import route_matches
 from notifier.model import (
     BodyFormat,
     Channel,
@@ -25,7 +26,7 @@ from notifier.model import (
     TimeWindow,
     Watch,
 )
-from notifier.pipeline.sender import Sender, SendOutcome, TickReport, route_matches
+from notifier.pipeline.sender import Sender, SendOutcome, TickReport
 from notifier.storage.sqlite import Store
 
 NY = ZoneInfo("America/New_York")

@@ -37,7 +37,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.model import Channel, Held, QueuedAlert
+from notifier.backoff import backoff
+from notifier.delivery.messages import health_context, match_context
+from notifier.model import Channel, Config, DeliveryPolicy, Held, Match, NewAlert, QueuedAlert
+from notifier.sources.health import HealthEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,130 @@ def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> d
     return datetime.fromtimestamp((epoch // step + 1) * step, UTC)
 
 
+# --------------------------------------------------------------------------- route
+
+
+def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> list[NewAlert]:
+    """One alert per (match, channel of its watch); digest watches wait for their window.
+
+    The matches come from one poll. Its feed's ``max_alerts`` limits the entries
+    that alert one by one: the matches of entries beyond it (in feed order) are
+    folded into one digest per channel, so a feed that suddenly serves
+    thousands of new entries sends one message listing them, not thousands.
+    """
+    watches = {w.name: w for w in config.watches}
+    titles = {f.name: f.title for f in config.feeds}
+    caps = {f.name: f.max_alerts for f in config.feeds}
+    entries: dict[tuple[str, str], int] = {}
+    alerts = []
+    for m in matches:
+        watch = watches[m.watch]
+        rank = entries.setdefault((m.entry.feed, m.entry.key), len(entries))
+        context = match_context(m, watch.severity, titles.get(m.entry.feed))
+        group = f"watch {watch.name}" if watch.digest else None
+        not_before = digest_window_end(now, watch.digest, config.timezone) if watch.digest else None
+        cap = caps.get(m.entry.feed)
+        if group is None and cap is not None and rank >= cap:
+            group = f"feed {m.entry.feed}: more than {cap} new matches in one poll"
+        for channel in watch.channels:
+            alerts.append(
+                NewAlert(
+                    key=f"match:{m.entry.feed}:{m.entry.key}:{m.watch}",
+                    channel=channel,
+                    kind="match",
+                    severity=watch.severity,
+                    context=context,
+                    group=group,
+                    not_before=not_before,
+                )
+            )
+    return alerts
+
+
+def route_health(event: HealthEvent, config: Config) -> list[NewAlert]:
+    """A feed health notice goes to the default channels."""
+    return [
+        NewAlert(
+            key=f"health:{event.feed}:{event.kind}:{event.at.isoformat()}",
+            channel=channel,
+            kind="health",
+            severity="high" if event.kind == "unhealthy" else "normal",
+            context=health_context(event),
+        )
+        for channel in config.default_channels
+    ]
+
+
+# --------------------------------------------------------------------------- the stages
+# Route → window (digests) → mute (quiet hours) → group → rate limit; then send and
+# retry (:func:`after_send`). Each stage is a pure function of what it is given.
+
+
+def window(queued: Sequence[QueuedAlert], now: datetime) -> tuple[list[QueuedAlert], list[int]]:
+    """Alerts whose digest window has ended (oldest first), and the ids still waiting."""
+    ready: list[QueuedAlert] = []
+    waiting: list[int] = []
+    for alert in sorted(queued, key=lambda a: (a.created, a.id)):
+        if alert.not_before > now:
+            waiting.append(alert.id)
+        else:
+            ready.append(alert)
+    return ready, waiting
+
+
+def mute(
+    alerts: Sequence[QueuedAlert], channel: Channel, now: datetime, zone: ZoneInfo
+) -> tuple[list[QueuedAlert], list[int]]:
+    """During the channel's quiet hours only ``critical`` alerts go; the ids of the rest."""
+    quiet = channel.quiet_hours is not None and channel.quiet_hours.contains(
+        now.astimezone(zone).time()
+    )
+    if not quiet:
+        return list(alerts), []
+    going = [a for a in alerts if a.severity == "critical"]
+    return going, [a.id for a in alerts if a.severity != "critical"]
+
+
+def group(alerts: Sequence[QueuedAlert]) -> list[Unit]:
+    """Fold alerts into messages: one per alert, one per digest group, and one for the
+    alerts that were held before (quiet hours, rate limit) — in queue order."""
+    units: list[Unit] = []
+    groups: dict[str, list[QueuedAlert]] = {}
+    held_before: list[QueuedAlert] = []
+    for alert in alerts:
+        if alert.group is not None:
+            groups.setdefault(alert.group, []).append(alert)
+        elif alert.held is not None:
+            held_before.append(alert)
+        else:
+            units.append(Unit((alert,)))
+    for name, members in groups.items():
+        reason = None if len(members) == 1 else f"digest of {name}"
+        units.append(Unit(tuple(members), reason))
+    if held_before:
+        why = {a.held for a in held_before}
+        text = " and ".join(sorted(str(w) for w in why if w)) or "hold"
+        units.append(Unit(tuple(held_before), None if len(held_before) == 1 else f"held: {text}"))
+    units.sort(key=lambda u: (u.alerts[0].created, u.alerts[0].id))
+    return units
+
+
+def limit(units: Sequence[Unit], channel: Channel, recent: int) -> tuple[list[Unit], list[int]]:
+    """Apply the channel's rate limit, given ``recent`` messages composed in its period:
+    at most N − recent messages go; when there are more, the last slot carries a
+    digest of the rest, and with no slot left every alert is held (their ids)."""
+    if channel.rate_limit is None:
+        return list(units), []
+    capacity = channel.rate_limit.count - recent
+    if capacity <= 0:
+        return [], [a.id for u in units for a in u.alerts]
+    if len(units) <= capacity:
+        return list(units), []
+    keep, rest = units[: capacity - 1], units[capacity - 1 :]
+    folded = tuple(a for u in rest for a in u.alerts)
+    return [*keep, Unit(folded, f"held: rate limit {channel.rate_limit}")], []
+
+
 def plan(
     queued: Sequence[QueuedAlert],
     channel: Channel,
@@ -81,7 +208,8 @@ def plan(
     zone: ZoneInfo,
     recent: int,
 ) -> Plan:
-    """Decide which queued alerts of ``channel`` go now, and how they are folded.
+    """Decide which queued alerts of ``channel`` go now, and how they are folded:
+    :func:`window`, then :func:`mute`, :func:`group` and :func:`limit`.
 
     * An alert waits until its ``not_before`` (the end of its watch's digest
       window); then all alerts of that window go as one message.
@@ -93,51 +221,40 @@ def plan(
       everything is held until one frees up.
     Nothing is ever dropped. Alerts keep the order they were queued in.
     """
-    hold: dict[int, Held] = {}
-    ready: list[QueuedAlert] = []
-    quiet = channel.quiet_hours is not None and channel.quiet_hours.contains(
-        now.astimezone(zone).time()
-    )
-    for alert in sorted(queued, key=lambda a: (a.created, a.id)):
-        if alert.not_before > now:
-            hold[alert.id] = Held.DIGEST
-        elif quiet and alert.severity != "critical":
-            hold[alert.id] = Held.QUIET
-        else:
-            ready.append(alert)
-
-    units: list[Unit] = []
-    groups: dict[str, list[QueuedAlert]] = {}
-    held_before: list[QueuedAlert] = []
-    for alert in ready:
-        if alert.group is not None:
-            groups.setdefault(alert.group, []).append(alert)
-        elif alert.held is not None:
-            held_before.append(alert)
-        else:
-            units.append(Unit((alert,)))
-    for group, members in groups.items():
-        reason = None if len(members) == 1 else f"digest of {group}"
-        units.append(Unit(tuple(members), reason))
-    if held_before:
-        why = {a.held for a in held_before}
-        text = " and ".join(sorted(str(w) for w in why if w)) or "hold"
-        units.append(Unit(tuple(held_before), None if len(held_before) == 1 else f"held: {text}"))
-    units.sort(key=lambda u: (u.alerts[0].created, u.alerts[0].id))
-
-    if channel.rate_limit is not None:
-        capacity = channel.rate_limit.count - recent
-        limit_text = f"rate limit {channel.rate_limit}"
-        if capacity <= 0:
-            for unit in units:
-                for alert in unit.alerts:
-                    hold[alert.id] = Held.RATE
-            return Plan((), hold)
-        if len(units) > capacity:
-            keep, rest = units[: capacity - 1], units[capacity - 1 :]
-            folded = tuple(a for u in rest for a in u.alerts)
-            units = [*keep, Unit(folded, f"held: {limit_text}")]
+    ready, waiting = window(queued, now)
+    going, muted = mute(ready, channel, now, zone)
+    units, limited = limit(group(going), channel, recent)
+    hold = dict.fromkeys(waiting, Held.DIGEST)
+    hold.update(dict.fromkeys(muted, Held.QUIET))
+    hold.update(dict.fromkeys(limited, Held.RATE))
     return Plan(tuple(units), hold)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What becomes of a message after an attempt: ``sent``, ``retrying`` (at
+    ``retry_at``) or ``dead``."""
+
+    status: str
+    retry_at: datetime | None = None
+
+
+def after_send(
+    errors: Sequence[str],
+    attempt: int,
+    composed: datetime,
+    now: datetime,
+    *,
+    policy: DeliveryPolicy,
+    rand: float,
+) -> Outcome:
+    """The retry stage: no error → sent; failing past ``policy.max_age`` since it was
+    composed → dead; else retry after an exponential backoff with jitter."""
+    if not errors:
+        return Outcome("sent")
+    if now - composed >= policy.max_age:
+        return Outcome("dead")
+    return Outcome("retrying", now + backoff(attempt, policy.min_retry, policy.max_retry, rand))
 
 
 def url_hash(url: str) -> str:

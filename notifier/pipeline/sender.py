@@ -50,13 +50,10 @@ from notifier.delivery.messages import (
     Rendered,
     Renderer,
     dead_letter_context,
-    health_context,
-    match_context,
 )
-from notifier.delivery.stages import digest_window_end, plan, url_hash
+from notifier.delivery.stages import after_send, plan, url_hash
 from notifier.logs import get_logger, redact
-from notifier.model import BodyFormat, Channel, Config, Match, NewAlert, PendingMessage, Severity
-from notifier.sources.health import HealthEvent
+from notifier.model import BodyFormat, Channel, Config, NewAlert, PendingMessage, Severity
 from notifier.storage import State
 
 log = get_logger("notifier.pipeline.sender")
@@ -83,60 +80,6 @@ def highest(severities: Sequence[str]) -> Severity:
     """The highest of ``severities`` (``normal`` for none)."""
     best = max(severities, key=lambda s: _SEVERITY_RANK.get(s, 1), default="normal")
     return best if best in _SEVERITY_RANK else "normal"  # type: ignore[return-value]
-
-
-# --------------------------------------------------------------------------- routing (pure)
-
-
-def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> list[NewAlert]:
-    """One alert per (match, channel of its watch); digest watches wait for their window.
-
-    The matches come from one poll. Its feed's ``max_alerts`` limits the entries
-    that alert one by one: the matches of entries beyond it (in feed order) are
-    folded into one digest per channel, so a feed that suddenly serves
-    thousands of new entries sends one message listing them, not thousands.
-    """
-    watches = {w.name: w for w in config.watches}
-    titles = {f.name: f.title for f in config.feeds}
-    caps = {f.name: f.max_alerts for f in config.feeds}
-    entries: dict[tuple[str, str], int] = {}
-    alerts = []
-    for m in matches:
-        watch = watches[m.watch]
-        rank = entries.setdefault((m.entry.feed, m.entry.key), len(entries))
-        context = match_context(m, watch.severity, titles.get(m.entry.feed))
-        group = f"watch {watch.name}" if watch.digest else None
-        not_before = digest_window_end(now, watch.digest, config.timezone) if watch.digest else None
-        cap = caps.get(m.entry.feed)
-        if group is None and cap is not None and rank >= cap:
-            group = f"feed {m.entry.feed}: more than {cap} new matches in one poll"
-        for channel in watch.channels:
-            alerts.append(
-                NewAlert(
-                    key=f"match:{m.entry.feed}:{m.entry.key}:{m.watch}",
-                    channel=channel,
-                    kind="match",
-                    severity=watch.severity,
-                    context=context,
-                    group=group,
-                    not_before=not_before,
-                )
-            )
-    return alerts
-
-
-def route_health(event: HealthEvent, config: Config) -> list[NewAlert]:
-    """A feed health notice goes to the default channels."""
-    return [
-        NewAlert(
-            key=f"health:{event.feed}:{event.kind}:{event.at.isoformat()}",
-            channel=channel,
-            kind="health",
-            severity="high" if event.kind == "unhealthy" else "normal",
-            context=health_context(event),
-        )
-        for channel in config.default_channels
-    ]
 
 
 # --------------------------------------------------------------------------- sending
@@ -325,12 +268,6 @@ def _with_note(rendered: Rendered, note: str) -> Rendered:
     """``rendered`` with a line of our own (plain words, no markup) added at the end."""
     line = f"<p><em>{html.escape(note)}</em></p>" if rendered.format == "html" else note
     return dataclasses.replace(rendered, body=f"{rendered.body.rstrip()}\n\n{line}")
-
-
-def retry_delay(attempts: int, low: timedelta, high: timedelta, rand: float) -> timedelta:
-    """Exponential backoff with equal jitter between ``low`` and ``high``."""
-    base = min(low.total_seconds() * 2.0 ** min(attempts - 1, 40), high.total_seconds())
-    return timedelta(seconds=max(low.total_seconds(), base / 2 + base / 2 * rand))
 
 
 @dataclass(slots=True)
@@ -629,25 +566,21 @@ class Sender:
     ) -> None:
         now = self.clock()
         attempt = message.attempts + 1
+        outcome = after_send(
+            errors, attempt, message.composed, now, policy=self.config.delivery, rand=self.rand()
+        )
+        status = outcome.status
         with self.store.transaction():
-            if not errors:
+            if status == "sent":
                 self.outbox.finish(message.id, now)
                 report.sent += 1
-                status = "sent"
-            elif now - message.composed >= self.config.delivery.max_age:
+            elif status == "dead":
                 self.outbox.dead(message.id, "; ".join(errors), now)
                 report.dead += 1
-                status = "dead"
             else:
-                delay = retry_delay(
-                    attempt,
-                    self.config.delivery.min_retry,
-                    self.config.delivery.max_retry,
-                    self.rand(),
-                )
-                self.outbox.failed(message.id, "; ".join(errors), now + delay)
+                assert outcome.retry_at is not None  # noqa: S101 - retrying has a time
+                self.outbox.failed(message.id, "; ".join(errors), outcome.retry_at)
                 report.failed += 1
-                status = "retrying"
         fields = {
             "channel": channel.name,
             "message": message.id,

@@ -18,6 +18,7 @@ from notifier import __version__
 from notifier import clock as clocks
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
+from notifier.delivery.stages import route_health, route_matches
 from notifier.errors import FeedError, FetchError
 from notifier.matching import Matcher, Verdict
 from notifier.model import Channel, ChannelStatus, Config, FeedState, Match, NewAlert, Watch
@@ -30,8 +31,6 @@ from notifier.pipeline.sender import (
     TickReport,
     body_formats,
     choose_format,
-    route_health,
-    route_matches,
 )
 from notifier.runtime.pool import IDLE_AFTER, IdlePool
 from notifier.sources.health import HealthEvent

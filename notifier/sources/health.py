@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from notifier.backoff import backoff as exponential
 from notifier.model import Feed, FeedState
 
 
@@ -50,10 +51,7 @@ def backoff(
     ``cap``: whatever the server sends (huge, infinite, NaN, negative), the
     wait stays within ``[interval, max(cap, interval)]``.
     """
-    ceiling = max(cap, interval).total_seconds()
-    exponent = min(max(failures - 1, 0), 64)
-    base = min(interval.total_seconds() * 2.0**exponent, ceiling)
-    delay = max(timedelta(seconds=base / 2 + (base / 2) * rand), interval)
+    delay = exponential(failures, interval, cap, rand)
     if retry_after is not None and retry_after > 0:  # False for NaN
         delay = max(delay, timedelta(seconds=min(retry_after, cap.total_seconds())))
     return delay

@@ -1,4 +1,4 @@
-"""The outbox's pure decisions: digest windows, quiet hours, rate limits — nothing dropped."""
+"""The delivery stages, pure: route → window → mute → group → limit → after_send."""
 
 from __future__ import annotations
 
@@ -8,8 +8,25 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.delivery.stages import digest_window_end, plan
-from notifier.model import Channel, Held, QueuedAlert, RateLimit, Severity, TimeWindow
+from notifier.delivery.stages import (
+    Outcome,
+    after_send,
+    digest_window_end,
+    group,
+    limit,
+    mute,
+    plan,
+    window,
+)
+from notifier.model import (
+    Channel,
+    DeliveryPolicy,
+    Held,
+    QueuedAlert,
+    RateLimit,
+    Severity,
+    TimeWindow,
+)
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -183,3 +200,94 @@ class TestPlan:
         assert set(sent).isdisjoint(result.hold)
         assert set(sent) | set(result.hold) == {a.id for a in queued}
         assert len(result.units) <= max(limit - recent, 0)
+
+
+class TestEachStageAlone:
+    """Route → window → mute → group → limit → after_send, each a pure function."""
+
+    def test_window_holds_what_waits_for_its_digest_window(self) -> None:
+        """Alerts whose window has not ended wait; the rest go, oldest first."""
+        later = T0 + timedelta(minutes=5)
+        earlier = T0 - timedelta(minutes=5)
+        ready, waiting = window(
+            [alert(1), alert(2, created=earlier), alert(3, not_before=later)], T0
+        )
+        assert [a.id for a in ready] == [2, 1]
+        assert waiting == [3]
+        ready, waiting = window([alert(3, not_before=later)], later)
+        assert ([a.id for a in ready], waiting) == ([3], [])
+
+    def test_mute_lets_only_critical_alerts_through_quiet_hours(self) -> None:
+        """Inside the window only critical alerts go; outside it, everything does."""
+        night = datetime(2025, 6, 11, 3, 0, tzinfo=UTC)  # 23:00 in New York
+        alerts = [alert(1), alert(2, severity="critical")]
+        going, muted = mute(alerts, channel(quiet="22:00-07:00"), night, NY)
+        assert ([a.id for a in going], muted) == ([2], [1])
+        going, muted = mute(alerts, channel(quiet="22:00-07:00"), T0, NY)
+        assert ([a.id for a in going], muted) == ([1, 2], [])
+
+    def test_group_folds_digest_groups_and_what_was_held(self) -> None:
+        """One message per plain alert, one per digest group, one for alerts held before."""
+        units = group(
+            [
+                alert(1),
+                alert(2, group="watch w"),
+                alert(3, group="watch w"),
+                alert(4, held="quiet hours"),
+                alert(5, held="rate limit"),
+            ]
+        )
+        assert ids(tuple(units)) == [[1], [2, 3], [4, 5]]
+        assert [u.reason for u in units] == [
+            None,
+            "digest of watch w",
+            "held: quiet hours and rate limit",
+        ]
+
+    def test_limit_folds_past_the_capacity_and_holds_when_none_is_left(self) -> None:
+        """3 per hour with 1 sent: two slots, the last a digest of the rest; none left: held."""
+        units = group([alert(i) for i in range(1, 5)])
+        limited = channel(rate=(3, timedelta(hours=1)))
+        going, held = limit(units, limited, recent=1)
+        assert ids(tuple(going)) == [[1], [2, 3, 4]]
+        assert held == []
+        assert going[-1].reason == "held: rate limit 3/1h"
+        going, held = limit(units, limited, recent=3)
+        assert (going, held) == ([], [1, 2, 3, 4])
+        going, held = limit(units, channel(), recent=99)
+        assert (ids(tuple(going)), held) == ([[1], [2], [3], [4]], [])
+
+    def test_after_send_decides_sent_retrying_or_dead(self) -> None:
+        """No error: sent. An error: a retry after the backoff. Past max_age: dead."""
+        policy = DeliveryPolicy(
+            max_age=timedelta(hours=1),
+            min_retry=timedelta(seconds=30),
+            max_retry=timedelta(minutes=5),
+        )
+        assert after_send([], 1, T0, T0, policy=policy, rand=0.5).status == "sent"
+        retry = after_send(["503"], 3, T0, T0, policy=policy, rand=0.0)
+        assert retry == Outcome("retrying", T0 + timedelta(minutes=1))
+        dead = after_send(["503"], 9, T0, T0 + timedelta(hours=1), policy=policy, rand=0.5)
+        assert dead.status == "dead"
+
+
+@given(
+    failures=st.integers(min_value=0, max_value=10_000),
+    low=st.integers(min_value=1, max_value=10**6),
+    high=st.integers(min_value=0, max_value=10**7),
+    rand=st.floats(min_value=0, max_value=1, exclude_max=True),
+)
+def test_one_backoff_for_feeds_and_sends_stays_within_its_bounds(
+    failures: int, low: int, high: int, rand: float
+) -> None:
+    """The shared backoff never waits less than ``low`` nor more than ``max(high, low)``,
+    and for feeds it is exactly what feed health uses."""
+    from notifier.backoff import backoff  # noqa: PLC0415
+    from notifier.model import Feed  # noqa: PLC0415
+    from notifier.sources.health import backoff as feed_backoff  # noqa: PLC0415
+
+    lo, hi = timedelta(seconds=low), timedelta(seconds=high)
+    delay = backoff(failures, lo, hi, rand)
+    assert lo <= delay <= max(lo, hi)
+    feed = Feed("f", "https://x.example/f", None, lo, max_backoff=hi)
+    assert feed_backoff(failures, feed.interval, feed.max_backoff, rand) == delay
