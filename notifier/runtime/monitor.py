@@ -9,7 +9,7 @@ an endpoint served by that loop would just time out. So::
                                         │   state probe, outbox counts
     watchdog thread, every 2 s ─────────┤──▶ health.json in the state folder
                                         │    (what ``notifier healthcheck`` reads)
-    HTTP thread ────────────────────────┴──▶ GET /healthz (200 / 503), GET /metrics
+    HTTP thread (runtime/http.py) ──────┴──▶ GET /healthz (200 / 503), GET /metrics
 
 :meth:`Health.judge` is a pure decision over a snapshot and ``now``: not ok,
 naming each problem, when
@@ -24,7 +24,6 @@ Metrics use ``prometheus_client`` (its own registry; exact number formatting).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import threading
@@ -32,7 +31,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -321,60 +319,8 @@ class Watchdog:
             self.write()
 
     def stop(self) -> None:
+        """Stop writing, then write the last verdict (stopping: not ok)."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout=5)
         self.write()
-
-
-class HealthServer:
-    """``/healthz`` and ``/metrics`` over HTTP, served by a thread of their own."""
-
-    def __init__(self, health: Health, metrics: Metrics, host: str, port: int) -> None:
-        handler = _handler(health, metrics)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.25},
-            name="notifier-health",
-            daemon=True,
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _handler(health: Health, metrics: Metrics) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "notifier"
-        sys_version = ""
-
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path == "/healthz":
-                verdict = health.judge()
-                body = json.dumps(verdict.body, ensure_ascii=False).encode()
-                self._reply(200 if verdict.ok else 503, "application/json", body)
-            elif path == "/metrics":
-                self._reply(200, prometheus_client.CONTENT_TYPE_LATEST, metrics.render())
-            else:
-                self._reply(404, "text/plain; charset=utf-8", b"not found\n")
-
-        def _reply(self, status: int, kind: str, body: bytes) -> None:
-            with contextlib.suppress(OSError):
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return  # no access log
-
-    return Handler
