@@ -28,11 +28,12 @@ $(STAMP): $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/notifier run
 
-## test: lint, type-check and run the whole test suite
+## test: lint, type-check, check the architecture contracts and run the whole test suite
 test: $(STAMP)
 	$(BIN)/ruff check notifier tests bench
 	$(BIN)/ruff format --check notifier tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 ## check: validate config/watch.yaml and print what it watches

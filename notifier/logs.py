@@ -21,12 +21,13 @@ import logging
 import sys
 import threading
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
-from notifier.config.settings import LogFormat, LogLevel
+LogFormat = Literal["auto", "json", "console"]
+LogLevel = Literal["debug", "info", "warning", "error"]
 
 REDACTED = "<secret>"
 _secrets: set[str] = set()
