@@ -125,13 +125,15 @@ def _load(text: str) -> object:
 
 
 def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "an object"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
         return "a number" if isinstance(value, _Number) else "a string"
     if isinstance(value, bool):
         return "a boolean"
-    return "null" if value is None else "something else"
+    return "null" if value is None else type(value).__name__
 
 
 @dataclass(frozen=True, slots=True)
