@@ -3,6 +3,7 @@ dispatch by type over a real local HTTP server, real SQLite and real parse worke
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ import pytest
 
 from notifier.config.loader import load
 from notifier.config.schema import json_schema
+from notifier.errors import FeedParseError
 from notifier.matching import Matcher
 from notifier.model import Feed
 from notifier.pipeline.poll import Poller, PollStatus
@@ -49,19 +51,34 @@ def news(url: str, kind: str = "jsonfeed") -> Feed:
 # --- the registry ---------------------------------------------------------------------------
 
 
-def test_every_registered_type_is_a_source_module() -> None:
-    """Each registry line names a module satisfying :class:`Source` (mypy checks the
-    assignments below), and ``source_for`` returns that module; ``feed`` is the default."""
-    implementations: dict[str, Source] = {"feed": rss, "jsonfeed": jsonfeed}
-    assert list(SOURCES) == list(implementations)
-    for name, module in implementations.items():
-        assert source_for(name) is module
-        assert sys.modules[SOURCES[name].module] is module
+#: mypy checks these modules against the protocol (the test below checks every registered one).
+CHECKED: tuple[Source, ...] = (rss, jsonfeed)
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
+def test_every_registered_type_is_a_source_module(name: str) -> None:
+    """Each registry line names a module with the three names of :class:`Source`; its parse
+    pickles by name (it runs in the parse pool) and checks ``max_bytes`` before anything;
+    its prescan is unsure, not failing, about a body it cannot read."""
+    module = source_for(name)
+    assert isinstance(module, Source)
+    assert sys.modules[SOURCES[name].module] is module
+    assert module.ACCEPT is None or isinstance(module.ACCEPT, str)
+    assert pickle.loads(pickle.dumps(module.parse)) is module.parse  # noqa: S301
+    with pytest.raises(FeedParseError, match="over the 10-byte limit"):
+        module.parse(b"<" * 11, {}, "https://example.com/", "x", max_bytes=10)
+    assert module.prescan(b"\x00garbage", {}, max_bytes=100) is None
+
+
+def test_the_registry_and_its_default() -> None:
+    """``feed`` (RSS, Atom, RDF, JSON Feed by content) is the default type; ``jsonfeed``
+    asks for JSON Feed first."""
     assert DEFAULT_TYPE == "feed" == next(iter(SOURCES))
-    assert (None, f"{JSON_TYPE}, application/json;q=0.9, */*;q=0.8") == (
-        rss.ACCEPT,
-        jsonfeed.ACCEPT,
-    )
+    assert list(SOURCES) == ["feed", "jsonfeed"]
+    assert source_for("feed") is rss
+    assert source_for("jsonfeed") is jsonfeed
+    assert rss.ACCEPT is None  # the fetcher's default: the XML types first
+    assert f"{JSON_TYPE}, application/json;q=0.9, */*;q=0.8" == jsonfeed.ACCEPT
 
 
 def test_an_unknown_type_is_refused_naming_the_known_ones() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from notifier.model import Entry
 
@@ -80,6 +80,7 @@ class PrescanFn(Protocol):
     ) -> list[str] | None: ...
 
 
+@runtime_checkable
 class Source(Protocol):
     """One ``type:`` of feed: how a fetched body becomes entries.
 
