@@ -19,7 +19,8 @@ a number where text belongs, an object where a list does)::
     version                            ParsedFeed.version: json1 (1.0), json11 (1.1)
     title, home_page_url               ParsedFeed.title, .link (http(s) only, canonical)
     items[].id                         the guid of the key (notifier.sources.keys): a
-                                       number is read as its JSON text, as the spec says
+                                       number is coerced to text (``json.dumps``), as
+                                       the spec says
     items[].url (else external_url)    link: made absolute against the feed URL,
                                        canonical, http(s) only
     items[].title                      title (plain text, spaces collapsed)
@@ -37,13 +38,12 @@ a number where text belongs, an object where a list does)::
 Hostile input: the size cap comes first; JSON Feed is UTF-8 by definition, so
 bytes are decoded as UTF-8 whatever the headers say, a bad sequence becoming
 U+FFFD (and a warning, worded as the RSS path words it); nesting deeper than
-Python's recursion limit is a :class:`~notifier.errors.FeedParseError`;
-numbers are kept as their text (no 4,300-digit integer conversion error, no
-float rounding of an id). Memory: a hostile document of many tiny values
-becomes at most about 30 times its size in Python objects for the moment of
-the parse, in the worker (300 MB for the default 10 MB cap); feedparser
-makes more than that of XML of the same size, so ``fetch.max_bytes`` bounds
-both.
+Python's recursion limit is a :class:`~notifier.errors.FeedParseError`, and
+so is a number Python will not read (over 4,300 digits). Memory: a hostile
+document of many tiny values (``[{},{},…]``) becomes about 30 times its size
+in Python objects for the moment of the parse, in the worker (~300 MB and
+0.2 s for the default 10 MB cap); feedparser makes more than that of XML of
+the same size (and takes about 40 s), so ``fetch.max_bytes`` bounds both.
 
 :func:`prescan` reads the ids (a ``json.loads``, no HTML conversion, no
 worker process) and answers when the keys follow from the ids alone.
@@ -84,12 +84,6 @@ _UTF16_32 = (b"\xff\xfe", b"\xfe\xff")
 _BLANK = b" \t\r\n"
 
 
-class _Number(str):
-    """A JSON number, kept as written (never compared or computed with)."""
-
-    __slots__ = ()
-
-
 def looks_like_json(body: bytes) -> bool:
     """Whether ``body`` starts, after a UTF-8 BOM and blanks, with ``{`` or ``[``.
 
@@ -113,15 +107,15 @@ def _decode(body: bytes) -> tuple[str, str | None]:
 
 
 def _load(text: str) -> object:
-    """``json.loads`` with its failures translated; numbers stay text (:class:`_Number`)."""
+    """``json.loads`` with its failures translated."""
     try:
-        return json.loads(text, parse_int=_Number, parse_float=_Number, parse_constant=_Number)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise FeedParseError(f"broken JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
     except RecursionError:
         raise FeedParseError("broken JSON: nested too deeply") from None
-    except ValueError as e:  # anything else json refuses
-        raise FeedParseError(f"broken JSON: {e}") from None
+    except ValueError as e:  # a number over Python's 4,300 digits, say
+        raise FeedParseError(f"unreadable JSON: {str(e).partition(':')[0]}") from None
 
 
 def _kind(value: object) -> str:
@@ -130,10 +124,12 @@ def _kind(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
-        return "a number" if isinstance(value, _Number) else "a string"
+        return "a string"
     if isinstance(value, bool):
         return "a boolean"
-    return "null" if value is None else type(value).__name__
+    if isinstance(value, int | float):
+        return "a number"
+    return "null"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +179,7 @@ def _version(value: object) -> tuple[str, str | None] | None:
     ``http://`` and a trailing slash are tolerated. A later version than 1.1
     is read as 1.1 (the spec keeps versions compatible), with a note.
     """
-    if type(value) is not str:
+    if not isinstance(value, str):
         return None
     url = value.strip()
     if url.startswith("http://"):
@@ -203,7 +199,7 @@ def _version(value: object) -> tuple[str, str | None] | None:
 def _str(mapping: dict[str, Any], key: str) -> str | None:
     """A text field (a number or anything else there counts as absent)."""
     value = mapping.get(key)
-    return value if type(value) is str else None
+    return value if isinstance(value, str) else None
 
 
 def _plain(value: str | None) -> str:
@@ -211,12 +207,13 @@ def _plain(value: str | None) -> str:
 
 
 def _id(item: dict[str, Any]) -> str | None:
-    """The item's id: text, or a number read as its JSON text (the spec says to coerce it)."""
+    """The item's id: text, or a number (or boolean) as JSON writes it (the spec says to
+    coerce one to a string); None when absent, blank, null or a container."""
     value = item.get("id")
-    if isinstance(value, str):  # _Number included
+    if isinstance(value, str):
         return value.strip() or None
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
     return None
 
 
@@ -241,7 +238,7 @@ def _author(mapping: dict[str, Any]) -> str | None:
 
 def _when(value: object) -> datetime | None:
     """An RFC 3339 date as an aware UTC datetime (also RFC 822, and no zone as UTC); else None."""
-    if type(value) is not str or not value.strip() or len(value) > 100:
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
         return None
     text = value.strip()
     parsed: datetime | None
@@ -264,7 +261,7 @@ def _key_date(parsed: datetime | None, raw: object) -> str | None:
     """A date as a key reads it: ISO 8601 UTC when it parses, else as written."""
     if parsed is not None:
         return parsed.isoformat()
-    if type(raw) is not str:
+    if not isinstance(raw, str):
         return None
     return raw.strip() or None
 
@@ -273,7 +270,7 @@ def _categories(item: dict[str, Any]) -> tuple[str, ...]:
     tags = item.get("tags")
     seen: dict[str, None] = {}
     for tag in tags if isinstance(tags, list) else []:
-        if type(tag) is str and tag.strip():
+        if isinstance(tag, str) and tag.strip():
             seen.setdefault(" ".join(tag.split()), None)
     return tuple(seen)
 
