@@ -3,6 +3,7 @@ dispatch by type over a real local HTTP server, real SQLite and real parse worke
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import subprocess
 import sys
@@ -227,3 +228,40 @@ async def test_json_feeds_parse_in_the_worker_pool(store: Store) -> None:
             "China tightens 稀土 export rules",
         ]
         assert result.new[0].content_html == "<p>A deal.</p>"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": 1', "broken JSON"),
+        (b'{"error": "quota exceeded"}', "not a feed: a JSON document without a JSON Feed"),
+        (b"[" * 50_000, "broken JSON: nested too deeply"),
+        (jf()[:-3] + b'"all"}', "broken JSON Feed: 'items' is a string, not an array"),
+    ],
+)
+async def test_a_broken_json_feed_fails_alone(store: Store, body: bytes, error: str) -> None:
+    """A broken or foreign JSON body served over a socket fails its feed with the reason (and
+    a backoff), in the worker pool; the feed beside it, served fine, still polls."""
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        server.feed("/bad.json", body, content_type=JSON_TYPE)
+        server.feed("/news.json", jf(*JSON_ITEMS), content_type=JSON_TYPE)
+        with parse_pool(1) as pool:
+            poller = Poller(
+                store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7, executor=pool
+            )
+            bad = Feed(
+                name="bad",
+                url=server.url("/bad.json"),
+                title=None,
+                interval=timedelta(minutes=15),
+                type="jsonfeed",
+            )
+            failed, ok = await asyncio.gather(
+                poller.poll(bad), poller.poll(news(server.url("/news.json")))
+            )
+        assert failed.status is PollStatus.FAILED
+        assert error in (failed.error or "")
+        state = poller.state("bad")
+        assert state is not None
+        assert (state.failures, state.next_poll is not None) == (1, True)
+        assert ok.status is PollStatus.FIRST
