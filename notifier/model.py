@@ -84,7 +84,12 @@ class Channel:
 
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """One RSS/Atom URL and how it is polled."""
+    """One feed URL and how it is polled.
+
+    ``type`` names its source type: how a fetched body becomes entries
+    (``feed``: RSS, Atom, RDF or JSON Feed by content; ``jsonfeed``: JSON Feed;
+    the registry is :data:`notifier.sources.SOURCES`).
+    """
 
     name: str
     url: str
@@ -96,6 +101,7 @@ class Feed:
     max_backoff: timedelta = timedelta(hours=6)
     retention: timedelta = timedelta(days=90)
     max_alerts: int = 20
+    type: str = "feed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from notifier.errors import FeedParseError, NotAFeed
 from notifier.sources import rss as parse_module
+from notifier.sources.jsonfeed import NOT_JSON_FEED
 from notifier.sources.keys import entry_key, text_key
 from notifier.sources.rss import (
     ENTITIES_MESSAGE,
@@ -168,11 +169,13 @@ def test_parse_and_its_results_pickle() -> None:
         (b"  \n ", "not a feed: the body is empty"),
         (b"<!DOCTYPE html><html><body><p>Sign in</p></body></html>", HTML_PAGE_MESSAGE),
         (b"<head><title>Moved</title></head><body>here</body>", HTML_PAGE_MESSAGE),
-        (b'{"error": "rate limited"}', "not a feed: feedparser found no RSS/Atom"),
+        (b'{"error": "rate limited"}', NOT_JSON_FEED),
+        (b"<p>no markup we know</p>", "not a feed: feedparser found no RSS/Atom"),
     ],
 )
 def test_not_a_feed(body: bytes, message: str) -> None:
-    """No RSS/Atom version: NotAFeed, saying whether it looked like an HTML page."""
+    """No RSS/Atom version (nor a JSON Feed one): NotAFeed, saying whether it looked like an
+    HTML page or a JSON document."""
     with pytest.raises(NotAFeed) as caught:
         one(body)
     assert str(caught.value).startswith(message)

@@ -52,6 +52,7 @@ from pydantic import (
     model_validator,
 )
 
+from notifier import sources
 from notifier.delivery import apprise as apprise_channels
 from notifier.durations import PATTERN as DURATION_PATTERN
 from notifier.durations import format_duration, parse_duration
@@ -213,6 +214,26 @@ def _feed_url(value: str) -> str:
 
 
 FeedURL = Annotated[str, AfterValidator(_feed_url)]
+
+
+def _source_type(value: str) -> str:
+    if value not in sources.SOURCES:
+        raise ValueError(f"unknown feed type {value!r} (known: {sources.describe_types()})")
+    return value
+
+
+SourceType = Annotated[
+    str,
+    AfterValidator(_source_type),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": list(sources.SOURCES),
+            "default": sources.DEFAULT_TYPE,
+            "description": "What the URL serves: " + sources.describe_types() + ".",
+        }
+    ),
+]
 
 
 def _regex_term(term: str) -> str:
@@ -396,6 +417,7 @@ class Defaults(Strict):
 class FeedSpec(Strict):
     name: Name
     url: FeedURL
+    type: SourceType = sources.DEFAULT_TYPE
     title: str | None = Field(None, description="Display name; defaults to the feed's own.")
     interval: PositiveDuration | None = None
     enabled: bool = True
@@ -667,6 +689,7 @@ def resolve(spec: WatchFile) -> Config:
             max_backoff=d.feed.max_backoff,
             retention=d.feed.retention,
             max_alerts=d.feed.max_alerts,
+            type=f.type,
         )
         for f in spec.feeds
     )

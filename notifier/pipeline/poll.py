@@ -18,6 +18,9 @@
                  (in a worker thread, regex time bounded: see
                  :meth:`~notifier.matching.Matcher.match_all`)
 
+The pre-scan, the parse and the ``Accept`` header are the feed's source type's
+(``type:``, see :mod:`notifier.sources`); every other step is the same for all types.
+
 Nothing here raises for a broken feed: every outcome is a :class:`PollResult`
 and one canonical log line ("feed polled": at INFO when the feed had news or
 failed, at DEBUG for the routine NOT_MODIFIED / UNCHANGED / ALL_KNOWN).
@@ -39,7 +42,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -51,9 +54,9 @@ from notifier.errors import FeedError, FetchError, StateError
 from notifier.logs import get_logger
 from notifier.matching import Matcher, MatchRun, Overrun
 from notifier.model import Entry, Feed, FeedState, Match, NewAlert
+from notifier.sources import ParsedFeed, ParseFn, source_for
 from notifier.sources.health import HealthEvent, on_failure, on_success
 from notifier.sources.http import Fetched, Fetcher, FetchRequest, safe_url
-from notifier.sources.rss import ParsedFeed, parse, prescan
 from notifier.storage import State
 from notifier.text import mask_feed_url
 
@@ -108,12 +111,6 @@ class Router(Protocol):
     ) -> list[NewAlert]: ...
 
 
-class ParseFn(Protocol):
-    def __call__(
-        self, body: bytes, headers: Mapping[str, str], url: str, feed: str, *, max_bytes: int
-    ) -> ParsedFeed: ...
-
-
 def body_hash(body: bytes) -> str:
     """A fingerprint of a body, to skip parsing one identical to the last."""
     return hashlib.blake2b(body, digest_size=20).hexdigest()
@@ -159,7 +156,7 @@ class Poller:
         clock: clocks.Clock = clocks.utcnow,
         rand: Callable[[], float] = random.random,
         dry_run: bool = False,
-        parse_fn: ParseFn = parse,
+        parse_fn: ParseFn | None = None,  # None: each feed's source type parses
         router: Router | None = None,
         match_executor: Executor | None = None,
     ) -> None:
@@ -229,7 +226,8 @@ class Poller:
         shown = mask_feed_url(feed.url)  # the store never holds a feed's credentials
         state = (stored or FeedState(feed.name, shown)).with_url(shown)
         first = state.last_parsed is None
-        request = FetchRequest(feed.url, state.etag, state.last_modified)
+        source = source_for(feed.type)
+        request = FetchRequest(feed.url, state.etag, state.last_modified, accept=source.ACCEPT)
         try:
             fetched = await self.fetcher.fetch(request)
         except FetchError as e:
@@ -250,7 +248,7 @@ class Poller:
             return PollResult(feed.name, PollStatus.UNCHANGED, event=event, moved_to=moved)
 
         if not first:
-            keys = prescan(fetched.body, fetched.headers, max_bytes=self.max_bytes)
+            keys = source.prescan(fetched.body, fetched.headers, max_bytes=self.max_bytes)
             if keys and len(self.store.known_keys(feed.name, keys)) == len(set(keys)):
                 new_state, event = on_success(cached, feed, now)
                 new_state = replace(new_state, body_hash=digest, last_parsed=now)
@@ -344,7 +342,7 @@ class Poller:
         # The configured URL, not the final one: feedparser resolves relative guids
         # against it, and a temporary redirect must not change every entry's key.
         call = functools.partial(
-            self.parse_fn,
+            self.parse_fn or source_for(feed.type).parse,
             fetched.body,
             fetched.headers,
             feed.url,

@@ -33,9 +33,9 @@ from notifier.pipeline.sender import (
     choose_format,
 )
 from notifier.runtime.pool import IDLE_AFTER, IdlePool
+from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
-from notifier.sources.rss import ParsedFeed, parse
 from notifier.storage.sqlite import Store
 
 USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
@@ -191,8 +191,13 @@ async def send_test_alert(
 async def load_source(source: str, config: Config, name: str) -> ParsedFeed:
     """Read a feed from a file path or an http(s) URL and parse it (for ``notifier match``).
 
+    The format is told by content, as the default ``feed`` type tells it:
+    RSS, Atom, RDF, or JSON Feed (a ``.json`` file or URL) — see
+    :mod:`notifier.sources.rss`.
+
     Raises :class:`FeedError` (or :class:`OSError` for an unreadable file).
     """
+    parse = source_for(DEFAULT_TYPE).parse
     if source.startswith(("http://", "https://")):
         async with HttpFetcher(config.fetch, user_agent=USER_AGENT) as fetcher:
             fetched = await fetcher.fetch(FetchRequest(source))

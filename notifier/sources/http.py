@@ -81,11 +81,15 @@ _LIMIT_SECONDS = RETRY_AFTER_LIMIT.total_seconds()
 
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
-    """What to fetch, with the validators remembered from the last 200."""
+    """What to fetch, with the validators remembered from the last 200.
+
+    ``accept`` replaces the fetcher's ``Accept`` header (:data:`ACCEPT`, the
+    XML feed types) for this request: each source type asks for its own."""
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    accept: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +332,8 @@ class HttpFetcher:
         self, session: aiohttp.ClientSession, request: FetchRequest, first: URL, started: float
     ) -> Fetched:
         headers: dict[str, str] = {}
+        if request.accept:
+            headers["Accept"] = request.accept
         if request.etag:
             headers["If-None-Match"] = request.etag
         if request.last_modified:

@@ -99,6 +99,7 @@ __all__ = [
     "assign_keys",
     "canonical_link",
     "entry_key",
+    "http_link",
     "text_key",
 ]
 
@@ -234,6 +235,17 @@ def canonical_link(url: str, base: str | None = None) -> str:
             break
         result = again
     return result
+
+
+def http_link(link: str | None) -> str | None:
+    """``link`` when it is an http(s) URL with a host (what an alert may link to), else None."""
+    if link is None:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(link)
+    except ValueError:
+        return None
+    return link if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def _digest(*material: str) -> str:

@@ -1,4 +1,4 @@
-"""Turn a fetched body into entries (feedparser, hardened), and a cheap pre-scan of its keys.
+"""Source type ``feed``: a body into entries (feedparser, hardened), and a cheap pre-scan of keys.
 
 :func:`parse` is CPU-bound and runs in a worker process, so it is a top-level
 function of picklable arguments returning a picklable :class:`ParsedFeed`. It
@@ -17,7 +17,14 @@ broken feed never stops the others):
   see :func:`harden`), or when it is broken and no entry could be recovered.
   A truncated feed with 0 entries is an error, never "every entry was removed".
 - :class:`~notifier.errors.NotAFeed` when feedparser finds no RSS/Atom at all
-  (an HTML page, a JSON error, an empty body).
+  (an HTML page, an empty body).
+
+**JSON Feed, by content.** A body that starts (after a BOM and blanks) with
+``{`` or ``[`` cannot be XML: it goes to :func:`notifier.sources.jsonfeed.parse`
+instead of feedparser, so a ``type: feed`` whose URL serves a JSON Feed (its
+``version`` https://jsonfeed.org/version/1 or /1.1) works, and any other JSON
+(an API's error object) is :class:`~notifier.errors.NotAFeed` saying so.
+:func:`prescan` hands such a body to :func:`notifier.sources.jsonfeed.prescan`.
 
 A feed that is ill-formed but still yields entries (``bozo`` in feedparser's
 words: a leading newline before ``<?xml``, a bad byte, a wrong encoding
@@ -76,10 +83,13 @@ from defusedxml import DefusedXmlException
 
 from notifier.errors import FeedParseError, NotAFeed
 from notifier.model import Entry
+from notifier.sources import jsonfeed
+from notifier.sources.base import DEFAULT_MAX_BYTES, ParsedFeed, too_large
 from notifier.sources.html import to_text
-from notifier.sources.keys import KeyItem, assign_keys, canonical_link, entry_key
+from notifier.sources.keys import KeyItem, assign_keys, canonical_link, entry_key, http_link
 
 __all__ = [
+    "ACCEPT",
     "DEFAULT_MAX_BYTES",
     "ENTITIES_MESSAGE",
     "HTML_PAGE_MESSAGE",
@@ -89,8 +99,8 @@ __all__ = [
     "prescan",
 ]
 
-#: The largest body :func:`parse` accepts by default (10 MiB).
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: Feeds of this type take the fetcher's default ``Accept`` (the XML feed types first).
+ACCEPT: str | None = None
 ENTITIES_MESSAGE = "entity declarations are not allowed (possible entity expansion attack)"
 HTML_PAGE_MESSAGE = "not a feed: looks like an HTML page (feedparser found no RSS/Atom)"
 
@@ -143,34 +153,6 @@ def harden() -> None:
 
 
 harden()
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedFeed:
-    """What one body holds: the feed's own title and link, its version and its entries.
-
-    ``version`` is feedparser's (``rss20``, ``atom10``, ``rss10``...).
-    ``warning`` is None for a clean document; otherwise one line, its parts
-    joined by ``"; "``, to be logged at WARNING:
-
-    1. an encoding problem, first: ``invalid UTF-8: 1 bad byte sequence
-       replaced with U+FFFD`` (the document's own encoding was kept and only
-       the bad bytes replaced, see :func:`_repair_encoding`; the name is the
-       encoding it declared, or UTF-8), or feedparser's fallback when the
-       bytes are not in that encoding at all, ``CharacterEncodingOverride:
-       document declared as utf-8, but parsed as windows-1252``;
-    2. then why feedparser found the document ill-formed while it still
-       recovered entries (``SAXParseException: <unknown>:3:0: XML or text
-       declaration not at start of entity``), or that it was served with a
-       media type that is not XML (``NonXMLContentType: text/html is not an
-       XML media type``).
-    """
-
-    title: str
-    link: str | None
-    version: str
-    entries: tuple[Entry, ...]
-    warning: str | None = None
 
 
 def _response_headers(headers: Mapping[str, str], url: str) -> dict[str, str]:
@@ -419,17 +401,6 @@ def _canonical(raw: str | None, base: str) -> str | None:
     return canonical_link(raw, base) if raw is not None and raw.strip() else None
 
 
-def _http_only(link: str | None) -> str | None:
-    """``link`` when it is an http(s) URL with a host, else None."""
-    if link is None:
-        return None
-    try:
-        parts = urllib.parse.urlsplit(link)
-    except ValueError:
-        return None
-    return link if parts.scheme in ("http", "https") and parts.hostname else None
-
-
 def _categories(entry: dict[str, Any]) -> tuple[str, ...]:
     tags = dict.get(entry, "tags")
     seen: dict[str, None] = {}
@@ -495,7 +466,7 @@ def _draft(raw: dict[str, Any], feed: str, base: str) -> _Draft | None:
     else:
         summary = _plain(summary_value, summary_is_html) if summary_value else ""
     key_link = _canonical(raw_link, base)
-    link = _http_only(key_link)
+    link = http_link(key_link)
     if not (guid or (raw_link and raw_link.strip()) or title or summary or content):
         return None
     published = _utc(dict.get(raw, "published_parsed"))
@@ -545,7 +516,9 @@ def parse(
         # feedparser would try a str as a URL, then as a file path (PITFALLS).
         raise TypeError(f"parse() takes the body as bytes, not {type(body).__name__}")
     if len(body) > max_bytes:
-        raise FeedParseError(f"feed body is {len(body):,} bytes, over the {max_bytes:,}-byte limit")
+        raise FeedParseError(too_large(len(body), max_bytes))
+    if jsonfeed.looks_like_json(body):  # no XML starts so: JSON Feed, or no feed at all
+        return jsonfeed.parse(body, headers, url, feed, max_bytes=max_bytes)
     response_headers = _response_headers(headers, url)
     result = _feedparser(body, response_headers)
     encoding_note: str | None = None
@@ -587,7 +560,7 @@ def parse(
     title_value = _str(channel, "title") or ""
     return ParsedFeed(
         title=_plain(title_value, _is_html(dict.get(channel, "title_detail"))),
-        link=_http_only(_canonical(_str(channel, "link"), base)),
+        link=http_link(_canonical(_str(channel, "link"), base)),
         version=str(version),
         entries=entries,
         warning=_warning(encoding_note, bozo),
@@ -741,6 +714,8 @@ def prescan(
     """
     if len(body) > max_bytes:
         return None
+    if jsonfeed.looks_like_json(body):
+        return jsonfeed.prescan(body, headers, max_bytes=max_bytes)
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:4]:
         return None
     declaration = _XML_DECLARATION.match(body, 3 if body.startswith(b"\xef\xbb\xbf") else 0)
