@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.config.loader import MAX_BYTES, load, loads
-from notifier.config.schema import DEFAULT_REMIND, localize
+from notifier.config.schema import DEFAULT_REMIND, parse_due
 from notifier.errors import ConfigError
 from notifier.model import RateLimit, TimeWindow
 
@@ -131,28 +131,28 @@ class TestDue:
 
     def test_date_alone_is_start_of_day_in_deadline_zone(self) -> None:
         """``2025-07-09`` with zone New York means 00:00 EDT that day."""
-        assert localize("2025-07-09", NY) == datetime(2025, 7, 9, 4, 0, tzinfo=UTC)
+        assert parse_due("2025-07-09", NY) == datetime(2025, 7, 9, 4, 0, tzinfo=UTC)
 
     def test_local_datetime_uses_the_zone(self) -> None:
         """A date-time without an offset is local time in the deadline's zone."""
-        assert localize("2025-07-09 00:01", NY) == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
-        assert localize("2025-01-09T00:01", NY) == datetime(2025, 1, 9, 5, 1, tzinfo=UTC)
+        assert parse_due("2025-07-09 00:01", NY) == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
+        assert parse_due("2025-01-09T00:01", NY) == datetime(2025, 1, 9, 5, 1, tzinfo=UTC)
 
     def test_offset_wins_over_the_zone(self) -> None:
         """An explicit offset (or Z) is that instant, whatever the zone."""
-        due = localize("2025-07-09T00:01:00-04:00", ZoneInfo("Asia/Shanghai"))
+        due = parse_due("2025-07-09T00:01:00-04:00", ZoneInfo("Asia/Shanghai"))
         assert due == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
-        assert localize("2025-07-09T04:01:00Z", NY) == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
+        assert parse_due("2025-07-09T04:01:00Z", NY) == datetime(2025, 7, 9, 4, 1, tzinfo=UTC)
 
     def test_ambiguous_local_time_means_the_first(self) -> None:
         """01:30 on the November fall-back day happens twice: the first (EDT) is meant."""
-        due = localize("2025-11-02 01:30", NY)
+        due = parse_due("2025-11-02 01:30", NY)
         assert due.utcoffset() == timedelta(hours=-4)
 
     def test_skipped_local_time_is_an_error(self) -> None:
         """02:30 on the March spring-forward day never happens in New York."""
         with pytest.raises(ValueError, match="does not exist in America/New_York"):
-            localize("2025-03-09 02:30", NY)
+            parse_due("2025-03-09 02:30", NY)
 
     @pytest.mark.parametrize(
         ("zone", "day", "first", "offset"),
@@ -170,7 +170,7 @@ class TestDue:
     ) -> None:
         """Where DST skips midnight, a date alone means the first time that exists that
         day (the start of the day the README promises), not an error."""
-        due = localize(day, ZoneInfo(zone))
+        due = parse_due(day, ZoneInfo(zone))
         assert f"{due:%Y-%m-%d %H:%M}" == f"{day} {first}"
         assert due.utcoffset() == timedelta(hours=offset)
         # It is the very first instant of that day: one second earlier is the day before.
@@ -182,12 +182,12 @@ class TestDue:
         that never happens stays an error, as any skipped local time."""
         for text in ("2018-11-04 00:00", "2018-11-04T00:30"):
             with pytest.raises(ValueError, match="does not exist in America/Sao_Paulo"):
-                localize(text, ZoneInfo("America/Sao_Paulo"))
+                parse_due(text, ZoneInfo("America/Sao_Paulo"))
 
     def test_a_day_skipped_whole_is_an_error(self) -> None:
         """Samoa skipped 30 December 2011 entirely: that date alone names no instant."""
         with pytest.raises(ValueError, match="the clocks skip the whole day"):
-            localize("2011-12-30", ZoneInfo("Pacific/Apia"))
+            parse_due("2011-12-30", ZoneInfo("Pacific/Apia"))
 
     def test_config_with_a_skipped_midnight_due_loads(self) -> None:
         """The case of the issue, end to end: the config loads and the due is 01:00."""

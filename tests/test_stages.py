@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from notifier.delivery.stages import (
     Outcome,
     after_send,
+    decide,
     digest_window_end,
     group,
     limit,
     mute,
-    plan,
     window,
 )
 from notifier.model import (
@@ -104,10 +104,10 @@ class TestDigestWindow:
         assert created < end <= created + window + timedelta(hours=1)
 
 
-class TestPlan:
+class TestDecide:
     def test_plain_alerts_go_one_by_one_in_order(self) -> None:
         """With no holds every alert is its own message, oldest first."""
-        result = plan([alert(2), alert(1)], channel(), T0, NY, 0)
+        result = decide([alert(2), alert(1)], channel(), T0, NY, 0)
         assert ids(result.units) == [[1], [2]]
         assert result.hold == {}
 
@@ -115,17 +115,17 @@ class TestPlan:
         """Alerts of a digest watch wait until the window ends, then go as one digest."""
         later = T0 + timedelta(minutes=40)
         queued = [alert(i, group="watch tariffs", not_before=later) for i in (1, 2, 3)]
-        waiting = plan(queued, channel(), T0, NY, 0)
+        waiting = decide(queued, channel(), T0, NY, 0)
         assert waiting.units == ()
         assert set(waiting.hold.values()) == {Held.DIGEST}
-        released = plan(queued, channel(), later, NY, 0)
+        released = decide(queued, channel(), later, NY, 0)
         assert ids(released.units) == [[1, 2, 3]]
         assert released.units[0].reason == "digest of watch tariffs"
 
     def test_quiet_hours_hold_all_but_critical(self) -> None:
         """At 23:00 in New York a normal alert waits; a critical one goes."""
         night = datetime(2025, 6, 11, 3, 0, tzinfo=UTC)  # 23:00 EDT
-        result = plan(
+        result = decide(
             [alert(1, created=night), alert(2, severity="critical", created=night)],
             channel(quiet="22:00-07:00"),
             night,
@@ -139,7 +139,7 @@ class TestPlan:
         """At 07:00 the alerts held overnight go as one message, with the reason."""
         morning = datetime(2025, 6, 11, 11, 0, tzinfo=UTC)  # 07:00 EDT
         held = [alert(i, held=str(Held.QUIET)) for i in (1, 2, 3)]
-        result = plan(
+        result = decide(
             [*held, alert(4, created=morning)], channel(quiet="22:00-07:00"), morning, NY, 0
         )
         assert ids(result.units) == [[1, 2, 3], [4]]
@@ -148,13 +148,13 @@ class TestPlan:
     def test_rate_limit_folds_the_overflow_into_the_last_slot(self) -> None:
         """3 per hour with 1 already sent: one alert alone, the rest in one digest."""
         queued = [alert(i) for i in range(1, 6)]
-        result = plan(queued, channel(rate=(3, timedelta(hours=1))), T0, NY, 1)
+        result = decide(queued, channel(rate=(3, timedelta(hours=1))), T0, NY, 1)
         assert ids(result.units) == [[1], [2, 3, 4, 5]]
         assert result.units[1].reason == "held: rate limit 3/1h"
 
     def test_rate_limit_exhausted_holds_everything(self) -> None:
         """No slot left: every alert is held until the window moves on."""
-        result = plan([alert(1), alert(2)], channel(rate=(2, timedelta(hours=1))), T0, NY, 2)
+        result = decide([alert(1), alert(2)], channel(rate=(2, timedelta(hours=1))), T0, NY, 2)
         assert result.units == ()
         assert result.hold == {1: Held.RATE, 2: Held.RATE}
 
@@ -192,7 +192,7 @@ class TestPlan:
             )
             for i, (sev, offset, group, was_held) in enumerate(specs)
         ]
-        result = plan(
+        result = decide(
             queued, channel(quiet="22:00-07:00", rate=(limit, timedelta(hours=1))), now, NY, recent
         )
         sent = [a.id for u in result.units for a in u.alerts]

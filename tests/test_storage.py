@@ -193,7 +193,7 @@ def test_an_alert_is_queued_once_and_composed_into_one_message(state: State) -> 
             severity="high",
         )
     assert outbox.queued("chat") == []
-    (due,) = outbox.due("chat", T0)
+    (due,) = outbox.due_messages("chat", T0)
     assert (due.id, due.pending, due.sent, due.severity) == (message, ("u1", "u2"), (), "high")
     assert outbox.contexts(message) == [queued.context]
 
@@ -219,8 +219,8 @@ def test_deliveries_failures_retries_and_dead_letters(state: State) -> None:
     assert not outbox.delivered(message, "u1", T0)  # not pending any more
     with state.transaction():
         outbox.failed(message, "HTTP 503", T0 + timedelta(minutes=1))
-    assert outbox.due("chat", T0) == []
-    (later,) = outbox.due("chat", T0 + timedelta(minutes=1))
+    assert outbox.due_messages("chat", T0) == []
+    (later,) = outbox.due_messages("chat", T0 + timedelta(minutes=1))
     assert (later.pending, later.sent, later.attempts) == (("u2",), ("u1",), 1)
     assert outbox.next_attempt() == T0 + timedelta(minutes=1)
     (chat,) = outbox.status()
@@ -254,9 +254,9 @@ def test_retarget_follows_the_channel_s_current_urls(state: State) -> None:
             now=T0,
         )
     outbox.delivered(message, "kept", T0)
-    (pending,) = outbox.due("chat", T0)
+    (pending,) = outbox.due_messages("chat", T0)
     assert outbox.retarget(pending, ["kept", "new"]) == ("new",)
-    (pending,) = outbox.due("chat", T0)
+    (pending,) = outbox.due_messages("chat", T0)
     assert pending.pending == ("new",)
     outbox.delivered(message, "new", T0)
     with state.transaction():

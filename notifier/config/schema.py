@@ -494,7 +494,7 @@ class DeadlineSpec(Strict):
     @classmethod
     def _due_exists(cls, value: str, info: ValidationInfo) -> str:
         zone = info.data.get("timezone") or (info.context or {}).get("timezone") or "UTC"
-        localize(value, ZoneInfo(zone))
+        parse_due(value, ZoneInfo(zone))
         return value
 
     @field_validator("link")
@@ -590,7 +590,7 @@ class InvalidConfig(ValueError):
         super().__init__("; ".join(i.message for i in issues))
 
 
-def localize(text: str, zone: ZoneInfo) -> datetime:
+def parse_due(text: str, zone: ZoneInfo) -> datetime:
     """Turn a validated ``due`` string into an aware datetime (see module docstring)."""
     if len(text) == 10:
         return start_of_day(date.fromisoformat(text), zone)
@@ -712,7 +712,7 @@ def resolve(spec: WatchFile) -> Config:
     deadlines = []
     for i, dl in enumerate(spec.deadlines):
         dzone = ZoneInfo(dl.timezone) if dl.timezone else zone
-        due = localize(dl.due, dzone)  # checked by DeadlineSpec
+        due = parse_due(dl.due, dzone)  # checked by DeadlineSpec
         remind = dl.remind if dl.remind is not None else d.deadline.remind
         deadlines.append(
             Deadline(

@@ -4,7 +4,7 @@
 
     enqueue ─────▶ alerts        one row per (alert, channel); the key is unique, so
                                  queueing the same alert twice does nothing
-    plan() ──────▶ which queued alerts go now, and folded how: a watch's digest
+    decide() ────▶ which queued alerts go now, and folded how: a watch's digest
                    window, quiet hours and a rate limit *hold* alerts (they wait,
                    then go out folded into one digest), they never drop them
     compose ─────▶ messages      one row per message to send (one alert or a digest),
@@ -24,7 +24,7 @@ The one window in which a crash can repeat an alert: after Apprise has handed a
 message to a service and before the following SQLite commit records it (a few
 milliseconds per URL). Everything else is at-least-once without repeats.
 
-This module is the pure side — :func:`plan`, :func:`digest_window_end`,
+This module is the pure side — :func:`decide` (and its stages), :func:`digest_window_end`,
 :func:`url_hash`; the tables live behind the storage protocol
 (:class:`notifier.storage.OutboxStore`, in SQLite :mod:`notifier.storage.outbox`).
 """
@@ -52,7 +52,7 @@ class Unit:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Decision:
     """What to send now, and what to hold (alert id → why)."""
 
     units: tuple[Unit, ...] = ()
@@ -201,13 +201,13 @@ def limit(units: Sequence[Unit], channel: Channel, recent: int) -> tuple[list[Un
     return [*keep, Unit(folded, f"held: rate limit {channel.rate_limit}")], []
 
 
-def plan(
+def decide(
     queued: Sequence[QueuedAlert],
     channel: Channel,
     now: datetime,
     zone: ZoneInfo,
     recent: int,
-) -> Plan:
+) -> Decision:
     """Decide which queued alerts of ``channel`` go now, and how they are folded:
     :func:`window`, then :func:`mute`, :func:`group` and :func:`limit`.
 
@@ -227,7 +227,7 @@ def plan(
     hold = dict.fromkeys(waiting, Held.DIGEST)
     hold.update(dict.fromkeys(muted, Held.QUIET))
     hold.update(dict.fromkeys(limited, Held.RATE))
-    return Plan(tuple(units), hold)
+    return Decision(tuple(units), hold)
 
 
 @dataclass(frozen=True, slots=True)

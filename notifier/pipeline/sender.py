@@ -51,7 +51,7 @@ from notifier.delivery.messages import (
     Renderer,
     dead_letter_context,
 )
-from notifier.delivery.stages import after_send, plan, url_hash
+from notifier.delivery.stages import after_send, decide, url_hash
 from notifier.logs import get_logger, redact
 from notifier.model import BodyFormat, Channel, Config, NewAlert, PendingMessage, Severity
 from notifier.storage import State
@@ -350,7 +350,7 @@ class Sender:
                 return False
             try:
                 more = self._compose(channel, report)
-                due = self.outbox.due(name, self.clock(), limit=SEND_BATCH)
+                due = self.outbox.due_messages(name, self.clock(), limit=SEND_BATCH)
                 for message in due:
                     await self._send_message(channel, message, report)
                     if name in self._stuck:
@@ -407,7 +407,7 @@ class Sender:
         queued = self.outbox.queued(channel.name, with_context=False)
         if not queued:
             return False
-        decided = plan(queued, channel, now, self.config.timezone, recent)
+        decided = decide(queued, channel, now, self.config.timezone, recent)
         units = decided.units[:COMPOSE_BATCH]
         hashes = [url_hash(u) for u in channel.urls]
         contexts = self.outbox.alert_contexts([a.id for u in units for a in u.alerts])
@@ -590,7 +590,7 @@ class Sender:
         }
         if errors:
             report.errors[channel.name] = "; ".join(errors)
-            log.warning("alert sent", **fields, error=redact("; ".join(errors)))
+            log.warning("alert not sent", **fields, error=redact("; ".join(errors)))
         else:
             log.info("alert sent", **fields)
 

@@ -143,7 +143,7 @@ class OutboxStore(Protocol):
         """Store one message carrying ``alert_ids``, pending for each URL; its id."""
         ...
 
-    def due(self, channel: str, now: datetime, limit: int = 100) -> list[PendingMessage]:
+    def due_messages(self, channel: str, now: datetime, limit: int = 100) -> list[PendingMessage]:
         """Pending messages of ``channel`` due at ``now``, oldest first."""
         ...
 

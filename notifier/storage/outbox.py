@@ -196,7 +196,7 @@ class SqliteOutbox:
         )
         return message_id
 
-    def due(self, channel: str, now: datetime, limit: int = 100) -> list[PendingMessage]:
+    def due_messages(self, channel: str, now: datetime, limit: int = 100) -> list[PendingMessage]:
         """Pending messages of ``channel`` whose next attempt is due, oldest first (at
         most ``limit``), with their pending and delivered URL hashes (one query)."""
         rows = self.db.execute(
