@@ -46,7 +46,7 @@ from notifier.logs import configure_logging
 from notifier.matching import Matcher
 from notifier.model import Channel, Config, Entry, Feed, FetchPolicy, Watch
 from notifier.pipeline.poll import Poller
-from notifier.runtime.app import USER_AGENT, parse_pool, router_for
+from notifier.runtime.app import parse_pool, router_for
 from notifier.runtime.pool import IdlePool
 from notifier.sources.http import HttpFetcher
 from notifier.storage.sqlite import Store
@@ -239,7 +239,7 @@ async def notifier_cycle(config: Config, state_dir: Path, pool: Executor) -> dic
     """One cycle the way :func:`notifier.runtime.app.poll_once` wires it (matcher compiled too)."""
     matcher = Matcher.compile(config.watches)
     with Store.open(state_dir) as store:
-        async with HttpFetcher(config.fetch, user_agent=USER_AGENT) as fetcher:
+        async with HttpFetcher(config.fetch) as fetcher:
             poller = Poller(
                 store,
                 fetcher,

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from notifier import __version__
 from notifier import clock as clocks
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
@@ -37,8 +36,6 @@ from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
 from notifier.storage.sqlite import Store
-
-USER_AGENT = f"notifier/{__version__} (+https://github.com/notifier/notifier; feed alerting daemon)"
 
 
 def new_parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> IdlePool:
@@ -88,7 +85,7 @@ async def poll_once(
     matcher = Matcher.compile(config.watches)
     feeds = [f for f in config.feeds if f.enabled]
     with Store.open(state_dir, read_only=dry_run) as store:
-        async with HttpFetcher(config.fetch, user_agent=USER_AGENT) as fetcher:
+        async with HttpFetcher(config.fetch) as fetcher:
             poller = Poller(
                 store,
                 fetcher,
@@ -199,7 +196,7 @@ async def load_source(source: str, config: Config, name: str) -> ParsedFeed:
     """
     parse = source_for(DEFAULT_TYPE).parse
     if source.startswith(("http://", "https://")):
-        async with HttpFetcher(config.fetch, user_agent=USER_AGENT) as fetcher:
+        async with HttpFetcher(config.fetch) as fetcher:
             fetched = await fetcher.fetch(FetchRequest(source))
         if fetched.body is None:
             raise FetchError(f"{source}: no body (HTTP {fetched.status})", kind="http_status")

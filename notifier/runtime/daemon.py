@@ -308,7 +308,7 @@ class Daemon:
         if self.fetcher is None or (old is not None and old.fetch != config.fetch):
             if self.fetcher is not None:
                 await self.fetcher.close()
-            self.fetcher = HttpFetcher(config.fetch, user_agent=app.USER_AGENT)
+            self.fetcher = HttpFetcher(config.fetch)
             await self.fetcher.__aenter__()
         stopping = self.poller.stopping if self.poller is not None else None
         self.poller = Poller(
