@@ -111,6 +111,8 @@ class Watch:
     channels: tuple[str, ...]
     digest: timedelta | None
     plurals: bool = True
+    #: The watch's own templates (``match``, ``digest``), before ``Config.templates``.
+    templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,8 @@ class Deadline:
     after: tuple[timedelta, ...] = ()
     at_due: bool = True
     recur: str | None = None
+    #: The deadline's own templates (``reminder``, ``moved``), before ``Config.templates``.
+    templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

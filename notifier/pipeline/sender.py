@@ -507,12 +507,27 @@ class Sender:
         now: datetime,
     ) -> Rendered:
         """Render at ``now`` (a reminder states the time left when it is sent), feed text
-        with mentions escaped unless the channel allows them."""
+        with mentions escaped unless the channel allows them, with the templates of the
+        watch or deadline the alerts come from."""
+        watches, deadlines = self.config.watches, self.config.deadlines
         if len(contexts) == 1 and reason is None:
-            rendered = self.renderer.render(contexts[0], fmt, now=now, mentions=channel.mentions)
+            rendered = self.renderer.render(
+                contexts[0],
+                fmt,
+                now=now,
+                mentions=channel.mentions,
+                watches=watches,
+                deadlines=deadlines,
+            )
         else:
             rendered = self.renderer.render_digest(
-                contexts, fmt, reason or "digest", now=now, mentions=channel.mentions
+                contexts,
+                fmt,
+                reason or "digest",
+                now=now,
+                mentions=channel.mentions,
+                watches=watches,
+                deadlines=deadlines,
             )
         origins = sorted({str(c["rerouted_from"]) for c in contexts if c.get("rerouted_from")})
         if origins:
