@@ -33,8 +33,8 @@ SearchField = Literal["title", "summary", "content", "categories", "author", "li
 AlertKind = Literal[
     "match", "digest", "reminder", "moved", "health", "config", "test", "dead_letter"
 ]
-#: The kinds a user template can replace (``config`` notices are built in only, for now).
-TemplateKind = Literal["match", "digest", "reminder", "moved", "health", "test", "dead_letter"]
+#: The kinds a user template can replace: every kind.
+TemplateKind = AlertKind
 
 
 # --------------------------------------------------------------------------- configured

@@ -262,7 +262,7 @@ def test_a_built_in_template_copied_into_the_config_renders_the_same(name: str) 
     document = golden_document(name)
     contexts = document["contexts"]
     single = len(contexts) == 1 and document["reason"] is None
-    kind = kind_of(contexts[0]).name if single else "digest"
+    kind: TemplateKind = kind_of(contexts[0]).name if single else "digest"
     if single and contexts[0]["kind"] != kind:
         pytest.skip("a kind this version does not know has no user templates")
     for fmt in FORMATS:
@@ -272,7 +272,7 @@ def test_a_built_in_template_copied_into_the_config_renders_the_same(name: str) 
         copied = Template(
             title=builtin_template(f"{kind}.title.j2"), body=builtin_template(f"{kind}.{fmt}.j2")
         )
-        renderer = Renderer({cast(TemplateKind, kind): copied}, ZONE)
+        renderer = Renderer({kind: copied}, ZONE)
         now = datetime.fromisoformat(document["now"]) if document["now"] else None
         if single:
             r = renderer.render(contexts[0], fmt, now=now, mentions=document["mentions"])

@@ -155,6 +155,7 @@ __all__ = [
     "Rendered",
     "Renderer",
     "builtin_template",
+    "check_template",
     "clean_text",
     "clean_title",
     "clip",
@@ -336,6 +337,12 @@ class _Compiled:
 
     template: Template | None
     error: str | None
+
+
+def check_template(source: str) -> None:
+    """Compile a user template as it will run: raises :class:`jinja2.TemplateSyntaxError`
+    (with its ``lineno``) on a syntax error, an unknown filter or an unknown test."""
+    _environments(ZoneInfo("UTC"))["text"].from_string(source)
 
 
 # --------------------------------------------------------------------------- as sent
