@@ -11,6 +11,7 @@ import pytest
 from notifier.config.loader import loads
 from notifier.config.schema import DeadlineTemplates, KindTemplates, WatchTemplates
 from notifier.delivery.kinds import KINDS
+from notifier.delivery.messages import Renderer
 from notifier.delivery.outbox import Outbox
 from notifier.errors import ConfigError
 from notifier.model import Config, Entry, Hit, Match, Template, TemplateKind
@@ -159,3 +160,15 @@ def test_every_kind_can_have_a_template_and_owners_only_their_own() -> None:
         None,
     }
     assert all(KINDS[k].owner == "deadline" for k in DeadlineTemplates.model_fields)
+
+
+def test_a_renderer_for_a_config_has_all_its_templates() -> None:
+    """``Renderer.for_config`` knows the config's kinds', watches' and deadlines' templates,
+    with no need to pass the watches and deadlines at each render."""
+    cfg = config()
+    renderer = Renderer.for_config(cfg)
+    now = datetime(2025, 6, 10, 13, 0, tzinfo=UTC)
+    (alert,) = route_matches([a_match("tariffs", "Steel")], cfg, now)
+    assert renderer.render(alert.context, "text").title == "TARIFFS Steel"
+    (other,) = route_matches([a_match("talks", "Talks")], cfg, now)
+    assert renderer.render(other.context, "text").title == "talks: Talks"

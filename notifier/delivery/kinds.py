@@ -28,8 +28,11 @@ deadline's own templates can replace the kind's (see
 
 To add a kind: write its context builder here and its entry in
 :data:`KINDS`; add its templates (title, the three bodies, its digest line)
-under ``templates/``; add it to :data:`notifier.model.AlertKind`; add a golden
-case to ``tests/message_cases.py``.
+under ``templates/``; add it to :data:`notifier.model.AlertKind` and to
+``KindTemplates`` in :mod:`notifier.config.schema` (then regenerate
+``config/watch.schema.json``); add a golden case to ``tests/message_cases.py``
+(``NOTIFIER_UPDATE_GOLDEN=1``). ``tests/test_kinds.py`` checks that nothing
+is missing.
 
 Every context builder caps the free text that can come from a feed
 (:mod:`notifier.delivery.safety`); times are UTC ISO 8601 strings.
