@@ -34,8 +34,8 @@ SearchField = Literal["title", "summary", "content", "categories", "author", "li
 AlertKind = Literal[
     "match", "digest", "reminder", "moved", "health", "config", "test", "dead_letter"
 ]
-#: The kinds a user template can replace (``config`` notices are built in only, for now).
-TemplateKind = Literal["match", "digest", "reminder", "moved", "health", "test", "dead_letter"]
+#: The kinds a user template can replace: every kind.
+TemplateKind = AlertKind
 
 
 # --------------------------------------------------------------------------- configured
@@ -118,6 +118,8 @@ class Watch:
     channels: tuple[str, ...]
     digest: timedelta | None
     plurals: bool = True
+    #: The watch's own templates (``match``, ``digest``), before ``Config.templates``.
+    templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,8 @@ class Deadline:
     after: tuple[timedelta, ...] = ()
     at_due: bool = True
     recur: str | None = None
+    #: The deadline's own templates (``reminder``, ``moved``), before ``Config.templates``.
+    templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

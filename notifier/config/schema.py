@@ -31,7 +31,8 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, cast, get_args, get_origin
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -429,6 +430,65 @@ class FeedSpec(Strict):
     )
 
 
+def _template(value: str) -> str:
+    from jinja2 import TemplateSyntaxError  # noqa: PLC0415 - only when templates are used
+
+    from notifier.delivery.messages import check_template  # noqa: PLC0415
+
+    try:
+        check_template(value)
+    except TemplateSyntaxError as e:  # an unknown filter or test too
+        raise ValueError(f"template error on its line {e.lineno}: {e.message}") from None
+    return value
+
+
+TemplateText = Annotated[str, AfterValidator(_template)]
+
+
+class TemplateSpec(Strict):
+    """A Jinja2 template (sandboxed) for one kind of alert; see the README for variables."""
+
+    title: TemplateText | None = None
+    body: TemplateText | None = None
+
+
+class _Templates(Strict):
+    def resolved(self) -> dict[TemplateKind, Template]:
+        """The templates set, by kind, as the model holds them."""
+        return {
+            cast(TemplateKind, kind): Template(spec.title, spec.body)
+            for kind, spec in self
+            if spec is not None
+        }
+
+
+class KindTemplates(_Templates):
+    """``templates``: the config's own title and/or body per kind of alert."""
+
+    match: TemplateSpec | None = Field(None, description="A watch's match.")
+    digest: TemplateSpec | None = Field(None, description="Several alerts in one message.")
+    reminder: TemplateSpec | None = Field(None, description="A deadline's reminder.")
+    moved: TemplateSpec | None = Field(None, description="A deadline's due time changed.")
+    health: TemplateSpec | None = Field(None, description="A feed unhealthy or recovered.")
+    config: TemplateSpec | None = Field(None, description="An edited config was rejected.")
+    test: TemplateSpec | None = Field(None, description="notifier test-channel.")
+    dead_letter: TemplateSpec | None = Field(None, description="An alert not delivered.")
+
+
+class WatchTemplates(_Templates):
+    """A watch's own templates: they come before ``templates.match``/``.digest``."""
+
+    match: TemplateSpec | None = Field(None, description="This watch's matches.")
+    digest: TemplateSpec | None = Field(None, description="A digest of this watch's matches only.")
+
+
+class DeadlineTemplates(_Templates):
+    """A deadline's own templates: they come before ``templates.reminder``/``.moved``."""
+
+    reminder: TemplateSpec | None = Field(None, description="This deadline's reminders.")
+    moved: TemplateSpec | None = Field(None, description="This deadline's due time changed.")
+
+
 class WatchSpec(Strict):
     name: Name
     any: list[Term] = Field(default_factory=list, description="At least one must match.")
@@ -443,6 +503,10 @@ class WatchSpec(Strict):
     )
     plurals: bool | None = Field(
         None, description="Let a word also match its plural (default: defaults.watch.plurals)."
+    )
+    templates: WatchTemplates = Field(
+        default_factory=WatchTemplates,
+        description="This watch's own message texts; they come before 'templates'.",
     )
 
     @model_validator(mode="after")
@@ -473,6 +537,10 @@ class DeadlineSpec(Strict):
     severity: Severity | None = None
     link: str | None = None
     notes: str | None = None
+    templates: DeadlineTemplates = Field(
+        default_factory=DeadlineTemplates,
+        description="This deadline's own message texts; they come before 'templates'.",
+    )
 
     @field_validator("recur")
     @classmethod
@@ -526,27 +594,6 @@ class DeliveryOptions(Strict):
         return DeliveryPolicy(self.max_age, self.min_retry, self.max_retry)
 
 
-def _template(value: str) -> str:
-    from jinja2 import TemplateSyntaxError  # noqa: PLC0415 - only when templates are used
-    from jinja2.sandbox import SandboxedEnvironment  # noqa: PLC0415
-
-    try:
-        SandboxedEnvironment().parse(value)
-    except TemplateSyntaxError as e:
-        raise ValueError(f"template error on its line {e.lineno}: {e.message}") from None
-    return value
-
-
-TemplateText = Annotated[str, AfterValidator(_template)]
-
-
-class TemplateSpec(Strict):
-    """A Jinja2 template (sandboxed) for one kind of alert; see the README for variables."""
-
-    title: TemplateText | None = None
-    body: TemplateText | None = None
-
-
 class WatchFile(Strict):
     """The whole watch config file."""
 
@@ -556,8 +603,9 @@ class WatchFile(Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     fetch: FetchOptions = Field(default_factory=FetchOptions)
     delivery: DeliveryOptions = Field(default_factory=DeliveryOptions)
-    templates: dict[TemplateKind, TemplateSpec] = Field(
-        default_factory=dict, description="Override the built-in message texts per kind."
+    templates: KindTemplates = Field(
+        default_factory=KindTemplates,
+        description="Replace the built-in message texts per kind (Jinja2, sandboxed).",
     )
     channels: dict[Name, ChannelSpec] = Field(default_factory=dict)
     feeds: list[FeedSpec] = Field(default_factory=list)
@@ -706,6 +754,7 @@ def resolve(spec: WatchFile) -> Config:
             channels=channels_for("watches", i, w.channels),
             digest=w.digest if w.digest is not None else d.watch.digest,
             plurals=w.plurals if w.plurals is not None else d.watch.plurals,
+            templates=w.templates.resolved(),
         )
         for i, w in enumerate(spec.watches)
     )
@@ -728,6 +777,7 @@ def resolve(spec: WatchFile) -> Config:
                 after=tuple(sorted(set(dl.after if dl.after is not None else d.deadline.after))),
                 at_due=dl.at_due if dl.at_due is not None else d.deadline.at_due,
                 recur=dl.recur,
+                templates=dl.templates.resolved(),
             )
         )
     if problems:
@@ -737,7 +787,7 @@ def resolve(spec: WatchFile) -> Config:
         default_channels=default_channels,
         fetch=spec.fetch.policy(),
         delivery=spec.delivery.policy(),
-        templates={kind: Template(t.title, t.body) for kind, t in spec.templates.items()},
+        templates=spec.templates.resolved(),
         channels=channels,
         feeds=feeds,
         watches=watches,
@@ -831,6 +881,41 @@ def _all_keys() -> set[str]:
     return keys
 
 
+def _bare(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated[…]`` and ``| None``."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if get_origin(annotation) in (Union, UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) == 1:
+                annotation = args[0]
+                continue
+        return annotation
+
+
+def _keys_at(loc: Loc) -> list[str] | None:
+    """The keys allowed in the mapping at ``loc`` (``("watches", 0, "templates")``), or
+    None when it is not a model's."""
+    current: Any = WatchFile
+    for part in loc:
+        current = _bare(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(part))
+            if info is None:
+                return None
+            current = info.annotation
+        elif get_origin(current) in (list, dict):
+            current = get_args(current)[-1]
+        else:
+            return None
+    current = _bare(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return None
+
+
 def issues_from(error: ValidationError) -> list[Issue]:
     """Translate pydantic's errors into :class:`Issue` values, in plain words.
 
@@ -843,8 +928,11 @@ def issues_from(error: ValidationError) -> list[Issue]:
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(loc[-1]) if loc else ""
-            hint = difflib.get_close_matches(key, sorted(_all_keys()), n=1)
+            allowed = _keys_at(loc[:-1])
+            hint = difflib.get_close_matches(key, allowed or sorted(_all_keys()), n=1)
             suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+            if not hint and allowed is not None and len(allowed) <= 8:
+                suffix = f" (expected {', '.join(allowed)})"
             issues.append(Issue(loc, f"unknown key {key!r}{suffix}", at_key=True))
             continue
         if loc and loc[-1] == "[key]":

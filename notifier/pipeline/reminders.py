@@ -18,6 +18,9 @@ with ``now``. For every deadline of the config it:
    the outbox, so a crash never loses or repeats a reminder.
 
 A deadline removed from the config stops reminding (its records are dropped).
+The contexts of reminders and moves are built by the registry of alert kinds
+(:mod:`notifier.delivery.kinds`); ``reminder_context`` and ``moved_context``
+are importable from here too.
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifier.deadlines.planning import Due, Reminder, due, plan
+from notifier.deadlines.planning import due, plan
+from notifier.delivery.kinds import moved_context, reminder_context
 from notifier.model import Config, Deadline, NewAlert
 from notifier.storage import ReminderStore, State
 
 #: A reminder for a deadline already past is not caught up later than this.
 STALE_AFTER = timedelta(days=1)
+
+__all__ = ["STALE_AFTER", "check_deadlines", "moved_context", "reminder_context"]
 
 
 def _ts(value: datetime) -> str:
@@ -41,53 +47,6 @@ def _identity(deadline: Deadline) -> str:
     """What makes a deadline "the same": its due time (and rule, if it recurs)."""
     due_text = _ts(deadline.due)
     return f"{due_text} {deadline.recur}" if deadline.recur else due_text
-
-
-def reminder_context(deadline: Deadline, item: Due, now: datetime) -> dict[str, Any]:
-    """The outbox context of a reminder queued at ``now``.
-
-    Rendered by :mod:`notifier.delivery.messages`.
-
-    ``remaining_seconds`` and ``late_seconds`` hold as of ``now``; rendering with
-    its send time (``Renderer.render(..., now=...)``) recomputes both from
-    ``due``, ``planned`` and ``offset_seconds``. ``late`` means caught up after
-    downtime (:attr:`Due.late`).
-    """
-    r: Reminder = item.reminder
-    return {
-        "kind": "reminder",
-        "deadline": deadline.name,
-        "title": deadline.title,
-        "due": _ts(r.due),
-        "timezone": deadline.timezone.key,
-        "offset_seconds": int(r.offset.total_seconds()),
-        "reminder": r.kind,
-        "planned": _ts(r.at),
-        # On time: the planned offset ("in 7 days", not "in 6 days 23 hours"); late: the truth.
-        "remaining_seconds": round(((r.due - now) if item.late else r.offset).total_seconds()),
-        "late": item.late,
-        "late_seconds": max(round((now - r.at).total_seconds()), 0) if item.late else 0,
-        "folded": len(item.folded),
-        "severity": deadline.severity,
-        "link": deadline.link,
-        "notes": deadline.notes,
-    }
-
-
-def moved_context(deadline: Deadline, old_due: datetime, now: datetime) -> dict[str, Any]:
-    """The outbox context of a "deadline moved" notice."""
-    return {
-        "kind": "moved",
-        "deadline": deadline.name,
-        "title": deadline.title,
-        "old_due": _ts(old_due),
-        "due": _ts(deadline.due),
-        "timezone": deadline.timezone.key,
-        "remaining_seconds": round((deadline.due - now).total_seconds()),
-        "severity": deadline.severity,
-        "link": deadline.link,
-        "notes": deadline.notes,
-    }
 
 
 def check_deadlines(store: State, config: Config, now: datetime) -> list[NewAlert]:

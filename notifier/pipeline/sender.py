@@ -314,7 +314,7 @@ class Sender:
         A late send of a channel that left the config is forgotten: its thread ends
         on its own, and its message was rerouted (see :meth:`reroute_removed`)."""
         self.config = config
-        self.renderer = Renderer(config.templates, config.timezone)
+        self.renderer = Renderer.for_config(config)
         for name in [n for n in self._stuck if n not in config.channels]:
             del self._stuck[name]
 
@@ -444,7 +444,8 @@ class Sender:
         now: datetime,
     ) -> Rendered:
         """Render at ``now`` (a reminder states the time left when it is sent), feed text
-        with mentions escaped unless the channel allows them."""
+        with mentions escaped unless the channel allows them, with the templates of the
+        watch or deadline the alerts come from."""
         if len(contexts) == 1 and reason is None:
             rendered = self.renderer.render(contexts[0], fmt, now=now, mentions=channel.mentions)
         else:

@@ -166,7 +166,7 @@ async def send_test_alert(
     """Send a test alert to every URL of ``channel`` now (bypassing the outbox and
     quiet hours), each in the format its service renders and within the channel's
     send deadline; return (masked URL, outcome) per URL."""
-    renderer = Renderer(config.templates, config.timezone)
+    renderer = Renderer.for_config(config)
     context = test_context(channel.name, clock())
     timeout = channel.timeout.total_seconds()
 

@@ -62,6 +62,7 @@ from notifier import clock as clocks
 from notifier.config.loader import load_with_secrets
 from notifier.config.settings import Settings
 from notifier.deadlines.planning import next_reminder, plan
+from notifier.delivery.kinds import config_context
 from notifier.errors import ConfigError, StateError
 from notifier.logs import add_secrets, get_logger
 from notifier.matching import Matcher
@@ -369,21 +370,14 @@ class Daemon:
         if self._rejected == key or self.config is None or self.store is None:
             return
         self._rejected = key
-        body = "\n".join(str(p) for p in error.problems[:20])
-        if len(error.problems) > 20:
-            body += f"\n… and {len(error.problems) - 20} more"
+        context = config_context(self.settings.config.name, [str(p) for p in error.problems])
         alerts = [
             NewAlert(
                 key=f"config-rejected:{key}",
                 channel=channel,
                 kind="config",
                 severity="high",
-                context={
-                    "kind": "config",
-                    "title": f"Config rejected: {self.settings.config.name} "
-                    "(still running the old one)",
-                    "body": body,
-                },
+                context=context,
             )
             for channel in self.config.default_channels
         ]

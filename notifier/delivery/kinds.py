@@ -1,0 +1,346 @@
+"""Every kind of alert in one registry: its context, its trust, its texts. Pure.
+
+An alert waits in the outbox as a *context* — a plain JSON-able dict whose
+``kind`` names its entry in :data:`KINDS` — and is rendered only when it is
+sent (:mod:`notifier.delivery.messages`)::
+
+    Match, HealthEvent, Deadline… ─▶ KINDS[kind].context(…) ─▶ dict (JSON in the outbox)
+                                                                   │
+    at send time:   KINDS[kind].as_of(ctx, now)   (the time left, for deadlines)
+                    KINDS[kind].untrusted          (feed text: mentions escaped)
+                    templates/<kind>.title.j2      the title (plain text)
+                    templates/<kind>.<format>.j2   the body: text, markdown, html
+                    templates/<kind>.line.j2       its line under its title in a digest
+
+The kinds: ``match`` (a watch matched an entry), ``digest`` (several alerts
+folded into one message: its contexts are the items'), ``reminder`` and
+``moved`` (a deadline's reminder; its due time changed), ``health`` (a feed
+became unhealthy or recovered), ``config`` (an edited config was rejected),
+``test`` (``notifier test-channel``) and ``dead_letter`` (an alert that could
+not be delivered in time). A context whose kind is not in the registry (one
+queued by a newer version) is rendered like a ``config`` notice: its
+``title`` and its ``body``, with mentions escaped in both.
+
+``owner`` names the context key that says whose alert it is — ``watch`` for a
+match, ``deadline`` for a reminder or a move — so that the watch's or the
+deadline's own templates can replace the kind's (see
+:class:`notifier.delivery.messages.Renderer`).
+
+To add a kind: write its context builder here and its entry in
+:data:`KINDS`; add its templates (title, the three bodies, its digest line)
+under ``templates/``; add it to :data:`notifier.model.AlertKind` and to
+``KindTemplates`` in :mod:`notifier.config.schema` (then regenerate
+``config/watch.schema.json``); add a golden case to ``tests/message_cases.py``
+(``NOTIFIER_UPDATE_GOLDEN=1``). ``tests/test_kinds.py`` checks that nothing
+is missing.
+
+Every context builder caps the free text that can come from a feed
+(:mod:`notifier.delivery.safety`); times are UTC ISO 8601 strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from notifier.delivery.safety import (
+    AUTHOR_MAX,
+    DETAIL_MAX,
+    HEADLINE_MAX,
+    SNIPPET_MAX,
+    SUMMARY_HTML_MAX,
+    SUMMARY_MAX,
+    cap_link,
+    clip,
+)
+
+if TYPE_CHECKING:
+    from notifier.deadlines.planning import Due, Reminder
+    from notifier.model import AlertKind, Deadline, Match, Severity
+    from notifier.sources.health import HealthEvent
+
+__all__ = [
+    "CONFIG_PROBLEMS_SHOWN",
+    "KINDS",
+    "ON_TIME",
+    "PARTS",
+    "Kind",
+    "as_moment",
+    "config_context",
+    "dead_letter_context",
+    "health_context",
+    "kind_of",
+    "match_context",
+    "moved_context",
+    "reminder_context",
+    "test_context",
+]
+
+#: A reminder rendered within this of its planned time reads its planned offset.
+ON_TIME: Final = timedelta(seconds=30)
+#: Problems listed in a "config rejected" notice; the rest are counted.
+CONFIG_PROBLEMS_SHOWN: Final = 20
+
+Context = dict[str, Any]
+
+
+# --------------------------------------------------------------------------- times
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: pass an aware one")
+    return moment.astimezone(UTC).isoformat()
+
+
+def as_moment(value: object) -> datetime | None:
+    """An ISO 8601 time (or datetime) from a context, aware (naive ones are UTC); else None."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- contexts
+
+
+def match_context(match: Match, severity: Severity, feed_title: str | None) -> Context:
+    """The context of a match alert (JSON-able), every feed field capped.
+
+    ``title``, ``summary``, ``author`` and each hit's ``snippet`` are one clean
+    line, cut on a word boundary; ``summary`` is the entry's plain-text summary
+    (its content when it has none); ``summary_html`` is the summary as served
+    (untrusted, capped at :data:`~notifier.delivery.safety.SUMMARY_HTML_MAX`),
+    or None; ``published`` and ``updated`` are UTC ISO times, or None.
+    """
+    entry = match.entry
+    raw_html = entry.summary_html
+    return {
+        "kind": "match",
+        "watch": match.watch,
+        "severity": severity,
+        "feed": entry.feed,
+        "feed_title": feed_title,
+        "title": clip(entry.title, HEADLINE_MAX),
+        "link": cap_link(entry.link),
+        "published": _iso(entry.published) if entry.published else None,
+        "updated": _iso(entry.updated) if entry.updated else None,
+        "author": clip(entry.author, AUTHOR_MAX) or None,
+        "summary": clip(entry.summary or entry.content, SUMMARY_MAX),
+        "summary_html": raw_html[:SUMMARY_HTML_MAX] if raw_html is not None else None,
+        "hits": [
+            {"term": h.term, "field": h.field, "snippet": clip(h.snippet, SNIPPET_MAX)}
+            for h in match.hits
+        ],
+        "why": match.explain(),
+    }
+
+
+def health_context(event: HealthEvent) -> Context:
+    """The context of a feed health notice: ``event`` is "unhealthy" or "recovered".
+
+    ``error`` (a server's or parser's message: untrusted) is capped at
+    :data:`~notifier.delivery.safety.DETAIL_MAX`.
+    """
+    return {
+        "kind": "health",
+        "event": event.kind.value,
+        "feed": event.feed,
+        "failures": event.failures,
+        "error": clip(event.error, DETAIL_MAX) if event.error is not None else None,
+        "at": _iso(event.at),
+    }
+
+
+def test_context(channel: str, now: datetime) -> Context:
+    """The context of a test alert sent to ``channel`` at ``now``."""
+    return {"kind": "test", "channel": channel, "at": _iso(now)}
+
+
+def dead_letter_context(
+    channel: str, title: str, queued_at: datetime, attempts: int, last_error: str | None
+) -> Context:
+    """The context of a notice that the alert ``title`` never reached ``channel`` in time.
+
+    ``title`` is capped at :data:`~notifier.delivery.safety.HEADLINE_MAX`,
+    ``last_error`` at :data:`~notifier.delivery.safety.DETAIL_MAX`.
+    """
+    return {
+        "kind": "dead_letter",
+        "channel": channel,
+        "title": clip(title, HEADLINE_MAX),
+        "queued_at": _iso(queued_at),
+        "attempts": attempts,
+        "last_error": clip(last_error, DETAIL_MAX) if last_error is not None else None,
+    }
+
+
+def reminder_context(deadline: Deadline, item: Due, now: datetime) -> Context:
+    """The context of a reminder queued at ``now``.
+
+    ``remaining_seconds`` and ``late_seconds`` hold as of ``now``; rendering
+    with its send time recomputes both from ``due``, ``planned`` and
+    ``offset_seconds`` (:func:`_reminder_as_of`). ``late`` means caught up
+    after downtime (:attr:`Due.late`); ``folded`` counts the older missed
+    reminders folded into this one.
+    """
+    r: Reminder = item.reminder
+    return {
+        "kind": "reminder",
+        "deadline": deadline.name,
+        "title": deadline.title,
+        "due": _iso(r.due),
+        "timezone": deadline.timezone.key,
+        "offset_seconds": int(r.offset.total_seconds()),
+        "reminder": r.kind,
+        "planned": _iso(r.at),
+        # On time: the planned offset ("in 7 days", not "in 6 days 23 hours"); late: the truth.
+        "remaining_seconds": round(((r.due - now) if item.late else r.offset).total_seconds()),
+        "late": item.late,
+        "late_seconds": max(round((now - r.at).total_seconds()), 0) if item.late else 0,
+        "folded": len(item.folded),
+        "severity": deadline.severity,
+        "link": deadline.link,
+        "notes": deadline.notes,
+    }
+
+
+def moved_context(deadline: Deadline, old_due: datetime, now: datetime) -> Context:
+    """The context of a "deadline moved" notice queued at ``now``."""
+    return {
+        "kind": "moved",
+        "deadline": deadline.name,
+        "title": deadline.title,
+        "old_due": _iso(old_due),
+        "due": _iso(deadline.due),
+        "timezone": deadline.timezone.key,
+        "remaining_seconds": round((deadline.due - now).total_seconds()),
+        "severity": deadline.severity,
+        "link": deadline.link,
+        "notes": deadline.notes,
+    }
+
+
+def config_context(file: str, problems: Sequence[str]) -> Context:
+    """The context of a notice that the edited config ``file`` was rejected.
+
+    The body lists the first :data:`CONFIG_PROBLEMS_SHOWN` problems, one a
+    line, and counts the rest.
+    """
+    body = "\n".join(problems[:CONFIG_PROBLEMS_SHOWN])
+    if len(problems) > CONFIG_PROBLEMS_SHOWN:
+        body += f"\n… and {len(problems) - CONFIG_PROBLEMS_SHOWN} more"
+    return {
+        "kind": "config",
+        "title": f"Config rejected: {file} (still running the old one)",
+        "body": body,
+    }
+
+
+# --------------------------------------------------------------------------- as sent
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _reminder_as_of(context: Mapping[str, Any], now: datetime) -> Context:
+    """A reminder's context with its time left as of ``now``.
+
+    ``remaining_seconds`` becomes the truth at ``now`` (from ``due``), and
+    ``late_seconds`` how long after ``planned`` it is sent — except that a
+    reminder within :data:`ON_TIME` of its planned time keeps its planned
+    offset and counts as on time.
+    """
+    out = dict(context)
+    due = as_moment(context.get("due"))
+    if due is None:
+        return out
+    planned = as_moment(context.get("planned"))
+    late = (now - planned).total_seconds() if planned is not None else 0.0
+    offset = context.get("offset_seconds")
+    if late <= ON_TIME.total_seconds() and isinstance(offset, int):
+        out["remaining_seconds"] = offset
+        out["late_seconds"] = 0
+    else:
+        out["remaining_seconds"] = round((due - now).total_seconds())
+        out["late_seconds"] = max(round(late), 0)
+    return out
+
+
+def _moved_as_of(context: Mapping[str, Any], now: datetime) -> Context:
+    """A deadline move's context with ``remaining_seconds`` as of ``now``."""
+    out = dict(context)
+    due = as_moment(context.get("due"))
+    if due is not None:
+        out["remaining_seconds"] = round((due - now).total_seconds())
+    return out
+
+
+# --------------------------------------------------------------------------- the registry
+
+#: The built-in templates of a kind: its title, its body per format, its digest line.
+PARTS: Final = ("title", "text", "markdown", "html", "line")
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One kind of alert: how its context is built and refreshed, what in it is
+    untrusted, whose templates may replace its own, and where its texts are.
+
+    ``context`` builds the context (None for ``digest``, whose contexts are its
+    items'). ``untrusted`` names the context keys holding feed text (or a
+    server's words): their mentions are escaped unless the channel allows them
+    (``hits.snippet``: the ``snippet`` of each item of ``hits``).
+    ``as_of`` recomputes the context at its send time (None: sent as built).
+    ``owner`` is the context key naming the watch or deadline whose own
+    templates replace the kind's (None: only ``templates.<kind>``).
+    """
+
+    name: AlertKind
+    context: Callable[..., Context] | None
+    untrusted: tuple[str, ...] = ()
+    as_of: Callable[[Mapping[str, Any], datetime], Context] | None = None
+    owner: Literal["watch", "deadline"] | None = None
+
+    def template(self, part: str) -> str:
+        """The file name of a built-in template of the kind: ``part`` is ``title``, a body
+        format (``text``, ``markdown``, ``html``) or ``line`` (``match.html.j2``)."""
+        return f"{self.name}.{part}.j2"
+
+    @property
+    def templates(self) -> tuple[str, ...]:
+        """Every built-in template file of the kind (a digest has no digest line)."""
+        parts = PARTS[:-1] if self.name == "digest" else PARTS
+        return tuple(self.template(p) for p in parts)
+
+
+KINDS: Final[Mapping[str, Kind]] = {
+    kind.name: kind
+    for kind in (
+        Kind("match", match_context, ("title", "summary", "author", "hits.snippet"), owner="watch"),
+        Kind("digest", None),
+        Kind("reminder", reminder_context, as_of=_reminder_as_of, owner="deadline"),
+        Kind("moved", moved_context, as_of=_moved_as_of, owner="deadline"),
+        Kind("health", health_context, ("error",)),
+        Kind("config", config_context, ("title", "body")),
+        Kind("test", test_context),
+        Kind("dead_letter", dead_letter_context, ("title", "last_error")),
+    )
+}
+
+
+def kind_of(context: Mapping[str, Any]) -> Kind:
+    """The registry entry of a context; an unknown kind is rendered as a ``config`` notice."""
+    kind = context.get("kind")
+    return KINDS.get(kind, KINDS["config"]) if isinstance(kind, str) else KINDS["config"]

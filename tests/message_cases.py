@@ -1,0 +1,271 @@
+"""The golden message cases: contexts of every kind, built by the context builders.
+
+Each case is a list of contexts (one: rendered alone; several, or a ``reason``:
+rendered as a digest) with the ``now`` and ``mentions`` it is rendered with.
+``tests/test_message_golden.py`` stores each case's contexts in
+``cases/messages/NAME.json`` and its rendering in the three body formats in
+``cases/messages/NAME.txt``; the contexts stored are what the outbox holds,
+so a change of the builders shows up too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from notifier.deadlines.planning import Due, Reminder
+from notifier.delivery.messages import (
+    LINK_MAX,
+    dead_letter_context,
+    health_context,
+    match_context,
+    test_context,
+)
+from notifier.model import Deadline, Entry, Hit, Match, Mentions, Severity
+from notifier.pipeline.reminders import moved_context, reminder_context
+from notifier.sources.health import HealthEvent, HealthEventKind
+
+#: The zone every case is rendered in.
+ZONE = ZoneInfo("America/New_York")
+JUNE = datetime(2025, 6, 10, 13, 0, tzinfo=UTC)  # 09:00 EDT
+JANUARY = datetime(2025, 1, 10, 14, 0, tzinfo=UTC)  # 09:00 EST
+DUE = datetime(2025, 7, 9, 4, 1, tzinfo=UTC)  # 00:01 EDT
+LINK = "https://example.com/news/rare-earths?id=1"
+SUMMARY = "Beijing announced licensing requirements for seven rare earth elements."
+#: Feed text that tries every trick: markup, links, scripts, pings, bidi overrides.
+HOSTILE = (
+    '**x** [a](javascript:alert(1)) <script>alert(1)</script> "><img src=x onerror=alert(1)> '
+    "@everyone <!here> <@U123> \u202etxt.exe\u202c `code` _u_ \\ &amp;"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """Contexts rendered together (alone when one and ``reason`` is None)."""
+
+    contexts: list[dict[str, Any]]
+    reason: str | None = None
+    now: datetime | None = None
+    mentions: Mentions = "escape"
+
+
+def entry(**changes: Any) -> Entry:
+    """A realistic entry of the feed ``mofcom``; keyword arguments replace fields."""
+    fields: dict[str, Any] = {
+        "feed": "mofcom",
+        "key": "v1:abc",
+        "title": "China tightens rare earth export controls",
+        "summary": SUMMARY,
+        "link": LINK,
+        "published": JUNE,
+    }
+    fields.update(changes)
+    return Entry(**fields)
+
+
+def match(
+    severity: Severity = "normal",
+    feed_title: str | None = "Ministry of Commerce",
+    watch: str = "rare-earths",
+    hits: tuple[Hit, ...] = (Hit("rare earth", "title", "…tightens rare earth export…"),),
+    **changes: Any,
+) -> dict[str, Any]:
+    """The context of a match of ``entry(**changes)`` by ``watch``."""
+    return match_context(Match(watch, entry(**changes), hits), severity, feed_title)
+
+
+def deadline(**changes: Any) -> Deadline:
+    """The deadline ``pause``: due 00:01 EDT on 9 July 2025, high severity."""
+    fields: dict[str, Any] = {
+        "name": "pause",
+        "title": "90-day pause expires",
+        "due": DUE,
+        "timezone": ZONE,
+        "remind": (timedelta(days=7), timedelta(days=1), timedelta(hours=2)),
+        "channels": ("desk",),
+        "severity": "high",
+        "link": "https://example.com/pause",
+        "notes": "Watch for an extension.",
+    }
+    fields.update(changes)
+    return Deadline(**fields)
+
+
+def reminder(
+    offset: timedelta,
+    *,
+    late: bool = False,
+    folded: int = 0,
+    queued: datetime | None = None,
+    **changes: Any,
+) -> dict[str, Any]:
+    """The context of the ``offset``-before reminder of ``deadline(**changes)``."""
+    d = deadline(**changes)
+    r = Reminder(d.name, d.due, d.due - offset, offset)
+    older = tuple(replace(r, offset=offset + timedelta(days=n + 1)) for n in range(folded))
+    return reminder_context(d, Due(r, late, older), queued or r.at)
+
+
+def health(
+    kind: HealthEventKind = HealthEventKind.UNHEALTHY, error: str | None = "HTTP 503"
+) -> dict[str, Any]:
+    """A health notice for the feed ``ustr`` at 09:00 EST, after 5 failures."""
+    return health_context(HealthEvent(kind, "ustr", 5, error, JANUARY))
+
+
+def config_notice(body: str = "") -> dict[str, Any]:
+    """A "config rejected" notice as the daemon queues it."""
+    return {
+        "kind": "config",
+        "title": "Config rejected: watch.yaml (still running the old one)",
+        "body": body,
+    }
+
+
+def cases() -> dict[str, Case]:
+    """Every golden case, by name."""
+    seven = timedelta(days=7)
+    many_hits = tuple(
+        Hit(term, "summary", f"…{term} in a long summary…")
+        for term in ("gallium", "germanium", "antimony", "graphite", "稀土")
+    )
+    several_watches = [
+        match(watch=w, title=f"News for {w}") for w in ("tariffs", "talks", "chips", "steel")
+    ]
+    every_kind = [
+        match("high"),
+        health(),
+        health(HealthEventKind.RECOVERED),
+        test_context("phone", JUNE),
+        dead_letter_context("phone", "[HIGH] Tariffs up", JUNE, 12, "timed out after 30s"),
+        reminder(seven),
+        moved_context(deadline(), DUE - timedelta(days=30), DUE - seven),
+        config_notice("watch.yaml:7:10: feeds[0].url: bad"),
+        {"kind": "custom", "title": "Custom notice", "body": "first line\nsecond line"},
+    ]
+    return {
+        # ------------------------------------------------------------------ match
+        "match": Case([match()]),
+        "match-high-updated-author": Case(
+            [match("high", feed_title=None, published=None, updated=JUNE, author="Li Wei")]
+        ),
+        "match-critical-bare": Case(
+            [match("critical", title="", summary="", link=None, published=None, hits=())]
+        ),
+        "match-many-hits": Case([match(hits=many_hits)]),
+        "match-winter": Case([match(published=JANUARY)]),
+        "match-link-not-http": Case([match(link="javascript:alert(1)")]),
+        "match-link-cut": Case([match(link="https://example.com/" + "a" * LINK_MAX)]),
+        "match-link-with-parens": Case([match(link="https://example.com/a_(b) c")]),
+        "match-hostile": Case(
+            [
+                match(
+                    title=HOSTILE,
+                    summary="# heading\n- item " + HOSTILE,
+                    author="@here",
+                    hits=(Hit("x", "summary", "- item 1. two " + HOSTILE),),
+                    link="https://example.com/?q=<script>&a=\"'",
+                )
+            ]
+        ),
+        "match-hostile-allowed": Case(
+            [match(title=HOSTILE, summary=HOSTILE, author="@here")], mentions="allow"
+        ),
+        "match-line-starts": Case(
+            [match(title="1. first", summary="> quoted", feed_title="# Feed", hits=())]
+        ),
+        "match-untidy-feed-title": Case(
+            [match(feed_title="Ministry\n of  Commerce\t", title="  spaced   out  ")]
+        ),
+        "match-queued-before-caps": Case([{**match(), "title": "word " * 400}]),
+        # ------------------------------------------------------------------ health
+        "health-unhealthy": Case([health()]),
+        "health-unhealthy-no-error": Case([health(error=None)]),
+        "health-unhealthy-hostile-error": Case([health(error="- " + HOSTILE)]),
+        "health-recovered": Case([health(HealthEventKind.RECOVERED, None)]),
+        # ------------------------------------------------------------------ test
+        "test": Case([test_context("phone", JUNE)]),
+        # ------------------------------------------------------------------ dead letter
+        "dead-letter": Case(
+            [dead_letter_context("phone", "[HIGH] Tariffs up", JUNE, 12, "timed out after 30s")]
+        ),
+        "dead-letter-no-error": Case([dead_letter_context("phone", "Tariffs up", JUNE, 1, None)]),
+        "dead-letter-hostile": Case(
+            [dead_letter_context("phone", HOSTILE, JUNE, 3, "> " + HOSTILE)]
+        ),
+        # ------------------------------------------------------------------ reminders
+        "reminder-on-time": Case([reminder(seven)], now=DUE - seven + timedelta(seconds=5)),
+        "reminder-as-queued": Case([reminder(seven)]),
+        "reminder-33s-late": Case(
+            [reminder(timedelta(minutes=2))], now=DUE - timedelta(minutes=2, seconds=-33)
+        ),
+        "reminder-caught-up": Case(
+            [reminder(timedelta(days=1), late=True, folded=2, queued=DUE - timedelta(hours=20))],
+            now=DUE - timedelta(hours=20),
+        ),
+        "reminder-due-now": Case([reminder(timedelta(0))], now=DUE + timedelta(seconds=2)),
+        "reminder-passed": Case(
+            [reminder(-timedelta(days=1), severity="critical")], now=DUE + timedelta(days=1)
+        ),
+        "reminder-other-zone": Case(
+            [reminder(seven, timezone=ZoneInfo("Asia/Shanghai"), severity="normal")],
+            now=DUE - seven,
+        ),
+        "reminder-notes-and-no-link": Case(
+            [
+                reminder(
+                    seven,
+                    link=None,
+                    notes="First line.\n\n  - a list item\n# not a heading\r\nlast\u202e line",
+                    severity="low",
+                )
+            ],
+            now=DUE - seven,
+        ),
+        "reminder-own-words": Case(
+            [reminder(seven, title="@everyone  90-day\n pause", notes="@here **read** <this>")],
+            now=DUE - seven,
+        ),
+        # ------------------------------------------------------------------ moved
+        "moved": Case([moved_context(deadline(), DUE - timedelta(days=30), DUE - seven)]),
+        "moved-later": Case(
+            [moved_context(deadline(link=None), DUE + seven, DUE - seven)], now=DUE - seven * 2
+        ),
+        # ------------------------------------------------------------------ config, unknown
+        "config": Case(
+            [
+                config_notice(
+                    "watch.yaml:7:10: feeds[0].url: a feed URL must start with http://\n"
+                    "watch.yaml:11:16: watches[0].channels[0]: unknown channel 'slack'  \n"
+                    "\n"
+                    "- @everyone *see* [docs](javascript:x)\n"
+                    "… and 3 more"
+                )
+            ]
+        ),
+        "config-empty": Case([config_notice()]),
+        "unknown-kind": Case([{"kind": "custom", "title": "Custom <b>", "body": "one\n\ntwo"}]),
+        # ------------------------------------------------------------------ digests
+        "digest-one-watch": Case(
+            [match(), match(title="Gallium quotas", link=None, hits=many_hits)],
+            reason="digest of the last hour",
+        ),
+        "digest-several-watches": Case(several_watches, reason="rate limit 30/1h"),
+        "digest-single": Case([match("high")], reason="held during quiet hours 22:00-07:00"),
+        "digest-every-kind": Case(every_kind, reason="held during quiet hours", now=DUE - seven),
+        "digest-ten-items": Case([match(title=f"Item {n}") for n in range(11)], reason="digest"),
+        "digest-no-reason": Case([health(), test_context("phone", JUNE)], reason=""),
+        "digest-hostile": Case(
+            [
+                match(title=HOSTILE, hits=(Hit("x", "title", HOSTILE),)),
+                health(error=HOSTILE),
+                dead_letter_context("phone", HOSTILE, JUNE, 3, HOSTILE),
+            ],
+            reason="- " + HOSTILE,
+        ),
+        "digest-hostile-allowed": Case(
+            [match(title=HOSTILE), health(error=HOSTILE)], reason="digest", mentions="allow"
+        ),
+    }
