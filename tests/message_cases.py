@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from notifier.deadlines.planning import Due, Reminder
+from notifier.deadlines.planning import Reminder, ToSend
 from notifier.delivery.messages import (
     LINK_MAX,
     dead_letter_context,
@@ -105,7 +105,7 @@ def reminder(
     d = deadline(**changes)
     r = Reminder(d.name, d.due, d.due - offset, offset)
     older = tuple(replace(r, offset=offset + timedelta(days=n + 1)) for n in range(folded))
-    return reminder_context(d, Due(r, late, older), queued or r.at)
+    return reminder_context(d, ToSend(r, late, older), queued or r.at)
 
 
 def health(

@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 
 from notifier.deadlines.planning import (
     LATE_AFTER,
-    Due,
     RecurrenceTooDense,
     Reminder,
-    due,
+    ToSend,
     next_reminder,
     occurrences,
     plan,
+    to_send,
 )
 from notifier.model import Deadline
 
@@ -291,24 +291,24 @@ def test_a_rule_too_dense_to_expand_is_an_error() -> None:
 def test_on_time_reminder_is_not_late_and_folds_nothing() -> None:
     """At its planned time a reminder is due, not late, alone."""
     reminders = plan(deadline(7 * DAY, DAY))
-    assert due(reminders, set(), DUE - DAY) == [
-        Due(reminders[1], late=False, folded=(reminders[0],))
+    assert to_send(reminders, set(), DUE - DAY) == [
+        ToSend(reminders[1], late=False, folded=(reminders[0],))
     ]
-    assert due(reminders, {reminders[0].key}, DUE - DAY) == [Due(reminders[1], late=False)]
+    assert to_send(reminders, {reminders[0].key}, DUE - DAY) == [ToSend(reminders[1], late=False)]
 
 
 def test_late_means_more_than_a_minute_after_the_planned_time() -> None:
     """A minute after the planned time is still on time; a second more is late."""
     reminders = plan(deadline(DAY))
     done: set[str] = set()
-    assert due(reminders, done, DUE - DAY + LATE_AFTER)[0].late is False
-    assert due(reminders, done, DUE - DAY + LATE_AFTER + timedelta(seconds=1))[0].late is True
+    assert to_send(reminders, done, DUE - DAY + LATE_AFTER)[0].late is False
+    assert to_send(reminders, done, DUE - DAY + LATE_AFTER + timedelta(seconds=1))[0].late is True
 
 
 def test_two_missed_reminders_make_one_late_notice() -> None:
     """After downtime over the 7-day and 1-day reminders: one late 1-day notice, 7-day folded."""
     reminders = plan(deadline(7 * DAY, DAY))
-    [item] = due(reminders, set(), DUE - 12 * HOUR)
+    [item] = to_send(reminders, set(), DUE - 12 * HOUR)
     assert item.reminder.offset == DAY
     assert item.late is True
     assert item.folded == (reminders[0],)
@@ -316,7 +316,7 @@ def test_two_missed_reminders_make_one_late_notice() -> None:
 
 def test_nothing_is_due_before_the_first_reminder() -> None:
     """Before any planned time, nothing is due."""
-    assert due(plan(deadline(7 * DAY)), set(), DUE - 8 * DAY) == []
+    assert to_send(plan(deadline(7 * DAY)), set(), DUE - 8 * DAY) == []
 
 
 def test_a_long_past_deadline_sends_nothing_new() -> None:
@@ -324,15 +324,15 @@ def test_a_long_past_deadline_sends_nothing_new() -> None:
     stay unsent: the most recent one that has come is done."""
     reminders = plan(deadline(30 * DAY, DAY))
     at_due = next(r for r in reminders if r.kind == "at")
-    assert due(reminders, {at_due.key}, DUE + 90 * DAY) == []
+    assert to_send(reminders, {at_due.key}, DUE + 90 * DAY) == []
 
 
 def test_a_follow_up_of_a_long_past_deadline_is_sent() -> None:
     """A 30-day follow-up is sent 30 days after the deadline, even with older ones never sent."""
     reminders = plan(deadline(DAY, after=(30 * DAY,)))
     before, at_due, follow_up = reminders
-    [item] = due(reminders, {at_due.key}, DUE + 30 * DAY)
-    assert item == Due(follow_up, late=False, folded=(before,))
+    [item] = to_send(reminders, {at_due.key}, DUE + 30 * DAY)
+    assert item == ToSend(follow_up, late=False, folded=(before,))
 
 
 def test_reminders_planned_before_since_are_never_sent() -> None:
@@ -340,10 +340,10 @@ def test_reminders_planned_before_since_are_never_sent() -> None:
     neither sent nor folded; and when all that has come predates ``since``, nothing is sent."""
     reminders = plan(deadline(7 * DAY, DAY))
     since = DUE - 3 * DAY
-    assert due(reminders, set(), DUE - 12 * HOUR, since=since) == [
-        Due(reminders[1], late=True, folded=())
+    assert to_send(reminders, set(), DUE - 12 * HOUR, since=since) == [
+        ToSend(reminders[1], late=True, folded=())
     ]
-    assert due(reminders, set(), DUE - 2 * DAY, since=since) == []
+    assert to_send(reminders, set(), DUE - 2 * DAY, since=since) == []
 
 
 def test_each_occurrence_catches_up_once() -> None:
@@ -351,7 +351,7 @@ def test_each_occurrence_catches_up_once() -> None:
     per occurrence, each folding its 2-hour reminder, in time order."""
     d = deadline(2 * HOUR, due=local(NY, 2025, 5, 1, 9, 0), recur="FREQ=DAILY")
     now = local(NY, 2025, 5, 3, 9, 30)
-    items = due(plan(d, now=now, lookback=3 * DAY), set(), now)
+    items = to_send(plan(d, now=now, lookback=3 * DAY), set(), now)
     assert [(i.reminder.due.astimezone(NY).day, i.reminder.kind, i.late) for i in items] == [
         (1, "at", True),
         (2, "at", True),
@@ -363,7 +363,7 @@ def test_each_occurrence_catches_up_once() -> None:
 def test_deadlines_sharing_a_due_time_are_separate() -> None:
     """Two deadlines due at the same instant each get their own notice."""
     reminders = plan(deadline(name="a")) + plan(deadline(name="b"))
-    assert [i.reminder.deadline for i in due(reminders, set(), DUE)] == ["a", "b"]
+    assert [i.reminder.deadline for i in to_send(reminders, set(), DUE)] == ["a", "b"]
 
 
 # --------------------------------------------------------------------------- properties
@@ -456,7 +456,7 @@ def test_catch_up_properties(
     """``due``: at most one per occurrence, never done, never in the future, nothing before
     ``since``; marking what it returns (and what it folded) done leaves nothing due."""
     reminders, done, now, since = case
-    items = due(reminders, done, now, since=since)
+    items = to_send(reminders, done, now, since=since)
     occurrences_seen = [(i.reminder.deadline, i.reminder.due) for i in items]
     assert len(occurrences_seen) == len(set(occurrences_seen))
     assert [i.reminder.at for i in items] == sorted(i.reminder.at for i in items)
@@ -469,4 +469,4 @@ def test_catch_up_properties(
         assert all(f.at <= item.reminder.at for f in item.folded)
         assert item.late == (now - item.reminder.at > LATE_AFTER)
     marked = done | {r.key for i in items for r in (i.reminder, *i.folded)}
-    assert due(reminders, marked, now, since=since) == []
+    assert to_send(reminders, marked, now, since=since) == []

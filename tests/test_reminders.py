@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifier.config.loader import loads
-from notifier.deadlines.planning import Due, Reminder
+from notifier.deadlines.planning import Reminder, ToSend
 from notifier.delivery.messages import ON_TIME, Renderer
 from notifier.model import BodyFormat, Config, Deadline, Severity, Template
 from notifier.pipeline.reminders import check_deadlines, moved_context, reminder_context
@@ -214,7 +214,7 @@ def reminder(
     """The context of the ``offset``-before reminder of ``pause``, queued at ``queued``
     (default: its planned time)."""
     r = Reminder("pause", DUE_UTC, DUE_UTC - offset, offset)
-    return reminder_context(deadline(), Due(r, late), queued or r.at)
+    return reminder_context(deadline(), ToSend(r, late), queued or r.at)
 
 
 def render(
@@ -326,7 +326,7 @@ def test_a_moved_deadline_says_the_time_left_at_send_time() -> None:
 def test_reminder_and_moved_titles_carry_the_severity_tag(severity: Severity, tag: str) -> None:
     """Like matches, high and critical reminders and deadline moves lead with their tag."""
     r = Reminder("pause", DUE_UTC, DUE_UTC - timedelta(days=7), timedelta(days=7))
-    ctx = reminder_context(deadline(severity), Due(r, False), r.at)
+    ctx = reminder_context(deadline(severity), ToSend(r, False), r.at)
     assert render(ctx, r.at)[0] == f"{tag}90-day pause expires — in 7 days"
     moved = moved_context(deadline(severity), DUE_UTC - timedelta(days=1), r.at)
     assert render(moved, r.at)[0] == f"{tag}Deadline moved: 90-day pause expires"

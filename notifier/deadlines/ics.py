@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.deadlines.planning import localize, offsets
+from notifier.deadlines.planning import offsets, resolve_local
 from notifier.durations import format_duration
 from notifier.model import Deadline
 
@@ -155,14 +155,14 @@ class _Start:
         """``;TZID=…:<wall>`` or ``:<utc>Z`` for a naive wall-clock time in the zone."""
         if self.local:
             return f";TZID={_param(self.zone.key)}:{_stamp(wall)}"
-        return ":" + _utc(localize(wall, self.zone))
+        return ":" + _utc(resolve_local(wall, self.zone))
 
     def until(self, value: str) -> str:
         """An UNTIL value in UTC (RFC 5545 requires it with a TZID or UTC start)."""
         if value.endswith("Z"):
             return value
         wall = _parse_naive(value)
-        return value if wall is None else _utc(localize(wall, self.zone))
+        return value if wall is None else _utc(resolve_local(wall, self.zone))
 
 
 def _start(deadline: Deadline) -> _Start:
@@ -170,7 +170,7 @@ def _start(deadline: Deadline) -> _Start:
     if zone.key in _UTC_KEYS:
         return _Start(zone, local=False)
     wall = deadline.due.astimezone(zone).replace(tzinfo=None, fold=0)
-    exact = localize(wall, zone).astimezone(UTC) == deadline.due.astimezone(UTC)
+    exact = resolve_local(wall, zone).astimezone(UTC) == deadline.due.astimezone(UTC)
     return _Start(zone, local=exact)
 
 

@@ -4,7 +4,7 @@ No I/O and no clock: every function that depends on the time takes ``now``.
 
 ::
 
-    Deadline ──occurrences()──▶ due times ──plan()──▶ Reminders ──due(done, now)──▶ [Due]
+    Deadline ──occurrences()──▶ due times ──plan()──▶ Reminders ──to_send(done, now)──▶ [ToSend]
                                                        │
                                                        └──next_reminder(now)──▶ the next one
 
@@ -107,7 +107,7 @@ class Reminder:
 
 
 @dataclass(frozen=True, slots=True)
-class Due:
+class ToSend:
     """A reminder to send now.
 
     ``late``: sent more than ``late_after`` after its planned time. ``folded``:
@@ -127,7 +127,7 @@ def _seconds(offset: timedelta) -> str:
     return f"{sign}{whole}" + (f".{frac:06d}" if frac else "") + "s"
 
 
-def localize(naive: datetime, zone: ZoneInfo) -> datetime:
+def resolve_local(naive: datetime, zone: ZoneInfo) -> datetime:
     """Place a naive wall-clock time in ``zone``: skipped → forward by the gap; ambiguous → first.
 
     ``fold=0`` gives both: in a gap it applies the offset from before the change.
@@ -162,7 +162,7 @@ def shift(due: datetime, offset: timedelta, zone: ZoneInfo) -> datetime:
         return exact
     sign = 1 if offset > timedelta(0) else -1
     try:
-        moved = localize(_wall(due, zone) - sign * days * _DAY, zone).astimezone(UTC)
+        moved = resolve_local(_wall(due, zone) - sign * days * _DAY, zone).astimezone(UTC)
     except OverflowError:
         return exact
     at = moved - sign * rest
@@ -199,7 +199,7 @@ def occurrences(deadline: Deadline, start: datetime, end: datetime) -> list[date
             )
         if naive < low:
             continue
-        moment = deadline.due if naive == first else localize(naive, zone)
+        moment = deadline.due if naive == first else resolve_local(naive, zone)
         if start <= moment <= end:
             found.setdefault(moment.astimezone(UTC), _canonical(moment, zone))
     return [found[k] for k in sorted(found)]
@@ -269,15 +269,15 @@ def next_reminder(reminders: Sequence[Reminder], now: datetime) -> Reminder | No
     return next((r for r in reminders if r.at >= now), None)
 
 
-def due(
+def to_send(
     reminders: Sequence[Reminder],
     done: Collection[str],
     now: datetime,
     *,
     since: datetime | None = None,
     late_after: timedelta = LATE_AFTER,
-) -> list[Due]:
-    """What to send at ``now``: at most one :class:`Due` per occurrence, ordered by send time.
+) -> list[ToSend]:
+    """What to send at ``now``: at most one :class:`ToSend` per occurrence, ordered by send time.
 
     The catch-up rule, for each occurrence (reminders grouped by deadline and
     due time): of the reminders whose time has come (``at <= now``), only the
@@ -303,11 +303,11 @@ def due(
     def pending(r: Reminder) -> bool:
         return r.key not in done and (since is None or r.at >= since)
 
-    out: list[Due] = []
+    out: list[ToSend] = []
     for come in groups.values():
         latest = max(come, key=_order)
         if not pending(latest):
             continue
         folded = tuple(sorted((r for r in come if r is not latest and pending(r)), key=_order))
-        out.append(Due(latest, now - latest.at > late_after, folded))
+        out.append(ToSend(latest, now - latest.at > late_after, folded))
     return sorted(out, key=lambda d: _order(d.reminder))

@@ -57,7 +57,7 @@ from notifier.delivery.safety import (
 )
 
 if TYPE_CHECKING:
-    from notifier.deadlines.planning import Due, Reminder
+    from notifier.deadlines.planning import Reminder, ToSend
     from notifier.model import AlertKind, Deadline, Match, Severity
     from notifier.sources.health import HealthEvent
 
@@ -183,13 +183,13 @@ def dead_letter_context(
     }
 
 
-def reminder_context(deadline: Deadline, item: Due, now: datetime) -> Context:
+def reminder_context(deadline: Deadline, item: ToSend, now: datetime) -> Context:
     """The context of a reminder queued at ``now``.
 
     ``remaining_seconds`` and ``late_seconds`` hold as of ``now``; rendering
     with its send time recomputes both from ``due``, ``planned`` and
     ``offset_seconds`` (:func:`_reminder_as_of`). ``late`` means caught up
-    after downtime (:attr:`Due.late`); ``folded`` counts the older missed
+    after downtime (:attr:`ToSend.late`); ``folded`` counts the older missed
     reminders folded into this one.
     """
     r: Reminder = item.reminder

@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from notifier.deadlines.planning import due, plan
+from notifier.deadlines.planning import plan, to_send
 from notifier.delivery.kinds import moved_context, reminder_context
 from notifier.model import Config, Deadline, NewAlert
 from notifier.storage import ReminderStore, State
@@ -92,7 +92,7 @@ def _check_one(book: ReminderStore, deadline: Deadline, now: datetime) -> list[N
                 if reminder.at <= now and reminder.key not in done:
                     book.record(reminder, "skipped", now)
     done = book.done(deadline.name)
-    for item in due(reminders, done, now, since=since):
+    for item in to_send(reminders, done, now, since=since):
         if now > item.reminder.due and now - item.reminder.at > STALE_AFTER:
             # Past the deadline and a day late: news to nobody. Recorded, not sent.
             for r in (item.reminder, *item.folded):
