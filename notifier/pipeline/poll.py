@@ -240,9 +240,9 @@ class Poller:
             self._save(new_state, now=now, event=event, stored=stored)
             return PollResult(feed.name, PollStatus.NOT_MODIFIED, event=event, moved_to=moved)
 
-        digest = body_hash(fetched.body)
+        hashed = body_hash(fetched.body)
         cached = replace(state, etag=fetched.etag, last_modified=fetched.last_modified)
-        if not first and digest == state.body_hash:
+        if not first and hashed == state.body_hash:
             new_state, event = on_success(cached, feed, now)
             self._save(new_state, now=now, event=event, stored=stored)
             return PollResult(feed.name, PollStatus.UNCHANGED, event=event, moved_to=moved)
@@ -251,7 +251,7 @@ class Poller:
             keys = source.prescan(fetched.body, fetched.headers, max_bytes=self.max_bytes)
             if keys and len(self.store.known_keys(feed.name, keys)) == len(set(keys)):
                 new_state, event = on_success(cached, feed, now)
-                new_state = replace(new_state, body_hash=digest, last_parsed=now)
+                new_state = replace(new_state, body_hash=hashed, last_parsed=now)
                 self._save(new_state, seen=keys, now=now, prune=feed, event=event)
                 return PollResult(
                     feed.name,
@@ -292,7 +292,7 @@ class Poller:
         run = await self._match(alertable)
         now = self.clock()
         new_state, event = on_success(cached, feed, now)
-        new_state = replace(new_state, body_hash=digest, last_parsed=now)
+        new_state = replace(new_state, body_hash=hashed, last_parsed=now)
         self._save(
             new_state,
             seen=keys,

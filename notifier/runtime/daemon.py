@@ -101,8 +101,8 @@ def phase(name: str, interval: timedelta) -> timedelta:
     """A fixed offset in [0, min(interval/10, 30 s)) for feed ``name``: feeds with the
     same interval spread out, and the period stays exactly the interval (no drift)."""
     span = min(interval.total_seconds() / 10, 30.0)
-    digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big")
-    return timedelta(seconds=span * (digest / 2**32))
+    spread = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big")
+    return timedelta(seconds=span * (spread / 2**32))
 
 
 def _file_signature(path: Path) -> tuple[int, int, int] | None:
@@ -537,8 +537,8 @@ class Daemon:
         signature = await asyncio.to_thread(_file_signature, self.settings.config)
         if signature == self._config_signature:
             return
-        digest = await asyncio.to_thread(_file_hash, self.settings.config)
-        if digest is not None and digest != self.config_hash:
+        hashed = await asyncio.to_thread(_file_hash, self.settings.config)
+        if hashed is not None and hashed != self.config_hash:
             log.info("config file changed", path=str(self.settings.config))
             await self.reload()
         else:
