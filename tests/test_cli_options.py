@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from notifier import cli as notifier_cli
+from notifier.config.flags import ENV, FLAGS, PARSERS
+from notifier.config.settings import Settings
 from tests.conftest import CLI
 
 #: A type's name → (a value it must refuse, a value it must accept).
@@ -114,3 +116,9 @@ def test_the_real_command_says_it_in_one_line(cli: CLI, args: tuple[str, ...], n
     assert len(r.err.splitlines()) == 1, r.err
     assert named in r.err
     assert r.out == ""
+
+
+def test_the_flag_table_names_exactly_the_settings() -> None:
+    """The command line builds its setting flags from :mod:`notifier.config.flags` (no
+    pydantic); the settings model reads the same names from the environment."""
+    assert list(PARSERS) == list(ENV) == list(FLAGS) == list(Settings.model_fields)
