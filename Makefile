@@ -39,8 +39,9 @@ test: $(STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/notifier check
 
-## bench: benchmark polling cycles and matching on generated local feeds (bench/results/)
+## bench: CLI start-up (a few seconds), then polling cycles and matching on generated local feeds (bench/results/)
 bench: $(STAMP)
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench
 
 fmt: $(STAMP)
