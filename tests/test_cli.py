@@ -1,4 +1,8 @@
-"""The real ``notifier`` executable: commands, exit codes, output, no secrets."""
+"""The ``notifier`` command: commands, exit codes, output, no secrets.
+
+Most tests run the command in this process (the ``cli`` fixture); the console script,
+usage errors and an invalid config also go through the real executable (``cli_process``).
+"""
 
 from __future__ import annotations
 
@@ -38,9 +42,10 @@ def test_check_example_config_is_valid_and_summarised(cli: CLI) -> None:
         assert expected in r.out
 
 
-def test_check_three_mistakes_prints_three_located_lines(cli: CLI) -> None:
-    """A bad URL, an unknown channel and ``remind: [no]`` give three file:line:col lines."""
-    r = cli("check", "--config", "three-mistakes.yaml", cwd=CASES)
+def test_check_three_mistakes_prints_three_located_lines(cli_process: CLI) -> None:
+    """A bad URL, an unknown channel and ``remind: [no]`` give three file:line:col lines
+    (the real executable: exit 1)."""
+    r = cli_process("check", "--config", "three-mistakes.yaml", cwd=CASES)
     assert r.code == 1
     assert r.out == ""
     problem_lines = r.err.splitlines()[:-1]
@@ -95,10 +100,10 @@ def test_missing_config_file(cli: CLI) -> None:
         (),
     ],
 )
-def test_usage_errors_exit_2(cli: CLI, args: tuple[str, ...]) -> None:
-    """Unknown commands and flags, and no command at all, are usage errors (2): one line
-    naming the mistake (the full help for no command at all)."""
-    r = cli(*args)
+def test_usage_errors_exit_2(cli_process: CLI, args: tuple[str, ...]) -> None:
+    """Unknown commands and flags, and no command at all, are usage errors (2, from the
+    real executable): one line naming the mistake (the full help for no command at all)."""
+    r = cli_process(*args)
     assert r.code == 2
     if args:
         assert len(r.err.splitlines()) == 1, r.err
@@ -126,12 +131,13 @@ def test_every_command_has_help(cli: CLI, command: str) -> None:
         assert "NOTIFIER_STATE_DIR" in r.out
 
 
-def test_top_level_help_and_version(cli: CLI) -> None:
-    """``--help`` lists the commands and the exit codes; ``--version`` prints the version."""
-    r = cli("--help")
+def test_top_level_help_and_version(cli_process: CLI) -> None:
+    """The console script: ``--help`` lists the commands and the exit codes; ``--version``
+    prints the version."""
+    r = cli_process("--help")
     assert r.code == 0
     assert all(c in r.out for c in ("run", "check", "schema", "Exit codes"))
-    v = cli("--version")
+    v = cli_process("--version")
     assert v.code == 0
     assert re.fullmatch(r"notifier \d+\.\d+\.\d+\n", v.out)
 

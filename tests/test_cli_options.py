@@ -108,10 +108,12 @@ def test_a_bad_value_is_a_one_line_usage_error(
         (("once", "--grace", "-1"), "--grace"),
     ],
 )
-def test_the_real_command_says_it_in_one_line(cli: CLI, args: tuple[str, ...], named: str) -> None:
+def test_the_real_command_says_it_in_one_line(
+    cli_process: CLI, args: tuple[str, ...], named: str
+) -> None:
     """The installed ``notifier`` executable: exit 2 (not 1, which means "unhealthy" for
     healthcheck), one line, no traceback."""
-    r = cli(*args)
+    r = cli_process(*args)
     assert r.code == 2
     assert len(r.err.splitlines()) == 1, r.err
     assert named in r.err
