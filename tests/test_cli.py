@@ -7,6 +7,7 @@ usage errors and an invalid config also go through the real executable (``cli_pr
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -14,7 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import structlog
 
+from notifier.logs import redact
 from tests.conftest import CLI, EXAMPLE, ROOT
 
 CASES = Path(__file__).parent / "cases"
@@ -217,3 +220,23 @@ def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
         check=False,
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_a_command_run_in_this_process_leaves_nothing_behind(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process ``cli`` gives back what a command changes for the whole process, as
+    a process of its own would: the root logger, structlog's configuration, the secrets
+    registered for redaction; and the ``NOTIFIER_*`` variables of the caller are unseen."""
+    root = logging.getLogger()
+    handlers, level, config = list(root.handlers), root.level, structlog.get_config()
+    config_file = tmp_path / "secret.yaml"
+    config_file.write_text(
+        "channels:\n  hook: ['json://u:${SMTP_PASSWORD}@127.0.0.1:9/x']\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("NOTIFIER_LOG_FORMAT", "xml")  # would be a usage error if it were seen
+    r = cli("check", "--config", str(config_file), env={"SMTP_PASSWORD": SECRET})
+    assert r.code == 0, r.err
+    assert "json://u:****@127.0.0.1:9/x" in r.out
+    assert (root.handlers, root.level, structlog.get_config()) == (handlers, level, config)
+    assert redact(SECRET) == SECRET  # registered during the command only
