@@ -51,7 +51,7 @@ def healthcheck(state: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_sigterm_stops_in_time_while_a_webhook_drips_and_healthcheck_names_it(
-    tmp_path: Path, feeds: ThreadedFeedServer
+    cli: CLI, tmp_path: Path, feeds: ThreadedFeedServer
 ) -> None:
     """A receiver answers 200 and then one byte a second: the fast channel still gets the
     alert; once the drip passes the 2 s deadline, /healthz and ``notifier healthcheck``
@@ -93,14 +93,9 @@ def test_sigterm_stops_in_time_while_a_webhook_drips_and_healthcheck_names_it(
             if daemon.proc.poll() is None:
                 daemon.proc.kill()
             daemon.close()
-        shown = subprocess.run(
-            [str(NOTIFIER), "status", "--json", "--state-dir", str(state), "--config", str(config)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert shown.returncode == 0, shown.stderr
-        channels = {c["name"]: c for c in json.loads(shown.stdout)["channels"]}
+        shown = cli("status", "--json", "--state-dir", str(state), "--config", str(config))
+        assert shown.code == 0, shown.err
+        channels = {c["name"]: c for c in json.loads(shown.out)["channels"]}
         assert channels["drip"]["sent"] == 0
         assert channels["drip"]["retrying"] + channels["drip"]["pending"] == 1
         assert channels["fast"]["sent"] == 1
