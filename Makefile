@@ -39,7 +39,7 @@ test: $(STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/notifier check
 
-## bench: CLI start-up (a few seconds), then polling cycles and matching on generated local feeds (bench/results/)
+## bench: CLI start-up (under a minute), then polling cycles and matching on generated local feeds (bench/results/)
 bench: $(STAMP)
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench

@@ -1,6 +1,6 @@
 """Start-up time of the ``notifier`` command: the real executable, run again and again.
 
-Usage: ``python -m bench.startup [--runs 10] [--warmup 1] [--out bench/results]
+Usage: ``python -m bench.startup [--runs 20] [--warmup 2] [--out bench/results]
 [--notifier PATH]``. Like hyperfine, each command runs ``--warmup`` times untimed
 (the page cache and the bytecode are then warm, as for a user's second command),
 then ``--runs`` times timed: the wall time from starting the process to its exit,
@@ -190,8 +190,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__)
-    parser.add_argument("--runs", type=int, default=10, help="timed runs per command")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per command")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--notifier", default=default_notifier(), help="the executable")
     args = parser.parse_args(argv)
