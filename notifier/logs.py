@@ -21,13 +21,10 @@ import logging
 import sys
 import threading
 from collections.abc import Iterable
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
-
-LogFormat = Literal["auto", "json", "console"]
-LogLevel = Literal["debug", "info", "warning", "error"]
 
 REDACTED = "<secret>"
 _secrets: set[str] = set()
@@ -65,7 +62,7 @@ def _redact_rendered(_logger: Any, _name: str, line: Any) -> Any:
     return line
 
 
-def resolve_format(fmt: LogFormat, stream: TextIO) -> str:
+def resolve_format(fmt: str, stream: TextIO) -> str:
     """Turn ``auto`` into ``console`` on a terminal and ``json`` elsewhere."""
     if fmt != "auto":
         return fmt
@@ -73,7 +70,7 @@ def resolve_format(fmt: LogFormat, stream: TextIO) -> str:
     return "console" if isatty is not None and isatty() else "json"
 
 
-def configure_logging(fmt: LogFormat, level: LogLevel, stream: TextIO | None = None) -> None:
+def configure_logging(fmt: str, level: str, stream: TextIO | None = None) -> None:
     """Set up structlog and the stdlib root logger to write to ``stream`` (stderr)."""
     stream = stream or sys.stderr
     chosen = resolve_format(fmt, stream)

@@ -1,18 +1,26 @@
-"""Shared helpers: writing configs, running the real ``notifier`` command."""
+"""Shared helpers: writing configs, running ``notifier`` commands (in this process, or the
+real executable), local servers."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
+from notifier import logs
+from notifier.cli.commands import main
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import SmtpReceiver, ThreadedWebhookReceiver
 
@@ -40,18 +48,82 @@ def corpus_dir() -> Path | None:
 
 @dataclass(frozen=True)
 class Result:
-    """What a finished ``notifier`` process returned and printed."""
+    """What a finished ``notifier`` command returned and printed."""
 
     code: int
     out: str
     err: str
 
 
+#: ``cli(*args, env=None, cwd=None) -> Result``: both fixtures below.
 CLI = Callable[..., Result]
 
 
+@contextlib.contextmanager
+def process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Give back, on exit, what running a command in this process changes for the whole
+    process, as a fresh ``notifier`` process would never notice:
+
+    * the root logger's handlers and level, the ``apprise`` and ``apscheduler`` levels,
+      and where warnings go (:func:`notifier.logs.configure_logging` sets them all);
+    * structlog's configuration (the same);
+    * the secrets registered for redaction (:func:`notifier.logs.add_secrets`), so one
+      command's ``${VAR}`` values are not redacted from the next one's output.
+
+    Apprise's ``console://`` registration stays: registering it again changes nothing.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in ("apprise", "apscheduler")}
+    config = structlog.get_config()
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
+    monkeypatch.setattr(logging, "_warnings_showwarning", logging._warnings_showwarning)  # type: ignore[attr-defined]
+    monkeypatch.setattr(logs, "_secrets", set(logs._secrets))
+    monkeypatch.setattr(logs, "_ordered", logs._ordered)
+    try:
+        yield
+    finally:
+        structlog.configure(**config)
+        for name, was in levels.items():
+            logging.getLogger(name).setLevel(was)
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 @pytest.fixture
-def cli(tmp_path: Path) -> CLI:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CLI:
+    """Run ``notifier ARGS`` in this process: :func:`notifier.cli.commands.main` as the
+    console script runs it, in ``tmp_path`` (or ``cwd``) with no ``NOTIFIER_*`` variable
+    but those in ``env``, its standard output and error captured, and the process-wide
+    state it changes given back (:func:`process_state`). ``main`` runs ``asyncio.run``:
+    call this from a sync test. For what needs a real process (the console script, a
+    signal), use :func:`cli_process`."""
+
+    def run(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Result:
+        out, err = io.StringIO(), io.StringIO()
+        with monkeypatch.context() as m, process_state(m):
+            for name in os.environ:
+                if name.startswith("NOTIFIER_"):
+                    m.delenv(name)
+            for name, value in (env or {}).items():
+                m.setenv(name, value)
+            m.chdir(cwd or tmp_path)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = main(list(args))
+                except SystemExit as e:  # argparse: --help, --version, usage errors
+                    code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+@pytest.fixture
+def cli_process(tmp_path: Path) -> CLI:
     """Run the real ``notifier`` executable in ``tmp_path`` with a clean environment."""
 
     def run(*args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Result:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import apprise
 import pytest
 
 from notifier.delivery import apprise as channels
@@ -13,8 +12,9 @@ SECRET = "Pa55w0rdXYZ"
 
 
 def test_console_channel_prints_title_and_body(capsys: pytest.CaptureFixture[str]) -> None:
-    """``console://`` is a real Apprise schema that writes the alert to stdout."""
-    sender = apprise.Apprise()
+    """``console://`` is a real Apprise schema that writes the alert to stdout, once
+    :func:`~notifier.delivery.apprise.load_apprise` has loaded Apprise."""
+    sender = channels.load_apprise().Apprise()
     assert sender.add("console://")
     assert sender.notify(title="Rare earths", body="稀土出口管制 — new rule")
     out = capsys.readouterr().out

@@ -1,8 +1,13 @@
-"""The real ``notifier`` executable: commands, exit codes, output, no secrets."""
+"""The ``notifier`` command: commands, exit codes, output, no secrets.
+
+Most tests run the command in this process (the ``cli`` fixture); the console script,
+usage errors and an invalid config also go through the real executable (``cli_process``).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -10,7 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import structlog
 
+from notifier.logs import redact
 from tests.conftest import CLI, EXAMPLE, ROOT
 
 CASES = Path(__file__).parent / "cases"
@@ -38,9 +45,10 @@ def test_check_example_config_is_valid_and_summarised(cli: CLI) -> None:
         assert expected in r.out
 
 
-def test_check_three_mistakes_prints_three_located_lines(cli: CLI) -> None:
-    """A bad URL, an unknown channel and ``remind: [no]`` give three file:line:col lines."""
-    r = cli("check", "--config", "three-mistakes.yaml", cwd=CASES)
+def test_check_three_mistakes_prints_three_located_lines(cli_process: CLI) -> None:
+    """A bad URL, an unknown channel and ``remind: [no]`` give three file:line:col lines
+    (the real executable: exit 1)."""
+    r = cli_process("check", "--config", "three-mistakes.yaml", cwd=CASES)
     assert r.code == 1
     assert r.out == ""
     problem_lines = r.err.splitlines()[:-1]
@@ -95,10 +103,10 @@ def test_missing_config_file(cli: CLI) -> None:
         (),
     ],
 )
-def test_usage_errors_exit_2(cli: CLI, args: tuple[str, ...]) -> None:
-    """Unknown commands and flags, and no command at all, are usage errors (2): one line
-    naming the mistake (the full help for no command at all)."""
-    r = cli(*args)
+def test_usage_errors_exit_2(cli_process: CLI, args: tuple[str, ...]) -> None:
+    """Unknown commands and flags, and no command at all, are usage errors (2, from the
+    real executable): one line naming the mistake (the full help for no command at all)."""
+    r = cli_process(*args)
     assert r.code == 2
     if args:
         assert len(r.err.splitlines()) == 1, r.err
@@ -126,12 +134,13 @@ def test_every_command_has_help(cli: CLI, command: str) -> None:
         assert "NOTIFIER_STATE_DIR" in r.out
 
 
-def test_top_level_help_and_version(cli: CLI) -> None:
-    """``--help`` lists the commands and the exit codes; ``--version`` prints the version."""
-    r = cli("--help")
+def test_top_level_help_and_version(cli_process: CLI) -> None:
+    """The console script: ``--help`` lists the commands and the exit codes; ``--version``
+    prints the version."""
+    r = cli_process("--help")
     assert r.code == 0
     assert all(c in r.out for c in ("run", "check", "schema", "Exit codes"))
-    v = cli("--version")
+    v = cli_process("--version")
     assert v.code == 0
     assert re.fullmatch(r"notifier \d+\.\d+\.\d+\n", v.out)
 
@@ -211,3 +220,23 @@ def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
         check=False,
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_a_command_run_in_this_process_leaves_nothing_behind(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process ``cli`` gives back what a command changes for the whole process, as
+    a process of its own would: the root logger, structlog's configuration, the secrets
+    registered for redaction; and the ``NOTIFIER_*`` variables of the caller are unseen."""
+    root = logging.getLogger()
+    handlers, level, config = list(root.handlers), root.level, structlog.get_config()
+    config_file = tmp_path / "secret.yaml"
+    config_file.write_text(
+        "channels:\n  hook: ['json://u:${SMTP_PASSWORD}@127.0.0.1:9/x']\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("NOTIFIER_LOG_FORMAT", "xml")  # would be a usage error if it were seen
+    r = cli("check", "--config", str(config_file), env={"SMTP_PASSWORD": SECRET})
+    assert r.code == 0, r.err
+    assert "json://u:****@127.0.0.1:9/x" in r.out
+    assert (root.handlers, root.level, structlog.get_config()) == (handlers, level, config)
+    assert redact(SECRET) == SECRET  # registered during the command only

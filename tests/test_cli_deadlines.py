@@ -1,4 +1,4 @@
-"""``notifier deadlines`` and ``notifier ics`` through the real executable."""
+"""``notifier deadlines`` and ``notifier ics``, run in this process."""
 
 from __future__ import annotations
 

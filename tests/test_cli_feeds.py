@@ -1,4 +1,5 @@
-"""``notifier once`` and ``notifier match``: the real executable against a real local server."""
+"""``notifier once`` and ``notifier match`` against a real local server: in this process
+(``cli``), and exit 3 through the real executable (``cli_process``)."""
 
 from __future__ import annotations
 
@@ -98,16 +99,17 @@ def test_once_remembers_and_reports_only_new_entries(
 
 
 def test_once_exits_3_when_a_feed_fails(
-    cli: CLI, tmp_path: Path, server: ThreadedFeedServer
+    cli_process: CLI, tmp_path: Path, server: ThreadedFeedServer
 ) -> None:
-    """A failing feed is reported and gives exit 3; the other feed still ran."""
+    """A failing feed is reported and gives exit 3 (the real executable); the other feed
+    still ran."""
     server.feed("/zh.xml", ZH)
     server.respond("/gone.xml", 410)
     path = tmp_path / "watch.yaml"
     path.write_text(
         CONFIG.format(news=server.url("/gone.xml"), zh=server.url("/zh.xml")), encoding="utf-8"
     )
-    r = cli("once", "--dry-run", "--config", str(path), "--state-dir", str(tmp_path))
+    r = cli_process("once", "--dry-run", "--config", str(path), "--state-dir", str(tmp_path))
     assert r.code == 3
     assert "news: FAILED:" in r.err
     assert "HTTP 410" in r.err

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from notifier import cli as notifier_cli
+from notifier.config.flags import ENV, FLAGS, PARSERS
+from notifier.config.settings import Settings
 from tests.conftest import CLI
 
 #: A type's name → (a value it must refuse, a value it must accept).
@@ -106,11 +108,19 @@ def test_a_bad_value_is_a_one_line_usage_error(
         (("once", "--grace", "-1"), "--grace"),
     ],
 )
-def test_the_real_command_says_it_in_one_line(cli: CLI, args: tuple[str, ...], named: str) -> None:
+def test_the_real_command_says_it_in_one_line(
+    cli_process: CLI, args: tuple[str, ...], named: str
+) -> None:
     """The installed ``notifier`` executable: exit 2 (not 1, which means "unhealthy" for
     healthcheck), one line, no traceback."""
-    r = cli(*args)
+    r = cli_process(*args)
     assert r.code == 2
     assert len(r.err.splitlines()) == 1, r.err
     assert named in r.err
     assert r.out == ""
+
+
+def test_the_flag_table_names_exactly_the_settings() -> None:
+    """The command line builds its setting flags from :mod:`notifier.config.flags` (no
+    pydantic); the settings model reads the same names from the environment."""
+    assert list(PARSERS) == list(ENV) == list(FLAGS) == list(Settings.model_fields)

@@ -1,5 +1,6 @@
-"""Delivery end to end: the real ``notifier`` process, a local feed server, a real SMTP
-server (aiosmtpd) and a real webhook receiver that can be switched to answer 503."""
+"""Delivery end to end: ``notifier`` commands (run in this process, but for the sender
+killed with SIGKILL, a real process), a local feed server, a real SMTP server (aiosmtpd)
+and a real webhook receiver that can be switched to answer 503."""
 
 from __future__ import annotations
 

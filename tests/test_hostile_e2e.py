@@ -1,7 +1,8 @@
 """The real ``notifier run`` process against hostile parts: a webhook that drips its answer.
 
 SIGTERM must stop the daemon within its grace period whatever a channel is doing, and
-``notifier healthcheck`` must say which channel is stuck while it is.
+``notifier healthcheck`` must say which channel is stuck while it is. A rotated webhook
+URL gets the pending alerts (``once``, ``deliver`` and ``status`` run in this process).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOTIFIER
+from tests.conftest import CLI, NOTIFIER, Result
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import ThreadedWebhookReceiver
 from tests.test_daemon_e2e import Daemon, free_port
@@ -50,7 +51,7 @@ def healthcheck(state: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_sigterm_stops_in_time_while_a_webhook_drips_and_healthcheck_names_it(
-    tmp_path: Path, feeds: ThreadedFeedServer
+    cli: CLI, tmp_path: Path, feeds: ThreadedFeedServer
 ) -> None:
     """A receiver answers 200 and then one byte a second: the fast channel still gets the
     alert; once the drip passes the 2 s deadline, /healthz and ``notifier healthcheck``
@@ -92,14 +93,9 @@ def test_sigterm_stops_in_time_while_a_webhook_drips_and_healthcheck_names_it(
             if daemon.proc.poll() is None:
                 daemon.proc.kill()
             daemon.close()
-        shown = subprocess.run(
-            [str(NOTIFIER), "status", "--json", "--state-dir", str(state), "--config", str(config)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert shown.returncode == 0, shown.stderr
-        channels = {c["name"]: c for c in json.loads(shown.stdout)["channels"]}
+        shown = cli("status", "--json", "--state-dir", str(state), "--config", str(config))
+        assert shown.code == 0, shown.err
+        channels = {c["name"]: c for c in json.loads(shown.out)["channels"]}
         assert channels["drip"]["sent"] == 0
         assert channels["drip"]["retrying"] + channels["drip"]["pending"] == 1
         assert channels["fast"]["sent"] == 1
@@ -123,7 +119,7 @@ watches:
 
 
 def test_a_rotated_url_gets_the_pending_alerts_and_status_tells_the_truth(
-    tmp_path: Path, feeds: ThreadedFeedServer
+    cli: CLI, tmp_path: Path, feeds: ThreadedFeedServer
 ) -> None:
     """Five alerts are pending for a webhook URL that answers 503; the URL is rotated in
     the YAML: ``deliver`` sends all five to the new URL, the old one is not counted as
@@ -145,24 +141,18 @@ def test_a_rotated_url_gets_the_pending_alerts_and_status_tells_the_truth(
                 )
             config.write_text(text, "utf-8")
 
-        def run(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [str(NOTIFIER), *args, "--config", str(config), "--state-dir", str(state)],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=60,
-            )
+        def run(*args: str) -> Result:
+            return cli(*args, "--config", str(config), "--state-dir", str(state))
 
         def chat_status() -> dict[str, int]:
             shown = run("status", "--json")
-            assert shown.returncode == 0, shown.stderr
-            channels = {c["name"]: c for c in json.loads(shown.stdout)["channels"]}
+            assert shown.code == 0, shown.err
+            channels = {c["name"]: c for c in json.loads(shown.out)["channels"]}
             chat: dict[str, int] = channels["chat"]
             return chat
 
         write(old.json_url("/token-1"))
-        assert run("once").returncode == 0
+        assert run("once").code == 0
         assert len(old.requests) == 5
         before = chat_status()
         assert (before["sent"], before["retrying"]) == (0, 5)
@@ -170,7 +160,7 @@ def test_a_rotated_url_gets_the_pending_alerts_and_status_tells_the_truth(
         write(new.json_url("/token-2"))
         time.sleep(1.1)  # past the retry backoff
         done = run("deliver")
-        assert done.returncode == 0, done.stderr
+        assert done.code == 0, done.err
         assert sorted(n.title for n in new.messages()) == [
             f"Rare earth story {i}" for i in range(5)
         ]
@@ -187,12 +177,12 @@ def test_a_rotated_url_gets_the_pending_alerts_and_status_tells_the_truth(
                 *((f"a{i}", f"Rare earth story {i}", "x") for i in range(5)),
             ),
         )
-        assert run("once").returncode == 0  # the feed was polled; the chat URL fails again
+        assert run("once").code == 0  # the feed was polled; the chat URL fails again
         assert chat_status()["retrying"] == 1
         write(old.json_url("/token-1"), drop_chat=True)
         new.reset()
         done = run("deliver")
-        assert done.returncode == 0, done.stderr
+        assert done.code == 0, done.err
         (notice,) = new.messages()
         assert notice.title == "Rare earth quota"
         assert "meant for channel chat" in notice.body

@@ -203,7 +203,7 @@ async def test_routine_polls_log_at_debug_news_at_info(store: Store) -> None:
     """At INFO, a 304 poll logs nothing; a poll that found entries logs its line."""
     for level, expected in (("info", ["first_poll"]), ("debug", ["first_poll", "not_modified"])):
         out = io.StringIO()
-        logs.configure_logging("json", level, out)  # type: ignore[arg-type]
+        logs.configure_logging("json", level, out)
         async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
             server.feed("/news.xml", rss(*ITEMS))
             with Store(":memory:") as fresh:

@@ -1,5 +1,12 @@
 """The ``notifier`` command: the only module that knows about argv and exit codes.
 
+Start-up is kept short: this module imports only the standard library and
+notifier's own light modules, and each command imports what it needs when it
+runs. So ``notifier --version`` and ``--help`` load no pydantic, Apprise,
+aiohttp, APScheduler or feedparser, and ``notifier check`` loads the config
+schema but not the poller or the sender (``tests/test_lazy_imports.py`` holds
+this in place; ``python -m bench.startup`` measures it).
+
 Exit codes, for scripts:
 
 * ``0`` success (for ``check``: the config is valid);
@@ -13,42 +20,23 @@ Exit codes, for scripts:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import signal
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from notifier import __version__, clock
-from notifier.cli import report
-from notifier.cli.summary import deadline_lines, describe, next_due
-from notifier.config.loader import load_with_secrets
-from notifier.config.schema import json_schema
-from notifier.config.settings import (
-    ENV,
-    FLAGS,
-    PARSERS,
-    Settings,
-    SettingsError,
-    load_settings,
-    parse_path,
-)
-from notifier.deadlines.ics import to_ics
-from notifier.deadlines.planning import next_reminder, plan
+from notifier.config.flags import ENV, FLAGS, PARSERS, parse_path
 from notifier.durations import parse_duration
 from notifier.errors import ConfigError, FeedError, NotifierError, StateError
-from notifier.logs import add_secrets, configure_logging, get_logger, redact
-from notifier.model import Config
-from notifier.pipeline.sender import AppriseSink
-from notifier.runtime import app
-from notifier.runtime.daemon import Daemon
-from notifier.runtime.monitor import HEALTH_FILE, read_health_file
-from notifier.storage.sqlite import lock_state_dir
+
+if TYPE_CHECKING:
+    from notifier.config.settings import Settings
+    from notifier.model import Config
+    from notifier.pipeline.sender import AppriseSink
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 T = TypeVar("T")
@@ -324,7 +312,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# --------------------------------------------------------------------------- lazy helpers
+# What more than one command needs, imported on first use (see the module docstring).
+
+
+def redact(text: str) -> str:
+    """:func:`notifier.logs.redact` (structlog, loaded when a command runs)."""
+    from notifier.logs import redact as redact_secrets  # noqa: PLC0415 - lazy, see above
+
+    return redact_secrets(text)
+
+
+def _sink() -> AppriseSink:
+    """The Apprise sink that sends alerts (loads the sender and Apprise)."""
+    from notifier.pipeline.sender import AppriseSink  # noqa: PLC0415 - lazy, see above
+
+    return AppriseSink()
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    from notifier.config.settings import load_settings  # noqa: PLC0415 - lazy, see above
+
     overrides: dict[str, Any] = {
         name: getattr(args, name) for name in FLAGS if getattr(args, name, None) is not None
     }
@@ -333,6 +341,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _load(settings: Settings) -> Config:
     """Load the watch config, registering substituted values as secrets."""
+    from notifier.config.loader import load_with_secrets  # noqa: PLC0415 - lazy, see above
+    from notifier.logs import add_secrets  # noqa: PLC0415
+
     config, secrets = load_with_secrets(settings.config)
     add_secrets(secrets)
     return config
@@ -359,6 +370,8 @@ def _report(error: ConfigError, path: Path) -> None:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier check``: validate and summarise."""
+    from notifier.cli.summary import describe  # noqa: PLC0415 - lazy, see the module docstring
+
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
@@ -371,12 +384,18 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier run``: the daemon, until SIGTERM or SIGINT (a second one exits at once)."""
+    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
+    import signal  # noqa: PLC0415
+
+    from notifier.logs import get_logger  # noqa: PLC0415
+    from notifier.runtime.daemon import Daemon  # noqa: PLC0415
+
     try:
         _prepare_state_dir(settings.state_dir)
     except StateError as e:
         print(f"notifier: {e}", file=sys.stderr)
         return EXIT_INVALID
-    service = Daemon(settings, AppriseSink())
+    service = Daemon(settings, _sink())
 
     async def serve() -> int:
         loop = asyncio.get_running_loop()
@@ -414,6 +433,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier healthcheck``: is the daemon healthy, by its own health file?"""
+    from notifier.runtime.monitor import HEALTH_FILE, read_health_file  # noqa: PLC0415 - lazy
+
     limit = args.max_age.total_seconds()
     path = settings.state_dir / HEALTH_FILE
     data = read_health_file(path)
@@ -446,10 +467,16 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier once``: poll every feed once and print the matches."""
+    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
+
+    from notifier.cli import report  # noqa: PLC0415
+    from notifier.runtime import app  # noqa: PLC0415
+    from notifier.storage.sqlite import lock_state_dir  # noqa: PLC0415
+
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
-    sink = None if args.dry_run else AppriseSink()
+    sink = None if args.dry_run else _sink()
     # A dry run changes no state, so it may run beside a daemon; a real one may not.
     lock = None if args.dry_run else lock_state_dir(settings.state_dir, "once")
     try:
@@ -492,6 +519,11 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier match WATCH SOURCE``: explain one watch against one feed."""
+    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
+
+    from notifier.cli import report  # noqa: PLC0415
+    from notifier.runtime import app  # noqa: PLC0415
+
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
@@ -526,6 +558,9 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier deadlines``: upcoming deadlines and their next reminders."""
+    from notifier.cli.summary import deadline_lines, next_due  # noqa: PLC0415 - lazy
+    from notifier.deadlines.planning import next_reminder, plan  # noqa: PLC0415
+
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
@@ -547,6 +582,8 @@ def cmd_deadlines(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ics(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier ics``: the deadlines as an iCalendar file."""
+    from notifier.deadlines.ics import to_ics  # noqa: PLC0415 - lazy, see the module docstring
+
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
@@ -566,14 +603,18 @@ def cmd_ics(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier deliver``: send the outbox now."""
+    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
+
+    from notifier.cli import report  # noqa: PLC0415
+    from notifier.runtime import app  # noqa: PLC0415
+    from notifier.storage.sqlite import lock_state_dir  # noqa: PLC0415
+
     wait = args.wait.total_seconds()
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
     with lock_state_dir(settings.state_dir, "deliver"):
-        tick, channels = asyncio.run(
-            app.deliver(config, settings.state_dir, AppriseSink(), wait=wait)
-        )
+        tick, channels = asyncio.run(app.deliver(config, settings.state_dir, _sink(), wait=wait))
     for line in report.outbox_lines(channels):
         print(redact(line))
     print(
@@ -586,6 +627,10 @@ def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_test_channel(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier test-channel NAME``: send a test alert, report each URL."""
+    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
+
+    from notifier.runtime import app  # noqa: PLC0415
+
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
@@ -594,7 +639,7 @@ def cmd_test_channel(args: argparse.Namespace, settings: Settings) -> int:
         known = ", ".join(config.channels) or "none defined"
         print(f"notifier: unknown channel {args.channel!r} (known: {known})", file=sys.stderr)
         return EXIT_USAGE
-    results = asyncio.run(app.send_test_alert(config, channel, AppriseSink()))
+    results = asyncio.run(app.send_test_alert(config, channel, _sink()))
     for masked, outcome in results:
         if outcome.ok:
             print(redact(f"✓ {masked}: delivered"))
@@ -607,6 +652,9 @@ def cmd_test_channel(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier status``: feed health and the outbox."""
+    from notifier.cli import report  # noqa: PLC0415 - lazy, see the module docstring
+    from notifier.runtime import app  # noqa: PLC0415
+
     feeds = app.feed_states(settings.state_dir)
     channels = app.outbox_status(settings.state_dir) or []
     if args.json:
@@ -631,6 +679,8 @@ def _prepare_state_dir(path: Path) -> None:
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier schema``: print the JSON Schema of the watch config."""
+    from notifier.config.schema import json_schema  # noqa: PLC0415 - lazy, see the docstring
+
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output:
         try:
@@ -650,6 +700,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # A command runs: load what every command needs (argparse has answered --help).
+    import sqlite3  # noqa: PLC0415 - lazy, see the module docstring
+
+    from notifier.config.settings import SettingsError  # noqa: PLC0415
+    from notifier.logs import configure_logging  # noqa: PLC0415
+
     try:
         settings = _settings(args)
     except SettingsError as e:  # from the environment: flags were checked by the parser

@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
-from notifier.matching import Verdict
 from notifier.model import ChannelStatus, Entry, FeedState, Match
-from notifier.pipeline.poll import PollResult, PollStatus
-from notifier.sources.health import HealthEvent
 from notifier.text import relative, when
+
+if TYPE_CHECKING:  # the callers have these loaded already; `status` needs none of them
+    from notifier.matching import Verdict
+    from notifier.pipeline.poll import PollResult
+    from notifier.sources.health import HealthEvent
 
 
 def _entry_json(entry: Entry) -> dict[str, Any]:
@@ -101,6 +103,8 @@ def event_text(event: HealthEvent) -> str:
 
 def poll_summary(results: Sequence[PollResult]) -> str:
     """``5 feeds polled: 4 ok, 1 failed; 12 new entries; 3 matches``."""
+    from notifier.pipeline.poll import PollStatus  # noqa: PLC0415 - loaded by the poll
+
     failed = sum(1 for r in results if r.status is PollStatus.FAILED)
     new = sum(len(r.new) for r in results)
     matches = sum(len(r.matches) for r in results)
@@ -114,6 +118,8 @@ def poll_summary(results: Sequence[PollResult]) -> str:
 
 def feed_line(result: PollResult) -> str:
     """``ustr-press: parsed, 50 entries, 3 new, 1 match (120 ms)`` or the error."""
+    from notifier.pipeline.poll import PollStatus  # noqa: PLC0415 - loaded by the poll
+
     ms = f"({result.duration * 1000:.0f} ms)"
     if result.status is PollStatus.FAILED:
         return f"{result.feed}: FAILED: {clip(result.error, DETAIL_MAX)} {ms}"

@@ -3,111 +3,25 @@
 Each setting is read from ``NOTIFIER_<NAME>`` (e.g. ``NOTIFIER_STATE_DIR``) and
 can be overridden by the matching command-line flag (``--state-dir``). What to
 watch lives in the YAML watch config (:mod:`notifier.config.schema`), not here.
+
+Each setting's name, flag, variable and parser of its text are in
+:mod:`notifier.config.flags`, which loads no pydantic: the command line builds its
+options from it, so ``notifier --help`` answers at once. This module (pydantic-settings)
+is the one reader of the environment, loaded only when a command runs.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import math
-import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from notifier.config.flags import ENV, FLAGS, MAX_GRACE, PARSERS, LogFormat, LogLevel
 from notifier.errors import NotifierError
-from notifier.logs import LogFormat, LogLevel
 
-MAX_GRACE = 600.0
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
-
-
-# --------------------------------------------------------------------------- one value each
-# Each parser turns the text of a flag or variable into the setting's value, or
-# raises ValueError saying what is wrong and what would be right. The command
-# line uses them as argparse types (a bad flag is a one-line usage error); the
-# model below uses them for the environment.
-
-
-def _words(options: tuple[str, ...]) -> str:
-    return ", ".join(options[:-1]) + " or " + options[-1]
-
-
-def parse_log_format(text: str) -> LogFormat:
-    """``auto``, ``json`` or ``console`` (any case)."""
-    value = text.strip().lower()
-    for option in get_args(LogFormat):
-        if value == option:
-            return option  # type: ignore[no-any-return]
-    raise ValueError(f"{text!r} is not a log format; use {_words(get_args(LogFormat))}")
-
-
-def parse_log_level(text: str) -> LogLevel:
-    """``debug``, ``info``, ``warning`` or ``error`` (any case)."""
-    value = text.strip().lower()
-    for option in get_args(LogLevel):
-        if value == option:
-            return option  # type: ignore[no-any-return]
-    raise ValueError(f"{text!r} is not a log level; use {_words(get_args(LogLevel))}")
-
-
-def parse_port(text: str) -> int:
-    """A TCP port, 0 to 65535 (0: any free port)."""
-    try:
-        port = int(text.strip())
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise ValueError(f"{text!r} is not a port number; use a whole number from 0 to 65535")
-    return port
-
-
-def parse_grace(text: str) -> float:
-    """Seconds, a number from 0 to 600 (``10``, ``2.5``)."""
-    try:
-        seconds = float(text.strip())
-    except ValueError:
-        seconds = math.nan
-    if not 0 <= seconds <= MAX_GRACE:  # also refuses nan and inf
-        raise ValueError(
-            f"{text!r} is not a number of seconds from 0 to {MAX_GRACE:g}; write e.g. 10 or 2.5"
-        )
-    return seconds
-
-
-def parse_host(text: str) -> str:
-    """An IP address (``127.0.0.1``, ``0.0.0.0``, ``::1``) or a host name (``localhost``)."""
-    value = text.strip()
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        if not _HOSTNAME.match(value) or value.replace(".", "").isdigit():
-            raise ValueError(
-                f"{text!r} is not an IP address or host name; write e.g. 127.0.0.1, "
-                "0.0.0.0, ::1 or localhost"
-            ) from None
-    return value
-
-
-def parse_path(text: str) -> Path:
-    """A path: anything but empty (whether it exists is checked where it is used)."""
-    if not text.strip():
-        raise ValueError("an empty value names no file or folder")
-    return Path(text)
-
-
-#: Setting name → the parser of its flag's and variable's text.
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "config": parse_path,
-    "state_dir": parse_path,
-    "log_format": parse_log_format,
-    "log_level": parse_log_level,
-    "health_port": parse_port,
-    "health_host": parse_host,
-    "grace": parse_grace,
-}
+__all__ = ["LogFormat", "LogLevel", "Settings", "SettingsError", "load_settings"]
 
 
 class SettingsError(NotifierError, ValueError):
@@ -145,11 +59,6 @@ class Settings(BaseSettings):
         if isinstance(value, str) and parser is not None:
             return parser(value)
         return value
-
-
-#: Setting name → (environment variable, flag), for help texts and messages.
-ENV = {name: f"NOTIFIER_{name.upper()}" for name in Settings.model_fields}
-FLAGS = {name: "--" + name.replace("_", "-") for name in Settings.model_fields}
 
 
 def load_settings(**overrides: Any) -> Settings:

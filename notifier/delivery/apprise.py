@@ -3,6 +3,13 @@
 Apprise logs the URLs it cannot parse, secrets included, so every call here
 that hands a URL to Apprise runs with the ``apprise`` logger silenced and
 reports problems in its own words.
+
+Apprise takes most of a second to import (it loads every plugin), so it is
+loaded on first use (:func:`load_apprise`, which also registers ``console://``),
+not when this module is. The plain built-in URL, ``console://``, is our own
+schema: checking, masking and finding its secrets need no Apprise, so
+``notifier check`` on a config with only the console channel never loads it.
+Any other URL, ``console://`` with options included, is handed to Apprise.
 """
 
 from __future__ import annotations
@@ -12,13 +19,11 @@ import ipaddress
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
-
-import apprise
-from apprise.decorators import notify
 
 #: The schema of the built-in channel that prints alerts to standard output.
 CONSOLE_SCHEMA = "console"
@@ -26,8 +31,10 @@ CONSOLE_SCHEMA = "console"
 #: Query parameters Apprise adds to every URL it renders, at their defaults.
 _NOISE = {"overflow": "upstream", "retry": "0", "wait": "0.5", "optional": "no"}
 
+_apprise: Any = None  # the apprise module, once loaded and console:// registered
+_loading = threading.Lock()
 
-@notify(on=CONSOLE_SCHEMA, name="notifier console")
+
 def _console(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any) -> bool:
     """Print an alert to standard output; needs no account."""
     out = sys.stdout
@@ -38,16 +45,50 @@ def _console(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any)
     return True
 
 
+def load_apprise() -> Any:
+    """The ``apprise`` module, imported on the first call with ``console://`` registered.
+
+    Safe from any thread (sends run in threads of their own); later calls cost
+    nothing.
+    """
+    global _apprise  # noqa: PLW0603 - one Apprise for the process, loaded once
+    if _apprise is None:
+        with _loading:
+            if _apprise is None:
+                import apprise  # noqa: PLC0415 - see the module docstring
+                from apprise.decorators import notify  # noqa: PLC0415
+
+                notify(on=CONSOLE_SCHEMA, name="notifier console")(_console)
+                _apprise = apprise
+    return _apprise
+
+
 @contextmanager
-def quiet_apprise() -> Iterator[None]:
-    """Silence the ``apprise`` logger (it logs unparseable URLs verbatim)."""
+def quiet_apprise() -> Iterator[Any]:
+    """Silence the ``apprise`` logger (it logs unparseable URLs verbatim).
+
+    Every hand-off of a URL to Apprise happens inside this, so it also loads
+    Apprise (see :func:`load_apprise`), and yields the module.
+    """
+    apprise = load_apprise()
     log = logging.getLogger("apprise")
     was = log.disabled
     log.disabled = True
     try:
-        yield
+        yield apprise
     finally:
         log.disabled = was
+
+
+def is_builtin_console(url: str) -> bool:
+    """Whether ``url`` is the plain built-in ``console://`` (any case, an optional ``/``).
+
+    Apprise accepts it, shows it as ``console://`` and finds no secret in it, so
+    the functions below answer for it without loading Apprise. ``console://``
+    with anything more (options, a host) goes to Apprise, which refuses some.
+    """
+    head, sep, rest = url.partition("://")
+    return bool(sep) and head.lower() == CONSOLE_SCHEMA and rest in {"", "/"}
 
 
 def scheme_of(url: str) -> str:
@@ -64,9 +105,11 @@ def check_url(url: str) -> str | None:
     scheme = scheme_of(url)
     if not scheme:
         return "not an Apprise URL: expected scheme://..., e.g. mailto://, slack://, json://"
-    if scheme not in apprise.NotificationManager():
-        return f"unknown Apprise scheme {scheme + '://'!r}"
-    with quiet_apprise():
+    if is_builtin_console(url):
+        return None
+    with quiet_apprise() as apprise:
+        if scheme not in apprise.NotificationManager():
+            return f"unknown Apprise scheme {scheme + '://'!r}"
         plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return (
@@ -81,7 +124,9 @@ def mask_url(url: str) -> str:
 
     A URL Apprise cannot parse is shown as ``scheme://<hidden>``.
     """
-    with quiet_apprise():
+    if is_builtin_console(url):
+        return f"{CONSOLE_SCHEMA}://"
+    with quiet_apprise() as apprise:
         plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return f"{scheme_of(url) or '?'}://<hidden>"
@@ -162,7 +207,9 @@ def _forms(value: str) -> set[str]:
 
 def _apprise_masked_parts(url: str) -> set[str]:
     """The parts of ``url`` that Apprise itself hides in its privacy form."""
-    with quiet_apprise():
+    if is_builtin_console(url):
+        return set()
+    with quiet_apprise() as apprise:
         plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return set()
