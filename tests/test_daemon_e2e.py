@@ -133,7 +133,7 @@ def write_config(
 
 
 def start(path: Path, tmp: Path, daemons: list[Daemon], port: int | None = None) -> Daemon:
-    daemon = Daemon(path, tmp / "state", tmp / "daemon.log", port)
+    daemon = Daemon(path, tmp / "state", tmp / f"daemon-{len(daemons)}.log", port)
     daemons.append(daemon)
     daemon.wait_for_log("daemon started")
     return daemon
