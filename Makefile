@@ -34,7 +34,7 @@ test: $(STAMP)
 	$(BIN)/ruff format --check notifier tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4 --dist loadgroup
 
 ## check: validate config/watch.yaml and print what it watches
 check: $(RUN_STAMP)

@@ -26,6 +26,9 @@ PEER_STATUSES = {
     "reader": ("updated", "unchanged", "not_modified"),
 }
 
+#: One worker runs the shared smoke benchmark (see the ``smoke`` fixture).
+pytestmark = pytest.mark.xdist_group(name="bench")
+
 
 @pytest.mark.slow
 def test_bench_smoke_writes_every_cycle(smoke: tuple[dict[str, Any], str]) -> None:

@@ -87,6 +87,18 @@ class TestDigestWindow:
         end = digest_window_end(created, timedelta(days=1), NY)
         assert end.astimezone(NY).replace(tzinfo=None) == datetime(2025, 6, 11, 0, 0)
 
+    def test_a_window_in_the_repeated_hour_ends_after_it_starts(self) -> None:
+        """At 01:00 EST on the day New York falls back (the second 01:00), a 15-minute
+        window ends at 01:15 EST — not 01:15 EDT, an hour before it began — and a 1d
+        window at the next local midnight (found by Hypothesis)."""
+        created = datetime(2024, 11, 3, 6, 0, tzinfo=UTC)
+        assert digest_window_end(created, timedelta(minutes=15), NY) == datetime(
+            2024, 11, 3, 6, 15, tzinfo=UTC
+        )
+        assert digest_window_end(created, timedelta(days=1), NY) == datetime(
+            2024, 11, 4, 5, 0, tzinfo=UTC
+        )
+
     def test_window_end_is_always_later(self) -> None:
         """Exactly on a boundary, the window is the next one (never zero-length)."""
         on_the_hour = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)

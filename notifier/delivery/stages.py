@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from notifier.backoff import backoff
@@ -64,15 +64,26 @@ def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> d
 
     Windows are aligned on local midnight in ``zone`` (so ``1h`` windows end
     on the hour and ``1d`` windows at midnight); windows longer than a day
-    are aligned on the Unix epoch.
+    are aligned on the Unix epoch. Boundaries are local wall-clock times; where
+    a daylight-saving change repeats an hour, the end is the first boundary
+    after ``created`` in real time, so it is never before ``created`` and at
+    most one window (plus the hour repeated) after it.
     """
     step = window.total_seconds()
     if window <= timedelta(days=1):
-        local = created.astimezone(zone)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        elapsed = (local - midnight).total_seconds()
-        end = midnight + timedelta(seconds=(elapsed // step + 1) * step)
-        return end.astimezone(UTC)
+        wall = created.astimezone(zone).replace(tzinfo=None)
+        midnight = datetime.combine(wall.date(), time(0))
+        k = (wall - midnight).total_seconds() // step + 1
+        while True:
+            boundary = min(midnight + timedelta(seconds=k * step), midnight + timedelta(days=1))
+            later = [
+                moment
+                for fold in (0, 1)
+                if (moment := boundary.replace(tzinfo=zone, fold=fold).astimezone(UTC)) > created
+            ]
+            if later:
+                return min(later)
+            k += 1
     epoch = created.timestamp()
     return datetime.fromtimestamp((epoch // step + 1) * step, UTC)
 
