@@ -89,3 +89,27 @@ def test_a_0_1_state_folder_upgrades_and_delivers_its_pending_alerts_once(
         assert cli("once", *flags).code == 0
         chat.wait_for(3, accepted=True)
         assert chat.messages()[-1].title == "Rare earth quota deal"
+
+
+def test_the_0_1_example_config_loads_unchanged() -> None:
+    """The example watch config notifier 0.1 shipped loads as it is, meaning the same
+    feeds, watches, deadlines and channels."""
+    from notifier.config.loader import load  # noqa: PLC0415
+
+    config = load(Path(__file__).parent / "fixtures" / "config-0.1" / "watch.yaml", {})
+    assert [f.name for f in config.feeds] == [
+        "ustr-press",
+        "fedreg-ustr",
+        "fedreg-bis",
+        "gnews-us-china-trade",
+        "gnews-zh-rare-earths",
+    ]
+    assert {w.name for w in config.watches} == {
+        "us-china-talks",
+        "rare-earths",
+        "export-controls",
+        "tariffs",
+    }
+    assert len(config.deadlines) == 4
+    assert list(config.channels) == ["console"]
+    assert all(f.type == "feed" for f in config.feeds)

@@ -701,10 +701,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     # A command runs: load what every command needs (argparse has answered --help).
-    import sqlite3  # noqa: PLC0415 - lazy, see the module docstring
-
     from notifier.config.settings import SettingsError  # noqa: PLC0415
     from notifier.logs import configure_logging  # noqa: PLC0415
+    from notifier.storage.sqlite import DAMAGED  # noqa: PLC0415
 
     try:
         settings = _settings(args)
@@ -723,7 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotifierError as e:
         print(f"notifier: {redact(str(e))}", file=sys.stderr)
         return EXIT_INVALID
-    except sqlite3.DatabaseError as e:  # a store damaged past what opening it checks
+    except DAMAGED as e:  # a store damaged past what opening it checks
         print(
             f"notifier: the state store in {settings.state_dir} is damaged ({e})", file=sys.stderr
         )

@@ -51,6 +51,9 @@ from notifier.storage.reminders import SqliteReminders
 FILENAME = "notifier.sqlite3"
 LOCKFILE = "lock"
 SCHEMA_VERSION = migrations.LATEST
+#: What a query on a damaged file raises (past what opening it checks), for the
+#: command line to report in one line.
+DAMAGED: tuple[type[Exception], ...] = (sqlite3.DatabaseError,)
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 (older) / 32766
 
 
