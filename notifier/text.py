@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta, tzinfo
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -19,6 +20,7 @@ _SECRET_KEY = re.compile(r"(token|key|secret|pass|auth|sig|session|code)", re.IG
 HIDDEN = "****"
 
 
+@functools.lru_cache(maxsize=4096)
 def mask_feed_url(url: str) -> str:
     """Hide a feed URL's password and the values of secret-looking query parameters."""
     parts = urlsplit(url)

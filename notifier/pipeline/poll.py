@@ -279,7 +279,9 @@ class Poller:
                 if e.key not in known and (e.legacy_key is None or e.legacy_key not in known)
             }.values()
         )
-        prints = [fingerprint(e) for e in entries]
+        # Fingerprints are stored with an entry when it is first recorded (kept after).
+        new_keys = {e.key for e in unseen}
+        prints = [fingerprint(e) if e.key in new_keys else None for e in entries]
         rekeyed: tuple[Entry, ...] = ()
         if not first and unseen and len(unseen) == len(set(keys)) >= 2:
             unseen, rekeyed = self._split_rekeyed(feed, unseen)

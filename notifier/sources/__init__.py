@@ -39,6 +39,7 @@ line here.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from types import MappingProxyType
 from typing import NamedTuple, cast
@@ -82,6 +83,7 @@ def describe_types() -> str:
     return ", ".join(f"{name} ({entry.reads})" for name, entry in SOURCES.items())
 
 
+@functools.cache
 def source_for(kind: str) -> Source:
     """The implementation of source type ``kind`` (imported on first use).
 
