@@ -12,11 +12,14 @@ The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
 numbered :mod:`~notifier.storage.migrations`); a PostgreSQL one will implement
 the same protocols, and ``tests/test_storage.py`` runs against every backend.
 
-**Blocking.** The store is called from the event loop. Every call is bounded:
+**Blocking.** The store is called from the event loop, so every call is bounded:
 a handful of indexed statements on a local file, never a scan that grows with
-history except :meth:`OutboxStore.status` (one pass over the messages table,
-measured at a few milliseconds for 16,000 messages) and the pruning of one
-feed's old keys. A write transaction groups one unit of work (one poll, one
+history except :meth:`OutboxStore.status` (one pass over the messages table)
+and the pruning of one feed's old keys. Measured with SQLite here (2 cores,
+2026-12-02): :meth:`SeenStore.known_keys` of 50 keys in a 1,000,000-key table
+0.12 ms; :meth:`OutboxStore.due_messages` of 50 messages 0.4 ms,
+:meth:`OutboxStore.next_due` 3.6 ms and :meth:`OutboxStore.status` 13 ms with
+16,000 messages. A write transaction groups one unit of work (one poll, one
 deadline check, one send); none spans an ``await``.
 
 Errors: every method may raise :class:`notifier.errors.StateError` (the store
