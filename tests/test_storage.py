@@ -18,7 +18,7 @@ import pytest
 from notifier.deadlines.planning import Reminder
 from notifier.errors import StateError
 from notifier.model import FeedState, Held, NewAlert
-from notifier.storage import State
+from notifier.storage import OutboxStore, State
 from notifier.storage.sqlite import Store
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -56,6 +56,20 @@ def alert(i: int, channel: str = "chat", **kw: object) -> NewAlert:
         severity="normal",
         context={"kind": "match", "title": f"Story {i}"},
         **kw,  # type: ignore[arg-type]
+    )
+
+
+def compose(outbox: OutboxStore, ids: list[int], urls: list[str], now: datetime) -> int:
+    """One plain message carrying ``ids``, pending for ``urls``."""
+    return outbox.compose(
+        "chat",
+        kind="match",
+        title="t",
+        body="b",
+        fmt="text",
+        alert_ids=ids,
+        url_hashes=urls,
+        now=now,
     )
 
 
@@ -205,16 +219,7 @@ def test_deliveries_failures_retries_and_dead_letters(state: State) -> None:
     with state.transaction():
         outbox.enqueue([alert(1)], T0)
         (q,) = outbox.queued("chat")
-        message = outbox.compose(
-            "chat",
-            kind="match",
-            title="t",
-            body="b",
-            fmt="text",
-            alert_ids=[q.id],
-            url_hashes=["u1", "u2"],
-            now=T0,
-        )
+        message = compose(outbox, [q.id], ["u1", "u2"], T0)
     assert outbox.delivered(message, "u1", T0)
     assert not outbox.delivered(message, "u1", T0)  # not pending any more
     with state.transaction():
@@ -243,16 +248,7 @@ def test_retarget_follows_the_channel_s_current_urls(state: State) -> None:
     with state.transaction():
         outbox.enqueue([alert(1)], T0)
         (q,) = outbox.queued("chat")
-        message = outbox.compose(
-            "chat",
-            kind="match",
-            title="t",
-            body="b",
-            fmt="text",
-            alert_ids=[q.id],
-            url_hashes=["old", "kept"],
-            now=T0,
-        )
+        message = compose(outbox, [q.id], ["old", "kept"], T0)
     outbox.delivered(message, "kept", T0)
     (pending,) = outbox.due_messages("chat", T0)
     assert outbox.retarget(pending, ["kept", "new"]) == ("new",)
@@ -272,16 +268,7 @@ def test_reroute_moves_a_removed_channel_s_alerts(state: State) -> None:
     with state.transaction():
         outbox.enqueue([alert(1), alert(2)], T0)
         first, _ = outbox.queued("chat")
-        outbox.compose(
-            "chat",
-            kind="match",
-            title="t",
-            body="b",
-            fmt="text",
-            alert_ids=[first.id],
-            url_hashes=["u"],
-            now=T0,
-        )
+        compose(outbox, [first.id], ["u"], T0)
     assert outbox.orphan_channels(["mail"]) == ["chat"]
     with state.transaction():
         assert outbox.reroute("chat", ["mail"], T0) == 2
