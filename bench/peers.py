@@ -168,8 +168,13 @@ def _run(cmd: list[str], timeout: float, **kwargs: Any) -> subprocess.CompletedP
     return proc
 
 
+def _pip(python: Path) -> list[str]:
+    """Our own pip, acting on the peer's interpreter (pip >= 22.3)."""
+    return [sys.executable, "-m", "pip", "--python", str(python)]
+
+
 def _installed(python: Path) -> dict[str, str]:
-    proc = _run([str(python), "-m", "pip", "list", "--format", "json"], timeout=120)
+    proc = _run([*_pip(python), "list", "--format", "json"], timeout=120)
     return {p["name"]: p["version"] for p in json.loads(proc.stdout)}
 
 
@@ -199,12 +204,17 @@ def ensure(spec: PeerSpec, progress: Callable[[str], None], root: Path = PEERS_D
             shutil.rmtree(env.venv)
         env.venv.parent.mkdir(parents=True, exist_ok=True)
         progress(f"peer {spec.name}: creating a virtualenv in {shown_path(env.venv)}")
-        _run([sys.executable, "-m", "venv", str(env.venv)], timeout=300)
+        # No pip inside the peer's venv: ensurepip failed once on a CI machine
+        # with its output swallowed by ``venv``. Our own pip installs into it
+        # (``pip --python``), and a failed install is tried once more.
+        _run([sys.executable, "-m", "venv", "--without-pip", str(env.venv)], timeout=300)
         progress(f"peer {spec.name}: pip install {' '.join(spec.requirements)}")
-        _run(
-            [str(env.python), "-m", "pip", "install", "--quiet", *spec.requirements],
-            timeout=PIP_TIMEOUT,
-        )
+        install = [*_pip(env.python), "install", "--quiet", *spec.requirements]
+        try:
+            _run(install, timeout=PIP_TIMEOUT)
+        except PeerError as e:
+            progress(f"peer {spec.name}: install failed ({e}), trying once more")
+            _run(install, timeout=PIP_TIMEOUT)
         env.versions = _installed(env.python)
     except PeerError as e:
         env.fail(f"install failed: {e}")
