@@ -276,6 +276,87 @@ class Match:
         return "; ".join(f'"{h.term}" in {h.field}' for h in self.hits)
 
 
+# --------------------------------------------------------------------------- history
+
+#: What a recorded match did: ``match`` (the story's first alert for that watch),
+#: ``source`` (a later source of a story already alerted: attached, not alerted),
+#: ``update`` (a later source that alerted again: an official feed, or
+#: ``updates: all``), ``edit`` (an entry's text changed), ``replay`` (found by
+#: ``notifier replay``).
+MatchKind = Literal["match", "source", "update", "edit", "replay"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRecord:
+    """A polled entry as history keeps it (for ``history.keep``).
+
+    ``story`` is the id of the story it belongs to: the id of that story's
+    first entry (so a new story's id is its own ``id``). ``canonical`` is the
+    link without tracking parameters (:func:`notifier.stories.canonical_link`);
+    ``text_hash`` identifies the title and summary, to notice edits;
+    ``changed`` is when an edit was last recorded (None: never edited)."""
+
+    feed: str
+    key: str
+    title: str
+    summary: str
+    link: str | None
+    canonical: str | None
+    published: datetime | None
+    seen: datetime
+    text_hash: str = ""
+    story: int | None = None  # None when adding: the entry starts its own story
+    id: int | None = None  # None until stored
+    changed: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """One watch that matched one stored entry, and what came of it."""
+
+    entry: int  # EntryRecord.id
+    story: int
+    watch: str
+    why: str
+    terms: tuple[str, ...]  # the watch's terms found, as written in the config
+    at: datetime
+    kind: MatchKind = "match"
+
+
+@dataclass(frozen=True, slots=True)
+class EditRecord:
+    """A recorded change of a stored entry's text."""
+
+    entry: int
+    at: datetime
+    old_title: str
+    old_summary: str
+    diff: str  # a word diff, ``[-old-]{+new+}``
+    alerted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Entries of one or more feeds that tell the same news, as ``history`` shows it."""
+
+    id: int
+    title: str  # its first entry's
+    first_seen: datetime
+    last_seen: datetime
+    entries: tuple[EntryRecord, ...]  # its sources, first seen first
+    matches: tuple[MatchRecord, ...] = ()
+    edits: tuple[EditRecord, ...] = ()
+
+    @property
+    def watches(self) -> tuple[str, ...]:
+        """The watches that matched any of its entries, in the order they first did."""
+        return tuple(dict.fromkeys(m.watch for m in self.matches))
+
+    @property
+    def feeds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.feed for e in self.entries))
+
+
 # --------------------------------------------------------------------------- sent
 
 
