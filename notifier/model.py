@@ -16,6 +16,7 @@ watch file into these values, and storage keeps some of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -36,6 +37,17 @@ AlertKind = Literal[
 ]
 #: The kinds a user template can replace: every kind.
 TemplateKind = AlertKind
+
+
+#: Severities from lowest to highest.
+SEVERITIES: tuple[Severity, ...] = ("low", "normal", "high", "critical")
+
+
+def highest_severity(severities: Iterable[str]) -> Severity:
+    """The highest of ``severities`` (``normal`` for none; an unknown one counts as normal)."""
+    rank: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+    best = max(severities, key=lambda s: rank.get(s, 1), default="normal")
+    return SEVERITIES[rank.get(best, 1)]
 
 
 # --------------------------------------------------------------------------- configured

@@ -19,11 +19,12 @@ from notifier.deadlines.planning import Reminder, ToSend
 from notifier.delivery.messages import (
     LINK_MAX,
     dead_letter_context,
+    entry_context,
     health_context,
     match_context,
     test_context,
 )
-from notifier.model import Deadline, Entry, Hit, Match, Mentions, Severity
+from notifier.model import Deadline, Entry, Hit, Match, Mentions, Severity, Watch
 from notifier.pipeline.reminders import moved_context, reminder_context
 from notifier.sources.health import HealthEvent, HealthEventKind
 
@@ -74,6 +75,21 @@ def match(
 ) -> dict[str, Any]:
     """The context of a match of ``entry(**changes)`` by ``watch``."""
     return match_context(Match(watch, entry(**changes), hits), severity, feed_title)
+
+
+def entry_match(
+    watches: tuple[tuple[str, Severity, tuple[Hit, ...]], ...],
+    feed_title: str | None = "Ministry of Commerce",
+    **changes: Any,
+) -> dict[str, Any]:
+    """The context of one entry matched by several watches (name, severity, hits)."""
+    e = entry(**changes)
+    found = [Match(name, e, hits) for name, _, hits in watches]
+    rules = [
+        Watch(name, ("x",), (), (), (), ("title",), severity, ("desk",), None)
+        for name, severity, _ in watches
+    ]
+    return entry_context(found, rules, feed_title)
 
 
 def deadline(**changes: Any) -> Deadline:
@@ -180,6 +196,28 @@ def cases() -> dict[str, Case]:
             [match(feed_title="Ministry\n of  Commerce\t", title="  spaced   out  ")]
         ),
         "match-queued-before-caps": Case([{**match(), "title": "word " * 400}]),
+        "match-three-watches": Case(
+            [
+                entry_match(
+                    (
+                        ("rare-earths", "normal", (Hit("rare earth", "title", "…rare earth…"),)),
+                        ("export-controls", "high", (Hit("export controls", "title", ""),)),
+                        ("china", "low", (Hit("Beijing", "summary", "Beijing announced…"),)),
+                    )
+                )
+            ]
+        ),
+        "match-two-watches-hostile": Case(
+            [
+                entry_match(
+                    (
+                        ("a_*b*", "normal", (Hit("x", "summary", "- item " + HOSTILE),)),
+                        ("@everyone", "critical", ()),
+                    ),
+                    title=HOSTILE,
+                )
+            ]
+        ),
         # ------------------------------------------------------------------ health
         "health-unhealthy": Case([health()]),
         "health-unhealthy-no-error": Case([health(error=None)]),

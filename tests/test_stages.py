@@ -16,16 +16,23 @@ from notifier.delivery.stages import (
     group,
     limit,
     mute,
+    route_matches,
     window,
 )
 from notifier.model import (
     Channel,
+    Config,
     DeliveryPolicy,
+    Entry,
+    Feed,
     Held,
+    Hit,
+    Match,
     QueuedAlert,
     RateLimit,
     Severity,
     TimeWindow,
+    Watch,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -303,3 +310,107 @@ def test_one_backoff_for_feeds_and_sends_stays_within_its_bounds(
     assert lo <= delay <= max(lo, hi)
     feed = Feed("f", "https://x.example/f", None, lo, max_backoff=hi)
     assert feed_backoff(failures, feed.interval, feed.max_backoff, rand) == delay
+
+
+# --------------------------------------------------------------------------- route
+
+
+def _watch(
+    name: str,
+    severity: Severity = "normal",
+    channels: tuple[str, ...] = ("chat",),
+    digest: timedelta | None = None,
+) -> Watch:
+    return Watch(name, ("x",), (), (), (), ("title",), severity, channels, digest)
+
+
+def _config(*watches: Watch, max_alerts: int = 20) -> Config:
+    feed = Feed(
+        "wire", "https://example.com/feed", "Wire", timedelta(minutes=5), max_alerts=max_alerts
+    )
+    return Config(
+        timezone=NY,
+        default_channels=("chat",),
+        channels={c: channel() for w in watches for c in w.channels},
+        feeds=(feed,),
+        watches=watches,
+    )
+
+
+def _entry(key: str = "k1") -> Entry:
+    return Entry(feed="wire", key=key, title=f"Tariff news {key}", link="https://example.com/a")
+
+
+def _hit(term: str) -> tuple[Hit, ...]:
+    return (Hit(term, "title", f"…{term}…"),)
+
+
+def test_an_entry_matched_by_three_watches_is_one_alert_naming_all_three() -> None:
+    config = _config(_watch("a", "low"), _watch("b", "high"), _watch("c"))
+    e = _entry()
+    alerts = route_matches([Match(w, e, _hit(w)) for w in ("c", "a", "b")], config, T0)
+    assert len(alerts) == 1
+    (only,) = alerts
+    assert only.key == "match:wire:k1"
+    assert only.severity == "high" == only.context["severity"]
+    # In config order, each with its own why.
+    assert [w["watch"] for w in only.context["watches"]] == ["a", "b", "c"]
+    assert [w["why"] for w in only.context["watches"]] == [
+        '"a" in title',
+        '"b" in title',
+        '"c" in title',
+    ]
+    assert only.context["watch"] == "a"
+    assert only.context["why"] == 'a: "a" in title; b: "b" in title; c: "c" in title'
+
+
+def test_each_channel_lists_only_the_watches_routed_to_it() -> None:
+    config = _config(
+        _watch("a", channels=("chat",)),
+        _watch("b", "critical", channels=("chat", "mail")),
+        _watch("c", channels=("mail",)),
+    )
+    e = _entry()
+    alerts = {
+        a.channel: a for a in route_matches([Match(w, e, _hit(w)) for w in "abc"], config, T0)
+    }
+    assert sorted(alerts) == ["chat", "mail"]
+    assert [w["watch"] for w in alerts["chat"].context["watches"]] == ["a", "b"]
+    assert [w["watch"] for w in alerts["mail"].context["watches"]] == ["b", "c"]
+    # The highest of the matched watches, on every channel.
+    assert {a.severity for a in alerts.values()} == {"critical"}
+
+
+def test_a_single_watch_keeps_the_one_watch_context() -> None:
+    config = _config(_watch("a"))
+    (only,) = route_matches([Match("a", _entry(), _hit("tariff"))], config, T0)
+    assert only.context["why"] == '"tariff" in title'
+    assert [w["watch"] for w in only.context["watches"]] == ["a"]
+
+
+def test_an_immediate_watch_wins_over_a_digest_watch_on_the_same_channel() -> None:
+    config = _config(_watch("a", digest=timedelta(hours=1)), _watch("b"))
+    e = _entry()
+    (both,) = route_matches([Match("a", e, _hit("a")), Match("b", e, _hit("b"))], config, T0)
+    assert both.group is None
+    assert both.not_before is None
+    config = _config(_watch("a", digest=timedelta(hours=6)), _watch("b", digest=timedelta(hours=1)))
+    (folded,) = route_matches([Match("a", e, _hit("a")), Match("b", e, _hit("b"))], config, T0)
+    assert folded.group == "watch b"  # the window that ends first
+    assert folded.not_before == digest_window_end(T0, timedelta(hours=1), NY)
+
+
+def test_max_alerts_counts_entries_not_watch_matches() -> None:
+    config = _config(_watch("a"), _watch("b"), max_alerts=2)
+    matches = [Match(w, _entry(f"k{i}"), _hit(w)) for i in range(3) for w in "ab"]
+    alerts = route_matches(matches, config, T0)
+    assert [a.group for a in alerts] == [
+        None,
+        None,
+        "feed wire: more than 2 new matches in one poll",
+    ]
+
+
+def test_matches_of_a_watch_no_longer_configured_are_dropped_not_crashing() -> None:
+    config = _config(_watch("a"))
+    assert route_matches([Match("gone", _entry(), _hit("x"))], config, T0) == []

@@ -55,10 +55,11 @@ from notifier.delivery.safety import (
     cap_link,
     clip,
 )
+from notifier.model import highest_severity
 
 if TYPE_CHECKING:
     from notifier.deadlines.planning import Reminder, ToSend
-    from notifier.model import AlertKind, Deadline, Match, Severity
+    from notifier.model import AlertKind, Deadline, Match, Severity, Watch
     from notifier.sources.health import HealthEvent
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "as_moment",
     "config_context",
     "dead_letter_context",
+    "entry_context",
     "health_context",
     "kind_of",
     "match_context",
@@ -142,6 +144,33 @@ def match_context(match: Match, severity: Severity, feed_title: str | None) -> C
         ],
         "why": match.explain(),
     }
+
+
+def entry_context(
+    matches: Sequence[Match], watches: Sequence[Watch], feed_title: str | None
+) -> Context:
+    """The context of one entry's alert, for the ``matches`` of one entry by ``watches``
+    (the same order): :func:`match_context` of the first, plus ``watches``, a list of
+    ``{watch, severity, why, hits}``, one per watch. With several watches, ``why``
+    joins each watch's why (``watch: why``), so a template written for one watch
+    still says everything; ``watch`` stays the first watch (its templates apply);
+    ``severity`` is the highest of the watches'."""
+    context = match_context(matches[0], highest_severity(w.severity for w in watches), feed_title)
+    context["watches"] = [
+        {
+            "watch": m.watch,
+            "severity": w.severity,
+            "why": m.explain(),
+            "hits": [
+                {"term": h.term, "field": h.field, "snippet": clip(h.snippet, SNIPPET_MAX)}
+                for h in m.hits
+            ],
+        }
+        for m, w in zip(matches, watches, strict=True)
+    ]
+    if len(matches) > 1:
+        context["why"] = "; ".join(f"{m.watch}: {m.explain()}" for m in matches)
+    return context
 
 
 def health_context(event: HealthEvent) -> Context:
@@ -328,7 +357,12 @@ class Kind:
 KINDS: Final[Mapping[str, Kind]] = {
     kind.name: kind
     for kind in (
-        Kind("match", match_context, ("title", "summary", "author", "hits.snippet"), owner="watch"),
+        Kind(
+            "match",
+            match_context,
+            ("title", "summary", "author", "hits.snippet", "watches.hits.snippet"),
+            owner="watch",
+        ),
         Kind("digest", None),
         Kind("reminder", reminder_context, as_of=_reminder_as_of, owner="deadline"),
         Kind("moved", moved_context, as_of=_moved_as_of, owner="deadline"),

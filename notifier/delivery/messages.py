@@ -110,6 +110,7 @@ from notifier.delivery.kinds import (
     Kind,
     as_moment,
     dead_letter_context,
+    entry_context,
     health_context,
     kind_of,
     match_context,
@@ -160,6 +161,7 @@ __all__ = [
     "clean_title",
     "clip",
     "dead_letter_context",
+    "entry_context",
     "escape_mentions",
     "health_context",
     "markdown_escape",
@@ -355,19 +357,24 @@ def _escaped(value: object) -> object:
 def _without_mentions(context: Mapping[str, Any], kind: Kind) -> dict[str, Any]:
     """``context`` with :func:`escape_mentions` applied to its untrusted keys.
 
-    ``hits.snippet`` means the ``snippet`` of each item of the list ``hits``.
+    ``hits.snippet`` means the ``snippet`` of each item of the list ``hits``
+    (and ``watches.hits.snippet`` one level deeper).
     """
     out = dict(context)
     for key in kind.untrusted:
-        name, _, inner = key.partition(".")
-        value = out.get(name)
-        if not inner:
-            if name in out:
-                out[name] = _escaped(value)
-        elif isinstance(value, list):
-            out[name] = [
-                {**v, inner: _escaped(v.get(inner))} if isinstance(v, Mapping) else v for v in value
-            ]
+        out = _escape_path(out, key)
+    return out
+
+
+def _escape_path(mapping: Mapping[str, Any], path: str) -> dict[str, Any]:
+    out = dict(mapping)
+    name, _, inner = path.partition(".")
+    value = out.get(name)
+    if not inner:
+        if name in out:
+            out[name] = _escaped(value)
+    elif isinstance(value, list):
+        out[name] = [_escape_path(v, inner) if isinstance(v, Mapping) else v for v in value]
     return out
 
 

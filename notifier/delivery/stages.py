@@ -38,8 +38,17 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from notifier.backoff import backoff
-from notifier.delivery.messages import health_context, match_context
-from notifier.model import Channel, Config, DeliveryPolicy, Held, Match, NewAlert, QueuedAlert
+from notifier.delivery.messages import entry_context, health_context
+from notifier.model import (
+    Channel,
+    Config,
+    DeliveryPolicy,
+    Held,
+    Match,
+    NewAlert,
+    QueuedAlert,
+    highest_severity,
+)
 from notifier.sources.health import HealthEvent
 
 
@@ -92,34 +101,54 @@ def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> d
 
 
 def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> list[NewAlert]:
-    """One alert per (match, channel of its watch); digest watches wait for their window.
+    """One alert per (entry, channel): an entry that several watches matched makes one
+    message per channel, listing the watches routed to that channel, each with its why.
 
-    The matches come from one poll. Its feed's ``max_alerts`` limits the entries
-    that alert one by one: the matches of entries beyond it (in feed order) are
-    folded into one digest per channel, so a feed that suddenly serves
-    thousands of new entries sends one message listing them, not thousands.
+    * Channels: the union of the matched watches' channels.
+    * Severity: the highest of the matched watches'.
+    * Timing: the alert goes at once when any of the channel's watches is
+      immediate; when all of them are digest watches, it waits for the shortest
+      window's end and is folded with that watch's digest.
+    * The matches come from one poll. Its feed's ``max_alerts`` limits the
+      entries that alert one by one: the entries beyond it (in feed order) are
+      folded into one digest per channel, so a feed that suddenly serves
+      thousands of new entries sends one message listing them, not thousands.
     """
     watches = {w.name: w for w in config.watches}
+    order = {w.name: i for i, w in enumerate(config.watches)}
     titles = {f.name: f.title for f in config.feeds}
     caps = {f.name: f.max_alerts for f in config.feeds}
-    entries: dict[tuple[str, str], int] = {}
-    alerts = []
+    by_entry: dict[tuple[str, str], list[Match]] = {}
     for m in matches:
-        watch = watches[m.watch]
-        rank = entries.setdefault((m.entry.feed, m.entry.key), len(entries))
-        context = match_context(m, watch.severity, titles.get(m.entry.feed))
-        group = f"watch {watch.name}" if watch.digest else None
-        not_before = digest_window_end(now, watch.digest, config.timezone) if watch.digest else None
-        cap = caps.get(m.entry.feed)
-        if group is None and cap is not None and rank >= cap:
-            group = f"feed {m.entry.feed}: more than {cap} new matches in one poll"
-        for channel in watch.channels:
+        if m.watch in watches:
+            by_entry.setdefault((m.entry.feed, m.entry.key), []).append(m)
+    alerts = []
+    for rank, ((feed, key), found) in enumerate(by_entry.items()):
+        found.sort(key=lambda m: order[m.watch])
+        severity = highest_severity(watches[m.watch].severity for m in found)
+        cap = caps.get(feed)
+        channels: dict[str, list[Match]] = {}
+        for m in found:
+            for channel in watches[m.watch].channels:
+                channels.setdefault(channel, []).append(m)
+        for channel, routed in channels.items():
+            context = entry_context(routed, [watches[m.watch] for m in routed], titles.get(feed))
+            context["severity"] = severity  # of every watch that matched, routed here or not
+            group, not_before = None, None
+            if all(watches[m.watch].digest for m in routed):
+                soonest = min(routed, key=lambda m: watches[m.watch].digest or timedelta())
+                window = watches[soonest.watch].digest
+                assert window is not None  # noqa: S101 - all of them have one
+                group = f"watch {soonest.watch}"
+                not_before = digest_window_end(now, window, config.timezone)
+            if group is None and cap is not None and rank >= cap:
+                group = f"feed {feed}: more than {cap} new matches in one poll"
             alerts.append(
                 NewAlert(
-                    key=f"match:{m.entry.feed}:{m.entry.key}:{m.watch}",
+                    key=f"match:{feed}:{key}",
                     channel=channel,
                     kind="match",
-                    severity=watch.severity,
+                    severity=severity,
                     context=context,
                     group=group,
                     not_before=not_before,

@@ -53,7 +53,15 @@ from notifier.delivery.messages import (
 )
 from notifier.delivery.stages import after_send, decide, url_hash
 from notifier.logs import get_logger, redact
-from notifier.model import BodyFormat, Channel, Config, NewAlert, PendingMessage, Severity
+from notifier.model import (
+    BodyFormat,
+    Channel,
+    Config,
+    NewAlert,
+    PendingMessage,
+    Severity,
+    highest_severity,
+)
 from notifier.storage import State
 
 log = get_logger("notifier.pipeline.sender")
@@ -66,7 +74,6 @@ COMPOSE_BATCH = 100
 SEND_BATCH = 50
 
 NotifyType = Literal["info", "success", "warning", "failure"]
-_SEVERITY_RANK: dict[str, int] = {"low": 0, "normal": 1, "high": 2, "critical": 3}
 #: Apprise's notify type for a severity: it sets the colour or icon chat services show.
 NOTIFY_TYPES: dict[str, NotifyType] = {
     "low": "info",
@@ -78,8 +85,7 @@ NOTIFY_TYPES: dict[str, NotifyType] = {
 
 def highest(severities: Sequence[str]) -> Severity:
     """The highest of ``severities`` (``normal`` for none)."""
-    best = max(severities, key=lambda s: _SEVERITY_RANK.get(s, 1), default="normal")
-    return best if best in _SEVERITY_RANK else "normal"  # type: ignore[return-value]
+    return highest_severity(severities)
 
 
 # --------------------------------------------------------------------------- sending
