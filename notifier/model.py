@@ -35,6 +35,10 @@ SearchField = Literal["title", "summary", "content", "categories", "author", "li
 AlertKind = Literal[
     "match", "digest", "reminder", "moved", "health", "config", "test", "dead_letter"
 ]
+#: Which sources of a story alert: its first entry only, or every one (as updates).
+UpdatesPolicy = Literal["first", "all"]
+#: Which edits of a matched entry alert: changed facts (or terms), any change, none.
+EditPolicy = Literal["facts", "all", "none"]
 #: The kinds a user template can replace: every kind.
 TemplateKind = AlertKind
 
@@ -114,6 +118,7 @@ class Feed:
     retention: timedelta = timedelta(days=90)
     max_alerts: int = 20
     type: str = "feed"
+    official: bool = False  # its copy of a story already alerted alerts again (an update)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,8 @@ class Watch:
     channels: tuple[str, ...]
     digest: timedelta | None
     plurals: bool = True
+    updates: UpdatesPolicy = "first"
+    edits: EditPolicy = "facts"
     #: The watch's own templates (``match``, ``digest``), before ``Config.templates``.
     templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
 

@@ -64,6 +64,7 @@ from notifier.model import (
     Config,
     Deadline,
     DeliveryPolicy,
+    EditPolicy,
     Feed,
     FetchPolicy,
     Mentions,
@@ -73,6 +74,7 @@ from notifier.model import (
     Template,
     TemplateKind,
     TimeWindow,
+    UpdatesPolicy,
     Watch,
 )
 
@@ -365,6 +367,18 @@ class WatchDefaults(Strict):
     plurals: bool = Field(
         True, description="Let a word also match its plural: tariff → tariffs, tax → taxes."
     )
+    updates: UpdatesPolicy = Field(
+        "first",
+        description="A story seen again in another feed: 'first' alerts only its first "
+        "entry (later ones join it silently, unless their feed is official); 'all' alerts "
+        "every source as a story update.",
+    )
+    edits: EditPolicy = Field(
+        "facts",
+        description="A matched entry edited later: 'facts' alerts when its dates, numbers "
+        "or percentages, or the watch's terms found, changed; 'all' on any change of "
+        "wording; 'none' records edits silently.",
+    )
 
 
 class FetchOptions(Strict):
@@ -427,6 +441,12 @@ class FeedSpec(Strict):
         ge=0,
         description="On the first poll, alert on this many newest entries "
         "(default 0: the entries already there are recorded as seen, silently).",
+    )
+    official: bool = Field(
+        False,
+        description="An official source (USTR, the Federal Register, MOFCOM…): when it "
+        "carries a story already alerted from another feed, that is news, and it alerts "
+        "again as a story update.",
     )
 
 
@@ -503,6 +523,12 @@ class WatchSpec(Strict):
     )
     plurals: bool | None = Field(
         None, description="Let a word also match its plural (default: defaults.watch.plurals)."
+    )
+    updates: UpdatesPolicy | None = Field(
+        None, description="'first' or 'all' sources of a story alert (default: defaults.watch)."
+    )
+    edits: EditPolicy | None = Field(
+        None, description="Which edits of a matched entry alert (default: defaults.watch)."
     )
     templates: WatchTemplates = Field(
         default_factory=WatchTemplates,
@@ -738,6 +764,7 @@ def resolve(spec: WatchFile) -> Config:
             retention=d.feed.retention,
             max_alerts=d.feed.max_alerts,
             type=f.type,
+            official=f.official,
         )
         for f in spec.feeds
     )
@@ -754,6 +781,8 @@ def resolve(spec: WatchFile) -> Config:
             channels=channels_for("watches", i, w.channels),
             digest=w.digest if w.digest is not None else d.watch.digest,
             plurals=w.plurals if w.plurals is not None else d.watch.plurals,
+            updates=w.updates or d.watch.updates,
+            edits=w.edits or d.watch.edits,
             templates=w.templates.resolved(),
         )
         for i, w in enumerate(spec.watches)
