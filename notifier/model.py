@@ -376,6 +376,24 @@ class Story:
         return tuple(dict.fromkeys(e.feed for e in self.entries))
 
 
+@dataclass(frozen=True, slots=True)
+class StoryNote:
+    """What the story stage found out about an entry that alerts, for its message.
+
+    ``change``: ``match`` (the story's first alert for these watches), ``update``
+    (a later source alerting again: ``reason`` says why), ``edit`` (the entry's
+    text changed: ``diff``) or ``replay``. ``sources`` counts the story's
+    entries, this one included; ``first_seen`` is when its first entry was."""
+
+    story: int | None = None
+    change: MatchKind = "match"
+    sources: int = 1
+    first_seen: datetime | None = None
+    reason: str = ""
+    diff: str = ""
+    revision: str = ""  # an edit's new text hash: one "updated" alert per revision
+
+
 # --------------------------------------------------------------------------- sent
 
 

@@ -22,9 +22,19 @@ from notifier.delivery.messages import (
     entry_context,
     health_context,
     match_context,
+    story_context,
     test_context,
 )
-from notifier.model import Deadline, Entry, Hit, Match, Mentions, Severity, Watch
+from notifier.model import (
+    Deadline,
+    Entry,
+    Hit,
+    Match,
+    Mentions,
+    Severity,
+    StoryNote,
+    Watch,
+)
 from notifier.pipeline.reminders import moved_context, reminder_context
 from notifier.sources.health import HealthEvent, HealthEventKind
 
@@ -205,6 +215,37 @@ def cases() -> dict[str, Case]:
                         ("china", "low", (Hit("Beijing", "summary", "Beijing announced…"),)),
                     )
                 )
+            ]
+        ),
+        "match-story-update": Case(
+            [
+                {
+                    **match("high"),
+                    **story_context(
+                        StoryNote(
+                            7, "update", 3, JUNE - timedelta(hours=5), "official source: ustr"
+                        )
+                    ),
+                }
+            ]
+        ),
+        "match-edited": Case(
+            [
+                {
+                    **match(),
+                    **story_context(
+                        StoryNote(
+                            7,
+                            "edit",
+                            1,
+                            JUNE,
+                            "dates/numbers changed: July 9 → August 12",
+                            "title: pause extended to [-July 9-]{+August 12+}\n"
+                            "summary: … @everyone [-25%-]{+50%+} …",
+                            "abc",
+                        )
+                    ),
+                }
             ]
         ),
         "match-two-watches-hostile": Case(

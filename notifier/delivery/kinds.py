@@ -57,9 +57,12 @@ from notifier.delivery.safety import (
 )
 from notifier.model import highest_severity
 
+#: An edit's word diff in a context (the diff itself is built capped at 600).
+DIFF_MAX: Final = 700
+
 if TYPE_CHECKING:
     from notifier.deadlines.planning import Reminder, ToSend
-    from notifier.model import AlertKind, Deadline, Match, Severity, Watch
+    from notifier.model import AlertKind, Deadline, Match, Severity, StoryNote, Watch
     from notifier.sources.health import HealthEvent
 
 __all__ = [
@@ -77,6 +80,7 @@ __all__ = [
     "match_context",
     "moved_context",
     "reminder_context",
+    "story_context",
     "test_context",
 ]
 
@@ -171,6 +175,22 @@ def entry_context(
     if len(matches) > 1:
         context["why"] = "; ".join(f"{m.watch}: {m.explain()}" for m in matches)
     return context
+
+
+def story_context(note: StoryNote) -> Context:
+    """What a match's context gets from the story stage (see :class:`~notifier.model.StoryNote`):
+    ``change`` (match, update, edit, replay), ``story`` ({id, sources, first_seen}),
+    ``change_reason`` and ``diff`` (an edit's word diff, capped)."""
+    return {
+        "change": note.change,
+        "story": {
+            "id": note.story,
+            "sources": note.sources,
+            "first_seen": _iso(note.first_seen) if note.first_seen else None,
+        },
+        "change_reason": clip(note.reason, DETAIL_MAX) or None,
+        "diff": note.diff[:DIFF_MAX] or None,
+    }
 
 
 def health_context(event: HealthEvent) -> Context:
@@ -360,7 +380,7 @@ KINDS: Final[Mapping[str, Kind]] = {
         Kind(
             "match",
             match_context,
-            ("title", "summary", "author", "hits.snippet", "watches.hits.snippet"),
+            ("title", "summary", "author", "hits.snippet", "watches.hits.snippet", "diff"),
             owner="watch",
         ),
         Kind("digest", None),

@@ -114,6 +114,7 @@ from notifier.delivery.kinds import (
     health_context,
     kind_of,
     match_context,
+    story_context,
     test_context,
 )
 from notifier.delivery.safety import (
@@ -167,6 +168,7 @@ __all__ = [
     "markdown_escape",
     "markdown_url",
     "match_context",
+    "story_context",
     "test_context",
 ]
 

@@ -32,13 +32,13 @@ This module is the pure side — :func:`decide` (and its stages), :func:`digest_
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from notifier.backoff import backoff
-from notifier.delivery.messages import entry_context, health_context
+from notifier.delivery.messages import entry_context, health_context, story_context
 from notifier.model import (
     Channel,
     Config,
@@ -47,6 +47,7 @@ from notifier.model import (
     Match,
     NewAlert,
     QueuedAlert,
+    StoryNote,
     highest_severity,
 )
 from notifier.sources.health import HealthEvent
@@ -100,7 +101,12 @@ def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> d
 # --------------------------------------------------------------------------- route
 
 
-def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> list[NewAlert]:
+def route_matches(
+    matches: Sequence[Match],
+    config: Config,
+    now: datetime,
+    notes: Mapping[tuple[str, str], StoryNote] | None = None,
+) -> list[NewAlert]:
     """One alert per (entry, channel): an entry that several watches matched makes one
     message per channel, listing the watches routed to that channel, each with its why.
 
@@ -109,6 +115,10 @@ def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> li
     * Timing: the alert goes at once when any of the channel's watches is
       immediate; when all of them are digest watches, it waits for the shortest
       window's end and is folded with that watch's digest.
+    * ``notes`` (by feed and entry key) say what the story stage found: a
+      story update, an edit (its alert key names the revision, so each
+      revision alerts once) or a replay; the context gets ``change``,
+      ``story`` (id, sources, first seen), ``change_reason`` and ``diff``.
     * The matches come from one poll. Its feed's ``max_alerts`` limits the
       entries that alert one by one: the entries beyond it (in feed order) are
       folded into one digest per channel, so a feed that suddenly serves
@@ -134,6 +144,14 @@ def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> li
         for channel, routed in channels.items():
             context = entry_context(routed, [watches[m.watch] for m in routed], titles.get(feed))
             context["severity"] = severity  # of every watch that matched, routed here or not
+            note = notes.get((feed, key)) if notes else None
+            alert_key = f"match:{feed}:{key}"
+            if note is not None:
+                context.update(story_context(note))
+                if note.change == "edit":
+                    alert_key = f"edit:{feed}:{key}:{note.revision}"
+                elif note.change == "replay":
+                    alert_key = f"replay:{feed}:{key}"
             group, not_before = None, None
             if all(watches[m.watch].digest for m in routed):
                 soonest = min(routed, key=lambda m: watches[m.watch].digest or timedelta())
@@ -145,7 +163,7 @@ def route_matches(matches: Sequence[Match], config: Config, now: datetime) -> li
                 group = f"feed {feed}: more than {cap} new matches in one poll"
             alerts.append(
                 NewAlert(
-                    key=f"match:{feed}:{key}",
+                    key=alert_key,
                     channel=channel,
                     kind="match",
                     severity=severity,
