@@ -45,6 +45,8 @@ __all__ = [
     "Signature",
     "StoryIndex",
     "canonical_link",
+    "differ",
+    "same_entry_link",
     "same_story",
     "signature",
     "similarity",
@@ -186,20 +188,27 @@ SUMMARY_CHARS = 600
 TITLE_CHARS = 300
 #: Two texts tell the same story when their similarity is at least this (tuned on dev).
 THRESHOLD = 0.5
+#: Titles that differ in at most this many shingles each are one template, another slot.
+SLOT_WORDS = 2
 #: Fewer shingles than this in either text: too little to judge by text alone.
 MIN_SHINGLES = 3
+#: Fewer shingles than this in a title: the titles alone say nothing.
+MIN_TITLE = 2
+#: Two entries with one link join unless their texts are less similar than this: a
+#: broken feed can give every entry the same link (seen in the corpus).
+LINK_FLOOR = 0.1
 
 _CJK = (
     "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 )
-_RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
+_RUN = re.compile(rf"\d+(?:[.,]\d+)*|[{_CJK}]+|[^\W_{_CJK}]+")
 _CJK_START = re.compile(rf"[{_CJK}]")
+_DIGIT = re.compile(r"\d")
 
 #: Words too common to say anything about which story a text tells (English, plus the
 #: feed boilerplate words a second outlet adds).
-_STOPWORDS = frozenset(
-    """
+_STOPWORD_TEXT = """
     a about above after again against all also am an and any are as at be because been
     before being below between both but by can could did do does doing down during each
     few for from further had has have having he her here hers him his how i if in into
@@ -209,27 +218,29 @@ _STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours said says
     say told according new news read post appeared first via more continue reading
     click here full story update updated breaking live
-    """.split()
-)
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """What a text is compared by, computed once: its shingles, and its title's.
+    """What a text is compared by, computed once.
 
     ``shingles`` holds the words (Latin and other spaced scripts) and character
     bigrams (Chinese, Japanese, Korean) of the title and the first
     :data:`SUMMARY_CHARS` characters of the summary; ``title`` those of the
-    title alone.
+    title alone; ``numbers`` the shingles with a digit in them (``125%`` is
+    ``125``, ``4.14`` stays one number).
     """
 
     shingles: frozenset[str]
     title: frozenset[str]
+    numbers: frozenset[str]
 
 
 def _stem(word: str) -> str:
     """A light English stem: enough to make "tariffs"/"tariff", "extends"/"extend" equal."""
-    if len(word) <= 3 or not word.isascii() or word.isdigit():
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
         return word
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -263,9 +274,11 @@ def signature(title: str, summary: str) -> Signature:
     Bounded work: only the first :data:`TITLE_CHARS` characters of the title
     and :data:`SUMMARY_CHARS` of the summary are read, whatever their length.
     """
-    head = _shingles(_normal(title, TITLE_CHARS))
+    head = _shingles(_normal(title, TITLE_CHARS)[:TITLE_CHARS])
     body = _shingles(_normal(summary, SUMMARY_CHARS)[:SUMMARY_CHARS])
-    return Signature(shingles=frozenset(head | body), title=frozenset(head))
+    whole = frozenset(head | body)
+    numbers = frozenset(s for s in whole if _DIGIT.search(s))
+    return Signature(shingles=whole, title=frozenset(head), numbers=numbers)
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -278,26 +291,68 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 def similarity(a: Signature, b: Signature) -> float:
     """How alike two texts are, from 0 (nothing shared) to 1 (the same shingles).
 
-    The Jaccard similarity of the whole texts' shingles, or — when higher — that
-    of the titles, damped by the whole texts' (a shared title over unrelated
-    summaries is not enough alone). Texts with fewer than :data:`MIN_SHINGLES`
-    shingles are only similar when identical.
+    The Jaccard similarity of the whole texts' shingles, or — when higher — the
+    mean of it and the titles' (a rewritten summary under one title). Texts
+    with fewer than :data:`MIN_SHINGLES` shingles are only similar when identical.
     """
     if len(a.shingles) < MIN_SHINGLES or len(b.shingles) < MIN_SHINGLES:
         return 1.0 if a.shingles and a.shingles == b.shingles else 0.0
     whole = _jaccard(a.shingles, b.shingles)
     titles = _jaccard(a.title, b.title)
-    if len(a.title) < MIN_SHINGLES or len(b.title) < MIN_SHINGLES:
+    if len(a.title) < MIN_TITLE or len(b.title) < MIN_TITLE:
         titles = 0.0
     return max(whole, (titles + whole) / 2)
+
+
+def _show(words: frozenset[str]) -> str:
+    return ", ".join(sorted(words)[:3])
+
+
+def differ(a: Signature, b: Signature) -> str | None:
+    """Why two alike texts still tell different stories, if they do: a changed fact.
+
+    * Their numbers disagree: their titles each have a number the other's lacks
+      ("tariffs to 125%" / "tariffs to 84%", "Tails 4.14" / "Tails 4.10"), or
+      both texts have numbers and share none (another month's figures).
+    * Their titles are one template with another word in its slot: each has
+      one to :data:`SLOT_WORDS` shingles the other lacks, and shares more than
+      that ("talks in London" / "talks in Stockholm", "move from Spreaker" /
+      "move from Buzzsprout"). A second outlet's title rewrites more than a
+      slot; a copy's title adds words (a suffix, "Update:") but keeps them all.
+    """
+    title_a, title_b = a.numbers & a.title, b.numbers & b.title
+    if title_a - title_b and title_b - title_a:
+        return f"numbers differ ({_show(title_a - title_b)} / {_show(title_b - title_a)})"
+    if a.numbers and b.numbers and not a.numbers & b.numbers:
+        return f"numbers differ ({_show(a.numbers)} / {_show(b.numbers)})"
+    only_a, only_b = a.title - b.title, b.title - a.title
+    shared = len(a.title & b.title)
+    if (
+        0 < len(only_a) <= SLOT_WORDS
+        and 0 < len(only_b) <= SLOT_WORDS
+        and shared > max(len(only_a), len(only_b))
+    ):
+        return f"titles differ in one place ({_show(only_a)} / {_show(only_b)})"
+    return None
+
+
+def same_entry_link(a: Signature, b: Signature) -> bool:
+    """Whether two entries with one canonical link are one story: unless their texts
+    have almost nothing in common (less than :data:`LINK_FLOOR`, both long enough to tell)."""
+    if len(a.shingles) < MIN_SHINGLES or len(b.shingles) < MIN_SHINGLES:
+        return True
+    return similarity(a, b) >= LINK_FLOOR
 
 
 def same_story(a: Signature, b: Signature) -> tuple[bool, str]:
     """Whether two texts tell the same story, and why, in one line."""
     score = similarity(a, b)
-    if score >= THRESHOLD:
-        return True, f"titles and summaries {score:.2f} similar (≥ {THRESHOLD:g})"
-    return False, f"titles and summaries {score:.2f} similar (< {THRESHOLD:g})"
+    if score < THRESHOLD:
+        return False, f"titles and summaries {score:.2f} similar (< {THRESHOLD:g})"
+    differ_ = differ(a, b)
+    if differ_ is not None:
+        return False, f"titles and summaries {score:.2f} similar, but {differ_}"
+    return True, f"titles and summaries {score:.2f} similar (≥ {THRESHOLD:g})"
 
 
 # --------------------------------------------------------------------------- the index
@@ -305,9 +360,11 @@ def same_story(a: Signature, b: Signature) -> tuple[bool, str]:
 #: Entries kept in one shingle's posting list (the newest); a query reads no more.
 POSTINGS_CAP = 64
 #: A query looks up only its rarest shingles, at most this many.
-QUERY_SHINGLES = 24
+QUERY_SHINGLES = 16
+#: Shingles in more indexed entries than this are not looked up.
+COMMON = 2000
 #: Candidates whose similarity is computed, at most (those sharing most shingles).
-MAX_CANDIDATES = 32
+MAX_CANDIDATES = 16
 
 
 @dataclass(slots=True)
@@ -362,49 +419,72 @@ class StoryIndex:
         """The story a new entry seen at ``at`` joins, and why; None for a new story.
 
         Only entries added within ``window`` before ``at`` count. An equal
-        canonical link wins ("same link"); else the most similar text at or
+        canonical link wins ("same link") unless the two texts have almost
+        nothing in common (:func:`same_entry_link`); else the most similar text at or
         above the threshold (the newest on a tie), with :func:`same_story`'s reason.
         """
         oldest = at - self.window
         if canonical is not None:
             for serial in reversed(self._links.get(canonical, ())):
                 entry = self._entries[serial]
-                if oldest <= entry.at <= at:
+                if oldest <= entry.at <= at and same_entry_link(sig, entry.sig):
                     return entry.story, "same link"
-        best: tuple[float, int, _Indexed] | None = None
+        best: tuple[float, int, int, str] | None = None
         for serial in self._candidates(sig):
             entry = self._entries[serial]
             if not oldest <= entry.at <= at:
                 continue
             score = similarity(sig, entry.sig)
-            if score >= THRESHOLD and (best is None or (score, serial) > best[:2]):
-                best = (score, serial, entry)
+            if score < THRESHOLD or (best is not None and (score, serial) <= best[:2]):
+                continue
+            same, reason = same_story(sig, entry.sig)
+            if same:
+                best = (score, serial, entry.story, reason)
         if best is None:
             return None
-        return best[2].story, same_story(sig, best[2].sig)[1]
+        return best[2], best[3]
 
     def _candidates(self, sig: Signature) -> list[int]:
-        """The indexed entries sharing most of ``sig``'s rarest shingles, at most a few."""
-        frequency = self._frequency
-        known = [s for s in sig.shingles if s in frequency]
-        rarest = heapq.nsmallest(QUERY_SHINGLES, known, key=frequency.__getitem__)
+        """The indexed entries sharing most of ``sig``'s rarest shingles, at most a few.
+
+        Shingles in more than :data:`COMMON` entries are skipped (they name a
+        topic, not a story); of the rest, the :data:`QUERY_SHINGLES` rarest are
+        looked up. A candidate must share two of them, unless only one was looked up.
+        """
+        get = self._frequency.get
+        known = [(n, s) for s in sig.shingles if 0 < (n := get(s, 0)) <= COMMON]
+        rarest = heapq.nsmallest(QUERY_SHINGLES, known)
         hits: Counter[int] = Counter()
-        for shingle in rarest:
-            hits.update(self._postings[shingle])
-        return [serial for serial, _ in hits.most_common(MAX_CANDIDATES)]
+        postings = self._postings
+        for _, shingle in rarest:
+            hits.update(postings[shingle])
+        least = 2 if len(rarest) > 1 else 1
+        entries = self._entries
+        return [
+            serial
+            for serial, count in hits.most_common(MAX_CANDIDATES)
+            if count >= least and serial in entries
+        ]
 
     def expire(self, before: datetime) -> int:
-        """Forget the entries seen before ``before``; how many were forgotten."""
+        """Forget the entries seen before ``before``; how many were forgotten.
+
+        Posting lists keep a forgotten entry's number until newer entries push
+        it out (``find`` skips it); a shingle no entry has any more is dropped.
+        """
         gone = 0
+        frequency = self._frequency
         while self._by_time and self._by_time[0][0] < before:
             _, serial = heapq.heappop(self._by_time)
             entry = self._entries.pop(serial)
             gone += 1
             for shingle in entry.sig.shingles:
-                self._forget(self._postings, shingle, serial)
-                self._frequency[shingle] -= 1
-                if self._frequency[shingle] <= 0:
-                    del self._frequency[shingle]
+                left = frequency[shingle] - 1
+                if left > 0:
+                    frequency[shingle] = left
+                else:
+                    del frequency[shingle]
+                    self._postings.pop(shingle, None)
             if entry.canonical is not None:
                 self._forget(self._links, entry.canonical, serial)
         return gone

@@ -16,7 +16,8 @@ Where the pairs come from:
 * ``corpus:<file>`` negatives — easy: entries of two different feeds; hard: the two
   entries of one feed that share the most words (same site, same topic, different
   news), reviewed by hand (see ``SAME_FEED_EXCLUDED``).
-* ``written`` — trade-news pairs written by hand (``written.py``).
+* ``written`` — trade-news pairs written by hand (``written.jsonl``: one event told by
+  two outlets, or the same topic with other facts; no cross-language copies).
 
 The split rule, fixed before any tuning: a pair goes to dev when the first byte of
 the SHA-256 of its canonical JSON (``a`` and ``b`` only, keys sorted) is even, else
@@ -40,7 +41,6 @@ from typing import Any
 import feedparser
 
 from notifier.sources.html import to_text
-from tests.cases.stories.written import PAIRS as WRITTEN
 
 HERE = Path(__file__).resolve().parent
 SUMMARY_MAX = 400
@@ -182,7 +182,8 @@ def transform(item: Item, how: str, rng: random.Random) -> tuple[dict[str, Any],
         if len(words) > 4:
             del words[len(words) // 2]
         body = " ".join(parts[:2]) if len(parts) > 1 else cut(s, 160)
-        return text(" ".join(words), body, None), "lead sentences only, a title word dropped, no link"
+        note = "lead sentences only, a title word dropped, no link"
+        return text(" ".join(words), body, None), note
     if how == "amp":
         return text(t, f"{cut(s, 320)} Read more.", amp(item.link)), "the AMP page of the same link"
     dateline = f"{rng.choice(['LONDON', 'BERLIN', 'NEW YORK', 'PARIS'])} ({outlet}) - "
@@ -192,7 +193,7 @@ def transform(item: Item, how: str, rng: random.Random) -> tuple[dict[str, Any],
 
 
 def words(item: Item) -> set[str]:
-    return {w for w in re.findall(r"\w{4,}", f"{item.title} {item.summary}".casefold())}
+    return set(re.findall(r"\w{4,}", f"{item.title} {item.summary}".casefold()))
 
 
 def verdict(x: Item, y: Item) -> tuple[bool | None, str]:
@@ -251,16 +252,19 @@ def pairs(feeds: dict[str, list[Item]]) -> list[dict[str, Any]]:
                 "note": f"easy: another feed ({g})",
             }
         )
-    for (at, asum, alink), (bt, bsum, blink), same, note in WRITTEN:
-        out.append(
-            {
-                "a": text(at, asum, alink),
-                "b": text(bt, bsum, blink),
-                "same": same,
-                "source": "written",
-                "note": note,
-            }
-        )
+    for line in (HERE / "written.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            pair = json.loads(line)
+            a, b = pair["a"], pair["b"]
+            out.append(
+                {
+                    "a": text(a["title"], a["summary"], a["link"]),
+                    "b": text(b["title"], b["summary"], b["link"]),
+                    "same": pair["same"],
+                    "source": "written",
+                    "note": pair["note"],
+                }
+            )
     return out
 
 
@@ -324,7 +328,9 @@ def main(argv: list[str]) -> int:
     unique = {key(p): p for p in everything}
     for name, chosen in (("dev", True), ("test", False)):
         lines = [
-            json.dumps(p, ensure_ascii=False) for k, p in sorted(unique.items()) if is_dev(p) is chosen
+            json.dumps(p, ensure_ascii=False)
+            for _, p in sorted(unique.items())
+            if is_dev(p) is chosen
         ]
         (HERE / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         positives = sum(json.loads(line)["same"] for line in lines)
