@@ -14,7 +14,9 @@ How texts are compared (:func:`signature`, :func:`similarity`)::
         Latin/other scripts: words, stopwords dropped, a light plural/-ed/-ing stem
         Chinese/Japanese/Korean: character bigrams (a lone character: itself)
     ──▶ Signature: the set of shingles of the whole text, and of the title alone
-    similarity = max(Jaccard(whole texts), Jaccard(titles) damped by the whole texts)
+    similarity = max(Jaccard(whole texts), mean(Jaccard(titles), Jaccard(whole texts)))
+    same story = similarity ≥ THRESHOLD and no changed fact (:func:`differ`: other
+                 numbers, or one title template with another word in its slot)
 
 The threshold (:data:`THRESHOLD`) was tuned on the dev split of the labelled
 pairs in ``tests/cases/stories/`` (precision first: a wrong join hides news,
@@ -328,8 +330,8 @@ def differ(a: Signature, b: Signature) -> str | None:
       ("tariffs to 125%" / "tariffs to 84%", "Tails 4.14" / "Tails 4.10"), or
       both texts have numbers and share none (another month's figures).
     * Their titles are one template with another word in its slot: each has
-      :data:`SLOT_WORDS` shingle the other lacks, and shares more than
-      that ("talks in London" / "talks in Stockholm", "move from Spreaker" /
+      at most :data:`SLOT_WORDS` shingle the other lacks, and they share more
+      ("talks in London" / "talks in Stockholm", "move from Spreaker" /
       "move from Buzzsprout"). A second outlet's title rewrites more than a
       slot; a copy's title adds words (a suffix, "Update:") but keeps them all.
     """
