@@ -40,9 +40,10 @@ test: $(STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/notifier check
 
-## bench: CLI start-up (under a minute), then polling cycles and matching on generated local feeds (bench/results/)
+## bench: CLI start-up (under a minute), story grouping (quality and speed), then polling cycles and matching on generated local feeds (bench/results/)
 bench: $(STAMP)
 	$(BIN)/python -m bench.startup
+	$(BIN)/python -m bench.stories --sweep
 	$(BIN)/python -m bench
 
 fmt: $(STAMP)

@@ -1,0 +1,515 @@
+"""Stories: which entries, from one feed or several, tell the same news. Pure logic.
+
+An entry joins the story of an earlier one (seen within a window, 48 hours by
+default) when
+
+1. their **canonical links** are equal (:func:`canonical_link`: the link without
+   what varies between copies of one article — scheme, ``www.``, tracking
+   parameters, AMP suffixes, fragment...), or
+2. their **titles and summaries are near-duplicates** (:func:`same_story`).
+
+How texts are compared (:func:`signature`, :func:`similarity`)::
+
+    title + first 600 chars of summary ──NFKC, casefold──▶ tokens
+        Latin/other scripts: words, stopwords dropped, a light plural/-ed/-ing stem
+        Chinese/Japanese/Korean: character bigrams (a lone character: itself)
+    ──▶ Signature: the set of shingles of the whole text, and of the title alone
+    similarity = max(Jaccard(whole texts), mean(Jaccard(titles), Jaccard(whole texts)))
+    same story = similarity ≥ THRESHOLD and no changed fact (:func:`differ`: other
+                 numbers, or one title template with another word in its slot)
+
+The threshold (:data:`THRESHOLD`) was tuned on the dev split of the labelled
+pairs in ``tests/cases/stories/`` (precision first: a wrong join hides news,
+a missed join only costs one more alert); the measured alternatives are in
+``docs/architecture.md`` ("Stories") and ``bench/results/stories.md``.
+
+:class:`StoryIndex` keeps recent entries in memory and answers "which story
+does this new entry join?" without scanning them all: an inverted index over
+shingles, each posting list capped (:data:`POSTINGS_CAP`, newest kept), and a
+query looks only at its rarest shingles (:data:`QUERY_SHINGLES`) and verifies
+at most :data:`MAX_CANDIDATES` candidates. Time is a parameter: nothing here
+reads a clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+__all__ = [
+    "MAX_LINK",
+    "THRESHOLD",
+    "Signature",
+    "StoryIndex",
+    "canonical_link",
+    "differ",
+    "same_entry_link",
+    "same_story",
+    "signature",
+    "similarity",
+]
+
+# --------------------------------------------------------------------------- links
+
+#: Links longer than this are cut before they are parsed.
+MAX_LINK = 2048
+
+#: Query parameters that say how a reader came to an article, not which article it is.
+#: Analytics campaign tags (Google, Matomo/Piwik, HubSpot, Mailchimp, Adobe, AT Internet,
+#: comScore, Marketo), ad click ids (Facebook, Google, DoubleClick, Microsoft, Yandex,
+#: Instagram), referrer tags (``ref``, ``ref_src``: Twitter), Microsoft's ``ocid``,
+#: Alibaba's ``spm``, the Guardian's ``CMP``, the NYT's ``smid``; and share-button
+#: parameters: ``share`` (WordPress's ``?share=twitter``), ``from`` and
+#: ``isappinstalled`` (WeChat/Weibo copies: ``?from=timeline``), ``feature``
+#: (YouTube's ``feature=share``). None of them ever selects the article itself.
+_TRACKING = frozenset(
+    {
+        *("fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid"),
+        *("mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok"),
+        *("ref", "ref_src", "ref_url", "referrer", "cmpid", "cmp", "ocid", "spm", "smid"),
+        *("share", "from", "isappinstalled", "feature", "ncid", "sr_share", "at_medium"),
+        *("at_campaign", "xtor", "guccounter", "soc_src", "soc_trk", "rss", "rssfeed"),
+        *("__twitter_impression", "oly_enc_id", "oly_anon_id", "vero_id", "wt.mc_id"),
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "piwik_", "ns_", "wt.", "hsa_")
+#: Parameters that only ask for the AMP rendering of the same article.
+_AMP_PARAMS = frozenset({"amp", "outputtype", "output", "amp_js_v", "usqp"})
+_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Characters left as they are in a path (RFC 3986 pchar and "/"); the rest percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_QUERY_SAFE = "/:@!$'()*+,;-._~?"
+#: Redirectors whose query carries the real link (Google Alerts and Google News links).
+_REDIRECTS = {("google.com", "/url"): ("url", "q")}
+
+
+def canonical_link(url: str | None) -> str | None:
+    """The link without what varies between copies of one article; None if it has none.
+
+    The scheme (http or https) is folded away, the host lower-cased, a leading
+    ``www.``, ``m.``, ``amp.`` or ``mobile.`` dropped, a default port dropped,
+    the fragment dropped, tracking parameters dropped (see ``_TRACKING``), the
+    remaining query parameters sorted, a trailing slash and AMP suffixes
+    (``/amp``, ``/amp/`` as first path segment, ``.amp``, ``?outputType=amp``,
+    ``?amp=1``) dropped, percent-encoding normalised (what need not be encoded
+    is decoded, the rest encoded in upper case). A Google redirect
+    (``google.com/url?url=…``) becomes the link it carries.
+
+    The result is a key to compare links with — ``example.com/a/b?x=1`` — not a
+    link to open. None, a link that is not http(s), has no host or does not
+    parse gives None. Links over :data:`MAX_LINK` characters are cut first.
+    """
+    return _canonical(url, unwrap=True)
+
+
+def _canonical(url: str | None, *, unwrap: bool) -> str | None:
+    if not url:
+        return None
+    raw = url[:MAX_LINK].strip()
+    try:
+        parts = urlsplit(raw)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS:
+            return None
+        host = (parts.hostname or "").rstrip(".")
+        port = parts.port
+    except ValueError:
+        return None
+    if not host or any(c.isspace() for c in host):
+        return None
+    host = _host(host)
+    path = _path(parts.path)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if unwrap and (host, path) in _REDIRECTS:
+        for name in _REDIRECTS[host, path]:
+            target = next((v for k, v in pairs if k == name), None)
+            if target:
+                return _canonical(target, unwrap=False)
+    kept = sorted(
+        (_quote(k, _QUERY_SAFE.replace("?", "")), _quote(v, _QUERY_SAFE))
+        for k, v in pairs
+        if not _tracking(k, v)
+    )
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    query = "&".join(f"{k}={v}" if v else k for k, v in kept)
+    return f"{netloc}{path}?{query}" if query else f"{netloc}{path}"
+
+
+def _host(host: str) -> str:
+    host = host.lower()
+    for prefix in _HOST_PREFIXES:
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix) :]
+            break
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def _quote(text: str, safe: str) -> str:
+    """``text`` with percent-encoding normalised: decoded once, encoded where it must be."""
+    return quote(unquote(text), safe=safe)
+
+
+def _path(path: str) -> str:
+    path = _quote(path, _PATH_SAFE)
+    while "//" in path:
+        path = path.replace("//", "/")
+    path = path.rstrip("/")
+    if path.endswith("/amp"):
+        path = path[: -len("/amp")]
+    elif path.endswith(".amp"):
+        path = path[: -len(".amp")]
+    elif ".amp." in path.rsplit("/", 1)[-1]:  # story.amp.html
+        head, _, last = path.rpartition("/")
+        path = f"{head}/{last.replace('.amp.', '.', 1)}"
+    if path.startswith("/amp/"):
+        path = path[len("/amp") :]
+    return path.rstrip("/")
+
+
+def _tracking(key: str, value: str) -> bool:
+    name = key.lower()
+    if name in _TRACKING or name.startswith(_TRACKING_PREFIXES):
+        return True
+    return name in _AMP_PARAMS and value.lower() in ("", "1", "true", "amp", "yes")
+
+
+# --------------------------------------------------------------------------- texts
+
+#: How much of a summary is compared (after the title); the rest of a text is ignored.
+SUMMARY_CHARS = 600
+#: How much of a title is compared.
+TITLE_CHARS = 300
+#: Two texts tell the same story when their similarity is at least this (tuned on dev).
+THRESHOLD = 0.48  # the middle of the band (0.44–0.53) with the best F1 on dev
+#: Titles that differ in this many shingles each (and share more) are one template, another slot.
+SLOT_WORDS = 1
+#: Fewer shingles than this in either text: too little to judge by text alone.
+MIN_SHINGLES = 3
+#: Fewer shingles than this in a title: the titles alone say nothing.
+MIN_TITLE = 2
+#: Two entries with one link join unless their texts are less similar than this: a
+#: broken feed can give every entry the same link (seen in the corpus).
+LINK_FLOOR = 0.1
+
+_CJK = (
+    "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+)
+_RUN = re.compile(rf"\d+(?:[.,]\d+)*|[{_CJK}]+|[^\W_{_CJK}]+")
+_CJK_START = re.compile(rf"[{_CJK}]")
+_DIGIT = re.compile(r"\d")
+
+#: Words too common to say anything about which story a text tells (English, plus the
+#: feed boilerplate words a second outlet adds).
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers him his how i if in into
+    is it its itself just me more most my no nor not now of off on once only or other
+    our ours out over own same she should so some such than that the their theirs them
+    then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours said says
+    say told according new news read post appeared first via more continue reading
+    click here full story update updated breaking live
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What a text is compared by, computed once.
+
+    ``shingles`` holds the words (Latin and other spaced scripts) and character
+    bigrams (Chinese, Japanese, Korean) of the title and the first
+    :data:`SUMMARY_CHARS` characters of the summary; ``title`` those of the
+    title alone; ``numbers`` the shingles with a digit in them (``125%`` is
+    ``125``, ``4.14`` stays one number).
+    """
+
+    shingles: frozenset[str]
+    title: frozenset[str]
+    numbers: frozenset[str]
+
+
+def _stem(word: str) -> str:
+    """A light English stem: enough to make "tariffs"/"tariff", "extends"/"extend" equal."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    rules = (("ies", "y"), ("ied", "y"), ("eed", "ee"), ("sses", "ss"), ("ing", ""), ("ed", ""))
+    for suffix, keep in (*rules, ("es", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + keep
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _shingles(text: str) -> set[str]:
+    out: set[str] = set()
+    for run in _RUN.findall(text):
+        if _CJK_START.match(run):
+            if len(run) == 1:
+                out.add(run)
+            else:
+                out.update(run[i : i + 2] for i in range(len(run) - 1))
+        elif run not in _STOPWORDS and (len(run) > 1 or run.isdigit()):
+            out.add(_stem(run))
+    return out
+
+
+#: Names trade news uses for one party: a capital for its country ("Washington and
+#: Beijing" for "the US and China"), the adjective for the noun.
+_ALIASES = (
+    (re.compile(r"\b(?:united states|u\.s\.a?\.?|america|americans?|washington)(?!\w)"), "us"),
+    (re.compile(r"\b(?:chinese|beijing|prc)\b"), "china"),
+    (re.compile(r"\b(?:european union|brussels)\b"), "eu"),
+)
+
+
+def _normal(text: str, limit: int) -> str:
+    # Cut before normalising (bounded work), and again after (NFKC may lengthen it).
+    out = unicodedata.normalize("NFKC", text[: limit * 2]).casefold()[: limit * 2]
+    for pattern, name in _ALIASES:
+        out = pattern.sub(name, out)
+    return out
+
+
+def signature(title: str, summary: str) -> Signature:
+    """The signature of an entry's title and summary (plain text).
+
+    Bounded work: only the first :data:`TITLE_CHARS` characters of the title
+    and :data:`SUMMARY_CHARS` of the summary are read, whatever their length.
+    """
+    head = _shingles(_normal(title, TITLE_CHARS)[:TITLE_CHARS])
+    body = _shingles(_normal(summary, SUMMARY_CHARS)[:SUMMARY_CHARS])
+    whole = frozenset(head | body)
+    numbers = frozenset(s for s in whole if _DIGIT.search(s))
+    return Signature(shingles=whole, title=frozenset(head), numbers=numbers)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """How alike two texts are, from 0 (nothing shared) to 1 (the same shingles).
+
+    The Jaccard similarity of the whole texts' shingles, or — when higher — the
+    mean of it and the titles' (a rewritten summary under one title). Texts
+    with fewer than :data:`MIN_SHINGLES` shingles are only similar when identical.
+    """
+    if len(a.shingles) < MIN_SHINGLES or len(b.shingles) < MIN_SHINGLES:
+        return 1.0 if a.shingles and a.shingles == b.shingles else 0.0
+    whole = _jaccard(a.shingles, b.shingles)
+    titles = _jaccard(a.title, b.title)
+    if len(a.title) < MIN_TITLE or len(b.title) < MIN_TITLE:
+        titles = 0.0
+    return max(whole, (titles + whole) / 2)
+
+
+def _show(words: frozenset[str]) -> str:
+    return ", ".join(sorted(words)[:3])
+
+
+def differ(a: Signature, b: Signature) -> str | None:
+    """Why two alike texts still tell different stories, if they do: a changed fact.
+
+    * Their numbers disagree: their titles each have a number the other's lacks
+      ("tariffs to 125%" / "tariffs to 84%", "Tails 4.14" / "Tails 4.10"), or
+      both texts have numbers and share none (another month's figures).
+    * Their titles are one template with another word in its slot: each has
+      at most :data:`SLOT_WORDS` shingle the other lacks, and they share more
+      ("talks in London" / "talks in Stockholm", "move from Spreaker" /
+      "move from Buzzsprout"). A second outlet's title rewrites more than a
+      slot; a copy's title adds words (a suffix, "Update:") but keeps them all.
+    """
+    title_a, title_b = a.numbers & a.title, b.numbers & b.title
+    if title_a - title_b and title_b - title_a:
+        return f"numbers differ ({_show(title_a - title_b)} / {_show(title_b - title_a)})"
+    if a.numbers and b.numbers and not a.numbers & b.numbers:
+        return f"numbers differ ({_show(a.numbers)} / {_show(b.numbers)})"
+    only_a, only_b = a.title - b.title, b.title - a.title
+    shared = len(a.title & b.title)
+    if (
+        0 < len(only_a) <= SLOT_WORDS
+        and 0 < len(only_b) <= SLOT_WORDS
+        and shared > max(len(only_a), len(only_b))
+    ):
+        return f"titles differ in one place ({_show(only_a)} / {_show(only_b)})"
+    return None
+
+
+def same_entry_link(a: Signature, b: Signature) -> bool:
+    """Whether two entries with one canonical link are one story: unless their texts
+    have almost nothing in common (less than :data:`LINK_FLOOR`, both long enough to tell)."""
+    if len(a.shingles) < MIN_SHINGLES or len(b.shingles) < MIN_SHINGLES:
+        return True
+    return similarity(a, b) >= LINK_FLOOR
+
+
+def same_story(a: Signature, b: Signature) -> tuple[bool, str]:
+    """Whether two texts tell the same story, and why, in one line."""
+    score = similarity(a, b)
+    if score < THRESHOLD:
+        return False, f"titles and summaries {score:.2f} similar (< {THRESHOLD:g})"
+    differ_ = differ(a, b)
+    if differ_ is not None:
+        return False, f"titles and summaries {score:.2f} similar, but {differ_}"
+    return True, f"titles and summaries {score:.2f} similar (≥ {THRESHOLD:g})"
+
+
+# --------------------------------------------------------------------------- the index
+
+#: Entries kept in one shingle's posting list (the newest); a query reads no more.
+POSTINGS_CAP = 64
+#: A query looks up only its rarest shingles, at most this many.
+QUERY_SHINGLES = 16
+#: Shingles in more indexed entries than this are not looked up.
+COMMON = 2000
+#: Candidates whose similarity is computed, at most (those sharing most shingles).
+MAX_CANDIDATES = 16
+
+
+@dataclass(slots=True)
+class _Indexed:
+    story: int
+    canonical: str | None
+    sig: Signature
+    at: datetime
+
+
+@dataclass(slots=True)
+class StoryIndex:
+    """Recent entries' signatures and canonical links, to find the story a new entry joins.
+
+    ``add`` records an entry of a story; ``find`` names the story a new entry
+    seen at ``at`` joins (an entry added within ``window`` before ``at``, same
+    canonical link first, else the most similar text above the threshold);
+    ``expire`` forgets old entries. Entries added after ``at`` do not count.
+    The caller gives every time; nothing here reads a clock.
+    """
+
+    window: timedelta = timedelta(hours=48)
+    _entries: dict[int, _Indexed] = field(default_factory=dict, init=False, repr=False)
+    _postings: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _frequency: Counter[str] = field(default_factory=Counter, init=False, repr=False)
+    _links: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _by_time: list[tuple[datetime, int]] = field(default_factory=list, init=False, repr=False)
+    _serial: int = field(default=0, init=False, repr=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, story: int, canonical: str | None, sig: Signature, at: datetime) -> None:
+        """Record an entry of ``story`` seen at ``at``."""
+        self._serial += 1
+        serial = self._serial
+        self._entries[serial] = _Indexed(story, canonical, sig, at)
+        heapq.heappush(self._by_time, (at, serial))
+        for shingle in sig.shingles:
+            self._frequency[shingle] += 1
+            posting = self._postings.setdefault(shingle, [])
+            posting.append(serial)
+            if len(posting) > POSTINGS_CAP:
+                del posting[0]
+        if canonical is not None:
+            same = self._links.setdefault(canonical, [])
+            same.append(serial)
+            if len(same) > POSTINGS_CAP:
+                del same[0]
+
+    def find(self, canonical: str | None, sig: Signature, at: datetime) -> tuple[int, str] | None:
+        """The story a new entry seen at ``at`` joins, and why; None for a new story.
+
+        Only entries added within ``window`` before ``at`` count. An equal
+        canonical link wins ("same link") unless the two texts have almost
+        nothing in common (:func:`same_entry_link`); else the most similar text at or
+        above the threshold (the newest on a tie), with :func:`same_story`'s reason.
+        """
+        oldest = at - self.window
+        if canonical is not None:
+            for serial in reversed(self._links.get(canonical, ())):
+                entry = self._entries[serial]
+                if oldest <= entry.at <= at and same_entry_link(sig, entry.sig):
+                    return entry.story, "same link"
+        best: tuple[float, int, int, str] | None = None
+        for serial in self._candidates(sig):
+            entry = self._entries[serial]
+            if not oldest <= entry.at <= at:
+                continue
+            score = similarity(sig, entry.sig)
+            if score < THRESHOLD or (best is not None and (score, serial) <= best[:2]):
+                continue
+            same, reason = same_story(sig, entry.sig)
+            if same:
+                best = (score, serial, entry.story, reason)
+        if best is None:
+            return None
+        return best[2], best[3]
+
+    def _candidates(self, sig: Signature) -> list[int]:
+        """The indexed entries sharing most of ``sig``'s rarest shingles, at most a few.
+
+        Shingles in more than :data:`COMMON` entries are skipped (they name a
+        topic, not a story); of the rest, the :data:`QUERY_SHINGLES` rarest are
+        looked up. A candidate must share two of them, unless only one was looked up.
+        """
+        get = self._frequency.get
+        known = [(n, s) for s in sig.shingles if 0 < (n := get(s, 0)) <= COMMON]
+        rarest = heapq.nsmallest(QUERY_SHINGLES, known)
+        hits: Counter[int] = Counter()
+        postings = self._postings
+        for _, shingle in rarest:
+            hits.update(postings[shingle])
+        least = 2 if len(rarest) > 1 else 1
+        entries = self._entries
+        return [
+            serial
+            for serial, count in hits.most_common(MAX_CANDIDATES)
+            if count >= least and serial in entries
+        ]
+
+    def expire(self, before: datetime) -> int:
+        """Forget the entries seen before ``before``; how many were forgotten.
+
+        Posting lists keep a forgotten entry's number until newer entries push
+        it out (``find`` skips it); a shingle no entry has any more is dropped.
+        """
+        gone = 0
+        frequency = self._frequency
+        while self._by_time and self._by_time[0][0] < before:
+            _, serial = heapq.heappop(self._by_time)
+            entry = self._entries.pop(serial)
+            gone += 1
+            for shingle in entry.sig.shingles:
+                left = frequency[shingle] - 1
+                if left > 0:
+                    frequency[shingle] = left
+                else:
+                    del frequency[shingle]
+                    self._postings.pop(shingle, None)
+            if entry.canonical is not None:
+                self._forget(self._links, entry.canonical, serial)
+        return gone
+
+    @staticmethod
+    def _forget(lists: dict[str, list[int]], key: str, serial: int) -> None:
+        posting = lists.get(key)
+        if posting is None:
+            return
+        if serial in posting:
+            posting.remove(serial)
+        if not posting:
+            del lists[key]
