@@ -276,6 +276,8 @@ def _ordered_facts(text: str) -> dict[str, None]:
     """The facts of ``text``, in the order they are first stated."""
     found: dict[str, None] = {}
     sample = unicodedata.normalize("NFKC", text[:FACTS_CHARS])[:FACTS_CHARS]
+    if len(text) > FACTS_CHARS:  # end at a space, not inside "August 12"
+        sample = sample[: max(sample.rfind(" "), sample.rfind("\n"), 0) or None]
     for m in _FACT.finditer(sample):
         g = m.groupdict()
         if g["iso"]:
@@ -352,6 +354,7 @@ def facts(text: str) -> frozenset[str]:
 # --------------------------------------------------------------------------- diffs
 
 _TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
+_CJK_TOKEN = re.compile(rf"[{_CJK}]")
 
 
 class _Token(NamedTuple):
@@ -378,6 +381,18 @@ def _join(tokens: Sequence[_Token]) -> str:
 
 def _clip(text: str, size: int) -> str:
     return text if len(text) <= size else text[: max(size - 1, 0)] + "…"
+
+
+def _context(run: Sequence[_Token]) -> int:
+    """How many tokens from the start of ``run`` make :data:`CONTEXT` words of context.
+
+    A character of Chinese, Japanese or Korean is a token of its own: three count as a word."""
+    weight = 0
+    for n, token in enumerate(run):
+        weight += 1 if _CJK_TOKEN.fullmatch(token.text) else 3
+        if weight > 3 * CONTEXT:
+            return n
+    return len(run)
 
 
 def _opcodes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
@@ -450,13 +465,16 @@ def word_diff(old: str, new: str, *, limit: int = DIFF_LIMIT) -> str:
         if tag == "equal":
             run = b[j1:j2]
             first, last = n == 0, n == len(codes) - 1
-            if first and len(run) > CONTEXT:
-                pieces += [(False, "…"), (True, _join(run[-CONTEXT:]))]
-            elif last and len(run) > CONTEXT:
-                pieces += [(run[0].spaced, _join(run[:CONTEXT])), (True, "…")]
-            elif not first and not last and len(run) > 2 * CONTEXT:
-                head, tail = run[:CONTEXT], run[-CONTEXT:]
-                pieces += [(run[0].spaced, _join(head)), (True, "…"), (True, _join(tail))]
+            head, tail = _context(run), _context(run[::-1])
+            if first and tail < len(run):
+                kept = run[-tail:]
+                pieces += [(False, "…"), (kept[0].spaced, _join(kept))]
+            elif last and head < len(run):
+                pieces += [(run[0].spaced, _join(run[:head])), (True, "…")]
+            elif not first and not last and head + tail < len(run):
+                kept = run[-tail:]
+                pieces += [(run[0].spaced, _join(run[:head])), (True, "…")]
+                pieces.append((kept[0].spaced, _join(kept)))
             else:
                 pieces.append((run[0].spaced, _join(run)))
             continue
