@@ -52,7 +52,7 @@ def decide(
 
 
 def test_a_new_date_alerts_with_the_dates_in_the_reason_and_the_diff() -> None:
-    """ "July 9" → "August 12" changes the facts: an alert saying so, with the word diff."""
+    """A new date ("July 9" → "August 12") alerts, saying so, with the word diff."""
     d = decide(
         "The pause was extended to July 9 after talks.",
         "The pause was extended to August 12 after talks.",
@@ -109,7 +109,7 @@ def test_the_reason_names_an_addition_or_a_removal() -> None:
     ],
 )
 def test_another_spelling_of_the_same_facts_is_only_wording(old: str, new: str) -> None:
-    """ "25 percent" → "25%" is a change of words, not of facts: recorded, not alerted."""
+    """Another spelling ("25 percent" → "25%") changes words, not facts: recorded, not alerted."""
     d = decide(old, new)
     assert d.changed
     assert not d.alert
@@ -118,7 +118,7 @@ def test_another_spelling_of_the_same_facts_is_only_wording(old: str, new: str) 
 
 
 def test_a_chinese_date_change_alerts() -> None:
-    """ "7月9日到期" → "8月12日到期" changes the facts, and the diff is per character."""
+    """A new Chinese date ("7月9日" → "8月12日") alerts, and the diff is per character."""
     d = decide_edit(
         "关税暂停期将于7月9日到期",
         "",
