@@ -428,10 +428,9 @@ def _merged(
             and out[-1][4] - out[-1][3] == 1
             and len(b[out[-1][3]].text) == 1
         ):
-            gap = out.pop()
+            del out[-1]  # the one character between them
             first = out.pop()
             out.append(("replace", first[1], code[2], first[3], code[4]))
-            del gap
         else:
             out.append(code)
     return out
@@ -486,10 +485,11 @@ def word_diff(old: str, new: str, *, limit: int = DIFF_LIMIT) -> str:
     if a_cut or b_cut:
         pieces.append((True, f"(compared the first {len(b):,} words)"))
     out = ""
-    for spaced, text in pieces:
+    for n, (spaced, text) in enumerate(pieces):
         piece = (" " if spaced and out else "") + text
-        if len(out) + len(piece) > limit - 2:
-            return _clip(out + " …", limit)
+        room = limit if n == len(pieces) - 1 else limit - 2  # room for " …" after it
+        if len(out) + len(piece) > room:
+            return _clip(f"{out} …" if out else "…", limit)
         out += piece
     return out
 
