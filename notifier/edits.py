@@ -460,6 +460,7 @@ def word_diff(old: str, new: str, *, limit: int = DIFF_LIMIT) -> str:
     codes = _merged(_opcodes(a_keys, b_keys), b)
     side = max(limit // 3, 12)
     pieces: list[tuple[bool, str]] = []  # (whitespace before, text)
+    changes: set[int] = set()  # which pieces are changes
     for n, (tag, i1, i2, j1, j2) in enumerate(codes):
         if tag == "equal":
             run = b[j1:j2]
@@ -482,12 +483,16 @@ def word_diff(old: str, new: str, *, limit: int = DIFF_LIMIT) -> str:
         text += f"{{+{_clip(_join(added), side)}+}}" if added else ""
         spaced = (removed or added)[0].spaced
         pieces.append((spaced, text))
+        changes.add(len(pieces) - 1)
     if a_cut or b_cut:
         pieces.append((True, f"(compared the first {len(b):,} words)"))
     out = ""
     for n, (spaced, text) in enumerate(pieces):
         piece = (" " if spaced and out else "") + text
         room = limit if n == len(pieces) - 1 else limit - 2  # room for " …" after it
+        if len(out) + len(piece) > room and n == min(changes, default=-1) and out:
+            out = "…"  # no room for the context before the first change: the change first
+            piece = f" {text}"
         if len(out) + len(piece) > room:
             return _clip(f"{out} …" if out else "…", limit)
         out += piece

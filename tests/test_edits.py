@@ -387,6 +387,12 @@ def test_the_diff_is_capped() -> None:
     assert len(decide(old, new).diff) <= DIFF_LIMIT
 
 
+def test_a_short_limit_shows_the_change_before_its_context() -> None:
+    """When the context before the first change does not fit, the change is shown instead."""
+    old = " ".join(f"w{i}" for i in range(10)) + " x"
+    assert word_diff(old, old[:-1] + "yyyyyyyyyy", limit=30) == "… [-x-]{+yyyyyyyyyy+}"
+
+
 def test_the_diff_compares_a_bounded_number_of_words() -> None:
     """Past DIFF_TOKENS words a side, a change is noted, not diffed."""
     old = " ".join(["w"] * (DIFF_TOKENS + 10))
