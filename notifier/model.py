@@ -31,6 +31,10 @@ BodyFormat = Literal["text", "markdown", "html"]
 ChannelFormat = Literal["auto", "text", "markdown", "html"]
 Mentions = Literal["escape", "allow"]
 SearchField = Literal["title", "summary", "content", "categories", "author", "link"]
+#: When an edit of an already matched entry alerts again (:mod:`notifier.edits`):
+#: ``facts`` when its dates, numbers or percentages or the watch's terms found
+#: changed, ``all`` on any real change of its words, ``none`` never.
+EditPolicy = Literal["facts", "all", "none"]
 #: Every kind of alert, and so every kind a template can be written for.
 AlertKind = Literal[
     "match", "digest", "reminder", "moved", "health", "config", "test", "dead_letter"
