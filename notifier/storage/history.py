@@ -12,7 +12,8 @@
     record_matches ─▶ matches       one row per (entry, watch, what came of it)
     prune_history ──▶ entries older than ``keep`` go, with their edits and index rows,
                       unless a match younger than ``retention`` holds them; matches
-                      older than ``retention`` go. In batches: a call is bounded.
+                      older than ``retention`` go. In batches: a call is bounded,
+                      and ends with a bounded merge of the index (FTS_MERGE_PAGES).
 
 **Why contentless.** The index needs no copy of the text (the entries table has
 it), and the indexed text is derived (CJK bigrams), so an external-content
@@ -48,6 +49,10 @@ TITLE_MAX: Final = 500
 SUMMARY_MAX: Final = 2000
 #: Rows deleted per table by one :meth:`SqliteHistory.prune_history` call.
 PRUNE_BATCH: Final = 5000
+#: Index pages one prune merges at most: a contentless FTS5 table keeps a deleted row's
+#: terms (as delete markers) until its segments are merged, so without this the index
+#: grew to 2.5 times its live size under daily pruning (bench/history_size.py).
+FTS_MERGE_PAGES: Final = 500
 #: The kinds of match that alerted (a later source does not alert again for them).
 ALERTED_KINDS: Final = ("match", "update", "edit", "replay")
 _CHUNK: Final = 500
@@ -449,6 +454,11 @@ class SqliteHistory:
                     f"DELETE FROM entries WHERE id IN ({marks})",  # noqa: S608
                     chunk,
                 ).rowcount
+            # A bounded step of an incremental "optimize": drops the delete markers.
+            self.db.execute(
+                "INSERT INTO entries_fts(entries_fts, rank) VALUES ('merge', ?)",
+                (-FTS_MERGE_PAGES,),
+            )
         return deleted
 
     def history_counts(self, since: datetime) -> dict[str, int]:
