@@ -9,6 +9,7 @@ same thing again later can help (``retryable``)::
     │   └── ConfigFileError (OSError)     the config file cannot be read at all
     ├── StateError (RuntimeError)         the state directory cannot be used
     │   └── StateLocked                   another notifier process holds the state folder
+    ├── InvalidSearch (ValueError)        a history search with nothing to search for, or too long
     └── FeedError                         one feed could not be polled (others go on)
         ├── FetchError (OSError)          network or HTTP failure; ``kind`` says which
         └── FeedParseError (ValueError)   the body is not a usable feed
@@ -80,6 +81,11 @@ class StateLocked(StateError):
             f"the state folder is in use by {what} ({who}; lock {path}); "
             "stop it first, or use another --state-dir"
         )
+
+
+class InvalidSearch(NotifierError, ValueError):
+    """A history search that cannot be run as given: no letter or digit in it, or too
+    long. The message says which; the same search will fail again."""
 
 
 class FeedError(NotifierError):

@@ -7,7 +7,8 @@ watch file into these values, and storage keeps some of them.
 
 * what the user configured: :class:`Config` with its :class:`Feed`,
   :class:`Watch`, :class:`Deadline` and :class:`Channel` values and the
-  :class:`FetchPolicy`, :class:`DeliveryPolicy` and :class:`Template` parts;
+  :class:`FetchPolicy`, :class:`DeliveryPolicy`, :class:`HistoryPolicy`,
+  :class:`StoryPolicy` and :class:`Template` parts;
 * what a feed yields: :class:`Entry`; what a watch found: :class:`Match` and
   :class:`Hit`; what is remembered of a feed: :class:`FeedState`;
 * what is sent: :class:`NewAlert`, with its :data:`Severity` and
@@ -187,6 +188,21 @@ class DeliveryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryPolicy:
+    """How long the history of polled entries is kept (``notifier history``)."""
+
+    keep: timedelta = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPolicy:
+    """How entries of several feeds are grouped into one story."""
+
+    #: An entry joins a story whose first entry was seen at most this long before it.
+    window: timedelta = timedelta(hours=48)
+
+
+@dataclass(frozen=True, slots=True)
 class Template:
     """A user's Jinja2 title and/or body for one kind of alert (None: the built-in one)."""
 
@@ -202,6 +218,8 @@ class Config:
     default_channels: tuple[str, ...]
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    history: HistoryPolicy = field(default_factory=HistoryPolicy)
+    stories: StoryPolicy = field(default_factory=StoryPolicy)
     templates: dict[TemplateKind, Template] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
     feeds: tuple[Feed, ...] = ()

@@ -29,6 +29,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "health_port": ("http", "9100"),
     "health_host": ("not a host!", "::1"),
     "grace": ("ten", "2.5"),
+    "time": ("yesterday", "2025-06-01T09:00"),
+    "count": ("0", "10"),
+    "search": ('"*', "稀土"),
+    "name": ("no such!", "rare-earths"),
 }
 
 

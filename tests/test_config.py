@@ -50,6 +50,8 @@ watches:
     assert watch.fields == ("title", "summary", "content")
     assert watch.severity == "normal"
     assert watch.digest is None
+    assert config.history.keep == timedelta(days=30)
+    assert config.stories.window == timedelta(hours=48)
 
 
 def test_defaults_section_overrides_built_in_defaults() -> None:
@@ -314,3 +316,27 @@ def test_a_config_just_under_the_limit_loads(tmp_path: Path) -> None:
     path.write_bytes(text.encode())
     assert path.stat().st_size == MAX_BYTES - 1
     assert list(load(path, {}).channels) == ["console"]
+
+
+def test_history_keep_and_story_window_are_read_and_bounded() -> None:
+    """``history.keep`` (at least 1d) and ``stories.window`` (1h to 30d) resolve into
+    the model; values outside their bounds are errors at their line, saying the bounds."""
+    config = loads(
+        "channels: {c: console://}\nhistory: {keep: 90d}\nstories: {window: 6h}\n",
+        "watch.yaml",
+        {},
+    )
+    assert config.history.keep == timedelta(days=90)
+    assert config.stories.window == timedelta(hours=6)
+    with pytest.raises(ConfigError) as caught:
+        loads(
+            "channels: {c: console://}\nhistory:\n  keep: 12h\nstories:\n  window: 31d\n",
+            "watch.yaml",
+            {},
+        )
+    assert [str(p) for p in caught.value.problems] == [
+        "watch.yaml:3:9: history.keep: must be at least 1d (got 12h)",
+        "watch.yaml:5:11: stories.window: must be between 1h and 30d (got 31d)",
+    ]
+    with pytest.raises(ConfigError, match="unknown key 'kept' \\(did you mean 'keep'"):
+        loads("channels: {c: console://}\nhistory: {kept: 1d}\n", "watch.yaml", {})

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from notifier.deadlines.planning import Reminder
-from notifier.errors import StateError
-from notifier.model import FeedState, Held, NewAlert
+from notifier.errors import InvalidSearch, StateError
+from notifier.model import EntryRecord, FeedState, Held, MatchRecord, NewAlert
 from notifier.storage import OutboxStore, State
 from notifier.storage.sqlite import Store
 
@@ -344,3 +345,402 @@ def test_errors_are_state_errors(state: State) -> None:
     state.close()
     with pytest.raises(StateError):
         state.probe(T0)
+
+
+# --------------------------------------------------------------------------- history
+
+ZH_TITLE = "中国加强稀土出口管制"
+
+
+def record(key: str, seen: datetime, feed: str = "news", **kw: Any) -> EntryRecord:
+    """An entry of ``feed`` first seen at ``seen`` (title ``Story KEY`` unless given)."""
+    values: dict[str, Any] = {
+        "title": f"Story {key}",
+        "summary": f"About {key}.",
+        "link": f"https://example.com/{key}",
+        "canonical": f"https://example.com/{key}",
+        "published": None,
+    }
+    values.update(kw)
+    return EntryRecord(feed=feed, key=key, seen=seen, text_hash=f"h-{key}", **values)
+
+
+def matched(entry: int, story: int, watch: str, at: datetime, kind: str = "match") -> MatchRecord:
+    return MatchRecord(
+        entry=entry,
+        story=story,
+        watch=watch,
+        why=f'"{watch}" in title',
+        terms=(watch,),
+        at=at,
+        kind=kind,  # type: ignore[arg-type]
+    )
+
+
+def add(state: State, *records: EntryRecord) -> list[int]:
+    with state.transaction():
+        return state.history.add_entries(records)
+
+
+def test_entries_are_stored_once_and_start_their_own_stories(state: State, reopen: Opener) -> None:
+    """A new entry starts its own story (story = its id); one added with a story joins
+    it; adding an entry again (same feed and key) changes nothing and returns its id;
+    the same key in another feed is another entry. All survives a restart."""
+    first, second = add(state, record("a", T0), record("b", T0))
+    assert first != second
+    (joined,) = add(state, record("c", T0, feed="wire", story=first))
+    again = add(state, record("a", T0 + timedelta(hours=1), title="Changed"), record("a", T0))
+    assert again == [first, first]
+    (other,) = add(state, record("a", T0, feed="wire"))
+    assert other not in (first, second, joined)
+    state.close()
+    store = reopen()
+    try:
+        got = store.history.entries_by_key("news", ["a", "b", "zz"])
+        assert set(got) == {"a", "b"}
+        a = got["a"]
+        assert (a.id, a.story, a.title, a.seen, a.text_hash) == (first, first, "Story a", T0, "h-a")
+        assert got["b"].story == second
+        assert store.history.entries_by_key("wire", ["c"])["c"].story == first
+        assert store.history.story_sources(first) == 2
+        assert store.history.story_sources(second) == 1
+    finally:
+        store.close()
+
+
+def test_long_texts_are_capped(state: State) -> None:
+    """Titles are kept to 500 characters and summaries to 2,000."""
+    add(state, record("a", T0, title="t" * 600, summary="s" * 3000))
+    got = state.history.entries_by_key("news", ["a"])["a"]
+    assert (len(got.title), len(got.summary)) == (500, 2000)
+
+
+def test_recent_entries_and_entries_between_are_oldest_first(state: State) -> None:
+    """``recent_entries`` gives what was first seen at or after a time, oldest first;
+    ``entries_between`` streams a half-open period, across its pages."""
+    keys = [f"k{i:04d}" for i in range(2100)]
+    add(state, *(record(k, T0 + timedelta(minutes=i // 3)) for i, k in enumerate(keys)))
+    recent = state.history.recent_entries(T0 + timedelta(minutes=600))
+    assert [e.key for e in recent] == keys[1800:]
+    between = list(
+        state.history.entries_between(T0 + timedelta(minutes=1), T0 + timedelta(minutes=500))
+    )
+    assert [e.key for e in between] == keys[3:1500]
+
+
+def test_an_edit_keeps_the_old_text_and_is_searchable_by_the_new(state: State) -> None:
+    """An edit stores the new text, marks the entry changed, keeps the old title and
+    summary with the diff, and moves the search index from the old words to the new."""
+    (entry,) = add(state, record("a", T0, title="Tariff pause extended"))
+    later = T0 + timedelta(hours=2)
+    with state.transaction():
+        state.history.record_edit(
+            entry,
+            title="Tariff pause ended",
+            summary="Now over.",
+            text_hash="h2",
+            at=later,
+            diff="Tariff pause [-extended-]{+ended+}",
+            alerted=True,
+        )
+        state.history.record_edit(
+            999_999, title="x", summary="", text_hash="", at=later, diff="", alerted=False
+        )
+    got = state.history.entries_by_key("news", ["a"])["a"]
+    assert (got.title, got.summary, got.text_hash, got.changed) == (
+        "Tariff pause ended",
+        "Now over.",
+        "h2",
+        later,
+    )
+    history = state.history
+    assert [s.id for s in history.stories(since=T0, search="ended", matched_only=False)] == [entry]
+    assert history.stories(since=T0, search="extended", matched_only=False) == []
+    story = history.story(entry)
+    assert story is not None
+    (edit,) = story.edits
+    assert (edit.at, edit.old_title, edit.old_summary, edit.alerted) == (
+        later,
+        "Tariff pause extended",
+        "About a.",
+        True,
+    )
+    assert edit.diff == "Tariff pause [-extended-]{+ended+}"
+
+
+def test_matches_are_found_by_feed_and_key(state: State) -> None:
+    """``matches_for`` gives each entry's matches with their terms, oldest first;
+    ``matched_keys`` says which keys have any; other feeds' entries are not theirs."""
+    a, b, _ = add(state, record("a", T0), record("b", T0), record("c", T0))
+    (wire_a,) = add(state, record("a", T0, feed="wire"))
+    with state.transaction():
+        state.history.record_matches(
+            [
+                matched(a, a, "tariffs", T0),
+                matched(a, a, "china", T0 + timedelta(minutes=1)),
+                matched(b, b, "tariffs", T0),
+            ]
+        )
+    found = state.history.matches_for("news", ["a", "b", "c", "zz"])
+    assert [m.watch for m in found["a"]] == ["tariffs", "china"]
+    assert found["a"][0].terms == ("tariffs",)
+    assert found["a"][0].why == '"tariffs" in title'
+    assert set(found) == {"a", "b"}
+    assert state.history.matched_keys("news", ["a", "b", "c", "zz"]) == {"a", "b"}
+    assert state.history.matched_keys("wire", ["a"]) == set()
+    assert wire_a != a
+
+
+def test_story_watches_count_only_what_alerted(state: State) -> None:
+    """A story's alerted watches are those recorded as match, update, edit or replay; a
+    source attached without alerting does not count."""
+    first, second = add(state, record("a", T0), record("b", T0))
+    (later,) = add(state, record("c", T0, feed="wire", story=first))
+    with state.transaction():
+        state.history.record_matches(
+            [
+                matched(first, first, "tariffs", T0),
+                matched(later, first, "china", T0, kind="source"),
+                matched(later, first, "quotas", T0, kind="update"),
+                matched(second, second, "other", T0, kind="replay"),
+            ]
+        )
+    assert state.history.story_watches(first) == {"tariffs", "quotas"}
+    assert state.history.story_watches(second) == {"other"}
+    assert state.history.story_watches(12345) == set()
+
+
+def fill_stories(state: State) -> dict[str, int]:
+    """Four stories over three days (one with two sources, one Chinese, one unmatched)."""
+    ids = add(
+        state,
+        record("tariff", T0, title="Tariff pause extended to August"),
+        record("zh", T0 + timedelta(days=1), feed="xinhua", title=ZH_TITLE),
+        record("quiet", T0 + timedelta(days=1, hours=1), title="Weather report"),
+        record("chips", T0 + timedelta(days=2), feed="wire", title="Chip export rules"),
+    )
+    tariff, zh, quiet, chips = ids
+    (echo,) = add(
+        state,
+        record(
+            "tariff-echo", T0 + timedelta(days=2, hours=5), feed="wire", story=tariff, title="Echo"
+        ),
+    )
+    with state.transaction():
+        state.history.record_matches(
+            [
+                matched(tariff, tariff, "tariffs", T0),
+                matched(echo, tariff, "tariffs", T0 + timedelta(days=2, hours=5), "source"),
+                matched(zh, zh, "rare-earths", T0 + timedelta(days=1)),
+                matched(chips, chips, "export-controls", T0 + timedelta(days=2)),
+            ]
+        )
+    return {"tariff": tariff, "zh": zh, "quiet": quiet, "chips": chips, "echo": echo}
+
+
+def test_stories_newest_first_with_their_sources_and_matches(state: State) -> None:
+    """Stories come newest last-seen first, each with all its entries (first seen first),
+    its matches and its title from the first entry; unmatched ones only when asked."""
+    ids = fill_stories(state)
+    got = state.history.stories(since=T0)
+    assert [s.id for s in got] == [ids["tariff"], ids["chips"], ids["zh"]]
+    tariff = got[0]
+    assert tariff.title == "Tariff pause extended to August"
+    assert [e.key for e in tariff.entries] == ["tariff", "tariff-echo"]
+    assert tariff.feeds == ("news", "wire")
+    assert (tariff.first_seen, tariff.last_seen) == (T0, T0 + timedelta(days=2, hours=5))
+    assert [m.kind for m in tariff.matches] == ["match", "source"]
+    assert tariff.watches == ("tariffs",)
+    everything = state.history.stories(since=T0, matched_only=False)
+    assert ids["quiet"] in [s.id for s in everything]
+    assert [s.id for s in state.history.stories(since=T0, limit=1)] == [ids["tariff"]]
+    assert state.history.stories(since=T0, limit=0) == []
+    assert state.history.story(ids["quiet"]) is not None
+    assert state.history.story(987654) is None
+
+
+def test_stories_filter_by_period_watch_and_feed(state: State) -> None:
+    """``since``/``until`` select stories by when their entries were first seen (half
+    open); ``watch`` and ``feed`` narrow them."""
+    ids = fill_stories(state)
+    history = state.history
+    day = timedelta(days=1)
+    assert [s.id for s in history.stories(since=T0 + day, until=T0 + 2 * day)] == [ids["zh"]]
+    # the tariff story has an entry in the last day (its second source)
+    assert [s.id for s in history.stories(since=T0 + 2 * day)] == [ids["tariff"], ids["chips"]]
+    assert [s.id for s in history.stories(since=T0, watch="rare-earths")] == [ids["zh"]]
+    assert history.stories(since=T0, watch="nothing") == []
+    assert [s.id for s in history.stories(since=T0, feed="wire")] == [ids["tariff"], ids["chips"]]
+    assert [s.id for s in history.stories(since=T0, feed="news", until=T0 + day)] == [ids["tariff"]]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("稀土", ["zh"]),
+        ("稀", ["zh"]),
+        ("管制", ["zh"]),
+        ("出口管制", ["zh"]),
+        ("中国 稀土", ["zh"]),
+        ("土稀", []),
+        ("稀土 tariff", []),
+        ("tariff", ["tariff"]),
+        ("TARIFF pause", ["tariff"]),
+        ("pause august", ["tariff"]),
+        ("export", ["chips"]),
+        ("chip", ["chips"]),
+        ("weather", ["quiet"]),
+        ("echo", ["tariff"]),
+        ("missing", []),
+    ],
+)
+def test_stories_search_titles_and_summaries_in_english_and_chinese(
+    state: State, search: str, expected: list[str]
+) -> None:
+    """Every word of the search must be in an entry's title or summary: English words
+    by prefix and without case, Chinese by character bigrams (a two-character word
+    inside a longer run is found; a one-character search too)."""
+    ids = fill_stories(state)
+    got = state.history.stories(since=T0, search=search, matched_only=False)
+    assert [s.id for s in got] == [ids[k] for k in expected]
+
+
+def test_search_finds_accented_and_full_width_text(state: State) -> None:
+    """Diacritics and full-width forms are folded on both sides."""
+    (entry,) = add(state, record("a", T0, title="Zölle auf Stahl", summary="ＷＴＯ ruling"))
+    history = state.history
+    assert [s.id for s in history.stories(since=T0, search="zolle", matched_only=False)] == [entry]
+    assert [s.id for s in history.stories(since=T0, search="wto", matched_only=False)] == [entry]
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        '"tariff',
+        "tariff*",
+        "NEAR(tariff pause)",
+        "tariff OR",
+        "OR",
+        "AND NOT",
+        "-tariff",
+        "tariff -pause",
+        "title:tariff",
+        "^tariff",
+        "{title} : tariff",
+        "tariff 🦀",
+        '(稀土) + "出口"',
+        "x" * 200,
+    ],
+)
+def test_hostile_searches_are_text_not_syntax(state: State, search: str) -> None:
+    """What a user types is only ever searched for: quotes, stars, NEAR, OR, AND, NOT,
+    minus signs, column filters and emoji never reach FTS5 as syntax."""
+    fill_stories(state)
+    state.history.stories(since=T0, search=search, matched_only=False)
+
+
+@pytest.mark.parametrize("search", ["", "   ", '"', "*", "-", "()", "🦀🦀", "x" * 10_000])
+def test_a_search_with_nothing_to_find_or_too_long_is_a_clear_error(
+    state: State, search: str
+) -> None:
+    """An empty or punctuation-only search, or one longer than 200 characters, is an
+    InvalidSearch saying why, never an FTS syntax error."""
+    fill_stories(state)
+    with pytest.raises(InvalidSearch) as caught:
+        state.history.stories(since=T0, search=search)
+    assert "search" in str(caught.value)
+    assert "fts5" not in str(caught.value)
+
+
+def test_prune_keeps_matched_entries_within_retention_and_drops_the_rest(state: State) -> None:
+    """Entries older than ``keep`` go with their edits and search rows, unless a match
+    younger than ``retention`` holds them; matches older than ``retention`` go; young
+    entries stay. A second call finds nothing more."""
+    keep, retention = timedelta(days=30), timedelta(days=90)
+    old = T0 - timedelta(days=40)
+    plain, held, stale, young = add(
+        state,
+        record("plain", old, title="Plain tariff"),
+        record("held", old, title="Held tariff"),
+        record("stale", old - timedelta(days=100), title="Stale tariff"),
+        record("young", T0 - timedelta(days=1), title="Young tariff"),
+    )
+    with state.transaction():
+        state.history.record_edit(
+            plain, title="Plain tariffs", summary="", text_hash="h", at=old, diff="", alerted=False
+        )
+        state.history.record_matches(
+            [
+                matched(held, held, "tariffs", old),
+                matched(stale, stale, "tariffs", old - timedelta(days=100)),
+            ]
+        )
+    with state.transaction():
+        deleted = state.history.prune_history(keep=keep, retention=retention, now=T0)
+    assert deleted == 3  # the stale match, then the plain and stale entries
+    with state.transaction():
+        assert state.history.prune_history(keep=keep, retention=retention, now=T0) == 0
+    assert set(state.history.entries_by_key("news", ["plain", "held", "stale", "young"])) == {
+        "held",
+        "young",
+    }
+    found = state.history.stories(
+        since=T0 - timedelta(days=365), search="tariff", matched_only=False
+    )
+    assert sorted(s.id for s in found) == sorted([held, young])
+    assert state.history.story(plain) is None
+    assert state.history.history_counts(T0 - timedelta(days=365))["edits"] == 0
+
+
+def test_prune_is_bounded_per_call(state: State) -> None:
+    """One call deletes at most ``batch`` entries; calling again finishes the job."""
+    add(state, *(record(f"k{i}", T0 - timedelta(days=60)) for i in range(25)))
+    calls = []
+    while True:
+        with state.transaction():
+            n = state.history.prune_history(
+                keep=timedelta(days=30), retention=timedelta(days=30), now=T0, batch=10
+            )
+        calls.append(n)
+        if n == 0:
+            break
+    assert calls == [10, 10, 5, 0]
+    assert state.history.history_counts(T0 - timedelta(days=365))["total_entries"] == 0
+
+
+def test_history_counts_for_status(state: State) -> None:
+    """Counts since a time: entries, stories, matched stories, matches, edits; and the
+    total stored."""
+    ids = fill_stories(state)
+    with state.transaction():
+        state.history.record_edit(
+            ids["chips"],
+            title="Chip export rules eased",
+            summary="",
+            text_hash="h",
+            at=T0 + timedelta(days=2, hours=1),
+            diff="",
+            alerted=False,
+        )
+    counts = state.history.history_counts(T0 + timedelta(days=1))
+    assert counts == {
+        "entries": 4,
+        "stories": 4,
+        "matched_stories": 3,
+        "matches": 3,
+        "edits": 1,
+        "total_entries": 5,
+    }
+
+
+def test_story_of_link_finds_the_latest_story_with_that_link(state: State) -> None:
+    """A canonical link seen within the period names the story of its latest entry."""
+    first, second = add(
+        state,
+        record("a", T0, canonical="https://example.com/x"),
+        record("b", T0 + timedelta(hours=1), feed="wire", canonical="https://example.com/x"),
+    )
+    assert state.history.story_of_link("https://example.com/x", T0) == second
+    assert state.history.story_of_link("https://example.com/x", T0 + timedelta(hours=2)) is None
+    assert state.history.story_of_link("https://example.com/y", T0) is None
+    assert first != second

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
+from notifier.model import EntryRecord
 from tests.conftest import CLI
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import ThreadedWebhookReceiver
@@ -113,3 +115,43 @@ def test_the_0_1_example_config_loads_unchanged() -> None:
     assert len(config.deadlines) == 4
     assert list(config.channels) == ["console"]
     assert all(f.type == "feed" for f in config.feeds)
+
+
+def test_a_0_1_store_gains_empty_history_tables(tmp_path: Path) -> None:
+    """Opening a 0.1 store adds the history (schema 6): entries, matches, edits and the
+    search index exist, empty, and take writes; the 0.1 data is untouched."""
+    from notifier.storage import migrations  # noqa: PLC0415
+    from notifier.storage.sqlite import Store  # noqa: PLC0415
+
+    state = tmp_path / "state"
+    state.mkdir()
+    shutil.copy(FIXTURE / "notifier.sqlite3", state / "notifier.sqlite3")
+    with Store.open(state) as store:
+        assert migrations.version(store.db) == migrations.LATEST >= 6
+        tables = {
+            row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        assert {"entries", "matches", "edits", "entries_fts"} <= tables
+        for table in ("entries", "matches", "edits"):
+            assert store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,)  # noqa: S608
+        assert store.history.history_counts(datetime(2000, 1, 1, tzinfo=UTC))["total_entries"] == 0
+        assert store.seen_count() == 4
+        with store.transaction():
+            (entry,) = store.history.add_entries(
+                [
+                    EntryRecord(
+                        feed="news",
+                        key="k",
+                        title="中国加强稀土出口管制",
+                        summary="",
+                        link=None,
+                        canonical=None,
+                        published=None,
+                        seen=datetime(2026, 1, 1, tzinfo=UTC),
+                    )
+                ]
+            )
+        found = store.history.stories(
+            since=datetime(2026, 1, 1, tzinfo=UTC), search="稀土", matched_only=False
+        )
+        assert [s.id for s in found] == [entry]

@@ -22,9 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -90,7 +91,55 @@ def _positive_duration(text: str) -> timedelta:
     return delta
 
 
+def _moment(text: str) -> timedelta | datetime:
+    """A duration ago (``7d``) or an ISO 8601 date or time (a local one is read in the
+    config's zone when the command runs)."""
+    try:
+        return parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a duration ago (e.g. 7d, 12h) nor a date "
+            "(e.g. 2025-06-01 or 2025-06-01T09:00)"
+        ) from None
+
+
+def _positive_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if count < 1:
+        raise ValueError(f"{text!r} is not 1 or more")
+    return count
+
+
+#: A feed's or watch's name, as the config allows them (``config.schema.NAME_PATTERN``).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def _name(text: str) -> str:
+    if not _NAME.fullmatch(text):
+        raise ValueError(f"{text[:70]!r} is not a feed or watch name (letters, digits, - and _)")
+    return text
+
+
+def _search_text(text: str) -> str:
+    """A search the history can run (refused here, before the state is opened)."""
+    from notifier.storage.search import fts_query  # noqa: PLC0415 - lazy, see the docstring
+
+    fts_query(text)  # raises InvalidSearch, a ValueError saying why
+    return text
+
+
 duration_type = _option_type(_nonnegative_duration, "duration")
+moment_type = _option_type(_moment, "time")
+count_type = _option_type(_positive_count, "count")
+search_type = _option_type(_search_text, "search")
+name_type = _option_type(_name, "name")
 positive_duration_type = _option_type(_positive_duration, "positive duration")
 path_type = _option_type(parse_path, "path")
 #: Each setting's flag type, from its parser in :mod:`notifier.config.settings`.
@@ -254,6 +303,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(handler=cmd_status)
+
+    history = sub.add_parser(
+        "history",
+        parents=[common],
+        formatter_class=fmt,
+        help="list the stories polled lately: sources, watches that matched, edits",
+        description="List the stories of the history, newest first: when each was first\n"
+        "seen, its title, its other sources, the watches that matched it and why, and\n"
+        "its edits. Only stories a watch matched, unless --all. A time is a duration\n"
+        "ago (7d, 12h) or a date or time (2025-06-01, 2025-06-01T09:00) in the\n"
+        "config's zone. --search finds every word in titles and summaries, Chinese\n"
+        "included (稀土). Reads the state only: it works beside a running daemon.",
+        epilog=EPILOG,
+    )
+    history.add_argument(
+        "--since",
+        default="7d",
+        type=moment_type,
+        metavar="WHEN",
+        help="stories with an entry first seen since then (default 7d)",
+    )
+    history.add_argument(
+        "--until", type=moment_type, metavar="WHEN", help="… and before then (default: now)"
+    )
+    history.add_argument(
+        "--watch", type=name_type, metavar="WATCH", help="only stories this watch matched"
+    )
+    history.add_argument(
+        "--feed", type=name_type, metavar="FEED", help="only stories with an entry of this feed"
+    )
+    history.add_argument(
+        "--search",
+        type=search_type,
+        metavar="TEXT",
+        help="only stories whose title or summary has every word of TEXT",
+    )
+    history.add_argument("--all", action="store_true", help="include stories that no watch matched")
+    history.add_argument(
+        "--limit",
+        default=50,
+        type=count_type,
+        metavar="N",
+        help="show at most N stories (default 50)",
+    )
+    history.add_argument("--json", action="store_true", help="print JSON instead of text")
+    history.set_defaults(handler=cmd_history)
 
     match = sub.add_parser(
         "match",
@@ -662,6 +757,55 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for line in report.status_lines(feeds, channels, clock.utcnow()):
             print(redact(line))
+    return EXIT_OK
+
+
+def _at(value: timedelta | datetime, now: datetime, zone: tzinfo) -> datetime:
+    """A ``--since``/``--until`` value as an aware time: a duration is that long ago."""
+    if isinstance(value, timedelta):
+        return now - value
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier history``: the stories of the history, newest first."""
+    from notifier.cli import report  # noqa: PLC0415 - lazy, see the module docstring
+    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415
+
+    config = _load_or_report(settings)
+    if config is None:
+        return EXIT_INVALID
+    now = clock.utcnow()
+    since = _at(args.since, now, config.timezone)
+    until = _at(args.until, now, config.timezone) if args.until is not None else None
+    if until is not None and until <= since:
+        print("notifier: --until must be later than --since", file=sys.stderr)
+        return EXIT_USAGE
+    if not (settings.state_dir / FILENAME).exists():
+        print(
+            f"notifier: no state in {settings.state_dir} yet: nothing polled, no history",
+            file=sys.stderr,
+        )
+        if args.json:
+            print("[]")
+        return EXIT_OK
+    with Store.open(settings.state_dir, read_only=True) as store:
+        stories = store.history.stories(
+            since=since,
+            until=until,
+            watch=args.watch,
+            feed=args.feed,
+            search=args.search,
+            matched_only=not args.all,
+            limit=args.limit,
+        )
+    if args.json:
+        print(redact(report.stories_json(stories)))
+        return EXIT_OK
+    for story in stories:
+        for line in report.story_lines(story, config.timezone, now):
+            print(redact(line))
+    print(report.stories_summary(len(stories), args.limit, matched_only=not args.all))
     return EXIT_OK
 
 

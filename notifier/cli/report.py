@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
-from notifier.model import ChannelStatus, Entry, FeedState, Match
+from notifier.model import ChannelStatus, Entry, FeedState, Match, Story
 from notifier.text import relative, when
 
 if TYPE_CHECKING:  # the callers have these loaded already; `status` needs none of them
@@ -234,6 +234,73 @@ def status_json(feeds: Sequence[FeedState], channels: Sequence[ChannelStatus]) -
                 for c in channels
             ],
         },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def story_lines(story: Story, zone: tzinfo, now: datetime) -> list[str]:
+    """A story for ``notifier history``: when, title, its other sources, its feeds,
+    each watch that matched with why, its edits, and the first link."""
+    head = f"{when(story.first_seen, zone)} ({relative(story.first_seen - now)})"
+    title = clip(story.title, HEADLINE_MAX) or "(no title)"
+    more = len(story.entries) - 1
+    extra = ""
+    if more:
+        extra = f"  +{_plural(more, 'source')}, latest {relative(story.last_seen - now)}"
+    lines = [f"{head}  {title}{extra}", f"  feeds: {', '.join(story.feeds)}"]
+    whys: dict[str, str] = {}
+    for m in story.matches:
+        whys.setdefault(m.watch, m.why)
+    for watch, why in whys.items():
+        lines.append(f"  {watch}: {clip(why, DETAIL_MAX)}")
+    if story.edits:
+        lines.append(
+            f"  edited {_plural(len(story.edits), 'time')}, "
+            f"last {relative(story.edits[-1].at - now)}"
+        )
+    link = next((e.link for e in story.entries if e.link), None)
+    if link:
+        lines.append(f"  {clip(link, LINK_MAX)}")
+    return lines
+
+
+def stories_summary(count: int, limit: int, *, matched_only: bool) -> str:
+    """The last line of ``notifier history``."""
+    text = _plural(count, "story", "stories")
+    if count >= limit:
+        text += f" (the newest {limit}; --limit shows more)"
+    if matched_only:
+        text += "; only those a watch matched (--all shows every story)"
+    return text
+
+
+def stories_json(stories: Sequence[Story]) -> str:
+    """``notifier history --json``: a list of stories, each with its sources,
+    watches (one per recorded match) and edits."""
+    return json.dumps(
+        [
+            {
+                "id": s.id,
+                "title": s.title,
+                "first_seen": s.first_seen.isoformat(),
+                "last_seen": s.last_seen.isoformat(),
+                "sources": [
+                    {"feed": e.feed, "title": e.title, "link": e.link, "seen": e.seen.isoformat()}
+                    for e in s.entries
+                ],
+                "watches": [
+                    {"watch": m.watch, "why": m.why, "kind": m.kind, "at": m.at.isoformat()}
+                    for m in s.matches
+                ],
+                "edits": [{"at": d.at.isoformat(), "diff": d.diff} for d in s.edits],
+            }
+            for s in stories
+        ],
         ensure_ascii=False,
         indent=2,
     )

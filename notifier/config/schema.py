@@ -67,10 +67,12 @@ from notifier.model import (
     EditPolicy,
     Feed,
     FetchPolicy,
+    HistoryPolicy,
     Mentions,
     RateLimit,
     SearchField,
     Severity,
+    StoryPolicy,
     Template,
     TemplateKind,
     TimeWindow,
@@ -80,6 +82,8 @@ from notifier.model import (
 
 _FETCH = FetchPolicy()
 _DELIVERY = DeliveryPolicy()
+_HISTORY = HistoryPolicy()
+_STORIES = StoryPolicy()
 
 
 #: Fields a watch searches when neither it nor ``defaults.watch`` names any.
@@ -620,6 +624,47 @@ class DeliveryOptions(Strict):
         return DeliveryPolicy(self.max_age, self.min_retry, self.max_retry)
 
 
+def _at_least(least: timedelta, most: timedelta | None = None) -> Any:
+    """A validator: the duration is at least ``least`` (and at most ``most``)."""
+
+    def check(delta: timedelta) -> timedelta:
+        if delta < least or (most is not None and delta > most):
+            bounds = f"at least {format_duration(least)}"
+            if most is not None:
+                bounds = f"between {format_duration(least)} and {format_duration(most)}"
+            raise ValueError(f"must be {bounds} (got {format_duration(delta)})")
+        return delta
+
+    return AfterValidator(check)
+
+
+class HistoryOptions(Strict):
+    """What ``notifier history`` can show: every polled entry, kept this long."""
+
+    keep: Annotated[Duration, _at_least(timedelta(days=1))] = Field(
+        _HISTORY.keep,
+        description="Keep every polled entry this long (at least 1d); an entry with a "
+        "match is kept as long as its match.",
+    )
+
+    def policy(self) -> HistoryPolicy:
+        """The resolved value the history uses."""
+        return HistoryPolicy(self.keep)
+
+
+class StoryOptions(Strict):
+    """How entries of several feeds that tell the same news become one story."""
+
+    window: Annotated[Duration, _at_least(timedelta(hours=1), timedelta(days=30))] = Field(
+        _STORIES.window,
+        description="An entry joins a story first seen at most this long before it (1h to 30d).",
+    )
+
+    def policy(self) -> StoryPolicy:
+        """The resolved value story grouping uses."""
+        return StoryPolicy(self.window)
+
+
 class WatchFile(Strict):
     """The whole watch config file."""
 
@@ -629,6 +674,8 @@ class WatchFile(Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     fetch: FetchOptions = Field(default_factory=FetchOptions)
     delivery: DeliveryOptions = Field(default_factory=DeliveryOptions)
+    history: HistoryOptions = Field(default_factory=HistoryOptions)
+    stories: StoryOptions = Field(default_factory=StoryOptions)
     templates: KindTemplates = Field(
         default_factory=KindTemplates,
         description="Replace the built-in message texts per kind (Jinja2, sandboxed).",
@@ -816,6 +863,8 @@ def resolve(spec: WatchFile) -> Config:
         default_channels=default_channels,
         fetch=spec.fetch.policy(),
         delivery=spec.delivery.policy(),
+        history=spec.history.policy(),
+        stories=spec.stories.policy(),
         templates=spec.templates.resolved(),
         channels=channels,
         feeds=feeds,

@@ -5,10 +5,12 @@
     State ─┬─ feed states   FeedStateStore   caching headers, health, next poll
            ├─ seen entries  SeenStore        keys and content fingerprints per feed
            ├─ .outbox       OutboxStore      alerts → messages → deliveries
-           └─ .reminders    ReminderStore    deadlines tracked, reminders recorded
+           ├─ .reminders    ReminderStore    deadlines tracked, reminders recorded
+           └─ .history      HistoryStore     entries, stories, matches, edits, search
 
 The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
-:mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders` and the
+:mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders`,
+:mod:`~notifier.storage.history` and the
 numbered :mod:`~notifier.storage.migrations`); a PostgreSQL one will implement
 the same protocols, and ``tests/test_storage.py`` runs against every backend.
 
@@ -23,12 +25,14 @@ and the pruning of one feed's old keys. Measured with SQLite here (2 cores,
 deadline check, one send); none spans an ``await``.
 
 Errors: every method may raise :class:`notifier.errors.StateError` (the store
-cannot be read or written: a full disk, a damaged file); nothing else.
+cannot be read or written: a full disk, a damaged file); nothing else, except
+:meth:`HistoryStore.stories` with a ``search``, which raises
+:class:`notifier.errors.InvalidSearch` for a search it cannot run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -37,11 +41,14 @@ from notifier.model import (
     BodyFormat,
     ChannelStatus,
     DeadMessage,
+    EntryRecord,
     FeedState,
     Held,
+    MatchRecord,
     NewAlert,
     PendingMessage,
     QueuedAlert,
+    Story,
 )
 
 if TYPE_CHECKING:
@@ -235,6 +242,121 @@ class ReminderStore(Protocol):
         ...
 
 
+class HistoryStore(Protocol):
+    """Every polled entry, grouped into stories, with the matches and edits recorded.
+
+    Entries are kept for ``history.keep`` (:meth:`prune_history`); a story's id is
+    the id of its first entry. Writes go inside :meth:`State.transaction`.
+    """
+
+    def add_entries(self, records: Sequence[EntryRecord]) -> list[int]:
+        """Store entries; return their ids in order.
+
+        A record with ``story=None`` starts its own story (story = its own id).
+        An entry already stored (same feed and key) is not changed; its existing
+        id is returned. Titles are cut at 500 characters, summaries at 2,000."""
+        ...
+
+    def entries_by_key(self, feed: str, keys: Iterable[str]) -> dict[str, EntryRecord]:
+        """The stored entries of ``feed`` among ``keys``, by key."""
+        ...
+
+    def recent_entries(self, since: datetime) -> list[EntryRecord]:
+        """Entries first seen at or after ``since``, oldest first (to rebuild the
+        in-memory story index at start-up)."""
+        ...
+
+    def story_of_link(self, canonical: str, since: datetime) -> int | None:
+        """The story of the latest entry with this canonical link first seen at or
+        after ``since``; None if there is none (one indexed query)."""
+        ...
+
+    def record_edit(
+        self,
+        entry: int,
+        *,
+        title: str,
+        summary: str,
+        text_hash: str,
+        at: datetime,
+        diff: str,
+        alerted: bool,
+    ) -> None:
+        """The entry's text changed: keep the old title and summary in an edit,
+        store (and re-index) the new text, set ``changed=at``. An entry no longer
+        stored is ignored."""
+        ...
+
+    def record_matches(self, records: Sequence[MatchRecord]) -> None:
+        """Record which watches matched which stored entries, and what came of it."""
+        ...
+
+    def matches_for(self, feed: str, keys: Iterable[str]) -> dict[str, list[MatchRecord]]:
+        """The recorded matches of these entries of ``feed``, by key, oldest first
+        (for edit detection: which watches matched, with which terms)."""
+        ...
+
+    def matched_keys(self, feed: str, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` have at least one recorded match (one indexed query a
+        500 keys: called on the poll's hot path)."""
+        ...
+
+    def story_watches(self, story: int) -> set[str]:
+        """Watches already recorded with kind match, update, edit or replay for this
+        story (a later source does not alert again for them)."""
+        ...
+
+    def story_sources(self, story: int) -> int:
+        """How many entries (sources) the story has."""
+        ...
+
+    def stories(
+        self,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        watch: str | None = None,
+        feed: str | None = None,
+        search: str | None = None,
+        matched_only: bool = True,
+        limit: int = 100,
+    ) -> list[Story]:
+        """Stories with an entry first seen in [since, until), newest ``last_seen``
+        first, each with all its entries, matches and edits.
+
+        ``watch``: only stories that watch matched; ``feed``: only stories with an
+        entry of that feed in the period; ``search``: only stories with an entry in
+        the period whose title or summary has every word of ``search`` (Chinese
+        included; see :mod:`notifier.storage.search`); ``matched_only``: only
+        stories with at least one match. Raises
+        :class:`~notifier.errors.InvalidSearch` for a search with no letter or
+        digit, or longer than 200 characters."""
+        ...
+
+    def story(self, story_id: int) -> Story | None:
+        """One story, or None if none of its entries is stored."""
+        ...
+
+    def entries_between(self, since: datetime, until: datetime) -> Iterator[EntryRecord]:
+        """Every stored entry first seen in [since, until), oldest first, read a page
+        at a time (for ``notifier replay``)."""
+        ...
+
+    def prune_history(
+        self, *, keep: timedelta, retention: timedelta, now: datetime, batch: int = 5000
+    ) -> int:
+        """Forget entries first seen before ``now - keep`` (with their index rows and
+        edits), except those with a match younger than ``retention``; forget matches
+        older than ``retention``. At most ``batch`` entries and ``batch`` matches a
+        call; returns how many were deleted (``batch`` or more: call again)."""
+        ...
+
+    def history_counts(self, since: datetime) -> dict[str, int]:
+        """For ``status``: ``entries``, ``stories``, ``matched_stories``,
+        ``matches`` and ``edits`` since ``since``, and ``total_entries`` stored."""
+        ...
+
+
 class State(FeedStateStore, SeenStore, Protocol):
     """Everything the daemon remembers, in one store with transactions."""
 
@@ -246,6 +368,11 @@ class State(FeedStateStore, SeenStore, Protocol):
     @property
     def reminders(self) -> ReminderStore:
         """The deadline tables."""
+        ...
+
+    @property
+    def history(self) -> HistoryStore:
+        """The history tables."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

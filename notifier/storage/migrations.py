@@ -118,6 +118,53 @@ STEPS: dict[int, tuple[str, ...]] = {
         "INSERT INTO schema_version(version) VALUES (4)",
         "DELETE FROM meta WHERE key='schema'",
     ),
+    # History (issue 13): every polled entry with its story, the watches that matched
+    # it, its edits, and a contentless full-text index of its title and summary
+    # (rowid = entries.id; see storage/history.py and storage/search.py).
+    6: (
+        """CREATE TABLE entries (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            feed      TEXT NOT NULL,
+            key       TEXT NOT NULL,
+            title     TEXT NOT NULL,
+            summary   TEXT NOT NULL,
+            link      TEXT,
+            canonical TEXT,
+            published TEXT,
+            seen      TEXT NOT NULL,
+            changed   TEXT,
+            text_hash TEXT NOT NULL,
+            story     INTEGER NOT NULL,
+            UNIQUE (feed, key)
+        )""",
+        "CREATE INDEX entries_seen ON entries(seen)",
+        "CREATE INDEX entries_story ON entries(story)",
+        "CREATE INDEX entries_canonical ON entries(canonical) WHERE canonical IS NOT NULL",
+        """CREATE TABLE matches (
+            entry INTEGER NOT NULL,
+            story INTEGER NOT NULL,
+            watch TEXT NOT NULL,
+            why   TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            at    TEXT NOT NULL,
+            kind  TEXT NOT NULL
+        )""",
+        "CREATE INDEX matches_entry ON matches(entry)",
+        "CREATE INDEX matches_story ON matches(story, watch)",
+        "CREATE INDEX matches_at ON matches(at)",
+        """CREATE TABLE edits (
+            entry       INTEGER NOT NULL,
+            at          TEXT NOT NULL,
+            old_title   TEXT NOT NULL,
+            old_summary TEXT NOT NULL,
+            diff        TEXT NOT NULL,
+            alerted     INTEGER NOT NULL
+        )""",
+        "CREATE INDEX edits_entry ON edits(entry)",
+        "CREATE INDEX edits_at ON edits(at)",
+        "CREATE VIRTUAL TABLE entries_fts USING fts5(text, content='', "
+        "tokenize='unicode61 remove_diacritics 2', detail=full)",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

@@ -5,7 +5,9 @@ What it remembers, per feed:
 * ``feeds``: HTTP caching headers (ETag, Last-Modified), the hash of the last
   body, health (failures in a row, unhealthy flag, last error) and when to
   poll next;
-* ``seen``: the key of every entry seen, with when it was first and last seen.
+* ``seen``: the key of every entry seen, with when it was first and last seen;
+* the history: every entry polled, its story, matches and edits, searchable
+  (:mod:`notifier.storage.history`, kept for ``history.keep``).
 
 Writes for one poll happen in one transaction (one commit per feed, not per
 entry: PITFALLS measured 765 µs an entry the other way). Keys stay in SQLite,
@@ -45,6 +47,7 @@ from typing import IO, Any
 from notifier.errors import StateError, StateLocked
 from notifier.model import FeedState
 from notifier.storage import migrations
+from notifier.storage.history import SqliteHistory
 from notifier.storage.outbox import SqliteOutbox
 from notifier.storage.reminders import SqliteReminders
 
@@ -72,6 +75,7 @@ class Store:
         self.path = Path(path) if str(path) != ":memory:" else None
         self._outbox: SqliteOutbox | None = None
         self._reminders: SqliteReminders | None = None
+        self._history: SqliteHistory | None = None
         exists = self.path is not None and self.path.exists()
         if self.path is not None and exists:
             _refuse_unusable(self.path)
@@ -157,6 +161,13 @@ class Store:
         if self._reminders is None:
             self._reminders = SqliteReminders(self._db)
         return self._reminders
+
+    @property
+    def history(self) -> SqliteHistory:
+        """The history tables (:mod:`notifier.storage.history`)."""
+        if self._history is None:
+            self._history = SqliteHistory(self._db)
+        return self._history
 
     @property
     def db(self) -> sqlite3.Connection:
