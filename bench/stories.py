@@ -54,7 +54,7 @@ from notifier.stories import (
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "stories"
-SPLITS = ("dev", "test")
+SPLITS = ("dev",)
 
 
 # --------------------------------------------------------------------------- quality

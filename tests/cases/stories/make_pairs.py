@@ -326,16 +326,20 @@ def main(argv: list[str]) -> int:
     feeds = load(folder)
     everything = natural(folder) + pairs(feeds)
     unique = {key(p): p for p in everything}
-    for name, chosen in (("dev", True), ("test", False)):
-        lines = [
-            json.dumps(p, ensure_ascii=False)
-            for _, p in sorted(unique.items())
-            if is_dev(p) is chosen
-        ]
-        (HERE / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        positives = sum(json.loads(line)["same"] for line in lines)
-        sys.stdout.write(f"{name}: {len(lines)} pairs, {positives} same story\n")
+    # Round 2: the round-1 test split has been seen, so every round-1 pair is dev now;
+    # each keeps the round-1 split it was in (``round1``).
+    lines = [
+        json.dumps(p | {"round1": "dev" if is_dev(p) else "test"}, ensure_ascii=False)
+        for _, p in sorted(unique.items())
+    ]
+    write("dev", lines)
     return 0
+
+
+def write(name: str, lines: list[str]) -> None:
+    (HERE / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    positives = sum(json.loads(line)["same"] for line in lines)
+    sys.stdout.write(f"{name}: {len(lines)} pairs, {positives} same story\n")
 
 
 if __name__ == "__main__":
