@@ -39,6 +39,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from difflib import SequenceMatcher
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 __all__ = [
@@ -205,6 +206,14 @@ _CJK = (
     "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 )
 _RUN = re.compile(rf"\d+(?:[.,]\d+)*|[{_CJK}]+|[^\W_{_CJK}]+")
+#: A number: its thousands separators dropped, an ordinal suffix read as the number.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?![^\W\d_])")
+#: Month names (English; "may" is left out, it is mostly the verb): a date is a fact.
+_MONTH_TEXT = """
+    january february march april june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+"""
+_MONTHS = frozenset(_MONTH_TEXT.split())
 _CJK_START = re.compile(rf"[{_CJK}]")
 _DIGIT = re.compile(r"\d")
 
@@ -231,13 +240,16 @@ class Signature:
     ``shingles`` holds the words (Latin and other spaced scripts) and character
     bigrams (Chinese, Japanese, Korean) of the title and the first
     :data:`SUMMARY_CHARS` characters of the summary; ``title`` those of the
-    title alone; ``numbers`` the shingles with a digit in them (``125%`` is
-    ``125``, ``4.14`` stays one number).
+    title alone; ``numbers`` the facts of the whole text: numbers (``125%`` is
+    ``125``, ``4.14`` stays one number, ``1,500`` is ``1500``, ``5th`` is ``5``)
+    and month names; ``words`` the title's words in order, stopwords kept (the
+    template detector of :func:`differ` compares them).
     """
 
     shingles: frozenset[str]
     title: frozenset[str]
     numbers: frozenset[str]
+    words: tuple[str, ...] = ()
 
 
 def _stem(word: str) -> str:
@@ -289,11 +301,52 @@ def signature(title: str, summary: str) -> Signature:
     Bounded work: only the first :data:`TITLE_CHARS` characters of the title
     and :data:`SUMMARY_CHARS` of the summary are read, whatever their length.
     """
-    head = _shingles(_normal(title, TITLE_CHARS)[:TITLE_CHARS])
-    body = _shingles(_normal(summary, SUMMARY_CHARS)[:SUMMARY_CHARS])
+    head_text = _normal(title, TITLE_CHARS)[:TITLE_CHARS]
+    body_text = _normal(summary, SUMMARY_CHARS)[:SUMMARY_CHARS]
+    head = _shingles(head_text)
+    body = _shingles(body_text)
     whole = frozenset(head | body)
-    numbers = frozenset(s for s in whole if _DIGIT.search(s))
-    return Signature(shingles=whole, title=frozenset(head), numbers=numbers)
+    return Signature(
+        shingles=whole,
+        title=frozenset(head),
+        numbers=_facts(head_text) | _facts(body_text),
+        words=_words(_untagged(head_text)),
+    )
+
+
+def _number(token: str) -> str:
+    token = token.rstrip("stndrh")
+    # "1,500" and "1500" are one number; "4.14" and "35,3" keep their decimals.
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", token):
+        token = token.replace(",", "")
+    return token
+
+
+def _facts(text: str) -> frozenset[str]:
+    facts = {_number(n) for n in _NUMBER.findall(text)}
+    facts.update(w for w in _WORD.findall(text) if w in _MONTHS)
+    return frozenset(facts)
+
+
+_WORD = re.compile(rf"\d+(?:[.,]\d+)*|[{_CJK}]|[^\W_{_CJK}]+")
+
+
+#: A title's last segment after " - ", " | ", " – " or " — ": an outlet's name when short.
+_TAG = re.compile(r"\s+[-|–—]\s+(?=[^-|–—]*$)")
+
+
+def _untagged(title: str) -> str:
+    """The title without an outlet's tag ("… - Reuters"): a short last segment (at
+    most 4 words) after a separator, behind a headline of 4 words or more."""
+    parts = _TAG.split(title, maxsplit=1)
+    if len(parts) == 2 and len(parts[1].split()) <= 4 and len(parts[0].split()) >= 4:
+        return parts[0]
+    return title
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """The title's words in order (CJK: characters), stemmed, stopwords kept."""
+    return tuple(_stem(w) for w in _WORD.findall(text))
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -326,37 +379,91 @@ def _show(words: frozenset[str]) -> str:
 def differ(a: Signature, b: Signature) -> str | None:
     """Why two alike texts still tell different stories, if they do: a changed fact.
 
-    * Their numbers disagree: their titles each have a number the other's lacks
-      ("tariffs to 125%" / "tariffs to 84%", "Tails 4.14" / "Tails 4.10"), or
-      both texts have numbers and share none (another month's figures).
-    * Their titles are one template with another word in its slot: each has
-      at most :data:`SLOT_WORDS` shingle the other lacks, and they share more
-      ("talks in London" / "talks in Stockholm", "move from Spreaker" /
-      "move from Buzzsprout"). A second outlet's title rewrites more than a
-      slot; a copy's title adds words (a suffix, "Update:") but keeps them all.
+    * Their facts disagree: each text, title or summary, has a number or a month
+      the other lacks ("tariffs to 125%" / "tariffs to 84%", "Tails 4.14" /
+      "Tails 4.10", "sold on July 5th" / "sold on June 28th"). A copy cut short
+      loses facts but adds none, so only a difference both ways counts.
+    * Their titles are one template with other words in its slots
+      (:func:`_slots`): "talks in London" / "talks in Stockholm", "probe into
+      semiconductor imports" / "probe into critical mineral imports", "Support
+      System - Down" / "Support System - Warning". A copy's title adds words at
+      its ends (an outlet, "Update:") or drops one; a second outlet's title
+      rewrites more than slots.
     """
-    title_a, title_b = a.numbers & a.title, b.numbers & b.title
-    if title_a - title_b and title_b - title_a:
-        return f"numbers differ ({_show(title_a - title_b)} / {_show(title_b - title_a)})"
-    if a.numbers and b.numbers and not a.numbers & b.numbers:
-        return f"numbers differ ({_show(a.numbers)} / {_show(b.numbers)})"
-    only_a, only_b = a.title - b.title, b.title - a.title
-    shared = len(a.title & b.title)
-    if (
-        0 < len(only_a) <= SLOT_WORDS
-        and 0 < len(only_b) <= SLOT_WORDS
-        and shared > max(len(only_a), len(only_b))
-    ):
-        return f"titles differ in one place ({_show(only_a)} / {_show(only_b)})"
+    only_a, only_b = a.numbers - b.numbers, b.numbers - a.numbers
+    if only_a and only_b:
+        return f"facts differ ({_show(only_a)} / {_show(only_b)})"
+    slots = _slots(a.words, b.words)
+    if slots is not None:
+        return f"titles are one template with other words in it ({slots})"
     return None
 
 
+#: Words that carry no slot: a template's filler, dropped or swapped by paraphrase.
+_FUNCTION_TEXT = """
+    a an the of in on at to for by with and or from as into via is are was were be
+    its it their his her this that these those over after before than
+"""
+_FUNCTION = frozenset(_FUNCTION_TEXT.split())
+
+
+def _slots(x: tuple[str, ...], y: tuple[str, ...]) -> str | None:
+    """The slots two titles fill differently, when they are one template; else None.
+
+    One template: once the words one title adds at its start or end are set
+    aside (an outlet, "Update:"), and function words (:data:`_FUNCTION`) one
+    adds inside, the titles differ only where each has other words in the same
+    place — any number of such slots, of any length — at least one slot holds
+    more than function words on both sides, and the shared words that are not
+    function words are at least twice the words of the slots (a template
+    dominates; a second outlet's rewrite changes more). Titles in Chinese,
+    Japanese or Korean are not compared this way (their words are characters:
+    a rewrite swaps a few of them as a slot fill does).
+    """
+    if not x or not y or _CJK_START.match(x[0]) or _CJK_START.match(y[0]):
+        return None
+    ops = SequenceMatcher(None, x, y, autojunk=False).get_opcodes()
+    while ops and ops[0][0] in ("insert", "delete"):
+        ops.pop(0)
+    while ops and ops[-1][0] in ("insert", "delete"):
+        ops.pop()
+    shared = 0
+    slots: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for op, i1, i2, j1, j2 in ops:
+        p, q = x[i1:i2], y[j1:j2]
+        if op == "equal":
+            shared += sum(w not in _FUNCTION for w in p)
+        elif op == "replace":
+            slots.append((p, q))
+        elif _content(p) or _content(q):  # words inserted inside: a rewrite, not a slot
+            return None
+    if not any(_content(p) and _content(q) for p, q in slots):
+        return None
+    changed = max(sum(len(p) for p, _ in slots), sum(len(q) for _, q in slots))
+    if shared < 2 or shared < 2 * changed:
+        return None
+    return "; ".join(f"{' '.join(p)} / {' '.join(q)}" for p, q in slots[:3])
+
+
+def _content(words: tuple[str, ...]) -> bool:
+    return any(w not in _FUNCTION for w in words)
+
+
 def same_entry_link(a: Signature, b: Signature) -> bool:
-    """Whether two entries with one canonical link are one story: unless their texts
-    have almost nothing in common (less than :data:`LINK_FLOOR`, both long enough to tell)."""
+    """Whether two entries with one canonical link are one story.
+
+    A link is evidence only for texts that do not contradict it: two entries
+    with one link join when either text is too short to judge, when their
+    titles are the same (one post, its body updated), or when their texts are
+    the same story anyway (:func:`same_story`). A broken feed can give every
+    entry the same link; its entries with other titles are then judged by
+    their texts alone.
+    """
     if len(a.shingles) < MIN_SHINGLES or len(b.shingles) < MIN_SHINGLES:
         return True
-    return similarity(a, b) >= LINK_FLOOR
+    if a.title and a.title == b.title:
+        return True
+    return same_story(a, b)[0]
 
 
 def same_story(a: Signature, b: Signature) -> tuple[bool, str]:
