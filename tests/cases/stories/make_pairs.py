@@ -347,8 +347,8 @@ def transform2(item: Item, how: str, rng: random.Random) -> tuple[dict[str, Any]
         return text(f"{t} (updated)", body, None), (
             "rotated: last sentence first, '(updated)' title suffix, no link"
         )
+    link: str | None = None
     if how == "amp2":
-        link = None
         if item.link:
             link = item.link + ("&amp=1" if "?" in item.link else "?amp=1")
         return text(t, f"{cut(s, 250)} Continue reading", link), (
@@ -357,7 +357,6 @@ def transform2(item: Item, how: str, rng: random.Random) -> tuple[dict[str, Any]
     if how == "retyped":
         title = " ".join(w[:1].upper() + w[1:] for w in t.split())
         body = s.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'")
-        link = None
         if item.link:
             link = re.sub(r"^https?://(?:www\.)?", "http://m.", item.link)
             link += ("&" if "?" in link else "?") + "utm_source=rss&utm_medium=feed"
