@@ -332,6 +332,7 @@ def transform2(item: Item, how: str, rng: random.Random) -> tuple[dict[str, Any]
     outlet = rng.choice(OUTLETS2)
     t, s = item.title, item.summary
     parts = sentences(s)
+    link: str | None = None
     if how == "tagged":
         short = cut(s, max(60, int(len(s) * 0.4)))
         link = f"https://{rng.choice(['flipboard', 'inoreader'])}.example/a/{len(t)}{len(s)}"
@@ -347,7 +348,6 @@ def transform2(item: Item, how: str, rng: random.Random) -> tuple[dict[str, Any]
         return text(f"{t} (updated)", body, None), (
             "rotated: last sentence first, '(updated)' title suffix, no link"
         )
-    link: str | None = None
     if how == "amp2":
         if item.link:
             link = item.link + ("&amp=1" if "?" in item.link else "?amp=1")
