@@ -40,6 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 __all__ = [
@@ -205,9 +206,8 @@ _CJK = (
     "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
 )
-_RUN = re.compile(rf"\d+(?:[.,]\d+)*|[{_CJK}]+|[^\W_{_CJK}]+")
 #: A number: its thousands separators dropped, an ordinal suffix read as the number.
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?![^\W\d_])")
+_NUMBER = re.compile(r"(\d+(?:[.,]\d+)*)(?:st|nd|rd|th)?(?![^\W\d_])")
 #: Month names (English; "may" is left out, it is mostly the verb): a date is a fact.
 _MONTH_TEXT = """
     january february march april june july august september october november december
@@ -215,7 +215,6 @@ _MONTH_TEXT = """
 """
 _MONTHS = frozenset(_MONTH_TEXT.split())
 _CJK_START = re.compile(rf"[{_CJK}]")
-_DIGIT = re.compile(r"\d")
 
 #: Words too common to say anything about which story a text tells (English, plus the
 #: feed boilerplate words a second outlet adds).
@@ -252,12 +251,12 @@ class Signature:
     words: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     """A light English stem: enough to make "tariffs"/"tariff", "extends"/"extend" equal."""
     if len(word) <= 3 or not word.isascii() or not word.isalpha():
         return word
-    rules = (("ies", "y"), ("ied", "y"), ("eed", "ee"), ("sses", "ss"), ("ing", ""), ("ed", ""))
-    for suffix, keep in (*rules, ("es", "")):
+    for suffix, keep in _STEMS:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + keep
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -265,17 +264,39 @@ def _stem(word: str) -> str:
     return word
 
 
-def _shingles(text: str) -> set[str]:
-    out: set[str] = set()
-    for run in _RUN.findall(text):
-        if _CJK_START.match(run):
-            if len(run) == 1:
-                out.add(run)
-            else:
-                out.update(run[i : i + 2] for i in range(len(run) - 1))
-        elif run not in _STOPWORDS and (len(run) > 1 or run.isdigit()):
-            out.add(_stem(run))
+_STEMS = (
+    *(("ies", "y"), ("ied", "y"), ("eed", "ee"), ("sses", "ss"), ("ing", ""), ("ed", "")),
+    ("es", ""),
+)
+#: A text's runs: a number, a CJK run (read as bigrams), a word; each in its own group.
+_RUNS = re.compile(rf"(\d+(?:[.,]\d+)*)|([{_CJK}]+)|([^\W_{_CJK}]+)")
+
+
+def _shingles(text: str, months: set[str]) -> set[str]:
+    """The shingles of ``text``; its month names are added to ``months``."""
+    runs = _RUNS.findall(text)
+    if not runs:
+        return set()
+    numbers, cjks, words = zip(*runs, strict=True)
+    out = set(numbers)
+    unique = set(words)
+    months.update(unique & _MONTHS)
+    out.update(map(_word, unique))
+    out.discard("")
+    for cjk in set(cjks):
+        if len(cjk) == 1:
+            out.add(cjk)
+        elif cjk:
+            out.update(map(str.__add__, cjk[:-1], cjk[1:]))
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _word(word: str) -> str:
+    """A word's shingle: its stem; "" for a stopword or a lone letter."""
+    if word in _STOPWORDS or (len(word) < 2 and not word.isdigit()):
+        return ""
+    return _stem(word)
 
 
 #: Names trade news uses for one party: a capital for its country ("Washington and
@@ -303,29 +324,30 @@ def signature(title: str, summary: str) -> Signature:
     """
     head_text = _normal(title, TITLE_CHARS)[:TITLE_CHARS]
     body_text = _normal(summary, SUMMARY_CHARS)[:SUMMARY_CHARS]
-    head = _shingles(head_text)
-    body = _shingles(body_text)
-    whole = frozenset(head | body)
+    months: set[str] = set()
+    head = frozenset(_shingles(head_text, months))
+    whole = head.union(_shingles(body_text, months))
+    numbers = set(_NUMBER.findall(head_text))
+    numbers.update(_NUMBER.findall(body_text))
+    if "," in head_text or "," in body_text:
+        numbers = {_number(n) for n in numbers}
     return Signature(
         shingles=whole,
-        title=frozenset(head),
-        numbers=_facts(head_text) | _facts(body_text),
+        title=head,
+        numbers=frozenset(numbers | months),
         words=_words(_untagged(head_text)),
     )
 
 
+#: A number with thousands separators: "1,500" (and "1,500.25").
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
 def _number(token: str) -> str:
-    token = token.rstrip("stndrh")
     # "1,500" and "1500" are one number; "4.14" and "35,3" keep their decimals.
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", token):
-        token = token.replace(",", "")
+    if "," in token and _THOUSANDS.fullmatch(token):
+        return token.replace(",", "")
     return token
-
-
-def _facts(text: str) -> frozenset[str]:
-    facts = {_number(n) for n in _NUMBER.findall(text)}
-    facts.update(w for w in _WORD.findall(text) if w in _MONTHS)
-    return frozenset(facts)
 
 
 _WORD = re.compile(rf"\d+(?:[.,]\d+)*|[{_CJK}]|[^\W_{_CJK}]+")
@@ -481,12 +503,13 @@ def same_story(a: Signature, b: Signature) -> tuple[bool, str]:
 
 #: Entries kept in one shingle's posting list (the newest); a query reads no more.
 POSTINGS_CAP = 64
-#: A query looks up only its rarest shingles, at most this many.
+#: A query looks up only its rarest shingles (shortest posting lists), at most this many.
 QUERY_SHINGLES = 16
-#: Shingles in more indexed entries than this are not looked up.
-COMMON = 2000
 #: Candidates whose similarity is computed, at most (those sharing most shingles).
 MAX_CANDIDATES = 16
+#: ``expire`` sweeps forgotten entries out of the posting lists once this many are
+#: forgotten and they outnumber the entries kept (amortised: a few µs an entry).
+COMPACT_AFTER = 1024
 
 
 @dataclass(slots=True)
@@ -506,15 +529,21 @@ class StoryIndex:
     canonical link first, else the most similar text above the threshold);
     ``expire`` forgets old entries. Entries added after ``at`` do not count.
     The caller gives every time; nothing here reads a clock.
+
+    Posting lists (per shingle, per canonical link) hold entry numbers, newest
+    last, capped at :data:`POSTINGS_CAP`. Forgetting is lazy: ``expire`` only
+    drops the entry; its numbers stay in the lists (``find`` skips them) until
+    newer entries push them out or a compaction sweeps them
+    (:data:`COMPACT_AFTER`).
     """
 
     window: timedelta = timedelta(hours=48)
     _entries: dict[int, _Indexed] = field(default_factory=dict, init=False, repr=False)
     _postings: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
-    _frequency: Counter[str] = field(default_factory=Counter, init=False, repr=False)
     _links: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
     _by_time: list[tuple[datetime, int]] = field(default_factory=list, init=False, repr=False)
     _serial: int = field(default=0, init=False, repr=False)
+    _forgotten: int = field(default=0, init=False, repr=False)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -525,9 +554,12 @@ class StoryIndex:
         serial = self._serial
         self._entries[serial] = _Indexed(story, canonical, sig, at)
         heapq.heappush(self._by_time, (at, serial))
+        postings = self._postings
         for shingle in sig.shingles:
-            self._frequency[shingle] += 1
-            posting = self._postings.setdefault(shingle, [])
+            posting = postings.get(shingle)
+            if posting is None:
+                postings[shingle] = [serial]
+                continue
             posting.append(serial)
             if len(posting) > POSTINGS_CAP:
                 del posting[0]
@@ -541,19 +573,22 @@ class StoryIndex:
         """The story a new entry seen at ``at`` joins, and why; None for a new story.
 
         Only entries added within ``window`` before ``at`` count. An equal
-        canonical link wins ("same link") unless the two texts have almost
-        nothing in common (:func:`same_entry_link`); else the most similar text at or
-        above the threshold (the newest on a tie), with :func:`same_story`'s reason.
+        canonical link wins ("same link") when the two texts do not contradict
+        it (:func:`same_entry_link`); else the most similar text at or above the
+        threshold (the newest on a tie), with :func:`same_story`'s reason.
         """
         oldest = at - self.window
+        entries = self._entries
         if canonical is not None:
             for serial in reversed(self._links.get(canonical, ())):
-                entry = self._entries[serial]
-                if oldest <= entry.at <= at and same_entry_link(sig, entry.sig):
+                entry = entries.get(serial)
+                if entry is None or not oldest <= entry.at <= at:
+                    continue
+                if same_entry_link(sig, entry.sig):
                     return entry.story, "same link"
         best: tuple[float, int, int, str] | None = None
         for serial in self._candidates(sig):
-            entry = self._entries[serial]
+            entry = entries[serial]
             if not oldest <= entry.at <= at:
                 continue
             score = similarity(sig, entry.sig)
@@ -569,54 +604,53 @@ class StoryIndex:
     def _candidates(self, sig: Signature) -> list[int]:
         """The indexed entries sharing most of ``sig``'s rarest shingles, at most a few.
 
-        Shingles in more than :data:`COMMON` entries are skipped (they name a
-        topic, not a story); of the rest, the :data:`QUERY_SHINGLES` rarest are
-        looked up. A candidate must share two of them, unless only one was looked up.
+        The :data:`QUERY_SHINGLES` shingles with the shortest posting lists are
+        looked up (a full list names a topic, not a story). A candidate must
+        share two of them, unless only one was looked up.
         """
-        get = self._frequency.get
-        known = [(n, s) for s in sig.shingles if 0 < (n := get(s, 0)) <= COMMON]
-        rarest = heapq.nsmallest(QUERY_SHINGLES, known)
-        hits: Counter[int] = Counter()
         postings = self._postings
-        for _, shingle in rarest:
-            hits.update(postings[shingle])
-        least = 2 if len(rarest) > 1 else 1
+        found = [p for s in sig.shingles if (p := postings.get(s))]
+        if len(found) > QUERY_SHINGLES:
+            found = heapq.nsmallest(QUERY_SHINGLES, found, key=len)
+        hits: Counter[int] = Counter()
+        for posting in found:
+            hits.update(posting)
+        least = 2 if len(found) > 1 else 1
         entries = self._entries
-        return [
-            serial
-            for serial, count in hits.most_common(MAX_CANDIDATES)
-            if count >= least and serial in entries
-        ]
+        out: list[int] = []
+        for serial, count in hits.most_common():
+            if count < least or len(out) == MAX_CANDIDATES:
+                break
+            if serial in entries:
+                out.append(serial)
+        return out
 
     def expire(self, before: datetime) -> int:
         """Forget the entries seen before ``before``; how many were forgotten.
 
-        Posting lists keep a forgotten entry's number until newer entries push
-        it out (``find`` skips it); a shingle no entry has any more is dropped.
+        Lazy: the entries go, their numbers stay in the posting lists (``find``
+        skips them) until a compaction, once forgotten numbers outnumber the
+        entries kept (and :data:`COMPACT_AFTER` were forgotten since the last).
         """
         gone = 0
-        frequency = self._frequency
-        while self._by_time and self._by_time[0][0] < before:
-            _, serial = heapq.heappop(self._by_time)
-            entry = self._entries.pop(serial)
+        by_time, entries = self._by_time, self._entries
+        pop = heapq.heappop
+        while by_time and by_time[0][0] < before:
+            del entries[pop(by_time)[1]]
             gone += 1
-            for shingle in entry.sig.shingles:
-                left = frequency[shingle] - 1
-                if left > 0:
-                    frequency[shingle] = left
-                else:
-                    del frequency[shingle]
-                    self._postings.pop(shingle, None)
-            if entry.canonical is not None:
-                self._forget(self._links, entry.canonical, serial)
+        self._forgotten += gone
+        if self._forgotten >= COMPACT_AFTER and self._forgotten > len(entries):
+            self._compact()
         return gone
 
-    @staticmethod
-    def _forget(lists: dict[str, list[int]], key: str, serial: int) -> None:
-        posting = lists.get(key)
-        if posting is None:
-            return
-        if serial in posting:
-            posting.remove(serial)
-        if not posting:
-            del lists[key]
+    def _compact(self) -> None:
+        """Sweep forgotten entries' numbers out of every posting list; drop empty lists."""
+        alive = self._entries.__contains__
+        for lists in (self._postings, self._links):
+            for key in list(lists):
+                kept = list(filter(alive, lists[key]))
+                if kept:
+                    lists[key] = kept
+                else:
+                    del lists[key]
+        self._forgotten = 0
