@@ -15,8 +15,8 @@ How texts are compared (:func:`signature`, :func:`similarity`)::
         Chinese/Japanese/Korean: character bigrams (a lone character: itself)
     ──▶ Signature: the set of shingles of the whole text, and of the title alone
     similarity = max(Jaccard(whole texts), mean(Jaccard(titles), Jaccard(whole texts)))
-    same story = similarity ≥ THRESHOLD and no changed fact (:func:`differ`: other
-                 numbers, or one title template with another word in its slot)
+    same story = similarity ≥ THRESHOLD and no changed fact (:func:`differ`: facts
+                 that differ both ways, or one title template with other words in its slots)
 
 The threshold (:data:`THRESHOLD`) was tuned on the dev split of the labelled
 pairs in ``tests/cases/stories/`` (precision first: a wrong join hides news,
@@ -27,8 +27,8 @@ a missed join only costs one more alert); the measured alternatives are in
 does this new entry join?" without scanning them all: an inverted index over
 shingles, each posting list capped (:data:`POSTINGS_CAP`, newest kept), and a
 query looks only at its rarest shingles (:data:`QUERY_SHINGLES`) and verifies
-at most :data:`MAX_CANDIDATES` candidates. Time is a parameter: nothing here
-reads a clock.
+at most :data:`MAX_CANDIDATES` candidates; expired entries are forgotten lazily. Time is a
+parameter: nothing here reads a clock.
 """
 
 from __future__ import annotations
