@@ -3,7 +3,7 @@
 Usage: ``python -m bench.stories [--entries 50000] [--queries 2000] [--seed 13]
 [--out bench/results] [--sweep]``.
 
-Quality: every pair of ``tests/cases/stories/dev.jsonl`` and ``test.jsonl`` is
+Quality: every pair of ``tests/cases/stories/dev.jsonl`` and ``test2.jsonl`` is
 decided as :class:`notifier.stories.StoryIndex` decides it — equal canonical
 links, else :func:`notifier.stories.same_story` — and scored against its label:
 precision, recall, F1, the confusion counts, and the pairs it gets wrong. The
@@ -54,7 +54,7 @@ from notifier.stories import (
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "stories"
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test2")
 
 
 # --------------------------------------------------------------------------- quality

@@ -182,7 +182,7 @@ def test_a_changed_number_makes_another_story() -> None:
     b = signature("China retaliates with 84% tariffs on US goods", "Finance ministry, Saturday.")
     same, reason = same_story(a, b)
     assert not same
-    assert "numbers differ" in reason
+    assert "facts differ" in reason
 
 
 def test_a_title_template_with_another_word_in_its_slot_is_another_story() -> None:
@@ -192,7 +192,7 @@ def test_a_title_template_with_another_word_in_its_slot_is_another_story() -> No
     b = signature("US and China hold trade talks in Stockholm", text)
     same, reason = same_story(a, b)
     assert not same
-    assert "titles differ in one place" in reason
+    assert "one template" in reason
 
 
 def test_a_copy_with_an_outlet_suffix_and_a_cut_summary_is_the_same_story() -> None:
@@ -207,6 +207,66 @@ def test_a_copy_with_an_outlet_suffix_and_a_cut_summary_is_the_same_story() -> N
         summary[:90] + "…",
     )
     assert same_story(a, b)[0]
+
+
+def test_a_template_with_several_words_in_its_slots_is_another_story() -> None:
+    """Any number of swapped words, when the rest of the title is one template."""
+    a = signature(
+        "Commerce Department launches Section 232 probe into semiconductor imports",
+        "The Commerce Department opened a national security investigation into imports.",
+    )
+    b = signature(
+        "Commerce Department launches Section 232 probe into critical mineral imports",
+        "The Commerce Department opened a national security investigation into imports.",
+    )
+    same, reason = same_story(a, b)
+    assert not same
+    assert "semiconductor / critical mineral" in reason
+
+
+def test_a_rewritten_title_is_not_a_template() -> None:
+    """A second outlet rewrites more than slots: words swapped in several places, or added."""
+    a = signature(
+        "China suspends rare earth export restrictions for one year",
+        "China will suspend the rare earth export controls announced in October for one year.",
+    )
+    b = signature(
+        "Beijing pauses October rare earth export controls for a year",
+        "Beijing will pause for one year the rare earth export controls it announced in October.",
+    )
+    assert same_story(a, b)[0]
+
+
+def test_an_outlet_tag_is_not_a_slot() -> None:
+    """Two copies of one headline tagged by two outlets are one story."""
+    text = "Senior US and Chinese officials met for trade talks on export controls."
+    a = signature("US and China hold trade talks in London - Reuters", text)
+    b = signature("US and China hold trade talks in London | Bloomberg", text)
+    assert same_story(a, b)[0]
+
+
+def test_a_changed_date_in_the_summary_makes_another_story() -> None:
+    """Two reports from one template, a week apart: the dates differ, so do the stories."""
+    a = signature(
+        "Slack Insider Cal Henderson Sells 1500 Shares",
+        "Slack insider Cal Henderson sold 1,500 shares in a transaction on Friday, July 5th.",
+    )
+    b = signature(
+        "Insider Selling: Slack Insider Sells 1500 Shares of Stock",
+        "Slack insider Cal Henderson sold 1500 shares in a transaction dated Friday, June 28th.",
+    )
+    same, reason = same_story(a, b)
+    assert not same
+    assert "facts differ" in reason
+
+
+def test_one_link_with_other_titles_is_judged_by_text() -> None:
+    """A link two entries share joins them when the titles agree or the texts do, else not."""
+    a = signature("Single-Session Primary Schools", "MOE will build 11 new primary schools.")
+    b = signature("New Programmes in SAP Schools", "At the SAP Seminar 2009, new initiatives.")
+    assert not same_entry_link(a, b)
+    updated = signature("Single-Session Primary Schools", "Update: MOE will build 12 schools.")
+    assert same_entry_link(a, updated)
 
 
 def test_similarity_is_symmetric_and_bounded() -> None:
@@ -328,7 +388,7 @@ def test_index_expire_forgets_old_entries_and_says_how_many() -> None:
     assert index.expire(T0 + timedelta(hours=10)) == 1
     assert len(index) == 2
     assert index.find("example.com/a", TRUCE_B, T0 + timedelta(hours=11)) is None
-    assert index.find("example.com/b", ENTITY, T0 + timedelta(hours=11)) == (2, "same link")
+    assert index.find("example.com/b", CURBS, T0 + timedelta(hours=11)) == (2, "same link")
     assert index.expire(T0 + timedelta(days=5)) == 2
     assert len(index) == 0
     assert index.expire(T0 + timedelta(days=6)) == 0
@@ -385,18 +445,19 @@ def decide(pair: dict[str, Any]) -> bool:
 
 def test_the_pairs_are_well_formed_and_short() -> None:
     """Every pair has two texts of a title and at most 400 characters of summary, a label."""
-    pairs = load("dev") + load("test")
-    assert len(pairs) >= 150
+    assert len(load("dev")) == 267
+    assert len(load("test2")) >= 120
+    pairs = load("dev") + load("test2")
     for pair in pairs:
         assert isinstance(pair["same"], bool)
         assert pair["source"] == "written" or pair["source"].startswith("corpus:")
         for side in ("a", "b"):
             assert pair[side]["title"]
             assert len(pair[side]["summary"]) <= 400
-    assert {p["same"] for p in load("test")} == {True, False}
+    assert {p["same"] for p in load("test2")} == {True, False}
 
 
-def test_dev_and_test_share_no_pair() -> None:
+def test_dev_and_the_fresh_test_split_share_no_pair() -> None:
     """The splits are disjoint, in either order of a pair's texts."""
 
     def keys(split: str) -> set[str]:
@@ -406,18 +467,16 @@ def test_dev_and_test_share_no_pair() -> None:
             out.add("\n".join(sorted((a, b))))
         return out
 
-    assert not keys("dev") & keys("test")
+    assert not keys("dev") & keys("test2")
 
 
-@pytest.mark.xfail(
-    reason="held out: at its one run (threshold 0.48, tuned on dev) test precision was 0.938 "
-    "< 0.95 (recall 0.962); not tuned on test since — see tests/cases/stories/README.md",
-    strict=True,
-)
-def test_precision_and_recall_on_the_test_split_meet_their_floors() -> None:
-    """On the held-out pairs: precision ≥ 0.95 (a wrong join hides news), recall ≥ 0.8."""
+def test_precision_and_recall_on_the_fresh_test_split_meet_their_floors() -> None:
+    """On round 2's held-out pairs: precision ≥ 0.95 (a wrong join hides news), recall ≥ 0.8.
+
+    Its one run (tests/cases/stories/README.md, "Round 2"): precision 0.989, recall 0.850.
+    """
     tp = fp = fn = 0
-    for pair in load("test"):
+    for pair in load("test2"):
         said = decide(pair)
         tp += said and pair["same"]
         fp += said and not pair["same"]

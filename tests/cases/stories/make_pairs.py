@@ -252,19 +252,7 @@ def pairs(feeds: dict[str, list[Item]]) -> list[dict[str, Any]]:
                 "note": f"easy: another feed ({g})",
             }
         )
-    for line in (HERE / "written.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            pair = json.loads(line)
-            a, b = pair["a"], pair["b"]
-            out.append(
-                {
-                    "a": text(a["title"], a["summary"], a["link"]),
-                    "b": text(b["title"], b["summary"], b["link"]),
-                    "same": pair["same"],
-                    "source": "written",
-                    "note": pair["note"],
-                }
-            )
+    out += written("written.jsonl")
     return out
 
 
@@ -321,21 +309,178 @@ def is_dev(pair: dict[str, Any]) -> bool:
     return int(key(pair)[:2], 16) % 2 == 0
 
 
+# --------------------------------------------------------------------------- round 2
+#
+# The fresh test split of round 2 (``test2.jsonl``), written down before it was built
+# or scored: corpus entries no round-1 pair used; other transformations' parameters
+# (other outlets, other cuts, other link forms, a prefix instead of a suffix); hard
+# negatives ranked 3rd to 5th by shared words instead of the top 2; easy negatives
+# drawn with another seed; and new hand-written trade-news pairs (``written2.jsonl``).
+
+OUTLETS2 = ("Trade Wire", "Global Ledger", "Market Pulse", "The Courier", "Asia Desk")
+TRANSFORMS2 = ("tagged", "prefixed", "rotated", "amp2", "retyped", "lead2")
+#: Hard negatives of round 2: the same-feed pairs ranked 3rd to 5th by shared words.
+HARD_RANKS2 = range(2, 5)
+EASY2 = 20
+SEED2 = 26
+#: Round-2 same-feed pairs read by hand before scoring (keyed like SAME_FEED_VERDICTS).
+ROUND2_VERDICTS: dict[tuple[str, str], tuple[bool | None, str]] = {}
+
+
+def transform2(item: Item, how: str, rng: random.Random) -> tuple[dict[str, Any], str]:
+    """Round 2's copy of ``item`` by a second outlet (other parameters than round 1)."""
+    outlet = rng.choice(OUTLETS2)
+    t, s = item.title, item.summary
+    parts = sentences(s)
+    link: str | None = None
+    if how == "tagged":
+        short = cut(s, max(60, int(len(s) * 0.4)))
+        link = f"https://{rng.choice(['flipboard', 'inoreader'])}.example/a/{len(t)}{len(s)}"
+        return text(f"{t} | {outlet}", short + " ...", link), (
+            "tagged: ' | outlet' suffix, summary cut to 40%, reader-app link"
+        )
+    if how == "prefixed":
+        return text(f"{outlet}: {t}", f"({outlet}) — {cut(s, 280)}", None), (
+            "prefixed: 'outlet:' title prefix, byline, summary cut to 280, no link"
+        )
+    if how == "rotated":
+        body = " ".join(parts[-1:] + parts[:-1]) if len(parts) > 1 else s
+        return text(f"{t} (updated)", body, None), (
+            "rotated: last sentence first, '(updated)' title suffix, no link"
+        )
+    if how == "amp2":
+        if item.link:
+            link = item.link + ("&amp=1" if "?" in item.link else "?amp=1")
+        return text(t, f"{cut(s, 250)} Continue reading", link), (
+            "amp2: ?amp=1 link, summary cut to 250, 'Continue reading'"
+        )
+    if how == "retyped":
+        title = " ".join(w[:1].upper() + w[1:] for w in t.split())
+        body = s.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'")
+        if item.link:
+            link = re.sub(r"^https?://(?:www\.)?", "http://m.", item.link)
+            link += ("&" if "?" in link else "?") + "utm_source=rss&utm_medium=feed"
+        return text(title, cut(body, 350), link), (
+            "retyped: title-cased, plain quotes, m. host and utm link"
+        )
+    words = t.split()
+    if len(words) > 6:
+        del words[2 * len(words) // 3]
+        del words[len(words) // 3]
+    body = parts[0] if parts else cut(s, 120)
+    return text(" ".join(words), body, None), (
+        "lead2: first sentence only, two title words dropped, no link"
+    )
+
+
+def used_texts(round1: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The (title, summary) of every text of a round-1 pair."""
+    return {(p[s]["title"], p[s]["summary"]) for p in round1 for s in ("a", "b")}
+
+
+def round2(feeds: dict[str, list[Item]], used: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    rng = random.Random(SEED2)
+    fresh = {
+        name: [i for i in items if (i.title, cut(i.summary, SUMMARY_MAX)) not in used]
+        for name, items in feeds.items()
+    }
+    fresh = {name: items for name, items in fresh.items() if items}
+    out: list[dict[str, Any]] = []
+    kinds = itertools.cycle(TRANSFORMS2)
+    for name, items in sorted(fresh.items()):
+        for item in items[:PER_FEED]:
+            b, note = transform2(item, next(kinds), rng)
+            a = text(item.title, item.summary, item.link)
+            out.append({"a": a, "b": b, "same": True, "source": f"corpus:{name}", "note": note})
+    for name, items in sorted(fresh.items()):
+        # Entries not used above as positives, so no text is in two pairs of one kind.
+        rest = items[PER_FEED:]
+        ranked = sorted(
+            itertools.combinations(range(len(rest)), 2),
+            key=lambda ij: (-len(words(rest[ij[0]]) & words(rest[ij[1]])), ij),
+        )
+        taken = 0
+        for rank, (i, j) in enumerate(ranked):
+            if rank not in HARD_RANKS2 or taken == HARD_PER_FEED:
+                continue
+            x, y = rest[i], rest[j]
+            same, note = verdict2(x, y)
+            if same is None:
+                continue
+            out.append(
+                {
+                    "a": text(x.title, x.summary, x.link),
+                    "b": text(y.title, y.summary, y.link),
+                    "same": same,
+                    "source": f"corpus:{name}",
+                    "note": note,
+                }
+            )
+            taken += 1
+    names = sorted(fresh)
+    for _ in range(EASY2):
+        f, g = rng.sample(names, 2)
+        x, y = rng.choice(fresh[f]), rng.choice(fresh[g])
+        out.append(
+            {
+                "a": text(x.title, x.summary, x.link),
+                "b": text(y.title, y.summary, y.link),
+                "same": False,
+                "source": f"corpus:{f}",
+                "note": f"easy: another feed ({g})",
+            }
+        )
+    out += written("written2.jsonl")
+    return out
+
+
+def verdict2(x: Item, y: Item) -> tuple[bool | None, str]:
+    for (a, b), found in ROUND2_VERDICTS.items():
+        if x.title.startswith(a) and y.title.startswith(b):
+            return found
+    return False, "hard: same feed, a pair ranked 3rd-5th by shared words"
+
+
+def written(name: str) -> list[dict[str, Any]]:
+    out = []
+    for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            pair = json.loads(line)
+            a, b = pair["a"], pair["b"]
+            out.append(
+                {
+                    "a": text(a["title"], a["summary"], a["link"]),
+                    "b": text(b["title"], b["summary"], b["link"]),
+                    "same": pair["same"],
+                    "source": "written",
+                    "note": pair["note"],
+                }
+            )
+    return out
+
+
 def main(argv: list[str]) -> int:
     folder = Path(argv[0]) if argv else corpus()
     feeds = load(folder)
     everything = natural(folder) + pairs(feeds)
     unique = {key(p): p for p in everything}
-    for name, chosen in (("dev", True), ("test", False)):
-        lines = [
-            json.dumps(p, ensure_ascii=False)
-            for _, p in sorted(unique.items())
-            if is_dev(p) is chosen
-        ]
-        (HERE / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        positives = sum(json.loads(line)["same"] for line in lines)
-        sys.stdout.write(f"{name}: {len(lines)} pairs, {positives} same story\n")
+    # Round 2: the round-1 test split has been seen, so every round-1 pair is dev now;
+    # each keeps the round-1 split it was in (``round1``).
+    lines = [
+        json.dumps(p | {"round1": "dev" if is_dev(p) else "test"}, ensure_ascii=False)
+        for _, p in sorted(unique.items())
+    ]
+    write("dev", lines)
+    fresh = {key(p): p for p in round2(feeds, used_texts(list(unique.values())))}
+    fresh = {k: p for k, p in fresh.items() if k not in unique}
+    write("test2", [json.dumps(p, ensure_ascii=False) for _, p in sorted(fresh.items())])
     return 0
+
+
+def write(name: str, lines: list[str]) -> None:
+    (HERE / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    positives = sum(json.loads(line)["same"] for line in lines)
+    sys.stdout.write(f"{name}: {len(lines)} pairs, {positives} same story\n")
 
 
 if __name__ == "__main__":
