@@ -42,8 +42,6 @@ AlertKind = Literal[
 ]
 #: Which sources of a story alert: its first entry only, or every one (as updates).
 UpdatesPolicy = Literal["first", "all"]
-#: Which edits of a matched entry alert: changed facts (or terms), any change, none.
-EditPolicy = Literal["facts", "all", "none"]
 #: The kinds a user template can replace: every kind.
 TemplateKind = AlertKind
 

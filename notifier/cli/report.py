@@ -10,17 +10,18 @@ labelled so ("updated Tue 10 Jun 2025 09:00 EDT"); JSON has both.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
-from notifier.model import ChannelStatus, Entry, FeedState, Match, Story
+from notifier.model import ChannelStatus, Entry, FeedState, Match, Story, StoryNote
 from notifier.text import relative, when
 
 if TYPE_CHECKING:  # the callers have these loaded already; `status` needs none of them
     from notifier.matching import Verdict
     from notifier.pipeline.poll import PollResult
+    from notifier.runtime.app import Replayed, ReplayReport
     from notifier.sources.health import HealthEvent
 
 
@@ -47,6 +48,93 @@ def match_json(match: Match, severity: str) -> str:
         },
         ensure_ascii=False,
     )
+
+
+def _highest(severities: Sequence[str]) -> str:
+    from notifier.model import highest_severity  # noqa: PLC0415 - loaded by the poll
+
+    return highest_severity(severities)
+
+
+def story_json(
+    matches: Sequence[Match], severity: Mapping[str, str], note: StoryNote | None
+) -> str:
+    """One JSON line for an entry that watches matched (``matches``: all of one entry).
+
+    ``change`` is ``match`` (alerted: the story's first), ``update`` (alerted: a later
+    source), ``edit`` (alerted: the text changed), or ``source`` (attached to a story
+    already alerted: not sent); ``watch`` and ``hits`` are the first watch's, as before
+    stories."""
+    first = matches[0]
+    return json.dumps(
+        {
+            "type": "story",
+            "change": note.change if note else "source",
+            "watch": first.watch,
+            "severity": _highest([severity.get(m.watch, "normal") for m in matches]),
+            **_entry_json(first.entry),
+            "hits": [{"term": h.term, "field": h.field, "snippet": h.snippet} for h in first.hits],
+            "watches": [
+                {
+                    "watch": m.watch,
+                    "severity": severity.get(m.watch, "normal"),
+                    "why": m.explain(),
+                    "hits": [
+                        {"term": h.term, "field": h.field, "snippet": h.snippet} for h in m.hits
+                    ],
+                }
+                for m in matches
+            ],
+            "story": (
+                {
+                    "id": note.story,
+                    "sources": note.sources,
+                    "first_seen": note.first_seen.isoformat() if note.first_seen else None,
+                }
+                if note and note.story is not None
+                else None
+            ),
+            "reason": note.reason if note and note.reason else None,
+            "diff": note.diff if note and note.diff else None,
+        },
+        ensure_ascii=False,
+    )
+
+
+def story_text(
+    matches: Sequence[Match], severity: Mapping[str, str], note: StoryNote | None, zone: tzinfo
+) -> list[str]:
+    """A few readable lines for an entry that watches matched: headline, source, link,
+    each watch's why, and what the story stage made of it."""
+    entry = matches[0].entry
+    dated = _dated(entry, zone)
+    worst = _highest([severity.get(m.watch, "normal") for m in matches])
+    change = note.change if note else "source"
+    label = {"match": "MATCH", "update": "UPDATE", "edit": "EDITED", "replay": "REPLAY"}
+    names = ", ".join(m.watch for m in matches)
+    lines = [
+        f"{label.get(change, 'SOURCE')} {names} [{worst}]  {entry.feed}"
+        f"{'  ' + dated if dated else ''}",
+        f"  {_title(entry)}",
+    ]
+    if entry.link:
+        lines.append(f"  {clip(entry.link, LINK_MAX)}")
+    for m in matches:
+        label_why = "why" if len(matches) == 1 else f"why ({m.watch})"
+        for hit in m.hits:
+            lines.append(
+                f'  {label_why}: "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}'
+            )
+    if note is None:
+        lines.append("  story: already alerted from another source; attached, not sent")
+    else:
+        if note.sources > 1:
+            lines.append(f"  story: +{note.sources - 1} more source(s)")
+        if note.reason:
+            lines.append(f"  {change}: {clip(note.reason, DETAIL_MAX)}")
+        for line in note.diff.splitlines():
+            lines.append(f"  {clip(line, DETAIL_MAX * 2)}")
+    return lines
 
 
 def event_json(event: HealthEvent) -> str:
@@ -304,3 +392,61 @@ def stories_json(stories: Sequence[Story]) -> str:
         ensure_ascii=False,
         indent=2,
     )
+
+
+def replay_json(found: Replayed, severity: Mapping[str, str]) -> str:
+    """One JSON line for an entry ``notifier replay`` found."""
+    return json.dumps(
+        {
+            "type": "replay",
+            **_entry_json(found.entry),
+            "story": found.story,
+            "seen": found.seen.isoformat(),
+            "severity": _highest([severity.get(m.watch, "normal") for m in found.matches]),
+            "watches": [
+                {
+                    "watch": m.watch,
+                    "why": m.explain(),
+                    "hits": [
+                        {"term": h.term, "field": h.field, "snippet": h.snippet} for h in m.hits
+                    ],
+                }
+                for m in found.matches
+            ],
+        },
+        ensure_ascii=False,
+    )
+
+
+def replay_text(found: Replayed, severity: Mapping[str, str], zone: tzinfo) -> list[str]:
+    """A few readable lines for an entry ``notifier replay`` found."""
+    entry = found.entry
+    worst = _highest([severity.get(m.watch, "normal") for m in found.matches])
+    names = ", ".join(m.watch for m in found.matches)
+    lines = [
+        f"WOULD MATCH {names} [{worst}]  {entry.feed}  seen {when(found.seen, zone)}",
+        f"  {_title(entry)}",
+    ]
+    if entry.link:
+        lines.append(f"  {clip(entry.link, LINK_MAX)}")
+    for m in found.matches:
+        label = "why" if len(found.matches) == 1 else f"why ({m.watch})"
+        for hit in m.hits:
+            lines.append(
+                f'  {label}: "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}'
+            )
+    return lines
+
+
+def replay_summary(done: ReplayReport, *, sent: bool) -> str:
+    """``1,204 stored entries read; 3 would have matched (not sent: add --send)``."""
+    found = len(done.found)
+    text = (
+        f"{done.entries:,} stored entr{'ies' if done.entries != 1 else 'y'} read; "
+        f"{found} would have matched"
+    )
+    if not found:
+        return text
+    if sent:
+        return f"{text}; {done.queued} queued as replay alerts"
+    return f"{text} (printed only: add --send to alert)"

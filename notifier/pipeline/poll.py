@@ -42,9 +42,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -53,7 +53,16 @@ from notifier import clock as clocks
 from notifier.errors import FeedError, FetchError, StateError
 from notifier.logs import get_logger
 from notifier.matching import Matcher, MatchRun, Overrun
-from notifier.model import Entry, Feed, FeedState, Match, NewAlert
+from notifier.model import Entry, EntryRecord, Feed, FeedState, Match, NewAlert, StoryNote, Watch
+from notifier.pipeline.stories import (
+    PollStories,
+    Prepared,
+    StoryBook,
+    StoryOutcome,
+    prepare,
+    prepare_all,
+)
+from notifier.pipeline.stories import record as record_stories
 from notifier.sources import ParsedFeed, ParseFn, source_for
 from notifier.sources.health import HealthEvent, on_failure, on_success
 from notifier.sources.http import Fetched, Fetcher, FetchRequest, safe_url
@@ -97,6 +106,11 @@ class PollResult:
     warning: str | None = None  # the feed is usable but ill-formed (a bad byte, say)
     overruns: tuple[Overrun, ...] = ()  # regex searches that ran out of time
     rekeyed: int = 0  # entries not alerted again because only their keys changed
+    alerted: tuple[Match, ...] = ()  # the matches that alert (the others: a story's sources)
+    notes: Mapping[tuple[str, str], StoryNote] = field(default_factory=dict)
+    sources: int = 0  # matches attached to a story already alerted, silently
+    edits: int = 0  # edits of matched entries recorded (alerting: ``edit_alerts``)
+    edit_alerts: int = 0
 
     @property
     def ok(self) -> bool:
@@ -104,10 +118,15 @@ class PollResult:
 
 
 class Router(Protocol):
-    """Turns a poll's matches and health event into alerts for the outbox."""
+    """Turns a poll's matches and health event into alerts for the outbox; ``notes``
+    (by feed and entry key) are what the story stage found about them."""
 
     def __call__(
-        self, matches: Sequence[Match], event: HealthEvent | None, now: datetime
+        self,
+        matches: Sequence[Match],
+        event: HealthEvent | None,
+        now: datetime,
+        notes: Mapping[tuple[str, str], StoryNote] | None = None,
     ) -> list[NewAlert]: ...
 
 
@@ -159,6 +178,8 @@ class Poller:
         parse_fn: ParseFn | None = None,  # None: each feed's source type parses
         router: Router | None = None,
         match_executor: Executor | None = None,
+        stories: StoryBook | None = None,
+        watches: Mapping[str, Watch] | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -171,6 +192,10 @@ class Poller:
         self.parse_fn = parse_fn
         self.router = router
         self.match_executor = match_executor
+        #: With a story book (and not a dry run), entries are recorded in history,
+        #: grouped into stories, and edits of matched entries noticed.
+        self.stories = stories if not dry_run else None
+        self.watches = watches or {}
         self.stopping = threading.Event()  # set: matching in threads gives up
         self._moved_logged: set[tuple[str, str]] = set()
         self._warned: dict[str, str] = {}  # feed -> the warning last logged
@@ -249,7 +274,11 @@ class Poller:
 
         if not first:
             keys = source.prescan(fetched.body, fetched.headers, max_bytes=self.max_bytes)
-            if keys and len(self.store.known_keys(feed.name, keys)) == len(set(keys)):
+            if (
+                keys
+                and len(self.store.known_keys(feed.name, keys)) == len(set(keys))
+                and not (self.stories and self.store.history.matched_keys(feed.name, keys))
+            ):
                 new_state, event = on_success(cached, feed, now)
                 new_state = replace(new_state, body_hash=hashed, last_parsed=now)
                 self._save(new_state, seen=keys, now=now, prune=feed, event=event)
@@ -291,18 +320,33 @@ class Poller:
         else:
             alertable = unseen
             status = PollStatus.PARSED
-        run = await self._match(alertable)
+        work = None
+        edited: tuple[tuple[Entry, EntryRecord], ...] = ()
+        if self.stories is not None:
+            edited = self._edited(feed, entries, known)
+            work = PollStories(feed, new=unseen, edited=edited)
+        run, prepared = await self._match(
+            alertable + tuple(e for e, _ in edited), prepare=unseen + tuple(e for e, _ in edited)
+        )
+        matches = run.matches
+        if work is not None:
+            edited_keys = {e.key for e, _ in edited}
+            work.matches = [m for m in matches if m.entry.key not in edited_keys]
+            work.edit_matches = [m for m in matches if m.entry.key in edited_keys]
+            work.prepared = prepared
+            matches = tuple(work.matches)
         now = self.clock()
         new_state, event = on_success(cached, feed, now)
         new_state = replace(new_state, body_hash=hashed, last_parsed=now)
-        self._save(
+        outcome = self._save(
             new_state,
             seen=keys,
             fingerprints=prints,
             now=now,
             prune=feed,
-            matches=run.matches,
+            matches=matches,
             event=event,
+            stories=work,
         )
         return PollResult(
             feed.name,
@@ -315,6 +359,11 @@ class Poller:
             warning=parsed.warning,
             overruns=run.overruns,
             rekeyed=len(rekeyed),
+            alerted=outcome.alerting if outcome else matches,
+            notes=outcome.notes if outcome else {},
+            sources=outcome.sources if outcome else 0,
+            edits=outcome.edits if outcome else 0,
+            edit_alerts=outcome.edit_alerts if outcome else 0,
         )
 
     def _split_rekeyed(
@@ -332,12 +381,38 @@ class Poller:
             return unseen, ()
         return tuple(e for e in unseen if prints[e.key] not in known), old
 
-    async def _match(self, entries: tuple[Entry, ...]) -> MatchRun:
-        """Match ``entries`` in a worker thread: the event loop never waits on a regex."""
-        if not entries:
-            return MatchRun(())
-        call = functools.partial(self.matcher.match_all, entries, stop=self.stopping.is_set)
-        return await asyncio.get_running_loop().run_in_executor(self.match_executor, call)
+    def _edited(
+        self, feed: Feed, entries: tuple[Entry, ...], known: set[str]
+    ) -> tuple[tuple[Entry, EntryRecord], ...]:
+        """Entries seen before, matched before, whose title or summary changed since."""
+        present = [e for e in entries if e.key in known]
+        if not present:
+            return ()
+        matched = self.store.history.matched_keys(feed.name, [e.key for e in present])
+        if not matched:
+            return ()
+        stored = self.store.history.entries_by_key(feed.name, matched)
+        out = []
+        for e in present:
+            record = stored.get(e.key)
+            if record is not None and prepare(e).text_hash != record.text_hash:
+                out.append((e, record))
+        return tuple(out)
+
+    async def _match(
+        self, entries: tuple[Entry, ...], prepare: tuple[Entry, ...] = ()
+    ) -> tuple[MatchRun, dict[str, Prepared]]:
+        """Match ``entries`` (and prepare the story stage's view of ``prepare``) in a
+        worker thread: the event loop never waits on a regex or a signature."""
+        if not entries and not prepare:
+            return MatchRun(()), {}
+        stop = self.stopping.is_set
+
+        def work() -> tuple[MatchRun, dict[str, Prepared]]:
+            run = self.matcher.match_all(entries, stop=stop) if entries else MatchRun(())
+            return run, prepare_all(prepare) if prepare else {}
+
+        return await asyncio.get_running_loop().run_in_executor(self.match_executor, work)
 
     async def _parse(self, fetched: Fetched, feed: Feed) -> ParsedFeed:
         assert fetched.body is not None  # noqa: S101 - checked by the caller
@@ -372,14 +447,15 @@ class Poller:
         matches: Sequence[Match] = (),
         event: HealthEvent | None = None,
         stored: FeedState | None = None,
-    ) -> None:
+        stories: PollStories | None = None,
+    ) -> StoryOutcome | None:
         """Write the poll's outcome in one transaction: feed state, seen keys and the
         alerts for its matches, so an entry is never marked seen without its alert.
 
         With ``stored`` (the state before the poll), a poll that changed nothing
         but the poll times is only touched: written by :meth:`flush`."""
         if self.dry_run:
-            return
+            return None
         if (
             stored is not None
             and seen is None
@@ -394,8 +470,9 @@ class Poller:
         ):
             self._touched[state.name] = state
             self._remember(state)
-            return
+            return None
         self._touched.pop(state.name, None)
+        outcome = None
         touched, self._touched = self._touched, {}
         with self.store.transaction():
             if touched:
@@ -405,9 +482,26 @@ class Poller:
                 self.store.mark_seen(state.name, seen, now, fingerprints)
                 if prune is not None:
                     self.store.prune(state.name, prune.retention, now)
+            notes: Mapping[tuple[str, str], StoryNote] = {}
+            if stories is not None and self.stories is not None and now is not None:
+                if not self.stories.loaded:
+                    self.stories.load(self.store.history, now)
+                try:
+                    outcome = record_stories(
+                        self.store.history, self.stories, stories, self.watches, now
+                    )
+                except StateError:
+                    raise
+                except Exception:  # a bug in the story stage must not stop alerting
+                    log.exception("story stage failed; alerting without stories", feed=state.name)
+                    self.stories.loaded = False  # rebuilt from history at the next poll
+                    self.stories.index = type(self.stories.index)(self.stories.window)
+                else:
+                    matches, notes = outcome.alerting, outcome.notes
             if self.router is not None and now is not None and (matches or event):
-                self.store.outbox.enqueue(self.router(matches, event, now), now)
+                self.store.outbox.enqueue(self.router(matches, event, now, notes), now)
         self._remember(state)  # committed
+        return outcome
 
     def _log(self, feed: Feed, result: PollResult) -> None:
         fields = {

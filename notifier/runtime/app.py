@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,7 +20,19 @@ from notifier.delivery.messages import Renderer, test_context
 from notifier.delivery.stages import route_health, route_matches
 from notifier.errors import FeedError, FetchError
 from notifier.matching import Matcher, Verdict
-from notifier.model import Channel, ChannelStatus, Config, FeedState, Match, NewAlert, Watch
+from notifier.model import (
+    Channel,
+    ChannelStatus,
+    Config,
+    Entry,
+    EntryRecord,
+    FeedState,
+    Match,
+    MatchRecord,
+    NewAlert,
+    StoryNote,
+    Watch,
+)
 from notifier.pipeline.poll import Poller, PollResult, Router
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import (
@@ -31,6 +43,7 @@ from notifier.pipeline.sender import (
     body_formats,
     choose_format,
 )
+from notifier.pipeline.stories import StoryBook
 from notifier.runtime.pool import IDLE_AFTER, IdlePool
 from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
@@ -57,8 +70,13 @@ def parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> It
 def router_for(config: Config) -> Router:
     """Route a poll's matches to their watches' channels, health events to the defaults."""
 
-    def route(matches: Sequence[Match], event: HealthEvent | None, now: datetime) -> list[NewAlert]:
-        alerts = route_matches(matches, config, now)
+    def route(
+        matches: Sequence[Match],
+        event: HealthEvent | None,
+        now: datetime,
+        notes: Mapping[tuple[str, str], StoryNote] | None = None,
+    ) -> list[NewAlert]:
+        alerts = route_matches(matches, config, now, notes)
         if event is not None:
             alerts += route_health(event, config)
         return alerts
@@ -95,6 +113,8 @@ async def poll_once(
                 clock=clock,
                 dry_run=dry_run,
                 router=router_for(config),
+                stories=StoryBook(config.stories.window),
+                watches={w.name: w for w in config.watches},
             )
             return list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
 
@@ -125,11 +145,27 @@ async def cycle(
         return Cycle(polls)
     with Store.open(state_dir) as store:
         reminders = check_deadlines(store, config, clock())
+        prune_history(store, config, clock())
         if sink is not None:
             sender = Sender(store, config, sink, clock=clock)
             sender.reroute_removed()
             await sender.tick()
     return Cycle(polls, reminders)
+
+
+def prune_history(store: Store, config: Config, now: datetime, batches: int = 20) -> int:
+    """Forget history older than ``history.keep`` (and matches older than the longest
+    feed retention), in at most ``batches`` bounded transactions; rows deleted."""
+    keep = config.history.keep
+    retention = max((f.retention for f in config.feeds), default=keep)
+    removed = 0
+    for _ in range(batches):
+        with store.transaction():
+            batch = store.history.prune_history(keep=keep, retention=max(keep, retention), now=now)
+        removed += batch
+        if not batch:
+            break
+    return removed
 
 
 async def deliver(
@@ -225,3 +261,127 @@ def find_watch(config: Config, name: str) -> Watch | None:
 def watch_names(watches: Sequence[Watch]) -> str:
     """``a, b, c`` or ``none defined``."""
     return ", ".join(w.name for w in watches) or "none defined"
+
+
+# --------------------------------------------------------------------------- replay
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """An entry of history that the current watches match where no match was recorded."""
+
+    entry: Entry
+    matches: tuple[Match, ...]  # only the watches that did not match it at the time
+    story: int | None
+    seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    """What ``notifier replay`` found: the entries read and the new matches."""
+
+    entries: int
+    found: list[Replayed]
+    queued: int = 0
+
+
+def _replay_entry(record: EntryRecord) -> Entry:
+    return Entry(
+        feed=record.feed,
+        key=record.key,
+        title=record.title,
+        summary=record.summary,
+        link=record.link,
+        published=record.published,
+    )
+
+
+REPLAY_BATCH = 500
+
+
+def replay(
+    config: Config,
+    state_dir: Path,
+    since: datetime,
+    until: datetime,
+    *,
+    watch: str | None = None,
+    send: bool = False,
+    clock: clocks.Clock = clocks.utcnow,
+) -> ReplayReport:
+    """Run the current watches (or one) over the entries history holds from ``since``
+    to ``until``; report what they match that no watch of that name matched then.
+
+    History keeps each entry's title, summary (or content) and link: watches on
+    other fields (categories, author) see them empty here. Without ``send`` the
+    state is opened read-only and nothing changes; with it, each entry found is
+    queued as one alert marked "replay" (once: replaying again queues nothing
+    new) and its matches are recorded in history as ``replay``.
+    """
+    watches = tuple(w for w in config.watches if watch is None or w.name == watch)
+    matcher = Matcher.compile(watches)
+    found: list[Replayed] = []
+    read = 0
+    with Store.open(state_dir, read_only=not send) as store:
+        batch: list[EntryRecord] = []
+
+        def flush() -> None:
+            by_feed: dict[str, list[EntryRecord]] = {}
+            for r in batch:
+                by_feed.setdefault(r.feed, []).append(r)
+            for feed, records in by_feed.items():
+                before = store.history.matches_for(feed, [r.key for r in records])
+                entries = [_replay_entry(r) for r in records]
+                run = matcher.match_all(entries)
+                fresh: dict[str, list[Match]] = {}
+                for m in run.matches:
+                    had = {x.watch for x in before.get(m.entry.key, [])}
+                    if m.watch not in had:
+                        fresh.setdefault(m.entry.key, []).append(m)
+                for r in records:
+                    if r.key in fresh:
+                        found.append(
+                            Replayed(_replay_entry(r), tuple(fresh[r.key]), r.story, r.seen)
+                        )
+            batch.clear()
+
+        for record in store.history.entries_between(since, until):
+            read += 1
+            batch.append(record)
+            if len(batch) >= REPLAY_BATCH:
+                flush()
+        flush()
+        queued = 0
+        if send and found:
+            now = clock()
+            notes = {
+                (r.entry.feed, r.entry.key): StoryNote(
+                    story=r.story, change="replay", first_seen=r.seen, reason="replay"
+                )
+                for r in found
+            }
+            matches = [m for r in found for m in r.matches]
+            stored = {
+                (r.feed, r.key): r
+                for feed in {r.entry.feed for r in found}
+                for r in store.history.entries_by_key(
+                    feed, [x.entry.key for x in found if x.entry.feed == feed]
+                ).values()
+            }
+            records = [
+                MatchRecord(
+                    entry=stored[(m.entry.feed, m.entry.key)].id or 0,
+                    story=stored[(m.entry.feed, m.entry.key)].story or 0,
+                    watch=m.watch,
+                    why=m.explain(),
+                    terms=tuple(dict.fromkeys(h.term for h in m.hits)),
+                    at=now,
+                    kind="replay",
+                )
+                for m in matches
+                if (m.entry.feed, m.entry.key) in stored
+            ]
+            with store.transaction():
+                queued = store.outbox.enqueue(route_matches(matches, config, now, notes), now)
+                store.history.record_matches(records)
+    return ReplayReport(read, found, queued)

@@ -70,6 +70,7 @@ from notifier.model import Config, Feed, NewAlert
 from notifier.pipeline.poll import Poller, PollResult
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import Sender, Sink, TickReport
+from notifier.pipeline.stories import StoryBook
 from notifier.runtime import app, systemd
 from notifier.runtime.http import HealthServer
 from notifier.runtime.monitor import (
@@ -89,6 +90,9 @@ log = get_logger("notifier.runtime.daemon")
 HEARTBEAT_EVERY = 10.0
 CONFIG_CHECK_EVERY = 2.0
 DEADLINE_TICK = 60.0
+#: History is pruned this often (seconds), in at most this many bounded batches.
+HISTORY_PRUNE_EVERY = 3600.0
+HISTORY_PRUNE_BATCHES = 20
 #: A channel task with nothing due looks at its outbox at least this often.
 CHANNEL_IDLE_WAKE = 5.0
 #: Threads for regex matching (off the event loop; each search releases the GIL).
@@ -156,6 +160,7 @@ class Daemon:
         self.store: Store | None = None
         self.fetcher: HttpFetcher | None = None
         self.poller: Poller | None = None
+        self._story_book: StoryBook | None = None
         self.sender: Sender | None = None
         self.stopping = False
         self._inflight: set[asyncio.Task[Any]] = set()
@@ -200,6 +205,10 @@ class Daemon:
         self.scheduler.start()
         self.health.scheduler(running=True)
         self._beat = asyncio.create_task(self._beat_loop(), name="notifier-beat")
+        # The story index of the last window, rebuilt from history off the loop.
+        book = self._stories_for(config)
+        recent = self.store.history.recent_entries(self.clock() - book.window)
+        await asyncio.to_thread(book.fill, recent)
         await self._apply(config, matcher)
         self._add(
             "config", self._watch_config, IntervalTrigger(seconds=CONFIG_CHECK_EVERY, timezone=UTC)
@@ -209,6 +218,11 @@ class Daemon:
         )
         self._add(
             "deadlines", self._deadlines, IntervalTrigger(seconds=DEADLINE_TICK, timezone=UTC)
+        )
+        self._add(
+            "history",
+            self._prune_history,
+            IntervalTrigger(seconds=HISTORY_PRUNE_EVERY, timezone=UTC),
         )
         await self._heartbeat()
         self._watchdog.write()
@@ -321,6 +335,8 @@ class Daemon:
             clock=self.clock,
             router=app.router_for(config),
             match_executor=self._match_pool,
+            stories=self._stories_for(config),
+            watches={w.name: w for w in config.watches},
         )
         if stopping is not None:
             self.poller.stopping = stopping
@@ -354,6 +370,12 @@ class Daemon:
                     self._channel_loop(name), name=f"notifier-channel-{name}"
                 )
         self.kick()
+
+    def _stories_for(self, config: Config) -> StoryBook:
+        """The story index: kept across reloads, new when ``stories.window`` changed."""
+        if self._story_book is None or self._story_book.window != config.stories.window:
+            self._story_book = StoryBook(config.stories.window)
+        return self._story_book
 
     def _schedule_feed(self, feed: Feed) -> None:
         start = self.clock() + phase(feed.name, feed.interval)
@@ -437,6 +459,11 @@ class Daemon:
         self.metrics.entries_new.inc(len(result.new))
         self.metrics.matches.inc(len(result.matches))
         self.metrics.regex_overruns.inc(len(result.overruns))
+
+    async def _prune_history(self) -> None:
+        """Forget old history (see :func:`app.prune_history`), hourly."""
+        if self.store is not None and self.config is not None:
+            app.prune_history(self.store, self.config, self.clock(), HISTORY_PRUNE_BATCHES)
 
     def kick(self, channels: Any = None) -> None:
         """Wake the sender tasks of ``channels`` (all by default): something was queued."""

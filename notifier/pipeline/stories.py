@@ -1,0 +1,394 @@
+"""The story stage of a poll: the story each new entry joins, which matches alert, and
+which edits of matched entries alert again.
+
+::
+
+    new entries ──▶ prepare (worker thread: canonical link, signature, text hash)
+                ──▶ join a story (StoryBook: the same canonical link, or a near-duplicate
+                    title and summary, within ``stories.window``), else start one
+    their matches ─▶ per watch:
+                    the story's first alert for that watch .................. match
+                    a story already alerted for it, from an official feed,
+                    or the watch says ``updates: all`` ........................ update
+                    else: attached to the story, shown in history ........... source
+    entries matched before whose text changed ─▶ per watch, decide_edit():
+                    dates / numbers / terms changed (``edits: facts``) ...... edit
+                    else recorded silently
+
+Everything here runs inside the poll's one transaction (:meth:`Poller._save`), so
+the history rows, the seen keys and the alerts are written together, and no other
+poll interleaves with the story decisions (no ``await`` in between).
+
+The pure decisions are :mod:`notifier.stories` (grouping) and :mod:`notifier.edits`
+(edits); this module wires them to the history store.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from notifier.edits import decide_edit, text_hash
+from notifier.model import (
+    Entry,
+    EntryRecord,
+    Feed,
+    Match,
+    MatchKind,
+    MatchRecord,
+    StoryNote,
+    Watch,
+)
+from notifier.storage import HistoryStore
+from notifier.stories import Signature, StoryIndex, canonical_link, signature
+
+#: What history keeps of an entry's text (the store caps it too).
+TITLE_KEPT = 500
+SUMMARY_KEPT = 2000
+#: The story index forgets old entries at most this often.
+EXPIRE_EVERY = timedelta(minutes=1)
+#: The entries of a story remembered for that check (the first ones).
+MEMBERS_KEPT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the story stage needs of an entry, computed once in a worker thread."""
+
+    canonical: str | None
+    signature: Signature
+    text_hash: str
+    headline: str = ""  # the title, case-folded, spaces collapsed
+
+
+def headline(title: str) -> str:
+    return " ".join(title.casefold().split())[:TITLE_KEPT]
+
+
+def _summary(entry: Entry) -> str:
+    return (entry.summary or entry.content)[:SUMMARY_KEPT]
+
+
+def prepare(entry: Entry) -> Prepared:
+    """The canonical link, signature and text hash of ``entry`` (bounded work)."""
+    title, summary = entry.title[:TITLE_KEPT], _summary(entry)
+    return Prepared(
+        canonical_link(entry.link),
+        signature(title, summary),
+        text_hash(title, summary),
+        headline(title),
+    )
+
+
+def prepare_all(entries: Sequence[Entry]) -> dict[str, Prepared]:
+    return {e.key: prepare(e) for e in entries}
+
+
+def specific(canonical: str | None) -> bool:
+    """Whether a canonical link names one page (not a site's home page)."""
+    if not canonical:
+        return False
+    _, _, rest = canonical.partition("/")
+    return bool(rest.strip("/"))
+
+
+class StoryBook:
+    """The in-memory index of the recent entries' stories, kept in step with history.
+
+    One per daemon (it outlives config reloads); filled from the history store
+    on first use (:meth:`load`), then by every entry the polls record.
+
+    Links: an entry joins the story of an entry of *another* feed with the same
+    canonical link, whatever the texts say (a translation, a rewritten
+    headline). Within one feed, a link already given to another entry is no
+    evidence (some feeds give every entry one link), nor is a site's home
+    page; those entries join by their text alone (:class:`StoryIndex`).
+
+    Text: an entry joins a story by its text (:func:`~notifier.stories.same_story`)
+    only if the story has an entry of another feed, or one of this feed with
+    the same title (case and spaces aside): a feed does not tell one story twice
+    in other words, one feed's entries often share a stock summary that would
+    make them look alike, and two items a feed gives their own ids and links
+    ("Rare earth late A", "… late B") are two alerts rather than one missed."""
+
+    def __init__(self, window: timedelta = timedelta(hours=48)) -> None:
+        self.window = window
+        self.index = StoryIndex(window)
+        self.loaded = False
+        self._expired: datetime | None = None
+        self._links: dict[str, tuple[int, str, datetime]] = {}  # canonical -> story, feed, at
+        self._order: deque[tuple[datetime, str]] = deque()
+        self._latest: datetime | None = None
+        # story -> the feeds of its first entries; when it was last added to
+        self._members: dict[int, list[str]] = {}
+        self._headlines: dict[tuple[str, str], tuple[int, datetime]] = {}
+        self._titled: deque[tuple[datetime, tuple[str, str]]] = deque()
+        self._last: dict[int, datetime] = {}
+        self._stories: deque[tuple[datetime, int]] = deque()
+
+    def load(self, history: HistoryStore, now: datetime) -> int:
+        """Index the entries of the last window from ``history``; how many."""
+        return self.fill(history.recent_entries(now - self.window))
+
+    def fill(self, records: Sequence[EntryRecord]) -> int:
+        """Index ``records`` (oldest first); how many. Pure CPU work: the daemon runs it
+        in a thread before any poll starts."""
+        count = 0
+        for record in records:
+            if record.story is None:
+                continue
+            prepared = Prepared(
+                record.canonical,
+                signature(record.title, record.summary),
+                record.text_hash,
+                headline(record.title),
+            )
+            self._add(record.story, record.feed, prepared, record.seen)
+            count += 1
+        self.loaded = True
+        return count
+
+    def find(self, feed: str, prepared: Prepared, at: datetime) -> tuple[int, str] | None:
+        """The story an entry of ``feed`` seen at ``at`` joins, and why; None: a new one."""
+        # Polls run concurrently: one that read its clock earlier may record after
+        # another; entries recorded "later" than ``at`` by that much still count.
+        at = max(at, self._latest) if self._latest is not None else at
+        if self._expired is None or at - self._expired >= EXPIRE_EVERY:
+            self._expire(at - self.window)
+            self._expired = at
+        canonical = prepared.canonical
+        if specific(canonical):
+            assert canonical is not None  # noqa: S101 - specific() said so
+            known = self._links.get(canonical)
+            if known is not None and known[1] != feed and at - known[2] <= self.window:
+                return known[0], "same link"
+        if prepared.headline:
+            again = self._headlines.get((feed, prepared.headline))
+            if again is not None and at - again[1] <= self.window:
+                return again[0], "the same title again in this feed"
+        found = self.index.find(None, prepared.signature, at)
+        if found is None:
+            return None
+        if any(other != feed for other in self._members.get(found[0], ())):
+            return found
+        return None
+
+    def add(self, story: int, feed: str, prepared: Prepared, at: datetime) -> None:
+        self._add(story, feed, prepared, at)
+
+    def _add(self, story: int, feed: str, prepared: Prepared, at: datetime) -> None:
+        canonical, sig, title = prepared.canonical, prepared.signature, prepared.headline
+        self.index.add(story, None, sig, at)
+        members = self._members.setdefault(story, [])
+        if len(members) < MEMBERS_KEPT:
+            members.append(feed)
+        if title:
+            self._headlines.setdefault((feed, title), (story, at))
+            self._titled.append((at, (feed, title)))
+        self._last[story] = at
+        self._stories.append((at, story))
+        if self._latest is None or at > self._latest:
+            self._latest = at
+        if specific(canonical):
+            assert canonical is not None  # noqa: S101
+            self._links.setdefault(canonical, (story, feed, at))
+            self._order.append((at, canonical))
+
+    def _expire(self, before: datetime) -> None:
+        self.index.expire(before)
+        while self._order and self._order[0][0] < before:
+            _, canonical = self._order.popleft()
+            known = self._links.get(canonical)
+            if known is not None and known[2] < before:
+                del self._links[canonical]
+        while self._titled and self._titled[0][0] < before:
+            _, titled = self._titled.popleft()
+            seen = self._headlines.get(titled)
+            if seen is not None and seen[1] < before:
+                del self._headlines[titled]
+        while self._stories and self._stories[0][0] < before:
+            _, story = self._stories.popleft()
+            last = self._last.get(story)
+            if last is not None and last < before:
+                del self._last[story]
+                self._members.pop(story, None)
+
+
+@dataclass(slots=True)
+class PollStories:
+    """What one poll hands the story stage (see the module docstring)."""
+
+    feed: Feed
+    new: Sequence[Entry] = ()  # entries new to the feed, to record (in feed order)
+    matches: Sequence[Match] = ()  # the matches of new entries
+    edited: Sequence[tuple[Entry, EntryRecord]] = ()  # (the entry now, as history has it)
+    edit_matches: Sequence[Match] = ()  # the edited entries' matches, on their new text
+    prepared: Mapping[str, Prepared] = field(default_factory=dict)  # by entry key
+
+
+@dataclass(frozen=True, slots=True)
+class StoryOutcome:
+    """The matches that alert, with the notes for their messages (by feed and key)."""
+
+    alerting: tuple[Match, ...] = ()
+    notes: dict[tuple[str, str], StoryNote] = field(default_factory=dict)
+    sources: int = 0  # matches attached to a story already alerted, silently
+    edits: int = 0  # edits recorded
+    edit_alerts: int = 0  # of which alerting
+
+
+def _terms(match: Match) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(h.term for h in match.hits))
+
+
+def record(
+    history: HistoryStore,
+    book: StoryBook,
+    work: PollStories,
+    watches: Mapping[str, Watch],
+    now: datetime,
+) -> StoryOutcome:
+    """Record the poll's new entries, matches and edits in ``history`` and decide which
+    matches alert. Call inside the poll's transaction."""
+    feed = work.feed
+    ids: dict[str, int] = {}
+    stories: dict[str, tuple[int, bool]] = {}  # key -> (story, joined an existing one)
+    for entry in work.new:
+        prepared = work.prepared.get(entry.key) or prepare(entry)
+        joined = book.find(feed.name, prepared, now)
+        (entry_id,) = history.add_entries(
+            [
+                EntryRecord(
+                    feed=feed.name,
+                    key=entry.key,
+                    title=entry.title[:TITLE_KEPT],
+                    summary=_summary(entry),
+                    link=entry.link,
+                    canonical=prepared.canonical,
+                    published=entry.published or entry.updated,
+                    seen=now,
+                    text_hash=prepared.text_hash,
+                    story=joined[0] if joined else None,
+                )
+            ]
+        )
+        story = joined[0] if joined else entry_id
+        book.add(story, feed.name, prepared, now)
+        ids[entry.key] = entry_id
+        stories[entry.key] = (story, joined is not None)
+
+    alerting: list[Match] = []
+    notes: dict[tuple[str, str], StoryNote] = {}
+    records: list[MatchRecord] = []
+    silent = 0
+    alerted_now: dict[int, set[str]] = {}  # watches alerted per story in this poll
+    by_entry: dict[str, list[Match]] = {}
+    for m in work.matches:
+        if m.entry.key in ids and m.watch in watches:
+            by_entry.setdefault(m.entry.key, []).append(m)
+    for key, found in by_entry.items():
+        story, existing = stories[key]
+        before = history.story_watches(story) if existing else set()
+        before |= alerted_now.setdefault(story, set())
+        kinds: list[MatchKind] = []
+        reasons: list[str] = []
+        for m in found:
+            kind: MatchKind
+            if m.watch not in before:
+                kind = "match"
+            elif feed.official:
+                kind = "update"
+                reasons.append(f"official source {feed.title or feed.name}")
+            elif watches[m.watch].updates == "all":
+                kind = "update"
+                reasons.append(f"{m.watch} alerts every source (updates: all)")
+            else:
+                kind = "source"
+                silent += 1
+            kinds.append(kind)
+            records.append(MatchRecord(ids[key], story, m.watch, m.explain(), _terms(m), now, kind))
+            if kind != "source":
+                alerting.append(m)
+                alerted_now[story].add(m.watch)
+        if any(k != "source" for k in kinds):
+            sources, first_seen = 1, now
+            if existing:
+                told = history.story(story)
+                if told is not None:
+                    sources, first_seen = len(told.entries), told.first_seen
+            notes[(feed.name, key)] = StoryNote(
+                story=story,
+                change="match" if "match" in kinds else "update",
+                sources=sources,
+                first_seen=first_seen,
+                reason="; ".join(dict.fromkeys(reasons)),
+            )
+
+    edits = edit_alerts = 0
+    if work.edited:
+        old_matches = history.matches_for(feed.name, [e.key for e, _ in work.edited])
+        new_matches: dict[str, dict[str, Match]] = {}
+        for m in work.edit_matches:
+            new_matches.setdefault(m.entry.key, {})[m.watch] = m
+        for entry, stored in work.edited:
+            assert stored.id is not None  # noqa: S101 - read from the store
+            prepared = work.prepared.get(entry.key) or prepare(entry)
+            title, summary = entry.title[:TITLE_KEPT], _summary(entry)
+            before_terms: dict[str, list[str]] = {}
+            for r in old_matches.get(entry.key, []):
+                before_terms.setdefault(r.watch, []).extend(r.terms)
+            now_found = new_matches.get(entry.key, {})
+            diff = ""
+            why: list[str] = []
+            alerts: list[Match] = []
+            for name in dict.fromkeys([*before_terms, *now_found]):
+                watch = watches.get(name)
+                if watch is None:
+                    continue
+                hit = now_found.get(name)
+                decision = decide_edit(
+                    stored.title,
+                    stored.summary,
+                    title,
+                    summary,
+                    old_terms=before_terms.get(name, ()),
+                    new_terms=_terms(hit) if hit else (),
+                    policy=watch.edits,
+                )
+                if not decision.changed:
+                    continue
+                diff = diff or decision.diff
+                if decision.alert:
+                    alerts.append(hit or Match(name, entry, ()))
+                    why.append(decision.reason)
+            story = stored.story if stored.story is not None else stored.id
+            history.record_edit(
+                stored.id,
+                title=title,
+                summary=summary,
+                text_hash=prepared.text_hash,
+                at=now,
+                diff=diff,
+                alerted=bool(alerts),
+            )
+            edits += 1
+            for m in alerts:
+                records.append(
+                    MatchRecord(stored.id, story, m.watch, m.explain(), _terms(m), now, "edit")
+                )
+            if alerts:
+                edit_alerts += 1
+                alerting.extend(alerts)
+                notes[(feed.name, entry.key)] = StoryNote(
+                    story=story,
+                    change="edit",
+                    sources=history.story_sources(story),
+                    first_seen=stored.seen,
+                    reason="; ".join(dict.fromkeys(why)),
+                    diff=diff,
+                    revision=prepared.text_hash[:16],
+                )
+    history.record_matches(records)
+    return StoryOutcome(tuple(alerting), notes, silent, edits, edit_alerts)
