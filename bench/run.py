@@ -46,6 +46,7 @@ from notifier.logs import configure_logging
 from notifier.matching import Matcher
 from notifier.model import Channel, Config, Entry, Feed, FetchPolicy, Watch
 from notifier.pipeline.poll import Poller
+from notifier.pipeline.stories import StoryBook
 from notifier.runtime.app import parse_pool, router_for
 from notifier.runtime.pool import IdlePool
 from notifier.sources.http import HttpFetcher
@@ -235,8 +236,11 @@ def make_config(server: Server, vocab: corpus.Vocabulary) -> Config:
     )
 
 
-async def notifier_cycle(config: Config, state_dir: Path, pool: Executor) -> dict[str, Any]:
-    """One cycle the way :func:`notifier.runtime.app.poll_once` wires it (matcher compiled too)."""
+async def notifier_cycle(
+    config: Config, state_dir: Path, pool: Executor, stories: StoryBook
+) -> dict[str, Any]:
+    """One cycle the way the daemon wires it (matcher compiled too; the story index
+    ``stories`` lives as long as the repeat, as a daemon's does)."""
     matcher = Matcher.compile(config.watches)
     with Store.open(state_dir) as store:
         async with HttpFetcher(config.fetch) as fetcher:
@@ -247,6 +251,8 @@ async def notifier_cycle(config: Config, state_dir: Path, pool: Executor) -> dic
                 max_bytes=config.fetch.max_bytes,
                 executor=pool,
                 router=router_for(config),
+                stories=stories,
+                watches={w.name: w for w in config.watches},
             )
             results = await asyncio.gather(*(poller.poll(feed) for feed in config.feeds))
     statuses = Counter(str(r.status) for r in results)
@@ -427,10 +433,13 @@ async def notifier_and_baselines(
     runs: dict[str, dict[str, list[Sample]]],
 ) -> None:
     state_dir = work / f"state-{rep}"
+    stories = StoryBook(config.stories.window)
     await server.control(control, "reset")
     for cycle, _action in STEPS:
         await prepare(server, control, cycle)
-        sample = await measure(functools.partial(notifier_cycle, config, state_dir, pool), pool)
+        sample = await measure(
+            functools.partial(notifier_cycle, config, state_dir, pool, stories), pool
+        )
         runs["notifier"][cycle].append(sample)
         progress(
             f"{label} notifier {cycle}: "

@@ -322,11 +322,18 @@ class Poller:
             status = PollStatus.PARSED
         work = None
         edited: tuple[tuple[Entry, EntryRecord], ...] = ()
+        light: tuple[Entry, ...] = ()
+        placed: tuple[Entry, ...] = ()
         if self.stories is not None:
             edited = self._edited(feed, entries, known)
-            work = PollStories(feed, new=unseen, edited=edited)
+            placed = alertable if first else unseen
+            keys_placed = {e.key for e in placed}
+            light = tuple(e for e in unseen if e.key not in keys_placed) if first else ()
+            work = PollStories(feed, new=placed, silent=light, edited=edited)
         run, prepared = await self._match(
-            alertable + tuple(e for e, _ in edited), prepare=unseen + tuple(e for e, _ in edited)
+            alertable + tuple(e for e, _ in edited),
+            prepare=placed + tuple(e for e, _ in edited),
+            light=light,
         )
         matches = run.matches
         if work is not None:
@@ -400,17 +407,21 @@ class Poller:
         return tuple(out)
 
     async def _match(
-        self, entries: tuple[Entry, ...], prepare: tuple[Entry, ...] = ()
+        self,
+        entries: tuple[Entry, ...],
+        prepare: tuple[Entry, ...] = (),
+        light: tuple[Entry, ...] = (),
     ) -> tuple[MatchRun, dict[str, Prepared]]:
-        """Match ``entries`` (and prepare the story stage's view of ``prepare``) in a
-        worker thread: the event loop never waits on a regex or a signature."""
-        if not entries and not prepare:
+        """Match ``entries`` (and prepare the story stage's view of ``prepare``, and the
+        lighter one of ``light``) in a worker thread: the event loop never waits on a
+        regex or a signature."""
+        if not entries and not prepare and not light:
             return MatchRun(()), {}
         stop = self.stopping.is_set
 
         def work() -> tuple[MatchRun, dict[str, Prepared]]:
             run = self.matcher.match_all(entries, stop=stop) if entries else MatchRun(())
-            return run, prepare_all(prepare) if prepare else {}
+            return run, prepare_all(prepare, light)
 
         return await asyncio.get_running_loop().run_in_executor(self.match_executor, work)
 

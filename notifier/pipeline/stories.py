@@ -82,8 +82,20 @@ def prepare(entry: Entry) -> Prepared:
     )
 
 
-def prepare_all(entries: Sequence[Entry]) -> dict[str, Prepared]:
-    return {e.key: prepare(e) for e in entries}
+def prepare_light(entry: Entry) -> Prepared:
+    """What recording ``entry`` without placing it in a story needs (no signature)."""
+    title, summary = entry.title[:TITLE_KEPT], _summary(entry)
+    return Prepared(canonical_link(entry.link), _NO_SIGNATURE, text_hash(title, summary))
+
+
+_NO_SIGNATURE = signature("", "")
+
+
+def prepare_all(entries: Sequence[Entry], light: Sequence[Entry] = ()) -> dict[str, Prepared]:
+    """:func:`prepare` each of ``entries`` and :func:`prepare_light` each of ``light``."""
+    out = {e.key: prepare_light(e) for e in light}
+    out.update((e.key, prepare(e)) for e in entries)
+    return out
 
 
 def specific(canonical: str | None) -> bool:
@@ -222,6 +234,10 @@ class PollStories:
 
     feed: Feed
     new: Sequence[Entry] = ()  # entries new to the feed, to record (in feed order)
+    #: Entries of a feed's first poll that do not alert: recorded in history, each its
+    #: own story, not indexed (they never alerted, so no later entry is kept silent by
+    #: joining them; and a first poll of many feeds stays cheap).
+    silent: Sequence[Entry] = ()
     matches: Sequence[Match] = ()  # the matches of new entries
     edited: Sequence[tuple[Entry, EntryRecord]] = ()  # (the entry now, as history has it)
     edit_matches: Sequence[Match] = ()  # the edited entries' matches, on their new text
@@ -243,6 +259,23 @@ def _terms(match: Match) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h.term for h in match.hits))
 
 
+def _record(
+    feed: Feed, entry: Entry, prepared: Prepared, now: datetime, story: int | None
+) -> EntryRecord:
+    return EntryRecord(
+        feed=feed.name,
+        key=entry.key,
+        title=entry.title[:TITLE_KEPT],
+        summary=_summary(entry),
+        link=entry.link,
+        canonical=prepared.canonical,
+        published=entry.published or entry.updated,
+        seen=now,
+        text_hash=prepared.text_hash,
+        story=story,
+    )
+
+
 def record(
     history: HistoryStore,
     book: StoryBook,
@@ -259,25 +292,20 @@ def record(
         prepared = work.prepared.get(entry.key) or prepare(entry)
         joined = book.find(feed.name, prepared, now)
         (entry_id,) = history.add_entries(
-            [
-                EntryRecord(
-                    feed=feed.name,
-                    key=entry.key,
-                    title=entry.title[:TITLE_KEPT],
-                    summary=_summary(entry),
-                    link=entry.link,
-                    canonical=prepared.canonical,
-                    published=entry.published or entry.updated,
-                    seen=now,
-                    text_hash=prepared.text_hash,
-                    story=joined[0] if joined else None,
-                )
-            ]
+            [_record(feed, entry, prepared, now, joined[0] if joined else None)]
         )
         story = joined[0] if joined else entry_id
         book.add(story, feed.name, prepared, now)
         ids[entry.key] = entry_id
         stories[entry.key] = (story, joined is not None)
+
+    if work.silent:
+        history.add_entries(
+            [
+                _record(feed, e, work.prepared.get(e.key) or prepare_light(e), now, None)
+                for e in work.silent
+            ]
+        )
 
     alerting: list[Match] = []
     notes: dict[tuple[str, str], StoryNote] = {}
