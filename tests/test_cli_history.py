@@ -57,6 +57,7 @@ def flags(tmp_path: Path) -> tuple[str, ...]:
             (echo,) = history.add_entries(
                 [entry("echo", timedelta(days=2) - timedelta(hours=1), feed="wire", story=tariff)]
             )
+            history.index_pending()
             history.record_matches(
                 [
                     MatchRecord(tariff, tariff, "tariffs", '"tariff" in title', ("tariff",), NOW),

@@ -378,8 +378,11 @@ def matched(entry: int, story: int, watch: str, at: datetime, kind: str = "match
 
 
 def add(state: State, *records: EntryRecord) -> list[int]:
+    """Record entries and make them searchable, as the daemon does soon after a poll."""
     with state.transaction():
-        return state.history.add_entries(records)
+        ids = state.history.add_entries(records)
+        state.history.index_pending()
+        return ids
 
 
 def test_entries_are_stored_once_and_start_their_own_stories(state: State, reopen: Opener) -> None:
@@ -744,3 +747,53 @@ def test_story_of_link_finds_the_latest_story_with_that_link(state: State) -> No
     assert state.history.story_of_link("https://example.com/x", T0 + timedelta(hours=2)) is None
     assert state.history.story_of_link("https://example.com/y", T0) is None
     assert first != second
+
+
+def test_entries_are_searchable_once_indexed_in_batches_and_edits_and_prunes_follow(
+    state: State,
+) -> None:
+    """Recording an entry does not index it (a poll never pays for the search index);
+    ``index_pending`` does, a bounded batch at a time, oldest first. An edit of an entry
+    not yet indexed, and the pruning of one, leave the index consistent."""
+    history = state.history
+    with state.transaction():
+        ids = history.add_entries(
+            [record(f"k{i}", T0, title=f"稀土 tariff news {i}") for i in range(5)]
+        )
+
+    def found(text: str) -> list[int]:
+        return sorted(s.id for s in history.stories(since=T0, search=text, matched_only=False))
+
+    assert found("稀土") == []
+    with state.transaction():
+        history.record_edit(
+            ids[0],
+            title="出口管制 export",
+            summary="",
+            text_hash="h2",
+            at=T0,
+            diff="",
+            alerted=False,
+        )
+        assert history.index_pending(limit=2) == 2
+    assert found("出口管制") == [ids[0]]  # indexed with its edited text
+    assert found("稀土") == [ids[1]]
+    with state.transaction():
+        assert history.index_pending(limit=2) == 2
+        assert history.index_pending(limit=2) == 1
+        assert history.index_pending(limit=2) == 0
+    assert found("稀土") == ids[1:]
+    with state.transaction():
+        history.record_edit(
+            ids[1], title="Port fees", summary="", text_hash="h3", at=T0, diff="", alerted=False
+        )
+    assert found("稀土") == ids[2:]
+    assert found("port fees") == [ids[1]]
+    with state.transaction():
+        (late,) = history.add_entries([record("late", T0, title="稀土 unindexed")])
+        history.prune_history(
+            keep=timedelta(days=1), retention=timedelta(days=1), now=T0 + timedelta(days=3)
+        )
+        assert history.index_pending() == 0  # the pruned entry is gone, never indexed
+    assert found("稀土") == []
+    assert late not in found("unindexed")

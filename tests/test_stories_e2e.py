@@ -189,6 +189,13 @@ def test_one_story_in_three_feeds_is_one_alert_then_one_update_from_the_official
     assert r.code == 0, r.err
     assert "+4 sources" in r.out
 
+    # status counts the stories: 5 entries, 1 story, matched.
+    r = cli("status", "--json", *cli_args(config, tmp_path))
+    counts = json.loads(r.out)["stories_24h"]
+    assert (counts["entries"], counts["stories"], counts["matched_stories"]) == (5, 1, 1)
+    r = cli("status", *cli_args(config, tmp_path))
+    assert "stories (last 24 h): 1 story from 5 new entries; 1 matched" in r.out
+
 
 def test_an_entry_matched_by_three_watches_is_one_message_naming_them(
     cli: CLI,

@@ -151,6 +151,7 @@ def test_a_0_1_store_gains_empty_history_tables(tmp_path: Path) -> None:
                     )
                 ]
             )
+            assert store.history.index_pending() == 1
         found = store.history.stories(
             since=datetime(2026, 1, 1, tzinfo=UTC), search="稀土", matched_only=False
         )

@@ -793,10 +793,12 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
     feeds = app.feed_states(settings.state_dir)
     channels = app.outbox_status(settings.state_dir) or []
+    now = clock.utcnow()
+    history = app.history_counts(settings.state_dir, now - timedelta(hours=24))
     if args.json:
-        print(redact(report.status_json(feeds, channels)))
+        print(redact(report.status_json(feeds, channels, history)))
     else:
-        for line in report.status_lines(feeds, channels, clock.utcnow()):
+        for line in report.status_lines(feeds, channels, now, history):
             print(redact(line))
     return EXIT_OK
 

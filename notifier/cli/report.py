@@ -258,9 +258,12 @@ def outbox_lines(channels: Sequence[ChannelStatus]) -> list[str]:
 
 
 def status_lines(
-    feeds: Sequence[FeedState], channels: Sequence[ChannelStatus], now: datetime
+    feeds: Sequence[FeedState],
+    channels: Sequence[ChannelStatus],
+    now: datetime,
+    history: Mapping[str, int] | None = None,
 ) -> list[str]:
-    """The text of ``notifier status``."""
+    """The text of ``notifier status``; ``history``: the counts of the last 24 hours."""
     lines = [f"feeds ({len(feeds)}):"] if feeds else ["feeds: none polled yet"]
     for f in feeds:
         if f.unhealthy:
@@ -282,11 +285,25 @@ def status_lines(
             )
         if c.last_error:
             lines.append(f"  {c.channel}: last error: {clip(c.last_error, DETAIL_MAX)}")
+    if history is not None:
+        stories = _plural(history["stories"], "story", "stories")
+        entries = _plural(history["entries"], "new entry", "new entries")
+        matches = _plural(history["matches"], "match", "matches")
+        lines.append(
+            f"stories (last 24 h): {stories} from {entries}; "
+            f"{history['matched_stories']} matched ({matches}), "
+            f"{_plural(history['edits'], 'edit')}; "
+            f"{history['total_entries']:,} entries kept in history"
+        )
     return lines
 
 
-def status_json(feeds: Sequence[FeedState], channels: Sequence[ChannelStatus]) -> str:
-    """``notifier status --json``."""
+def status_json(
+    feeds: Sequence[FeedState],
+    channels: Sequence[ChannelStatus],
+    history: Mapping[str, int] | None = None,
+) -> str:
+    """``notifier status --json``; ``history``: the counts of the last 24 hours."""
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -321,6 +338,7 @@ def status_json(feeds: Sequence[FeedState], channels: Sequence[ChannelStatus]) -
                 }
                 for c in channels
             ],
+            "stories_24h": dict(history) if history is not None else None,
         },
         ensure_ascii=False,
         indent=2,

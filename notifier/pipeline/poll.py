@@ -59,9 +59,9 @@ from notifier.pipeline.stories import (
     Prepared,
     StoryBook,
     StoryOutcome,
-    prepare,
     prepare_all,
 )
+from notifier.pipeline.stories import edited as entry_edited
 from notifier.pipeline.stories import record as record_stories
 from notifier.sources import ParsedFeed, ParseFn, source_for
 from notifier.sources.health import HealthEvent, on_failure, on_success
@@ -402,7 +402,7 @@ class Poller:
         out = []
         for e in present:
             record = stored.get(e.key)
-            if record is not None and prepare(e).text_hash != record.text_hash:
+            if record is not None and entry_edited(e, record):
                 out.append((e, record))
         return tuple(out)
 

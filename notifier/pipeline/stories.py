@@ -25,6 +25,7 @@ The pure decisions are :mod:`notifier.stories` (grouping) and :mod:`notifier.edi
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,13 +72,30 @@ def _summary(entry: Entry) -> str:
     return (entry.summary or entry.content)[:SUMMARY_KEPT]
 
 
+def raw_hash(title: str, summary: str) -> str:
+    """A cheap fingerprint of the text as served (history's ``text_hash``): equal means
+    unchanged; unequal is checked with :func:`notifier.edits.text_hash`, which sets
+    whitespace, case and punctuation aside (and costs a hundred times more)."""
+    material = f"{title}\x00{summary}".encode()
+    return "raw:" + hashlib.blake2b(material, digest_size=16).hexdigest()
+
+
+def edited(entry: Entry, stored: EntryRecord) -> bool:
+    """Whether ``entry``'s words changed since ``stored`` (whitespace, case and
+    punctuation aside)."""
+    title, summary = entry.title[:TITLE_KEPT], _summary(entry)
+    if raw_hash(title, summary) == stored.text_hash:
+        return False
+    return text_hash(title, summary) != text_hash(stored.title, stored.summary)
+
+
 def prepare(entry: Entry) -> Prepared:
     """The canonical link, signature and text hash of ``entry`` (bounded work)."""
     title, summary = entry.title[:TITLE_KEPT], _summary(entry)
     return Prepared(
         canonical_link(entry.link),
         signature(title, summary),
-        text_hash(title, summary),
+        raw_hash(title, summary),
         headline(title),
     )
 
@@ -85,7 +103,7 @@ def prepare(entry: Entry) -> Prepared:
 def prepare_light(entry: Entry) -> Prepared:
     """What recording ``entry`` without placing it in a story needs (no signature)."""
     title, summary = entry.title[:TITLE_KEPT], _summary(entry)
-    return Prepared(canonical_link(entry.link), _NO_SIGNATURE, text_hash(title, summary))
+    return Prepared(canonical_link(entry.link), _NO_SIGNATURE, raw_hash(title, summary))
 
 
 _NO_SIGNATURE = signature("", "")
@@ -416,7 +434,7 @@ def record(
                     first_seen=stored.seen,
                     reason="; ".join(dict.fromkeys(why)),
                     diff=diff,
-                    revision=prepared.text_hash[:16],
+                    revision=text_hash(title, summary)[3:19],
                 )
     history.record_matches(records)
     return StoryOutcome(tuple(alerting), notes, silent, edits, edit_alerts)

@@ -48,7 +48,7 @@ from notifier.runtime.pool import IDLE_AFTER, IdlePool
 from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
-from notifier.storage.sqlite import Store
+from notifier.storage.sqlite import FILENAME, Store
 
 
 def new_parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> IdlePool:
@@ -146,6 +146,7 @@ async def cycle(
     with Store.open(state_dir) as store:
         reminders = check_deadlines(store, config, clock())
         prune_history(store, config, clock())
+        index_history(store)
         if sink is not None:
             sender = Sender(store, config, sink, clock=clock)
             sender.reroute_removed()
@@ -168,6 +169,21 @@ def prune_history(store: Store, config: Config, now: datetime, batches: int = 20
     return removed
 
 
+def index_history(store: Store, batches: int | None = None, limit: int = 2000) -> int:
+    """Make the entries recorded since the last call searchable, ``limit`` entries per
+    transaction (all of them, or at most ``batches`` batches); how many."""
+    done = 0
+    while batches is None or batches > 0:
+        with store.transaction():
+            added = store.history.index_pending(limit)
+        done += added
+        if not added:
+            break
+        if batches is not None:
+            batches -= 1
+    return done
+
+
 async def deliver(
     config: Config,
     state_dir: Path,
@@ -188,6 +204,15 @@ def outbox_status(state_dir: Path) -> list[ChannelStatus] | None:
     """The outbox per channel, or None when no state exists yet."""
     with Store.open(state_dir, read_only=True) as store:
         return store.outbox.status()
+
+
+def history_counts(state_dir: Path, since: datetime) -> dict[str, int] | None:
+    """History's counts since ``since`` (see ``HistoryStore.history_counts``), or None
+    when no state exists yet."""
+    if not (state_dir / FILENAME).exists():
+        return None
+    with Store.open(state_dir, read_only=True) as store:
+        return store.history.history_counts(since)
 
 
 def feed_states(state_dir: Path) -> list[FeedState]:

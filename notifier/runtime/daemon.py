@@ -93,6 +93,9 @@ DEADLINE_TICK = 60.0
 #: History is pruned this often (seconds), in at most this many bounded batches.
 HISTORY_PRUNE_EVERY = 3600.0
 HISTORY_PRUNE_BATCHES = 20
+#: New entries are added to the search index this often (seconds), a batch at a time.
+HISTORY_INDEX_EVERY = 30.0
+HISTORY_INDEX_BATCH = 500
 #: A channel task with nothing due looks at its outbox at least this often.
 CHANNEL_IDLE_WAKE = 5.0
 #: Threads for regex matching (off the event loop; each search releases the GIL).
@@ -223,6 +226,11 @@ class Daemon:
             "history",
             self._prune_history,
             IntervalTrigger(seconds=HISTORY_PRUNE_EVERY, timezone=UTC),
+        )
+        self._add(
+            "search-index",
+            self._index_history,
+            IntervalTrigger(seconds=HISTORY_INDEX_EVERY, timezone=UTC),
         )
         await self._heartbeat()
         self._watchdog.write()
@@ -464,6 +472,14 @@ class Daemon:
         """Forget old history (see :func:`app.prune_history`), hourly."""
         if self.store is not None and self.config is not None:
             app.prune_history(self.store, self.config, self.clock(), HISTORY_PRUNE_BATCHES)
+
+    async def _index_history(self) -> None:
+        """Make newly recorded entries searchable: one bounded batch, then yield."""
+        if self.store is None:
+            return
+        # 500 entries take some 30 ms: the loop is never held up for long.
+        while app.index_history(self.store, batches=1, limit=HISTORY_INDEX_BATCH):
+            await asyncio.sleep(0)
 
     def kick(self, channels: Any = None) -> None:
         """Wake the sender tasks of ``channels`` (all by default): something was queued."""

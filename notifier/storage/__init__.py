@@ -351,6 +351,12 @@ class HistoryStore(Protocol):
         call; returns how many were deleted (``batch`` or more: call again)."""
         ...
 
+    def index_pending(self, limit: int = 2000) -> int:
+        """Make up to ``limit`` recorded entries searchable (oldest first); how many.
+        Polls record entries without indexing them; the daemon calls this every few
+        seconds, ``once`` before it ends."""
+        ...
+
     def history_counts(self, since: datetime) -> dict[str, int]:
         """For ``status``: ``entries``, ``stories``, ``matched_stories``,
         ``matches`` and ``edits`` since ``since``, and ``total_entries`` stored."""

@@ -49,6 +49,8 @@ TITLE_MAX: Final = 500
 SUMMARY_MAX: Final = 2000
 #: Rows deleted per table by one :meth:`SqliteHistory.prune_history` call.
 PRUNE_BATCH: Final = 5000
+#: Entries added to the search index per call of :meth:`SqliteHistory.index_pending`.
+INDEX_BATCH: Final = 2000
 #: Index pages one prune merges at most: a contentless FTS5 table keeps a deleted row's
 #: terms (as delete markers) until its segments are merged, so without this the index
 #: grew to 2.5 times its live size under daily pruning (bench/history_size.py).
@@ -147,6 +149,24 @@ class SqliteHistory:
             [(entry, index_text(title, summary)) for entry, title, summary in rows],
         )
 
+    def index_pending(self, limit: int = INDEX_BATCH) -> int:
+        """Add up to ``limit`` entries not yet searchable to the search index, oldest
+        first; how many (``limit``: call again). Entries are indexed after they are
+        recorded, in batches, so a poll never pays for the index."""
+        rows = self.db.execute(
+            "SELECT id, title, summary FROM entries WHERE indexed = 0 ORDER BY id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        if not rows:
+            return 0
+        self.db.executemany(
+            "INSERT INTO entries_fts(rowid, text) VALUES (?, ?)",
+            [(entry, index_text(title, summary)) for entry, title, summary in rows],
+        )
+        for chunk, marks in _chunks([row[0] for row in rows]):
+            self.db.execute(f"UPDATE entries SET indexed = 1 WHERE id IN ({marks})", chunk)  # noqa: S608
+        return len(rows)
+
     # ------------------------------------------------------------------ entries
 
     def add_entries(self, records: Sequence[EntryRecord]) -> list[int]:
@@ -181,8 +201,7 @@ class SqliteHistory:
             entry = int(cursor.lastrowid or 0)  # an INSERT that added a row: its id
             if r.story is None:
                 self.db.execute("UPDATE entries SET story=id WHERE id=?", (entry,))
-            self._index(entry, title, summary)
-            ids.append(entry)
+            ids.append(entry)  # indexed for search later: index_pending()
         return ids
 
     def entries_by_key(self, feed: str, keys: Iterable[str]) -> dict[str, EntryRecord]:
@@ -243,10 +262,12 @@ class SqliteHistory:
         alerted: bool,
     ) -> None:
         """Keep the old text in ``edits``; store (and re-index) the new; ``changed=at``."""
-        row = self.db.execute("SELECT title, summary FROM entries WHERE id=?", (entry,)).fetchone()
+        row = self.db.execute(
+            "SELECT title, summary, indexed FROM entries WHERE id=?", (entry,)
+        ).fetchone()
         if row is None:
             return  # pruned meanwhile: nothing to change
-        old_title, old_summary = row
+        old_title, old_summary, indexed = row
         title, summary = title[:TITLE_MAX], summary[:SUMMARY_MAX]
         self.db.execute(
             "INSERT INTO edits(entry, at, old_title, old_summary, diff, alerted) "
@@ -257,8 +278,9 @@ class SqliteHistory:
             "UPDATE entries SET title=?, summary=?, text_hash=?, changed=? WHERE id=?",
             (title, summary, text_hash, _ts(at), entry),
         )
-        self._unindex([(entry, old_title, old_summary)])
-        self._index(entry, title, summary)
+        if indexed:
+            self._unindex([(entry, old_title, old_summary)])
+            self._index(entry, title, summary)
 
     # ------------------------------------------------------------------ matches
 
@@ -441,13 +463,13 @@ class SqliteHistory:
         )
         deleted = cursor.rowcount
         doomed = self.db.execute(
-            "SELECT e.id, e.title, e.summary FROM entries e WHERE e.seen < ? "
+            "SELECT e.id, e.title, e.summary, e.indexed FROM entries e WHERE e.seen < ? "
             "AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.entry = e.id) "
             "ORDER BY e.seen LIMIT ?",
             (_ts(now - keep), batch),
         ).fetchall()
         if doomed:
-            self._unindex(doomed)
+            self._unindex([(i, title, summary) for i, title, summary, indexed in doomed if indexed])
             for chunk, marks in _chunks([row[0] for row in doomed]):
                 self.db.execute(f"DELETE FROM edits WHERE entry IN ({marks})", chunk)  # noqa: S608
                 deleted += self.db.execute(

@@ -135,8 +135,10 @@ STEPS: dict[int, tuple[str, ...]] = {
             changed   TEXT,
             text_hash TEXT NOT NULL,
             story     INTEGER NOT NULL,
+            indexed   INTEGER NOT NULL DEFAULT 0,
             UNIQUE (feed, key)
         )""",
+        "CREATE INDEX entries_unindexed ON entries(id) WHERE indexed = 0",
         "CREATE INDEX entries_seen ON entries(seen)",
         "CREATE INDEX entries_story ON entries(story)",
         "CREATE INDEX entries_canonical ON entries(canonical) WHERE canonical IS NOT NULL",
