@@ -281,6 +281,7 @@ def _fill(store: Store, records: Iterator[EntryRecord], *, match_every: int = 50
         nonlocal added
         with store.transaction():
             ids = store.history.add_entries(batch)
+            store.history.index_pending(len(batch))  # the daemon indexes a little later
             store.history.record_matches(
                 [
                     MatchRecord(
