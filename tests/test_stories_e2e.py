@@ -4,6 +4,7 @@ local feed server and a real webhook receiver playing the chat service."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -12,6 +13,7 @@ import pytest
 from tests.conftest import CLI
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import ThreadedWebhookReceiver
+from tests.test_daemon_e2e import Daemon, start
 
 pytestmark = pytest.mark.slow
 
@@ -291,3 +293,81 @@ def test_replay_finds_what_a_new_watch_would_have_caught(
     r = cli("replay", "--since", "7d", "--send", *cli_args(config, tmp_path))
     assert r.code == 0, r.err
     assert len(chat.messages()) == 1  # replayed once
+
+
+def test_the_daemon_keeps_its_stories_across_a_restart_and_alerts_an_edit(
+    tmp_path: Path, feeds: ThreadedFeedServer, chat: ThreadedWebhookReceiver
+) -> None:
+    """The real ``notifier run``: a story alerts once; after a restart, a copy in another
+    feed joins it (the story index is rebuilt from history) and sends nothing; an edit
+    of the facts sends one "Updated:" alert with the diff."""
+    config = tmp_path / "watch.yaml"
+    config.write_text(
+        f"""\
+timezone: UTC
+delivery: {{min_retry: 1s, max_retry: 2s}}
+defaults: {{channels: [chat]}}
+channels:
+  chat: ["{chat.json_url("/hook")}"]
+feeds:
+  - {{name: wire, url: "{feeds.url("/wire.xml")}", interval: 1s}}
+  - {{name: mirror, url: "{feeds.url("/mirror.xml")}", interval: 1s}}
+watches:
+  - name: truce
+    any: ["tariff truce"]
+""",
+        encoding="utf-8",
+    )
+    link = "https://news.example.com/2025/06/truce"
+    feeds.feed("/wire.xml", rss())
+    feeds.feed("/mirror.xml", rss())
+    daemons: list[Daemon] = []
+    try:
+        first = start(config, tmp_path, daemons)
+        first.wait_for_log("feed polled", feed="mirror", status="first_poll")
+        first.wait_for_log("feed polled", feed="wire", status="first_poll")
+        feeds.feed("/wire.xml", rss(item("w1", "Tariff truce extended", SUMMARY, link)))
+        chat.wait_for(1, timeout=15)
+        assert first.stop() == 0
+
+        feeds.feed(
+            "/mirror.xml",
+            rss(
+                item(
+                    "m1",
+                    "Washington and Beijing prolong tariff truce",
+                    "Other words.",
+                    link + "?utm_source=x",
+                )
+            ),
+        )
+        second = start(config, tmp_path, daemons)
+        second.wait_for_log("feed polled", feed="mirror", status="parsed")
+        time.sleep(2)
+        assert [n.title for n in chat.messages()] == ["Tariff truce extended"]
+
+        feeds.feed(
+            "/wire.xml",
+            rss(
+                item(
+                    "w1",
+                    "Tariff truce extended",
+                    SUMMARY.replace("November 10", "December 10"),
+                    link,
+                )
+            ),
+        )
+        chat.wait_for(2, timeout=15)
+        updated = chat.messages()[1]
+        assert updated.title == "Updated: Tariff truce extended"
+        assert "[-November-]{+December+} 10" in updated.body, updated.body
+        assert "November 10 → December 10" in updated.body
+        time.sleep(2)
+        assert len(chat.messages()) == 2
+        assert second.stop() == 0
+    finally:
+        for d in daemons:
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait(timeout=10)
+            d.close()
