@@ -156,7 +156,9 @@ def test_one_story_in_three_feeds_is_one_alert_then_one_update_from_the_official
     lines = [json.loads(line) for line in out.splitlines()]
     assert sorted(line["feed"] for line in lines) == ["digest", "mirror", "zh"]
     assert {line["change"] for line in lines} == {"source"}, lines
-    assert {line["story"] for line in lines} == {None}  # attached, not alerted
+    assert {line["alerted"] for line in lines} == {False}
+    assert len({line["story"]["id"] for line in lines}) == 1  # one story: the first's
+    assert first[0]["story"]["id"] == lines[0]["story"]["id"]
 
     # The official feed carries it: that is news, and alerts once more as an update.
     feeds.feed(

@@ -629,6 +629,8 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
             note = result.notes.get((result.feed, key))
             if note is None and args.dry_run:
                 note = StoryNote()  # no stories in a dry run: every entry would alert
+            elif note is None:  # joined a story already alerted: attached, not sent
+                note = StoryNote(story=result.story_of.get(key), change="source")
             if args.json:
                 print(redact(report.story_json(found, severity, note)))
             else:

@@ -70,6 +70,7 @@ def story_json(
         {
             "type": "story",
             "change": note.change if note else "source",
+            "alerted": note is not None and note.change != "source",
             "watch": first.watch,
             "severity": _highest([severity.get(m.watch, "normal") for m in matches]),
             **_entry_json(first.entry),
@@ -125,7 +126,7 @@ def story_text(
             lines.append(
                 f'  {label_why}: "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}'
             )
-    if note is None:
+    if note is None or note.change == "source":
         lines.append("  story: already alerted from another source; attached, not sent")
     else:
         if note.sources > 1:

@@ -111,6 +111,7 @@ class PollResult:
     sources: int = 0  # matches attached to a story already alerted, silently
     edits: int = 0  # edits of matched entries recorded (alerting: ``edit_alerts``)
     edit_alerts: int = 0
+    story_of: Mapping[str, int] = field(default_factory=dict)  # new entry key -> story
 
     @property
     def ok(self) -> bool:
@@ -371,6 +372,7 @@ class Poller:
             sources=outcome.sources if outcome else 0,
             edits=outcome.edits if outcome else 0,
             edit_alerts=outcome.edit_alerts if outcome else 0,
+            story_of=outcome.placed if outcome else {},
         )
 
     def _split_rekeyed(

@@ -271,6 +271,7 @@ class StoryOutcome:
     sources: int = 0  # matches attached to a story already alerted, silently
     edits: int = 0  # edits recorded
     edit_alerts: int = 0  # of which alerting
+    placed: dict[str, int] = field(default_factory=dict)  # new entry key -> its story
 
 
 def _terms(match: Match) -> tuple[str, ...]:
@@ -437,4 +438,5 @@ def record(
                     revision=text_hash(title, summary)[3:19],
                 )
     history.record_matches(records)
-    return StoryOutcome(tuple(alerting), notes, silent, edits, edit_alerts)
+    placed = {key: story for key, (story, _) in stories.items()}
+    return StoryOutcome(tuple(alerting), notes, silent, edits, edit_alerts, placed)
