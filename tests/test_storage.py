@@ -797,3 +797,17 @@ def test_entries_are_searchable_once_indexed_in_batches_and_edits_and_prunes_fol
         assert history.index_pending() == 0  # the pruned entry is gone, never indexed
     assert found("稀土") == []
     assert late not in found("unindexed")
+
+
+def test_merge_stories_moves_entries_and_matches(state: State) -> None:
+    """Merging story B into A moves B's entries and matches; the watches A has alerted
+    then include B's."""
+    a, b = add(state, record("a", T0), record("b", T0))
+    with state.transaction():
+        state.history.record_matches([MatchRecord(b, b, "w", "why", ("t",), T0)])
+        assert state.history.merge_stories(a, b) == 1
+        assert state.history.merge_stories(a, a) == 0
+    assert state.history.story_watches(a) == {"w"}
+    assert state.history.story_sources(a) == 2
+    gone = state.history.story(b)
+    assert gone is None or gone.entries == ()

@@ -239,3 +239,41 @@ def test_an_edit_alerts_by_the_watch_s_policy(
         assert note.change == "edit"
         assert note.revision
         assert "[-" in note.diff or "{+" in note.diff
+
+
+def test_an_entry_that_links_two_stories_found_apart_merges_them(store: Store) -> None:
+    """A translation (same link as the original, other words) and a rewrite (other link,
+    the same words) recorded before the original are two stories, and both alert; the
+    original, carrying the link of one and the words of the other, makes them one, so a
+    later copy of either alerts no third time."""
+    book = StoryBook()
+    link = "https://n.example.com/2025/06/truce"
+    rewrite = entry(
+        "digest",
+        "d",
+        "US, China agree to extend tariff truce by 90 days",
+        SUMMARY,
+        "https://d.example.org/1",
+    )
+    translation = entry(
+        "zh", "z", "中美同意将关税休战延长90天 truce", "双方同意延长关税休战。", link + "/amp"
+    )
+    original = entry("wire", "w", "US and China extend tariff truce by 90 days", SUMMARY, link)
+    later = entry(
+        "other",
+        "o",
+        "US and China agree to extend tariff truce by 90 days",
+        SUMMARY,
+        "https://o.example.com/x",
+    )
+    outcomes = [
+        poll(store, book, feed(e.feed), [e], [hit(e)], WATCHES, T0 + timedelta(minutes=i))
+        for i, e in enumerate((rewrite, translation, original, later))
+    ]
+    assert [len(o.alerting) for o in outcomes] == [1, 1, 0, 0]
+    stories = {o.placed[k] for o, k in zip(outcomes, "dzwo", strict=True)}
+    assert len({book.resolve(s) for s in stories}) == 1
+    (merged,) = {book.resolve(s) for s in stories}
+    told = store.history.story(merged)
+    assert told is not None
+    assert sorted(e.feed for e in told.entries) == ["digest", "other", "wire", "zh"]

@@ -55,6 +55,16 @@ MEMBERS_KEPT = 20
 
 
 @dataclass(frozen=True, slots=True)
+class Joined:
+    """The story a new entry joins, why, and a story found apart that it shows to be
+    the same (``absorbs``: merged into ``story``)."""
+
+    story: int
+    reason: str
+    absorbs: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """What the story stage needs of an entry, computed once in a worker thread."""
 
@@ -157,6 +167,7 @@ class StoryBook:
         self._titled: deque[tuple[datetime, tuple[str, str]]] = deque()
         self._last: dict[int, datetime] = {}
         self._stories: deque[tuple[datetime, int]] = deque()
+        self._merged: dict[int, int] = {}  # story -> the story it became part of
 
     def load(self, history: HistoryStore, now: datetime) -> int:
         """Index the entries of the last window from ``history``; how many."""
@@ -180,8 +191,13 @@ class StoryBook:
         self.loaded = True
         return count
 
-    def find(self, feed: str, prepared: Prepared, at: datetime) -> tuple[int, str] | None:
-        """The story an entry of ``feed`` seen at ``at`` joins, and why; None: a new one."""
+    def find(self, feed: str, prepared: Prepared, at: datetime) -> Joined | None:
+        """The story an entry of ``feed`` seen at ``at`` joins, and why; None: a new one.
+
+        When the entry joins one story by its link and its text is that of another
+        (found apart: a translation and a rewrite of one article, each recorded
+        before the entry that carries both), the answer says so (``absorbs``): the
+        two are one story from now on."""
         # Polls run concurrently: one that read its clock earlier may record after
         # another; entries recorded "later" than ``at`` by that much still count.
         at = max(at, self._latest) if self._latest is not None else at
@@ -189,21 +205,39 @@ class StoryBook:
             self._expire(at - self.window)
             self._expired = at
         canonical = prepared.canonical
+        by_link: Joined | None = None
         if specific(canonical):
             assert canonical is not None  # noqa: S101 - specific() said so
             known = self._links.get(canonical)
             if known is not None and known[1] != feed and at - known[2] <= self.window:
-                return known[0], "same link"
-        if prepared.headline:
+                by_link = Joined(self.resolve(known[0]), "same link")
+        if by_link is None and prepared.headline:
             again = self._headlines.get((feed, prepared.headline))
             if again is not None and at - again[1] <= self.window:
-                return again[0], "the same title again in this feed"
+                return Joined(self.resolve(again[0]), "the same title again in this feed")
         found = self.index.find(None, prepared.signature, at)
-        if found is None:
-            return None
-        if any(other != feed for other in self._members.get(found[0], ())):
-            return found
-        return None
+        by_text = None
+        if found is not None:
+            story = self.resolve(found[0])
+            if any(other != feed for other in self._members.get(story, ())):
+                by_text = Joined(story, found[1])
+        if by_link is None:
+            return by_text
+        if by_text is not None and by_text.story != by_link.story:
+            return Joined(by_link.story, by_link.reason, absorbs=by_text.story)
+        return by_link
+
+    def resolve(self, story: int) -> int:
+        """The story ``story`` became part of (itself when never merged)."""
+        while story in self._merged:
+            story = self._merged[story]
+        return story
+
+    def merge(self, into: int, other: int) -> None:
+        """Story ``other`` is part of ``into`` from now on."""
+        if into != other:
+            self._merged[other] = into
+            self._members.setdefault(into, []).extend(self._members.pop(other, ()))
 
     def add(self, story: int, feed: str, prepared: Prepared, at: datetime) -> None:
         self._add(story, feed, prepared, at)
@@ -244,6 +278,7 @@ class StoryBook:
             if last is not None and last < before:
                 del self._last[story]
                 self._members.pop(story, None)
+                self._merged.pop(story, None)
 
 
 @dataclass(slots=True)
@@ -310,10 +345,13 @@ def record(
     for entry in work.new:
         prepared = work.prepared.get(entry.key) or prepare(entry)
         joined = book.find(feed.name, prepared, now)
+        if joined is not None and joined.absorbs is not None:
+            history.merge_stories(joined.story, joined.absorbs)
+            book.merge(joined.story, joined.absorbs)
         (entry_id,) = history.add_entries(
-            [_record(feed, entry, prepared, now, joined[0] if joined else None)]
+            [_record(feed, entry, prepared, now, joined.story if joined else None)]
         )
-        story = joined[0] if joined else entry_id
+        story = joined.story if joined else entry_id
         book.add(story, feed.name, prepared, now)
         ids[entry.key] = entry_id
         stories[entry.key] = (story, joined is not None)

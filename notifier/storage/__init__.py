@@ -306,6 +306,11 @@ class HistoryStore(Protocol):
         story (a later source does not alert again for them)."""
         ...
 
+    def merge_stories(self, into: int, other: int) -> int:
+        """Make story ``other`` part of story ``into`` (its entries and matches); how many
+        entries moved. For an entry that links two stories found apart."""
+        ...
+
     def story_sources(self, story: int) -> int:
         """How many entries (sources) the story has."""
         ...

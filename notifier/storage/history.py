@@ -341,6 +341,14 @@ class SqliteHistory:
             )
         }
 
+    def merge_stories(self, into: int, other: int) -> int:
+        """Make story ``other`` part of story ``into``; how many entries moved."""
+        if into == other:
+            return 0
+        moved = self.db.execute("UPDATE entries SET story=? WHERE story=?", (into, other)).rowcount
+        self.db.execute("UPDATE matches SET story=? WHERE story=?", (into, other))
+        return int(moved)
+
     def story_sources(self, story: int) -> int:
         """How many entries the story has."""
         row = self.db.execute("SELECT COUNT(*) FROM entries WHERE story=?", (story,)).fetchone()
