@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from notifier.model import Entry, Feed, Hit, Match, Watch
+from notifier.model import Entry, EntryRecord, Feed, Hit, Match, Watch
 from notifier.pipeline.stories import (
     PollStories,
     StoryBook,
@@ -277,3 +277,39 @@ def test_an_entry_that_links_two_stories_found_apart_merges_them(store: Store) -
     told = store.history.story(merged)
     assert told is not None
     assert sorted(e.feed for e in told.entries) == ["digest", "other", "wire", "zh"]
+
+
+class _Broken(list[EntryRecord]):
+    def __iter__(self) -> Iterator[EntryRecord]:
+        raise OSError("disk went away")
+
+
+async def test_a_failed_background_load_is_logged_and_retried_at_the_next_save(
+    store: Store,
+) -> None:
+    """The daemon loads the index in a thread; a poll waits for it. A failed load does
+    not fail the poll: the book is loaded again from history when the poll records."""
+    a = entry(
+        "wire", "a", "US and China extend tariff truce by 90 days", link="https://n.example.com/x"
+    )
+    poll(store, StoryBook(), feed("wire"), [a], [hit(a)], WATCHES)
+    book = StoryBook()
+    book.load_in_background(_Broken())
+    await book.ready()
+    assert not book.loaded
+    book.load(store.history, T0 + timedelta(hours=1))
+    b = entry("mirror", "b", "Washington, Beijing prolong truce", "", "https://n.example.com/x")
+    out = poll(store, book, feed("mirror"), [b], [hit(b)], WATCHES, T0 + timedelta(hours=1))
+    assert out.alerting == ()
+
+
+async def test_polls_wait_for_a_background_load(store: Store) -> None:
+    a = entry(
+        "wire", "a", "US and China extend tariff truce by 90 days", link="https://n.example.com/x"
+    )
+    poll(store, StoryBook(), feed("wire"), [a], [hit(a)], WATCHES)
+    book = StoryBook()
+    book.load_in_background(store.history.recent_entries(T0 - timedelta(hours=1)))
+    await book.ready()
+    assert book.loaded
+    assert len(book.index) == 1

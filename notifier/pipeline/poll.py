@@ -343,6 +343,8 @@ class Poller:
             work.edit_matches = [m for m in matches if m.entry.key in edited_keys]
             work.prepared = prepared
             matches = tuple(work.matches)
+            if self.stories is not None:
+                await self.stories.ready()  # the daemon's start-up load, if still running
         now = self.clock()
         new_state, event = on_success(cached, feed, now)
         new_state = replace(new_state, body_hash=hashed, last_parsed=now)
@@ -497,9 +499,9 @@ class Poller:
                     self.store.prune(state.name, prune.retention, now)
             notes: Mapping[tuple[str, str], StoryNote] = {}
             if stories is not None and self.stories is not None and now is not None:
-                if not self.stories.loaded:
-                    self.stories.load(self.store.history, now)
                 try:
+                    if not self.stories.loaded:
+                        self.stories.load(self.store.history, now)
                     outcome = record_stories(
                         self.store.history, self.stories, stories, self.watches, now
                     )

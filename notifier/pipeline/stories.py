@@ -25,6 +25,7 @@ The pure decisions are :mod:`notifier.stories` (grouping) and :mod:`notifier.edi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from notifier.edits import decide_edit, text_hash
+from notifier.logs import get_logger
 from notifier.model import (
     Entry,
     EntryRecord,
@@ -44,6 +46,8 @@ from notifier.model import (
 )
 from notifier.storage import HistoryStore
 from notifier.stories import Signature, StoryIndex, canonical_link, signature
+
+log = get_logger("notifier.pipeline.stories")
 
 #: What history keeps of an entry's text (the store caps it too).
 TITLE_KEPT = 500
@@ -168,6 +172,24 @@ class StoryBook:
         self._last: dict[int, datetime] = {}
         self._stories: deque[tuple[datetime, int]] = deque()
         self._merged: dict[int, int] = {}  # story -> the story it became part of
+        self._loading: asyncio.Future[int] | None = None
+
+    def load_in_background(self, records: Sequence[EntryRecord]) -> None:
+        """Index ``records`` in a worker thread; polls that record entries wait for it
+        (:meth:`ready`), everything else (fetching, parsing, reminders) goes on."""
+        self._loading = asyncio.ensure_future(asyncio.to_thread(self.fill, records))
+
+    async def ready(self) -> None:
+        """Return once a background load (if any) has finished."""
+        if self._loading is None:
+            return
+        try:
+            await asyncio.shield(self._loading)
+        except Exception:  # the poll goes on; the index is rebuilt at its save
+            log.exception("story index could not be loaded from history; retrying")
+            self._loading = None
+            self.loaded = False
+            self.index = StoryIndex(self.window)
 
     def load(self, history: HistoryStore, now: datetime) -> int:
         """Index the entries of the last window from ``history``; how many."""

@@ -208,10 +208,10 @@ class Daemon:
         self.scheduler.start()
         self.health.scheduler(running=True)
         self._beat = asyncio.create_task(self._beat_loop(), name="notifier-beat")
-        # The story index of the last window, rebuilt from history off the loop.
+        # The story index of the last window, rebuilt from history in a thread; polls
+        # that record entries wait for it, nothing else does.
         book = self._stories_for(config)
-        recent = self.store.history.recent_entries(self.clock() - book.window)
-        await asyncio.to_thread(book.fill, recent)
+        book.load_in_background(self.store.history.recent_entries(self.clock() - book.window))
         await self._apply(config, matcher)
         self._add(
             "config", self._watch_config, IntervalTrigger(seconds=CONFIG_CHECK_EVERY, timezone=UTC)
