@@ -412,6 +412,7 @@ class StoryNote:
     reason: str = ""
     diff: str = ""
     revision: str = ""  # an edit's new text hash: one "updated" alert per revision
+    updates: int = 0  # updates and edits the story alerted before this one
 
 
 # --------------------------------------------------------------------------- sent

@@ -180,13 +180,15 @@ def entry_context(
 def story_context(note: StoryNote) -> Context:
     """What a match's context gets from the story stage (see :class:`~notifier.model.StoryNote`):
     ``change`` (match, update, edit, replay), ``story`` ({id, sources, first_seen}),
-    ``change_reason`` and ``diff`` (an edit's word diff, capped)."""
+    ``change_reason`` and ``diff`` (an edit's word diff, capped). ``story.updates``
+    counts the updates and edits the story alerted before this one."""
     return {
         "change": note.change,
         "story": {
             "id": note.story,
             "sources": note.sources,
             "first_seen": _iso(note.first_seen) if note.first_seen else None,
+            "updates": note.updates,
         },
         "change_reason": clip(note.reason, DETAIL_MAX) or None,
         "diff": note.diff[:DIFF_MAX] or None,

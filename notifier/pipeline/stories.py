@@ -420,17 +420,19 @@ def record(
                 alerting.append(m)
                 alerted_now[story].add(m.watch)
         if any(k != "source" for k in kinds):
-            sources, first_seen = 1, now
+            sources, first_seen, updates = 1, now, 0
             if existing:
                 told = history.story(story)
                 if told is not None:
                     sources, first_seen = len(told.entries), told.first_seen
+                    updates = sum(1 for r in told.matches if r.kind in ("update", "edit"))
             notes[(feed.name, key)] = StoryNote(
                 story=story,
                 change="match" if "match" in kinds else "update",
                 sources=sources,
                 first_seen=first_seen,
                 reason="; ".join(dict.fromkeys(reasons)),
+                updates=updates,
             )
 
     edits = edit_alerts = 0
