@@ -11,6 +11,7 @@ import pytest
 
 from notifier.model import Entry, EntryRecord, Feed, Hit, Match, Watch
 from notifier.pipeline.stories import (
+    PLACED_PER_POLL,
     PollStories,
     StoryBook,
     StoryOutcome,
@@ -313,3 +314,25 @@ async def test_polls_wait_for_a_background_load(store: Store) -> None:
     await book.ready()
     assert book.loaded
     assert len(book.index) == 1
+
+
+def test_a_flood_places_the_matched_entries_and_records_the_rest_each_on_its_own(
+    store: Store,
+) -> None:
+    """Past PLACED_PER_POLL new entries, the unmatched ones are recorded without a story
+    lookup; a matched one, even last in the feed, is still placed (and kept silent)."""
+    book = StoryBook()
+    link = "https://n.example.com/x"
+    a = entry("wire", "a", "US and China extend tariff truce by 90 days", link=link)
+    poll(store, book, feed("wire"), [a], [hit(a)], WATCHES)
+    flood = [
+        entry("flood", f"f{i}", f"Filler item number {i} about nothing", f"Body {i} text here.")
+        for i in range(PLACED_PER_POLL + 50)
+    ]
+    copy = entry("flood", "copy", "Washington, Beijing prolong truce", "", link)
+    out = poll(
+        store, book, feed("flood"), [*flood, copy], [hit(copy)], WATCHES, T0 + timedelta(hours=1)
+    )
+    assert out.alerting == ()  # the copy joined the story already alerted
+    assert out.sources == 1
+    assert len(out.placed) == PLACED_PER_POLL + 51

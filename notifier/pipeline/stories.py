@@ -56,6 +56,9 @@ SUMMARY_KEPT = 2000
 EXPIRE_EVERY = timedelta(minutes=1)
 #: The entries of a story remembered for that check (the first ones).
 MEMBERS_KEPT = 20
+#: New entries of one poll placed in stories by the index (matched ones first, all of
+#: them); the rest start their own (about 0.4 ms each on the event loop otherwise).
+PLACED_PER_POLL = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,8 +367,18 @@ def record(
     feed = work.feed
     ids: dict[str, int] = {}
     stories: dict[str, tuple[int, bool]] = {}  # key -> (story, joined an existing one)
-    for entry in work.new:
+    # The matched entries are placed first; past PLACED_PER_POLL, the others are
+    # recorded each as its own story (a flood of thousands of new entries must not
+    # hold the event loop for seconds looking up stories).
+    matched = {m.entry.key for m in work.matches}
+    ordered = sorted(work.new, key=lambda e: e.key not in matched)
+    for rank, entry in enumerate(ordered):
         prepared = work.prepared.get(entry.key) or prepare(entry)
+        if rank >= PLACED_PER_POLL and entry.key not in matched:
+            (entry_id,) = history.add_entries([_record(feed, entry, prepared, now, None)])
+            ids[entry.key] = entry_id
+            stories[entry.key] = (entry_id, False)
+            continue
         joined = book.find(feed.name, prepared, now)
         if joined is not None and joined.absorbs is not None:
             history.merge_stories(joined.story, joined.absorbs)
