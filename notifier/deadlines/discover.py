@@ -1,0 +1,1001 @@
+"""Deadlines found in news text, English and Chinese: a pure function of text and ``published``.
+
+No I/O and no clock: every date is resolved against ``published`` (converted
+to ``zone``). Rules of our own — trigger words, a date grammar and duration
+arithmetic — rather than a general date parser, which picked wrong years and
+could not read Chinese.
+
+::
+
+    text ──sentences()──▶ sentences ──dates + times + triggers──▶ mentions ──resolve──▶ [Found]
+
+Conventions (pinned by ``tests/test_discover.py``):
+
+* **Missing year.** The next occurrence on or after publication; when the
+  sentence reports a fact in the past tense ("took effect on June 4", "said on
+  Monday"), the previous occurrence on or before it, and ``past`` says whether
+  it is before publication.
+* **Weekdays.** "on/by/next Monday" (and a bare "Monday") is the first such day
+  strictly *after* publication; in a past-tense sentence, the last one on or
+  before it. Chinese "下周一" is the Monday of the week after publication's
+  (weeks start on Monday); "周一"/"星期一" is the first one after publication.
+* **Fuzzy windows.** "early July" 1–10, "mid-July" 11–20, "late July" 21–end,
+  "end of June" the last 7 days (24–30), "in July" the whole month; Chinese
+  上旬/中旬/下旬 the same thirds, 月底/月末 the last 7 days, 月初 1–10. "the end of the
+  month / year / quarter" is the last 7 days of publication's month / year /
+  quarter. ``due`` is the window's first day and ``window_end`` its last.
+* **Durations.** "within 30 days of publication" = publication + 30 days;
+  "90 days from May 14" = May 14 + 90 days; "for 90 days starting April 9"
+  gives the start (effective) and April 9 + 90 days (expiry). Business days
+  skip Saturdays and Sundays; months keep the day of the month (clamped).
+* **Times.** A time of day next to a date makes ``due`` an aware datetime: in
+  the stated zone ("5 p.m. ET", "北京时间") converted to ``zone``, else in ``zone``.
+* **Moves.** "extended/postponed/pushed back … to", "instead of", "延长至",
+  "推迟至" set ``moved``; the old date, when stated ("from July 9 to August 12"),
+  is ``moved_from`` and is not reported on its own.
+* **Precision first.** A date with no trigger word in its sentence is not
+  reported; numbers that merely look like dates (section numbers, percentages,
+  years alone, quarters, versions, phone numbers) never are.
+
+Bounded: the first 20 000 characters, 400 sentences of at most 1 000
+characters; every regex is precompiled and has no nested unbounded
+quantifier.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+__all__ = ["MAX_SENTENCES", "MAX_TEXT", "Found", "Kind", "extract", "sentences"]
+
+Kind = Literal["expiry", "effective", "deadline", "event"]
+
+#: Only this much of a text is read.
+MAX_TEXT = 20_000
+#: At most this many sentences are read.
+MAX_SENTENCES = 400
+#: A longer "sentence" (no punctuation) is cut into pieces of this length.
+MAX_SENTENCE = 1_000
+#: ``Found.phrase`` is capped at this length.
+MAX_PHRASE = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One dated statement found in a text."""
+
+    kind: Kind
+    #: An aware datetime in ``zone`` when a time of day is stated, else a date.
+    due: date | datetime
+    #: The last day of a fuzzy window ("early July": the 10th), else None.
+    window_end: date | None
+    #: The date it was moved from, when the sentence says so.
+    moved_from: date | None
+    #: The date is before publication: a reported fact, not a plan.
+    past: bool
+    #: The sentence (or its first 300 characters) that states it.
+    phrase: str
+    #: 0..1: how sure the rules are of the kind and the date.
+    confidence: float
+    #: The sentence says the date was moved ("extended to", "推迟至", "instead of").
+    moved: bool = False
+
+
+# ---------------------------------------------------------------- sentences
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９：", "0123456789:")
+_ABBREVIATIONS = frozenset(
+    [
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "no",
+        "nos",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "sec",
+        "secs",
+        "art",
+        "arts",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "jr",
+        "sr",
+        "vs",
+        "e.g",
+        "i.e",
+        "p.m",
+        "a.m",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.u",
+        "gov",
+        "rep",
+        "sen",
+        "dept",
+        "fig",
+        "approx",
+        "est",
+        "etc",
+    ]
+)
+_BOUNDARY = re.compile(r"[.!?][\"”’)\]]*\s+|[。！？][\"”’」』)）]*|[\r\n]+")
+_LAST_WORD = re.compile(r"([A-Za-z.]{1,12})$")
+
+
+def sentences(text: str) -> list[str]:
+    """Split English and Chinese ``text`` into sentences, bounded.
+
+    Reads the first :data:`MAX_TEXT` characters and returns at most
+    :data:`MAX_SENTENCES` sentences of at most :data:`MAX_SENTENCE` characters.
+    A period after an abbreviation ("Aug.", "p.m.", "U.S.") or before a
+    lower-case word or a digit does not end a sentence.
+    """
+    text = text[:MAX_TEXT]
+    out: list[str] = []
+    start = 0
+    for boundary in _BOUNDARY.finditer(text):
+        mark = boundary.group()
+        if mark[0] == ".":
+            word = _LAST_WORD.search(text, max(0, boundary.start() - 12), boundary.start())
+            if word and word.group(1).lower().lstrip(".") in _ABBREVIATIONS:
+                continue
+            following = text[boundary.end() : boundary.end() + 1]
+            if following and (following.islower() or following.isdigit()):
+                continue
+        _append(out, text[start : boundary.end()])
+        start = boundary.end()
+        if len(out) >= MAX_SENTENCES:
+            return out[:MAX_SENTENCES]
+    _append(out, text[start:])
+    return out[:MAX_SENTENCES]
+
+
+def _append(out: list[str], piece: str) -> None:
+    piece = piece.strip()
+    while piece:
+        out.append(piece[:MAX_SENTENCE].strip())
+        piece = piece[MAX_SENTENCE:].strip()
+
+
+# ---------------------------------------------------------------- the grammar
+
+_MONTH_NUMBERS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+# Capitalised only: "may" and "march" are verbs.
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_YEAR = r"(?:19[89]\d|20\d\d|21\d\d)"
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty-five": 45,
+    "forty": 40,
+    "sixty": 60,
+    "ninety": 90,
+    "hundred": 100,
+}
+_NUM = r"(?:\d{1,3}|forty-five|" + "|".join(k for k in _NUMBER_WORDS if "-" not in k) + ")"
+_UNIT = r"(?:(?:calendar|business|working)\s+)?(?:days?|weeks?|months?)"
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+
+_ISO = re.compile(r"(?<![\d.\-/])(" + _YEAR + r")[-/](\d{1,2})[-/](\d{1,2})(?![\d\-/]|\.\d)")
+_MDY = re.compile(
+    r"\b(" + _MONTH + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b(?![.:]\d|%)(?:,?\s+(" + _YEAR + r")\b)?"
+)
+_DMY = re.compile(
+    r"(?<![\d.])\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?("
+    + _MONTH
+    + r")(?:,?\s+("
+    + _YEAR
+    + r")\b)?"
+)
+_FUZZY = re.compile(
+    r"\b(early|mid|late|(?:the\s+)?end\s+of|end|(?:the\s+)?(?:beginning|start|middle)\s+of"
+    r"|(?:the\s+)?(?:first|second)\s+half\s+of)[\s-]+(?:(?:this|next)\s+)?("
+    + _MONTH
+    + r")(?:,?\s+("
+    + _YEAR
+    + r"))?(?!\s*\d)",
+    re.IGNORECASE,
+)
+_MONTH_ONLY = re.compile(
+    r"\b(?:in|by|until|through|during|before)\s+("
+    + _MONTH
+    + r")(?:,?\s+("
+    + _YEAR
+    + r"))?\b(?!\s*\d)"
+)
+_END_OF = re.compile(
+    r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?(month|year|quarter|"
+    + _YEAR
+    + r")\b|\byear[-\s]end\b",
+    re.IGNORECASE,
+)
+_WEEKDAY = re.compile(
+    r"\b(?:(next|this|last|on|by|before|until|from|coming)\s+)?(" + "|".join(_WEEKDAYS) + r")\b",
+    re.IGNORECASE,
+)
+_REL = re.compile(
+    r"\b(?:(within|in|after)\s+)?(?:the\s+)?(" + _NUM + r")[\s-]+(" + _UNIT + r")"
+    r"(?:\s+(of|after|from|following)\s+)?",
+    re.IGNORECASE,
+)
+_PUBLICATION = re.compile(
+    r"(?:the\s+)?(?:date\s+of\s+)?(?:its\s+|their\s+|this\s+|the\s+)?(?:publication|publishing"
+    r"|today|now|issuance|announcement|(?:it|this\s+\w+|they|the\s+\w+)\s+(?:is|are|was|were)"
+    r"\s+published|being\s+published|the\s+date\s+hereof|enactment|signing|entry\s+into\s+force)",
+    re.IGNORECASE,
+)
+_UPON_PUBLICATION = re.compile(
+    r"\b(?:effective|take\s+effect|takes\s+effect)\s+(?:immediately|upon\s+(?:its\s+)?publication"
+    r"|on\s+(?:the\s+date\s+of\s+)?(?:its\s+)?publication)",
+    re.IGNORECASE,
+)
+_ANCHOR_BEFORE = re.compile(
+    r"(" + _NUM + r")[\s-]+(" + _UNIT + r")\s+(?:from|after|following)\s+(?:on\s+)?$",
+    re.IGNORECASE,
+)
+_FOR_BEFORE = re.compile(
+    r"\bfor\s+(?:a\s+(?:further\s+|period\s+of\s+|another\s+)?|another\s+|an\s+additional\s+)?("
+    + _NUM
+    + r")[\s-]+("
+    + _UNIT
+    + r")\s*,?\s+(?:starting|beginning|from|effective|as\s+of|commencing)\s+(?:on\s+)?$",
+    re.IGNORECASE,
+)
+
+_ZH_DATE = re.compile(r"(?:(" + _YEAR + r")\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_ZH_FUZZY = re.compile(
+    r"(?:(" + _YEAR + r")\s*年\s*)?(\d{1,2})\s*月\s*(上旬|中旬|下旬|初|中|底|末|份|内)"
+)
+_ZH_RELATIVE_MONTH = re.compile(
+    r"(本月|当月|下月|下个月|次月)\s*(?:(\d{1,2})\s*[日号]|(上旬|中旬|下旬|初|底|末))"
+)
+_ZH_MONTH_END = re.compile(r"(?<![\d本当下个次])月(?:底|末)")
+_ZH_YEAR_END = re.compile(r"(?:(" + _YEAR + r")\s*年|今年|本年|年)(?:底|末)")
+_ZH_WEEKDAY = re.compile(r"(下周|下个?星期|本周|这周|周|星期|礼拜)([一二三四五六日天])")
+_ZH_REL = re.compile(
+    r"(?:公布|发布|印发|公告|签署|施行|通知|本公告|本决定)之日起\s*(\d{1,3})\s*(个工作日|个月|日|天|周)"
+)
+_ZH_UPON = re.compile(r"自(?:本\w{0,4})?(?:公布|发布|印发)之日起(?:施行|生效|实施|执行)")
+
+_TIME = re.compile(
+    r"\b(?:(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?|(\d{1,2}):(\d{2})\b|(noon|midnight))"
+    r"(?:\s*\(?(ET|EDT|EST|CT|CDT|CST|PT|PDT|PST|MT|MDT|MST|GMT|UTC|BST|CET|CEST|JST"
+    r"|Eastern(?:\s+(?:Daylight|Standard))?(?:\s+Time)?|Central(?:\s+Time)?|Pacific(?:\s+Time)?"
+    r"|Beijing\s+time|Brussels\s+time|Geneva\s+time|Washington\s+time)\)?)?",
+    re.IGNORECASE,
+)
+_ZH_TIME = re.compile(
+    r"(上午|下午|晚上|晚|凌晨|中午)?\s*(\d{1,2})\s*(?:时|点|:)\s*(?:(\d{1,2})\s*分?|整|半)?"
+)
+_ZONES = {
+    "et": "America/New_York",
+    "edt": "America/New_York",
+    "est": "America/New_York",
+    "eastern": "America/New_York",
+    "washington": "America/New_York",
+    "ct": "America/Chicago",
+    "cdt": "America/Chicago",
+    "cst": "America/Chicago",
+    "central": "America/Chicago",
+    "pt": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "pst": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles",
+    "mt": "America/Denver",
+    "mdt": "America/Denver",
+    "mst": "America/Denver",
+    "gmt": "UTC",
+    "utc": "UTC",
+    "bst": "Europe/London",
+    "cet": "Europe/Brussels",
+    "cest": "Europe/Brussels",
+    "brussels": "Europe/Brussels",
+    "geneva": "Europe/Zurich",
+    "jst": "Asia/Tokyo",
+    "beijing": "Asia/Shanghai",
+}
+_ZH_ZONES = (
+    ("北京时间", "Asia/Shanghai"),
+    ("美国东部时间", "America/New_York"),
+    ("华盛顿时间", "America/New_York"),
+    ("美东时间", "America/New_York"),
+    ("布鲁塞尔时间", "Europe/Brussels"),
+)
+
+# Trigger words. Strong ones name the thing; prepositions right before a date are weaker.
+_TRIGGERS: dict[Kind, str] = {
+    "expiry": (
+        r"\bexpir\w*|\bend(?:s|ed|ing)?\b(?!\s+of)|\blapse[sd]?\b|\bsunsets?\b|\brun(?:s)?\s+out"
+        r"|\bterminat\w+|\bremains?\s+in\s+(?:effect|force|place)|\bpause[sd]?\b|\bsuspen\w+"
+        r"|\btruce\b|\bexemptions?\b|\bwaivers?\b|\breprieve\b"
+        r"|到期|届满|期满|失效|终止|暂停|暂缓|豁免|排除期"
+    ),
+    "effective": (
+        r"\btak(?:e|es|en|ing)\s+effect|\btook\s+effect|\bcom(?:e|es|ing)\s+into\s+(?:force|effect)"
+        r"|\bcame\s+into\s+(?:force|effect)|\bent(?:er|ers|ered|ering)\s+into\s+force"
+        r"|\bkick(?:s|ed|ing)?\s+in|\b(?:go|goes|going|went|gone)\s+into\s+effect|\bappl(?:y|ies)\s+"
+        r"(?:from|starting|beginning|as\s+of)|\beffective\b|\bimpos\w+|\bimplement\w*|\blevied\b"
+        r"|\bbegins?\b|\bbegan\b|\bstart(?:s|ed)?\b|\bcommence\w*"
+        r"|生效|施行|实施|执行|加征|征收|开始|起适用"
+    ),
+    "deadline": (
+        r"\bcomments?\b|\bdue\b|\bno\s+later\s+than|\bnot\s+later\s+than|\bdeadlines?\b|\bsubmi\w+"
+        r"|\bfil(?:e|es|ed|ing)\b|\bregist\w+|\bapplications?\b|\brequests?\b|\brespon(?:d|ses?)\b"
+        r"|截至|截止|之前提交|前提交|提交|征求意见|反馈|申请|报名|登记"
+    ),
+    "event": (
+        r"\bdecisions?\b|\bdecide\w*|\bhearings?\b|\bmeet(?:s|ing|ings)?\b|\bvot(?:e|es|ing)\b"
+        r"|\btalks\b|\bsummit\b|\bnegotiat\w+|\brulings?\b|\bdetermination\b|\bconsultations?\b"
+        r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b"
+        r"|听证会|会谈|会议|作出决定|作出裁决|裁决|磋商|谈判|投票|举行|召开|会晤"
+    ),
+}
+_TRIGGER = re.compile(
+    "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TRIGGERS.items()), re.IGNORECASE
+)
+_PAUSE_ZH = re.compile(r"暂停|暂缓|豁免|排除|休战")
+# A preposition right before (or a particle right after) a date.
+_PREP_BEFORE = re.compile(
+    r"(?P<deadline>\b(?:by|before|no\s+later\s+than|not\s+later\s+than|within|prior\s+to)"
+    r"(?:\s+the)?|截至|于|在)\s*$"
+    r"|(?P<expiry>\b(?:until|till|through|thru|to)|至|到)\s*$"
+    r"|(?P<effective>\b(?:starting|beginning|from|as\s+of|effective|commencing|on\s+and\s+after)"
+    r"(?:\s+on)?|自|从)\s*$",
+    re.IGNORECASE,
+)
+_PREP_AFTER = re.compile(r"^\s*(?:(?P<effective>起|开始)|(?P<deadline>前|之前|以前))")
+_PAST = re.compile(
+    r"\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started|said|announced"
+    r"|signed|held|published|issued|imposed|agreed|met|reached|released|unveiled|raised|launched"
+    r"|voted|decided|ruled|last|ago|earlier|was|were)\b(?!\s+(?:set|scheduled|expected|due"
+    r"|supposed|going|extended|postponed|delayed|pushed|moved|to\b))|已于|已经|此前|曾于|日前",
+    re.IGNORECASE,
+)
+_MOVE = re.compile(
+    r"\b(?:extend\w*|postpon\w+|push(?:ed|es|ing)?\s+back|delay\w*|defer\w*|reschedul\w+"
+    r"|mov(?:e|ed|es|ing)\s+(?:up|back|forward)?|instead\s+of|rather\s+than|pushed\s+out"
+    r"|prolong\w*|brought\s+forward)"
+    r"|延长|延期|推迟|延至|顺延|延后|改为|调整为|提前至",
+    re.IGNORECASE,
+)
+_FROM_BEFORE = re.compile(r"(?:\bfrom|由|从|原定于?|原定的|原先的?)\s*$", re.IGNORECASE)
+_INSTEAD_BEFORE = re.compile(
+    r"(?:\binstead\s+of|\brather\s+than|\boriginally\s+(?:scheduled|set|due|planned)\s+"
+    r"(?:for|on|to\s+\w+(?:\s+on)?)|\bpreviously\s+(?:scheduled|set)\s+(?:for|on)|原定于?|原计划)"
+    r"\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"[;；]")
+_INTERESTING = re.compile(
+    r"\d|day|week|month|year|quarter|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+    r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
+    r"|immediately|publication|月|周|星期|礼拜|年底|年末|公布|发布"
+)
+
+
+@dataclass(slots=True)
+class _Mention:
+    """A date-like span of a sentence, and how to turn it into dates."""
+
+    start: int
+    end: int
+    #: (past?) -> (first day, window end or None), or None if invalid.
+    resolve: Callable[[bool], tuple[date, date | None] | None]
+    confidence: float = 0.9
+    hint: Kind | None = None
+    fixed: bool = False  # the year (or the whole date) is stated: past comes from the date
+    time_of_day: tuple[time, str | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    today: date
+    zone: ZoneInfo
+
+
+# ---------------------------------------------------------------- date helpers
+
+
+def _month(name: str) -> int:
+    return _MONTH_NUMBERS[name[:3].lower()]
+
+
+def _last_day(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _safe(year: int, month: int, day: int) -> date | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 1 <= year <= 9998):
+        return None
+    if day > _last_day(year, month):
+        return None
+    return date(year, month, day)
+
+
+def _yearless(
+    today: date, month: int, first: int, last: int | None, past: bool
+) -> tuple[date, date | None] | None:
+    """The window (first..last day of ``month``) next on or after today, or last before it."""
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1):
+        start = _safe(year, month, first)
+        if start is None:
+            continue
+        end = _safe(year, month, min(last, _last_day(year, month))) if last else None
+        candidates.append((start, end))
+    if not candidates:
+        return None
+    if past:
+        before = [c for c in candidates if c[0] <= today]
+        return before[-1] if before else candidates[0]
+    after = [c for c in candidates if (c[1] or c[0]) >= today]
+    return after[0] if after else candidates[-1]
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, _last_day(year, month)))
+
+
+def _add(day: date, amount: int, unit: str) -> date:
+    unit = unit.lower()
+    if "month" in unit:
+        return _add_months(day, amount)
+    if "week" in unit:
+        return day + timedelta(weeks=amount)
+    if "business" in unit or "working" in unit or "工作日" in unit:
+        moved = day
+        left = amount
+        while left > 0:
+            moved += timedelta(days=1)
+            if moved.weekday() < 5:
+                left -= 1
+        return moved
+    return day + timedelta(days=amount)
+
+
+def _number(text: str) -> int:
+    text = text.lower()
+    return int(text) if text.isdigit() else _NUMBER_WORDS.get(text, 0)
+
+
+def _window(kind: str, year: int, month: int) -> tuple[int, int]:
+    last = _last_day(year, month)
+    kind = kind.lower()
+    if kind in ("early", "初", "上旬") or "beginning" in kind or "start" in kind:
+        return 1, 10
+    if kind in ("mid", "中", "中旬") or "middle" in kind:
+        return 11, 20
+    if kind in ("late", "下旬"):
+        return 21, last
+    if "first half" in kind:
+        return 1, 15
+    if "second half" in kind:
+        return 16, last
+    if kind in ("份", "内"):
+        return 1, last
+    return last - 6, last  # end of, 底, 末
+
+
+# ---------------------------------------------------------------- mentions
+
+
+def _mentions(s: str, ctx: _Context) -> list[_Mention]:
+    found: list[_Mention] = []
+    today = ctx.today
+
+    def fixed(
+        y: int, mo: int, d1: int, d2: int | None = None
+    ) -> Callable[[bool], tuple[date, date | None] | None]:
+        def resolve(past: bool) -> tuple[date, date | None] | None:
+            start = _safe(y, mo, d1)
+            if start is None:
+                return None
+            return start, (_safe(y, mo, d2) if d2 else None)
+
+        return resolve
+
+    def loose(
+        mo: int, d1: int, d2: int | None = None
+    ) -> Callable[[bool], tuple[date, date | None] | None]:
+        return lambda past: _yearless(today, mo, d1, d2, past)
+
+    def month_window(
+        y: int | None, mo: int, word: str
+    ) -> Callable[[bool], tuple[date, date | None] | None]:
+        def resolve(past: bool) -> tuple[date, date | None] | None:
+            year = y or today.year
+            if not 1 <= mo <= 12:
+                return None
+            first, last = _window(word, year, mo)
+            if y:
+                return date(y, mo, first), date(y, mo, last)
+            return _yearless(today, mo, first, last, past)
+
+        return resolve
+
+    for m in _ISO.finditer(s):
+        found.append(
+            _Mention(m.start(), m.end(), fixed(int(m[1]), int(m[2]), int(m[3])), fixed=True)
+        )
+    for m in _MDY.finditer(s):
+        mo, d = _month(m[1]), int(m[2])
+        if m[3]:
+            found.append(_Mention(m.start(), m.end(), fixed(int(m[3]), mo, d), fixed=True))
+        else:
+            found.append(_Mention(m.start(), m.end(), loose(mo, d), confidence=0.85))
+    for m in _DMY.finditer(s):
+        mo, d = _month(m[2]), int(m[1])
+        if m[3]:
+            found.append(_Mention(m.start(), m.end(), fixed(int(m[3]), mo, d), fixed=True))
+        else:
+            found.append(_Mention(m.start(), m.end(), loose(mo, d), confidence=0.85))
+    for m in _FUZZY.finditer(s):
+        if not m[2][:1].isupper():
+            continue
+        year = int(m[3]) if m[3] else None
+        found.append(
+            _Mention(
+                m.start(), m.end(), month_window(year, _month(m[2]), m[1]), 0.75, fixed=bool(year)
+            )
+        )
+    for m in _MONTH_ONLY.finditer(s):
+        year = int(m[2]) if m[2] else None
+        found.append(
+            _Mention(
+                m.start(1), m.end(), month_window(year, _month(m[1]), "份"), 0.6, fixed=bool(year)
+            )
+        )
+    for m in _END_OF.finditer(s):
+        what = (m[1] or "year").lower()
+        if what == "month":
+            found.append(_Mention(m.start(), m.end(), fixed_window_month(today), 0.7, fixed=True))
+        elif what == "quarter":
+            qmonth = ((today.month - 1) // 3) * 3 + 3
+            found.append(
+                _Mention(
+                    m.start(), m.end(), month_window(today.year, qmonth, "end"), 0.7, fixed=True
+                )
+            )
+        else:
+            year = int(what) if what.isdigit() else today.year
+            found.append(
+                _Mention(m.start(), m.end(), month_window(year, 12, "end"), 0.7, fixed=True)
+            )
+    for m in _WEEKDAY.finditer(s):
+        if not m[2][0].isupper():
+            continue
+        found.append(_weekday(m.start(), m.end(), today, _WEEKDAYS.index(m[2].lower()), m[1]))
+    for m in _REL.finditer(s):
+        rel = _relative(m, s, today)
+        if rel is not None:
+            found.append(rel)
+    for m in _UPON_PUBLICATION.finditer(s):
+        found.append(
+            _Mention(m.start(), m.end(), lambda past: (today, None), 0.7, "effective", True)
+        )
+    # Chinese
+    for m in _ZH_DATE.finditer(s):
+        mo, d = int(m[2]), int(m[3])
+        if m[1]:
+            found.append(_Mention(m.start(), m.end(), fixed(int(m[1]), mo, d), fixed=True))
+        else:
+            found.append(_Mention(m.start(), m.end(), loose(mo, d), confidence=0.85))
+    for m in _ZH_FUZZY.finditer(s):
+        year = int(m[1]) if m[1] else None
+        found.append(
+            _Mention(
+                m.start(), m.end(), month_window(year, int(m[2]), m[3]), 0.75, fixed=bool(year)
+            )
+        )
+    for m in _ZH_RELATIVE_MONTH.finditer(s):
+        base = (
+            today.replace(day=1)
+            if m[1] in ("本月", "当月")
+            else _add_months(today.replace(day=1), 1)
+        )
+        if m[2]:
+            found.append(
+                _Mention(m.start(), m.end(), fixed(base.year, base.month, int(m[2])), fixed=True)
+            )
+        else:
+            found.append(
+                _Mention(
+                    m.start(), m.end(), month_window(base.year, base.month, m[3]), 0.75, fixed=True
+                )
+            )
+    for m in _ZH_MONTH_END.finditer(s):
+        found.append(_Mention(m.start(), m.end(), fixed_window_month(today), 0.7, fixed=True))
+    for m in _ZH_YEAR_END.finditer(s):
+        year = int(m[1]) if m[1] else today.year
+        found.append(_Mention(m.start(), m.end(), month_window(year, 12, "end"), 0.7, fixed=True))
+    for m in _ZH_WEEKDAY.finditer(s):
+        weekday = _ZH_WEEKDAYS[m[2]]
+        if m[1].startswith("下"):
+            monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+            day = monday + timedelta(days=weekday)
+            found.append(_Mention(m.start(), m.end(), _const(day), 0.75, fixed=True))
+        elif m[1] in ("本周", "这周"):
+            day = today - timedelta(days=today.weekday()) + timedelta(days=weekday)
+            found.append(_Mention(m.start(), m.end(), _const(day), 0.75, fixed=True))
+        else:
+            found.append(_weekday(m.start(), m.end(), today, weekday, None))
+    for m in _ZH_REL.finditer(s):
+        amount, unit = int(m[1]), m[2]
+        unit = {"个月": "month", "周": "week", "个工作日": "工作日"}.get(unit, "day")
+        found.append(
+            _Mention(m.start(), m.end(), _const(_add(today, amount, unit)), 0.8, fixed=True)
+        )
+    for m in _ZH_UPON.finditer(s):
+        found.append(_Mention(m.start(), m.end(), _const(today), 0.75, "effective", True))
+    return _without_overlaps(found)
+
+
+def fixed_window_month(today: date) -> Callable[[bool], tuple[date, date | None] | None]:
+    """The last 7 days of publication's month."""
+    last = _last_day(today.year, today.month)
+    return _const(date(today.year, today.month, last - 6), date(today.year, today.month, last))
+
+
+def _const(day: date, end: date | None = None) -> Callable[[bool], tuple[date, date | None] | None]:
+    return lambda past: (day, end)
+
+
+def _weekday(start: int, end: int, today: date, weekday: int, word: str | None) -> _Mention:
+    ahead = (weekday - today.weekday()) % 7 or 7
+    after = today + timedelta(days=ahead)
+    back = (today.weekday() - weekday) % 7
+    before = today - timedelta(days=back)
+    if word and word.lower() == "last":
+        return _Mention(
+            start, end, _const(before if back else today - timedelta(days=7)), 0.6, fixed=True
+        )
+    return _Mention(
+        start, end, lambda past: (before, None) if past else (after, None), confidence=0.65
+    )
+
+
+def _relative(m: re.Match[str], s: str, today: date) -> _Mention | None:
+    """ "within 30 days of publication", "30 days from today", "within 30 days"."""
+    amount = _number(m[2])
+    if amount <= 0 or amount > 3650:
+        return None
+    joiner = (m[4] or "").lower()
+    if joiner:
+        ref = _PUBLICATION.match(s, m.end())
+        if ref is None:
+            return None  # "90 days from May 14" is handled at the date; anything else is not ours
+        return _Mention(m.start(), ref.end(), _const(_add(today, amount, m[3])), 0.8, fixed=True)
+    if m[1] and m[1].lower() in ("within", "in"):
+        hint: Kind | None = "deadline" if m[1].lower() == "within" else None
+        return _Mention(
+            m.start(), m.end(), _const(_add(today, amount, m[3])), 0.6, hint, fixed=True
+        )
+    return None
+
+
+def _without_overlaps(found: list[_Mention]) -> list[_Mention]:
+    found.sort(key=lambda x: (x.start, -(x.end - x.start)))
+    kept: list[_Mention] = []
+    for mention in found:
+        if kept and mention.start < kept[-1].end:
+            if mention.end - mention.start > kept[-1].end - kept[-1].start:
+                kept[-1] = mention
+            continue
+        kept.append(mention)
+    return kept
+
+
+def _times(s: str) -> Iterator[tuple[int, int, time, str | None]]:
+    for m in _TIME.finditer(s):
+        zone = None
+        if m[7]:
+            zone = _ZONES.get(m[7].split()[0].lower())
+        if m[6]:
+            moment = time(12, 0) if m[6].lower() == "noon" else time(0, 0)
+        elif m[3]:
+            hour, minute = int(m[1]), int(m[2] or 0)
+            if not (1 <= hour <= 12 and minute < 60):
+                continue
+            hour = hour % 12 + (12 if m[3].lower() == "p" else 0)
+            moment = time(hour, minute)
+        else:
+            hour, minute = int(m[4]), int(m[5])
+            if not (hour < 24 and minute < 60) or (zone is None and hour < 1):
+                continue
+            moment = time(hour, minute)
+        yield m.start(), m.end(), moment, zone
+    for m in _ZH_TIME.finditer(s):
+        hour = int(m[2])
+        minute = 30 if m[0].endswith("半") else int(m[3] or 0)
+        if m[1] in ("下午", "晚上", "晚") and hour < 12:
+            hour += 12
+        if hour == 24 and minute == 0:
+            hour, minute = 23, 59
+        if hour > 23 or minute > 59:
+            continue
+        yield m.start(), m.end(), time(hour, minute), None
+
+
+# ---------------------------------------------------------------- extraction
+
+
+def extract(text: str, published: datetime, zone: ZoneInfo, lang: str | None = None) -> list[Found]:
+    """Every dated statement in ``text`` with a trigger word, in order of appearance.
+
+    ``published`` (naive means already in ``zone``) anchors dates without a
+    year, weekdays and durations; ``lang`` is accepted for callers that know it
+    (both grammars are always tried: news mixes them). Never raises on any text.
+    """
+    del lang
+    local = published.astimezone(zone) if published.tzinfo else published.replace(tzinfo=zone)
+    ctx = _Context(local.date(), zone)
+    out: list[Found] = []
+    seen: set[tuple[str, date | datetime, date | None]] = set()
+    for sentence in sentences(text.translate(_FULLWIDTH)):
+        if not _INTERESTING.search(sentence):
+            continue
+        for found in _from_sentence(sentence, ctx, local):
+            key = (found.kind, found.due, found.window_end)
+            if key not in seen:
+                seen.add(key)
+                out.append(found)
+    return out
+
+
+def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
+    mentions = _mentions(s, ctx)
+    if not mentions:
+        return []
+    _anchored(s, mentions, ctx)
+    _attach_times(s, mentions)
+    triggers = [(m.start(), m.end(), m.lastgroup) for m in _TRIGGER.finditer(s)]
+    separators = [m.start() for m in _SEPARATORS.finditer(s)]
+    move = _MOVE.search(s)
+    old: dict[int, date] = {}  # index of the target mention -> its old date
+    skip: set[int] = set()
+    if move:
+        _pair_moves(s, mentions, old, skip)
+    out: list[Found] = []
+    phrase = s[:MAX_PHRASE]
+    for index, mention in enumerate(mentions):
+        if index in skip:
+            continue
+        is_target = move is not None and mention.start > move.start()
+        if (
+            move is not None
+            and not is_target
+            and index not in old
+            and any(i > index and mentions[i].start > move.start() for i in range(len(mentions)))
+        ):
+            continue  # "On July 7, he extended the pause to August 1": July 7 is the news date
+        kind, confidence = _kind(s, mention, triggers, separators)
+        if kind is None:
+            continue
+        window = s[max(0, mention.start - 80) : mention.start]
+        past_told = (
+            not mention.fixed
+            and not is_target
+            and (
+                _PAST.search(window) is not None
+                or _PAST.search(s, mention.end, mention.end + 40) is not None
+            )
+        )
+        try:
+            resolved = mention.resolve(past_told)
+            if resolved is None:
+                continue
+            day, window_end = resolved
+            due: date | datetime = day
+            if mention.time_of_day is not None:
+                moment, stated = mention.time_of_day
+                where = ZoneInfo(stated) if stated else ctx.zone
+                due = datetime.combine(day, moment, tzinfo=where).astimezone(ctx.zone)
+        except (ValueError, OverflowError):
+            continue
+        past = due < published if isinstance(due, datetime) else due < ctx.today
+        moved = move is not None and (is_target or index in old)
+        out.append(
+            Found(
+                kind=kind,
+                due=due,
+                window_end=window_end if window_end and window_end >= day else None,
+                moved_from=old.get(index),
+                past=past,
+                phrase=phrase,
+                confidence=round(confidence * mention.confidence, 2),
+                moved=moved,
+            )
+        )
+    return out
+
+
+def _anchored(s: str, mentions: list[_Mention], ctx: _Context) -> None:
+    """ "90 days from May 14" → May 14 + 90; "for 90 days starting April 9" → also the end."""
+    extra: list[_Mention] = []
+    for mention in mentions:
+        before = s[max(0, mention.start - 60) : mention.start]
+        anchor = _ANCHOR_BEFORE.search(before)
+        if anchor:
+            amount, unit, resolve = _number(anchor[1]), anchor[2], mention.resolve
+            mention.resolve = _shifted(resolve, amount, unit)
+            mention.start -= len(before) - anchor.start()
+            continue
+        spell = _FOR_BEFORE.search(before)
+        if spell:
+            extra.append(
+                _Mention(
+                    mention.end,
+                    mention.end,
+                    _shifted(mention.resolve, _number(spell[1]), spell[2]),
+                    mention.confidence,
+                    "expiry",
+                    mention.fixed,
+                )
+            )
+            mention.hint = "effective"
+    mentions.extend(extra)
+    mentions.sort(key=lambda x: x.start)
+    del ctx
+
+
+def _shifted(
+    resolve: Callable[[bool], tuple[date, date | None] | None], amount: int, unit: str
+) -> Callable[[bool], tuple[date, date | None] | None]:
+    def shifted(past: bool) -> tuple[date, date | None] | None:
+        base = resolve(past)
+        return None if base is None else (_add(base[0], amount, unit), None)
+
+    return shifted
+
+
+def _attach_times(s: str, mentions: list[_Mention]) -> None:
+    zh_zone = next((zone for label, zone in _ZH_ZONES if label in s), None)
+    for start, end, moment, zone in _times(s):
+        best, gap = None, 41
+        for mention in mentions:
+            if mention.start <= start < mention.end:
+                best = None  # a time inside a date ("2025年7月9日") is not a time
+                break
+            distance = start - mention.end if start >= mention.end else mention.start - end
+            if 0 <= distance < gap:
+                best, gap = mention, distance
+        if best is not None and best.time_of_day is None:
+            best.time_of_day = (moment, zone or zh_zone)
+
+
+def _pair_moves(s: str, mentions: list[_Mention], old: dict[int, date], skip: set[int]) -> None:
+    for index, mention in enumerate(mentions):
+        before = s[max(0, mention.start - 40) : mention.start]
+        is_from = _FROM_BEFORE.search(before) is not None
+        is_instead = _INSTEAD_BEFORE.search(before) is not None
+        if not (is_from or is_instead):
+            continue
+        if is_from:
+            partner = next((i for i in range(index + 1, len(mentions))), None)
+        else:
+            partner = next((i for i in range(index - 1, -1, -1)), None)
+            if partner is None:
+                partner = next((i for i in range(index + 1, len(mentions))), None)
+        if partner is None:
+            continue
+        try:
+            resolved = mention.resolve(False)
+        except (ValueError, OverflowError):
+            resolved = None
+        if resolved is None:
+            continue
+        old[partner] = resolved[0]
+        skip.add(index)
+
+
+def _kind(
+    s: str, mention: _Mention, triggers: list[tuple[int, int, str | None]], separators: list[int]
+) -> tuple[Kind | None, float]:
+    best: Kind | None = None
+    best_score = 10_000.0
+    for start, end, kind in triggers:
+        if kind is None:
+            continue
+        if end <= mention.start:
+            distance = mention.start - end
+            low, high = end, mention.start
+        elif start >= mention.end:
+            distance = start - mention.end + 5  # a trigger before the date is the more usual
+            low, high = mention.end, start
+        else:
+            distance = 0
+            low = high = start
+        distance += 60 * sum(1 for sep in separators if low <= sep < high)
+        if distance < best_score:
+            best, best_score = _narrow(s, kind), distance
+    prep = _PREP_BEFORE.search(s, max(0, mention.start - 25), mention.start)
+    after = _PREP_AFTER.match(s[mention.end : mention.end + 4])
+    for match, penalty in ((prep, 8), (after, 8)):
+        if match is not None and match.lastgroup and penalty < best_score:
+            best, best_score = _narrow(s, match.lastgroup), penalty
+    if mention.hint is not None and (best is None or best_score > 3):
+        best, best_score = mention.hint, min(best_score, 8)
+    if best is None or best_score > 200:
+        return None, 0.0
+    confidence = 1.0 if best_score <= 40 else 0.85 if best_score <= 120 else 0.7
+    return best, confidence
+
+
+def _narrow(s: str, kind: str) -> Kind:
+    """截止 about a pause is its expiry; everything else is as triggered."""
+    if kind == "deadline" and ("截止" in s or "截至" in s) and _PAUSE_ZH.search(s):
+        return "expiry"
+    if kind == "expiry":
+        return "expiry"
+    if kind == "effective":
+        return "effective"
+    if kind == "deadline":
+        return "deadline"
+    return "event"
