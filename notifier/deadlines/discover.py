@@ -423,6 +423,7 @@ _MOVE = re.compile(
     r"|延长|延期|推迟|延至|顺延|延后|改为|调整为|提前至",
     re.IGNORECASE,
 )
+_EXTEND = re.compile(r"extend|prolong|延长|延期|延至|顺延", re.IGNORECASE)
 _FROM_BEFORE = re.compile(r"(?:\bfrom|由|从|原定于?|原定的|原先的?)\s*$", re.IGNORECASE)
 _INSTEAD_BEFORE = re.compile(
     r"(?:\binstead\s+of|\brather\s+than|\boriginally\s+(?:scheduled|set|due|planned)\s+"
@@ -835,7 +836,11 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
             and any(i > index and mentions[i].start > move.start() for i in range(len(mentions)))
         ):
             continue  # "On July 7, he extended the pause to August 1": July 7 is the news date
-        kind, confidence = _kind(s, mention, triggers, separators)
+        kind, confidence = _kind(s, mention, triggers, separators, moving=is_target)
+        if kind is None and move is not None and is_target:
+            # "extended to August 12" with nothing named: an extension moves an end,
+            # a postponement moves a start.
+            kind, confidence = ("expiry" if _EXTEND.search(move[0]) else "effective"), 0.6
         if kind is None:
             continue
         window = s[max(0, mention.start - 80) : mention.start]
@@ -956,8 +961,18 @@ def _pair_moves(s: str, mentions: list[_Mention], old: dict[int, date], skip: se
 
 
 def _kind(
-    s: str, mention: _Mention, triggers: list[tuple[int, int, str | None]], separators: list[int]
+    s: str,
+    mention: _Mention,
+    triggers: list[tuple[int, int, str | None]],
+    separators: list[int],
+    *,
+    moving: bool = False,
 ) -> tuple[Kind | None, float]:
+    """The kind of the trigger nearest ``mention``, and how sure that is.
+
+    A preposition right before the date ("by", "until", "starting", "起") is a
+    weaker trigger; in a move ("extended to") "to"/"until" belong to the move.
+    """
     best: Kind | None = None
     best_score = 10_000.0
     for start, end, kind in triggers:
@@ -978,7 +993,9 @@ def _kind(
     prep = _PREP_BEFORE.search(s, max(0, mention.start - 25), mention.start)
     after = _PREP_AFTER.match(s[mention.end : mention.end + 4])
     for match, penalty in ((prep, 8), (after, 8)):
-        if match is not None and match.lastgroup and penalty < best_score:
+        if match is None or (moving and match.lastgroup == "expiry"):
+            continue
+        if match.lastgroup and penalty < best_score:
             best, best_score = _narrow(s, match.lastgroup), penalty
     if mention.hint is not None and (best is None or best_score > 3):
         best, best_score = mention.hint, min(best_score, 8)
