@@ -64,6 +64,9 @@ MAX_SENTENCES = 400
 MAX_SENTENCE = 1_000
 #: ``Found.phrase`` is capped at this length.
 MAX_PHRASE = 300
+#: A date without a year at most this many days before publication is that recent
+#: date (a reported fact), not next year's.
+RECENT_DAYS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,13 +240,14 @@ _NUMBER_WORDS = {
     "hundred": 100,
 }
 _NUM = r"(?:\d{1,3}|forty-five|" + "|".join(k for k in _NUMBER_WORDS if "-" not in k) + ")"
-_UNIT = r"(?:(?:calendar|business|working)\s+)?(?:days?|weeks?|months?)"
+_UNIT = r"(?:(?:calendar|business|working)\s+)?(?:days?|weeks?|months?|years?)"
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 
 _ISO = re.compile(r"(?<![\d.\-/])(" + _YEAR + r")[-/](\d{1,2})[-/](\d{1,2})(?![\d\-/]|\.\d)")
 _MDY = re.compile(
-    r"\b(" + _MONTH + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b(?![.:]\d|%)(?:,?\s+(" + _YEAR + r")\b)?"
+    r"\b(" + _MONTH + r")\s+(\d{1,2})(?:st|nd|rd|th)?(?:\s*[-–]\s*(\d{1,2})(?:st|nd|rd|th)?)?"
+    r"\b(?![.:]\d|%)(?:,?\s+(" + _YEAR + r")\b)?"
 )
 _DMY = re.compile(
     r"(?<![\d.])\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?("
@@ -307,7 +311,43 @@ _FOR_BEFORE = re.compile(
     re.IGNORECASE,
 )
 
-_ZH_DATE = re.compile(r"(?:(" + _YEAR + r")\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_TODAY = re.compile(r"\b(today|tonight|tomorrow|the\s+day\s+after\s+tomorrow)\b", re.IGNORECASE)
+_ZH_TODAY = re.compile(r"今天|今日|今晚|明天|明日|后天|当天|当日")
+_TODAY_SHIFT = {"tomorrow": 1, "明天": 1, "明日": 1, "后天": 2}
+_ZH_NUM = r"[\d一二三四五六七八九十两]{1,4}"
+_ZH_IN = re.compile(
+    r"(" + _ZH_NUM + r")\s*(个工作日|个月|天|日|周|个星期|年)\s*(?:后|内|之内|以内)"
+)
+_THIS_MONTH = re.compile(
+    r"\b(early|mid|late|(?:the\s+)?end\s+of|(?:the\s+)?(?:beginning|start|middle)\s+of)"
+    r"[\s-]+(this|next)\s+month\b",
+    re.IGNORECASE,
+)
+_QUARTER_END = re.compile(
+    r"\bend\s+of\s+(?:the\s+)?(?:(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter"
+    r"|Q([1-4]))\b|第([一二三四1-4])季度(?:末|底)",
+    re.IGNORECASE,
+)
+_QUARTERS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+}
+_QUARTERS.update({"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4})
+_POINT_BEFORE = re.compile(
+    r"(?:\b(?:by|at|before|until|till|through|to|no\s+later\s+than)|至|到)\s*$", re.IGNORECASE
+)
+_POINT_AFTER = re.compile(r"^\s*(?:前|之前|以前)")
+_ENDISH = re.compile(r"end|底|末", re.IGNORECASE)
+_ZH_DATE = re.compile(
+    r"(?:(" + _YEAR + r")\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"
+    r"(?:\s*(?:至|到|-|–|—)\s*(\d{1,2})\s*[日号])?"
+)
 _ZH_FUZZY = re.compile(
     r"(?:(" + _YEAR + r")\s*年\s*)?(\d{1,2})\s*月\s*(上旬|中旬|下旬|初|中|底|末|份|内)"
 )
@@ -316,7 +356,9 @@ _ZH_RELATIVE_MONTH = re.compile(
 )
 _ZH_MONTH_END = re.compile(r"(?<![\d本当下个次])月(?:底|末)")
 _ZH_YEAR_END = re.compile(r"(?:(" + _YEAR + r")\s*年|今年|本年|年)(?:底|末)")
-_ZH_WEEKDAY = re.compile(r"(下周|下个?星期|本周|这周|周|星期|礼拜)([一二三四五六日天])")
+_ZH_WEEKDAY = re.compile(
+    r"(下周|下个?星期|上周|上个?星期|本周|这周|周|星期|礼拜)([一二三四五六日天])"
+)
 _ZH_REL = re.compile(
     r"(?:公布|发布|印发|公告|签署|施行|通知|本公告|本决定)之日起\s*(\d{1,3})\s*(个工作日|个月|日|天|周)"
 )
@@ -451,6 +493,10 @@ class _Mention:
     hint: Kind | None = None
     fixed: bool = False  # the year (or the whole date) is stated: past comes from the date
     time_of_day: tuple[time, str | None] | None = None
+    weekday: bool = False  # "Monday" (dropped before "Monday, July 21")
+    relative: bool = False  # counted from publication ("within 30 days")
+    tonight: bool = False  # "midnight tonight" is the end of publication's day
+    anchor: bool = False  # the start of a stated duration: reported only with its own trigger
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +540,9 @@ def _yearless(
     if past:
         before = [c for c in candidates if c[0] <= today]
         return before[-1] if before else candidates[0]
+    recent = [c for c in candidates if (c[1] or c[0]) < today]
+    if recent and (today - (recent[-1][1] or recent[-1][0])).days <= RECENT_DAYS:
+        return recent[-1]
     after = [c for c in candidates if (c[1] or c[0]) >= today]
     return after[0] if after else candidates[-1]
 
@@ -506,7 +555,9 @@ def _add_months(day: date, months: int) -> date:
 
 def _add(day: date, amount: int, unit: str) -> date:
     unit = unit.lower()
-    if "month" in unit:
+    if "year" in unit or unit == "年":
+        return _add_months(day, 12 * amount)
+    if "month" in unit or "月" in unit:
         return _add_months(day, amount)
     if "week" in unit:
         return day + timedelta(weeks=amount)
@@ -587,10 +638,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
         )
     for m in _MDY.finditer(s):
         mo, d = _month(m[1]), int(m[2])
-        if m[3]:
-            found.append(_Mention(m.start(), m.end(), fixed(int(m[3]), mo, d), fixed=True))
+        d2 = int(m[3]) if m[3] and int(m[3]) > d else None
+        if m[4]:
+            found.append(_Mention(m.start(), m.end(), fixed(int(m[4]), mo, d, d2), fixed=True))
         else:
-            found.append(_Mention(m.start(), m.end(), loose(mo, d), confidence=0.85))
+            found.append(_Mention(m.start(), m.end(), loose(mo, d, d2), confidence=0.85))
     for m in _DMY.finditer(s):
         mo, d = _month(m[2]), int(m[1])
         if m[3]:
@@ -644,10 +696,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
     # Chinese
     for m in _ZH_DATE.finditer(s):
         mo, d = int(m[2]), int(m[3])
+        d2 = int(m[4]) if m[4] and int(m[4]) > d else None
         if m[1]:
-            found.append(_Mention(m.start(), m.end(), fixed(int(m[1]), mo, d), fixed=True))
+            found.append(_Mention(m.start(), m.end(), fixed(int(m[1]), mo, d, d2), fixed=True))
         else:
-            found.append(_Mention(m.start(), m.end(), loose(mo, d), confidence=0.85))
+            found.append(_Mention(m.start(), m.end(), loose(mo, d, d2), confidence=0.85))
     for m in _ZH_FUZZY.finditer(s):
         year = int(m[1]) if m[1] else None
         found.append(
@@ -678,10 +731,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
         found.append(_Mention(m.start(), m.end(), month_window(year, 12, "end"), 0.7, fixed=True))
     for m in _ZH_WEEKDAY.finditer(s):
         weekday = _ZH_WEEKDAYS[m[2]]
-        if m[1].startswith("下"):
-            monday = today - timedelta(days=today.weekday()) + timedelta(days=7)
+        if m[1].startswith(("下", "上")):
+            shift = 7 if m[1].startswith("下") else -7
+            monday = today - timedelta(days=today.weekday()) + timedelta(days=shift)
             day = monday + timedelta(days=weekday)
-            found.append(_Mention(m.start(), m.end(), _const(day), 0.75, fixed=True))
+            found.append(_Mention(m.start(), m.end(), _const(day), 0.75, fixed=True, weekday=True))
         elif m[1] in ("本周", "这周"):
             day = today - timedelta(days=today.weekday()) + timedelta(days=weekday)
             found.append(_Mention(m.start(), m.end(), _const(day), 0.75, fixed=True))
@@ -695,7 +749,108 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
         )
     for m in _ZH_UPON.finditer(s):
         found.append(_Mention(m.start(), m.end(), _const(today), 0.75, "effective", True))
-    return _without_overlaps(found)
+    for m in _TODAY.finditer(s):
+        word = m[1].lower()
+        shift = 2 if word.startswith("the") else _TODAY_SHIFT.get(word, 0)
+        found.append(
+            _Mention(
+                m.start(),
+                m.end(),
+                _const(today + timedelta(days=shift)),
+                0.7,
+                fixed=True,
+                tonight=word == "tonight",
+            )
+        )
+    for m in _ZH_TODAY.finditer(s):
+        shift = _TODAY_SHIFT.get(m[0], 0)
+        found.append(
+            _Mention(
+                m.start(),
+                m.end(),
+                _const(today + timedelta(days=shift)),
+                0.7,
+                fixed=True,
+                tonight=m[0] == "今晚",
+            )
+        )
+    for m in _ZH_IN.finditer(s):
+        amount = _zh_number(m[1])
+        if 0 < amount <= 3650:
+            unit = _ZH_UNITS.get(m[2], "day")
+            found.append(
+                _Mention(
+                    m.start(),
+                    m.end(),
+                    _const(_add(today, amount, unit)),
+                    0.6,
+                    "deadline" if m[0].endswith("内") else None,
+                    fixed=True,
+                    relative=True,
+                )
+            )
+    for m in _THIS_MONTH.finditer(s):
+        base = today.replace(day=1)
+        if m[2].lower() == "next":
+            base = _add_months(base, 1)
+        found.append(
+            _Mention(m.start(), m.end(), month_window(base.year, base.month, m[1]), 0.7, fixed=True)
+        )
+    for m in _QUARTER_END.finditer(s):
+        quarter = _QUARTERS[(m[1] or m[2] or m[3]).lower()]
+        found.append(
+            _Mention(
+                m.start(), m.end(), month_window(today.year, quarter * 3, "end"), 0.7, fixed=True
+            )
+        )
+    kept = _without_overlaps(found)
+    out: list[_Mention] = []
+    for index, mention in enumerate(kept):
+        following = kept[index + 1].start if index + 1 < len(kept) else -1
+        if mention.weekday and 0 <= following - mention.end <= 3:
+            continue  # "Monday, July 21": the date says it
+        if _ENDISH.search(s, mention.start, mention.end) and (
+            _POINT_BEFORE.search(s, max(0, mention.start - 20), mention.start)
+            or _POINT_AFTER.match(s[mention.end : mention.end + 3])
+        ):
+            mention.resolve = _last_only(mention.resolve)  # "by the end of June": June 30
+        out.append(mention)
+    return out
+
+
+def _last_only(
+    resolve: Callable[[bool], tuple[date, date | None] | None],
+) -> Callable[[bool], tuple[date, date | None] | None]:
+    def last(past: bool) -> tuple[date, date | None] | None:
+        window = resolve(past)
+        return None if window is None else (window[1] or window[0], None)
+
+    return last
+
+
+_ZH_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_UNITS = {"个月": "month", "周": "week", "个星期": "week", "个工作日": "工作日", "年": "year"}
+
+
+def _zh_number(text: str) -> int:
+    """ "30", "三", "十五", "二十", "九十" → the number (0 when unreadable)."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return _ZH_DIGITS.get(text, 0) if len(text) == 1 else 0
+    tens, _, ones = text.partition("十")
+    return (_ZH_DIGITS.get(tens, 0) if tens else 1) * 10 + (_ZH_DIGITS.get(ones, 0) if ones else 0)
 
 
 def fixed_window_month(today: date) -> Callable[[bool], tuple[date, date | None] | None]:
@@ -709,16 +864,21 @@ def _const(day: date, end: date | None = None) -> Callable[[bool], tuple[date, d
 
 
 def _weekday(start: int, end: int, today: date, weekday: int, word: str | None) -> _Mention:
-    ahead = (weekday - today.weekday()) % 7 or 7
-    after = today + timedelta(days=ahead)
+    """ "on Friday": on or after publication ("next": strictly after); in the past tense or
+    with "last", on or before it ("last": strictly before)."""
+    word = (word or "").lower()
+    ahead = (weekday - today.weekday()) % 7
     back = (today.weekday() - weekday) % 7
-    before = today - timedelta(days=back)
-    if word and word.lower() == "last":
-        return _Mention(
-            start, end, _const(before if back else today - timedelta(days=7)), 0.6, fixed=True
-        )
+    after = today + timedelta(days=ahead or (7 if word in ("next", "下") else 0))
+    before = today - timedelta(days=back or (7 if word in ("last", "上") else 0))
+    if word in ("last", "上"):
+        return _Mention(start, end, _const(before), 0.6, fixed=True, weekday=True)
     return _Mention(
-        start, end, lambda past: (before, None) if past else (after, None), confidence=0.65
+        start,
+        end,
+        lambda past: (before, None) if past else (after, None),
+        confidence=0.65,
+        weekday=True,
     )
 
 
