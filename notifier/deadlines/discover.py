@@ -64,6 +64,9 @@ MAX_SENTENCES = 400
 MAX_SENTENCE = 1_000
 #: ``Found.phrase`` is capped at this length.
 MAX_PHRASE = 300
+#: A preposition before a date ("by", "until", "starting") counts as a trigger this many
+#: characters away: a trigger word nearer than that decides.
+PREPOSITION_PENALTY = 25
 #: A date without a year at most this many days before publication is that recent
 #: date (a reported fact), not next year's.
 RECENT_DAYS = 60
@@ -298,8 +301,15 @@ _UPON_PUBLICATION = re.compile(
     r"|on\s+(?:the\s+date\s+of\s+)?(?:its\s+)?publication)",
     re.IGNORECASE,
 )
+_FILLER = r"(?:the\s+|its\s+|[\w-]{1,20}'s\s+|(?:the\s+)?[\w-]{1,20}\s+on\s+)?"
 _ANCHOR_BEFORE = re.compile(
-    r"(" + _NUM + r")[\s-]+(" + _UNIT + r")\s+(?:from|after|following)\s+(?:on\s+)?$",
+    r"("
+    + _NUM
+    + r")[\s-]+("
+    + _UNIT
+    + r")\s+(?:from|after|following)\s+(?:on\s+)?"
+    + _FILLER
+    + r"$",
     re.IGNORECASE,
 )
 _FOR_BEFORE = re.compile(
@@ -307,8 +317,18 @@ _FOR_BEFORE = re.compile(
     + _NUM
     + r")[\s-]+("
     + _UNIT
-    + r")\s*,?\s+(?:starting|beginning|from|effective|as\s+of|commencing)\s+(?:on\s+)?$",
+    + r")\s*,?\s+(?:starting|beginning|from|effective|as\s+of|commencing)\s+(?:on\s+)?"
+    + _FILLER
+    + r"$"
+    # "a 30-day grace period beginning on", "the 120-day review that began on"
+    r"|\b(" + _NUM + r")-(day|week|month|year)\s+(?:[\w-]{1,20}\s+){0,3}?(?:that\s+|which\s+)?"
+    r"(?:starting|beginning|began|begins|started|from|commencing)\s+(?:on\s+)?" + _FILLER + r"$",
     re.IGNORECASE,
+)
+# A duration after a Chinese date: "自5月14日起…暂停90天", "起有效期为6个月", "公告发布后45日内".
+_ZH_SPAN_AFTER = re.compile(
+    r"[^。；;\d]{0,20}?(?:起|后|为期|暂停|有效期为?|设)\s*([\d一二三四五六七八九十两]{1,4})\s*"
+    r"(个工作日|个月|天|日|周|个星期|年)"
 )
 
 _TODAY = re.compile(r"\b(today|tonight|tomorrow|the\s+day\s+after\s+tomorrow)\b", re.IGNORECASE)
@@ -412,7 +432,7 @@ _ZH_ZONES = (
 # Trigger words. Strong ones name the thing; prepositions right before a date are weaker.
 _TRIGGERS: dict[Kind, str] = {
     "expiry": (
-        r"\bexpir\w*|\bend(?:s|ed|ing)?\b(?!\s+of)|\blapse[sd]?\b|\bsunsets?\b|\brun(?:s)?\s+out"
+        r"\bexpir\w*|\bend(?:s|ed)?\b(?!\s+of)|\blapse[sd]?\b|\bsunsets?\b|\brun(?:s)?\s+out"
         r"|\bterminat\w+|\bremains?\s+in\s+(?:effect|force|place)|\bpause[sd]?\b|\bsuspen\w+"
         r"|\btruce\b|\bexemptions?\b|\bwaivers?\b|\breprieve\b"
         r"|到期|届满|期满|失效|终止|暂停|暂缓|豁免|排除期"
@@ -420,21 +440,25 @@ _TRIGGERS: dict[Kind, str] = {
     "effective": (
         r"\btak(?:e|es|en|ing)\s+effect|\btook\s+effect|\bcom(?:e|es|ing)\s+into\s+(?:force|effect)"
         r"|\bcame\s+into\s+(?:force|effect)|\bent(?:er|ers|ered|ering)\s+into\s+force"
-        r"|\bkick(?:s|ed|ing)?\s+in|\b(?:go|goes|going|went|gone)\s+into\s+effect|\bappl(?:y|ies)\s+"
-        r"(?:from|starting|beginning|as\s+of)|\beffective\b|\bimpos\w+|\bimplement\w*|\blevied\b"
+        r"|\bkick(?:s|ed|ing)?\s+in|\b(?:go|goes|going|went|gone)\s+into\s+effect"
+        r"|\bappl(?:y|ies|ied)\b(?!\s+for)|\bin\s+place\b|\bbecomes?\s+effective|\beffective\b|\bimpos\w+|\bimplement\w*|\blevied\b"
         r"|\bbegins?\b|\bbegan\b|\bstart(?:s|ed)?\b|\bcommence\w*"
-        r"|生效|施行|实施|执行|加征|征收|开始|起适用"
+        r"|生效|施行|实施|实行|执行|加征|征收|开始|起适用"
     ),
     "deadline": (
         r"\bcomments?\b|\bdue\b|\bno\s+later\s+than|\bnot\s+later\s+than|\bdeadlines?\b|\bsubmi\w+"
         r"|\bfil(?:e|es|ed|ing)\b|\bregist\w+|\bapplications?\b|\brequests?\b|\brespon(?:d|ses?)\b"
-        r"|截至|截止|之前提交|前提交|提交|征求意见|反馈|申请|报名|登记"
+        r"|截至|截止|之前提交|前提交|提交|征求意见|反馈|申请|报名|登记|期限|申报"
     ),
     "event": (
         r"\bdecisions?\b|\bdecide\w*|\bhearings?\b|\bmeet(?:s|ing|ings)?\b|\bvot(?:e|es|ing)\b"
         r"|\btalks\b|\bsummit\b|\bnegotiat\w+|\brulings?\b|\bdetermination\b|\bconsultations?\b"
-        r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b"
-        r"|听证会|会谈|会议|作出决定|作出裁决|裁决|磋商|谈判|投票|举行|召开|会晤"
+        r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b|\bmet\b"
+        r"|\bpublish(?:es|ed|ing)?\b|\badopt\w*|\bconclu\w+|\bfinish\w*|\bcomplet\w+"
+        r"|\bexpected\b|\bexpects?\s+to|\bscheduled\b|\bslated\b|\bplann?(?:ed|s)?\s+(?:to|for)"
+        r"|\baims?\s+to|\bset\s+for|\breleases?\b|\bsign(?:s|ed|ing)?\b"
+        r"|听证会|会谈|会议|作出决定|作出裁决|裁决|磋商|谈判|投票|表决|举行|召开|会晤|会面"
+        r"|发表|出台|完成|拟于|公布"
     ),
 }
 _TRIGGER = re.compile(
@@ -444,12 +468,18 @@ _PAUSE_ZH = re.compile(r"暂停|暂缓|豁免|排除|休战")
 # A preposition right before (or a particle right after) a date.
 _PREP_BEFORE = re.compile(
     r"(?P<deadline>\b(?:by|before|no\s+later\s+than|not\s+later\s+than|within|prior\s+to)"
-    r"(?:\s+the)?|截至|于|在)\s*$"
+    r"(?:\s+the)?|截至)\s*$"
     r"|(?P<expiry>\b(?:until|till|through|thru|to)|至|到)\s*$"
     r"|(?P<effective>\b(?:starting|beginning|from|as\s+of|effective|commencing|on\s+and\s+after)"
     r"(?:\s+on)?|自|从)\s*$",
     re.IGNORECASE,
 )
+_PAST_AFTER = re.compile(
+    r"^[^;；。]{0,30}?(?:\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started"
+    r"|were|was)\b|已经)",
+    re.IGNORECASE,
+)
+_ON_DATE_COMMA = re.compile(r"^\s*(?:On|Since|As\s+of|Last)\s*$")
 _PREP_AFTER = re.compile(r"^\s*(?:(?P<effective>起|开始)|(?P<deadline>前|之前|以前))")
 _PAST = re.compile(
     r"\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started|said|announced"
@@ -467,8 +497,9 @@ _MOVE = re.compile(
 )
 _EXTEND = re.compile(r"extend|prolong|延长|延期|延至|顺延", re.IGNORECASE)
 _FROM_BEFORE = re.compile(r"(?:\bfrom|由|从|原定于?|原定的|原先的?)\s*$", re.IGNORECASE)
+_TO_BEFORE = re.compile(r"(?:\b(?:to|until|till|through)|至|到)\s*(?:the\s+)?$", re.IGNORECASE)
 _INSTEAD_BEFORE = re.compile(
-    r"(?:\binstead\s+of|\brather\s+than|\boriginally\s+(?:scheduled|set|due|planned)\s+"
+    r"(?:原[^，。；,]{0,6}?为|\binstead\s+of|\brather\s+than|\boriginally\s+(?:scheduled|set|due|planned)\s+"
     r"(?:for|on|to\s+\w+(?:\s+on)?)|\bpreviously\s+(?:scheduled|set)\s+(?:for|on)|原定于?|原计划)"
     r"\s*(?:the\s+)?$",
     re.IGNORECASE,
@@ -497,6 +528,7 @@ class _Mention:
     relative: bool = False  # counted from publication ("within 30 days")
     tonight: bool = False  # "midnight tonight" is the end of publication's day
     anchor: bool = False  # the start of a stated duration: reported only with its own trigger
+    start_of: _Mention | None = None  # for the end of a duration: the mention it counts from
 
 
 @dataclass(frozen=True, slots=True)
@@ -974,28 +1006,21 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
     mentions = _mentions(s, ctx)
     if not mentions:
         return []
-    _anchored(s, mentions, ctx)
-    _attach_times(s, mentions)
-    triggers = [(m.start(), m.end(), m.lastgroup) for m in _TRIGGER.finditer(s)]
-    separators = [m.start() for m in _SEPARATORS.finditer(s)]
     move = _MOVE.search(s)
     old: dict[int, date] = {}  # index of the target mention -> its old date
     skip: set[int] = set()
+    _anchored(s, mentions, moving=move is not None)
+    _attach_times(s, mentions)
+    triggers = [(m.start(), m.end(), m.lastgroup) for m in _TRIGGER.finditer(s)]
+    separators = [m.start() for m in _SEPARATORS.finditer(s)]
     if move:
-        _pair_moves(s, mentions, old, skip)
+        _pair_moves(s, mentions, move.start(), old, skip)
     out: list[Found] = []
     phrase = s[:MAX_PHRASE]
     for index, mention in enumerate(mentions):
         if index in skip:
             continue
         is_target = move is not None and mention.start > move.start()
-        if (
-            move is not None
-            and not is_target
-            and index not in old
-            and any(i > index and mentions[i].start > move.start() for i in range(len(mentions)))
-        ):
-            continue  # "On July 7, he extended the pause to August 1": July 7 is the news date
         kind, confidence = _kind(s, mention, triggers, separators, moving=is_target)
         if kind is None and move is not None and is_target:
             # "extended to August 12" with nothing named: an extension moves an end,
@@ -1009,7 +1034,7 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
             and not is_target
             and (
                 _PAST.search(window) is not None
-                or _PAST.search(s, mention.end, mention.end + 40) is not None
+                or _PAST_AFTER.match(s, mention.end, mention.end + 40) is not None
             )
         )
         try:
@@ -1021,31 +1046,42 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
             if mention.time_of_day is not None:
                 moment, stated = mention.time_of_day
                 where = ZoneInfo(stated) if stated else ctx.zone
+                if mention.tonight and moment == time(0, 0):
+                    day += timedelta(days=1)  # "midnight tonight" ends publication's day
                 due = datetime.combine(day, moment, tzinfo=where).astimezone(ctx.zone)
         except (ValueError, OverflowError):
             continue
-        past = due < published if isinstance(due, datetime) else due < ctx.today
-        moved = move is not None and (is_target or index in old)
+        on_day = due.date() if isinstance(due, datetime) else due
         out.append(
             Found(
                 kind=kind,
                 due=due,
-                window_end=window_end if window_end and window_end >= day else None,
+                window_end=window_end if window_end and window_end >= on_day else None,
                 moved_from=old.get(index),
-                past=past,
+                past=on_day < ctx.today,
                 phrase=phrase,
                 confidence=round(confidence * mention.confidence, 2),
-                moved=moved,
+                moved=move is not None and (is_target or index in old),
             )
         )
+    del published
     return out
 
 
-def _anchored(s: str, mentions: list[_Mention], ctx: _Context) -> None:
-    """ "90 days from May 14" → May 14 + 90; "for 90 days starting April 9" → also the end."""
+def _anchored(s: str, mentions: list[_Mention], *, moving: bool) -> None:
+    """Durations anchored at a date.
+
+    "90 days from May 14" → May 14 + 90 (the date itself is not reported);
+    "for 90 days starting April 9" → April 9 (effective) and April 9 + 90
+    (expiry), or in a move ("extended for 90 days from Aug. 12") only the end,
+    moved from the start; "自5月14日起…暂停90天" → May 14 + 90, the start reported
+    only with a trigger of its own.
+    """
     extra: list[_Mention] = []
     for mention in mentions:
-        before = s[max(0, mention.start - 60) : mention.start]
+        if mention.relative:
+            continue
+        before = s[max(0, mention.start - 80) : mention.start]
         anchor = _ANCHOR_BEFORE.search(before)
         if anchor:
             amount, unit, resolve = _number(anchor[1]), anchor[2], mention.resolve
@@ -1053,21 +1089,42 @@ def _anchored(s: str, mentions: list[_Mention], ctx: _Context) -> None:
             mention.start -= len(before) - anchor.start()
             continue
         spell = _FOR_BEFORE.search(before)
+        zh = None if spell else _ZH_SPAN_AFTER.match(s, mention.end)
         if spell:
-            extra.append(
-                _Mention(
-                    mention.end,
-                    mention.end,
-                    _shifted(mention.resolve, _number(spell[1]), spell[2]),
-                    mention.confidence,
-                    "expiry",
-                    mention.fixed,
-                )
-            )
+            amount, unit = _number(spell[1] or spell[3]), spell[2] or spell[4]
+            start, end = mention.end, mention.end
+        elif zh:
+            amount, unit = _zh_number(zh[1]), _ZH_UNITS.get(zh[2], "day")
+            start, end = zh.start(1), zh.end()
+        else:
+            continue
+        if not 0 < amount <= 3650:
+            continue
+        end_mention = _Mention(
+            start, end, _shifted(mention.resolve, amount, unit), mention.confidence, "expiry"
+        )
+        end_mention.fixed = mention.fixed
+        end_mention.start_of = mention
+        extra.append(end_mention)
+        if zh:
+            mention.anchor = True
+            if zh[0].endswith("内") or s[end : end + 1] == "内":
+                end_mention.hint = None
+        else:
             mention.hint = "effective"
-    mentions.extend(extra)
-    mentions.sort(key=lambda x: x.start)
-    del ctx
+        if moving:
+            mention.anchor = True
+    if extra:
+        covered = [(x.start, x.end) for x in extra]
+        mentions[:] = [
+            x
+            for x in mentions
+            if not (
+                x.relative and any(a <= x.start < b or x.start <= a < x.end for a, b in covered)
+            )
+        ]
+        mentions.extend(extra)
+        mentions.sort(key=lambda x: x.start)
 
 
 def _shifted(
@@ -1095,29 +1152,61 @@ def _attach_times(s: str, mentions: list[_Mention]) -> None:
             best.time_of_day = (moment, zone or zh_zone)
 
 
-def _pair_moves(s: str, mentions: list[_Mention], old: dict[int, date], skip: set[int]) -> None:
+def _pair_moves(
+    s: str, mentions: list[_Mention], at: int, old: dict[int, date], skip: set[int]
+) -> None:
+    """Which date a move comes from: "from X to Y", "Y instead of X", "the X deadline to Y",
+    "due to expire X, was extended to Y", "原截止日期为X"."""
+
+    def day(mention: _Mention) -> date | None:
+        try:
+            resolved = mention.resolve(False)
+        except (ValueError, OverflowError):
+            return None
+        return None if resolved is None else resolved[0]
+
     for index, mention in enumerate(mentions):
+        if mention.start_of is not None and mention.start_of in mentions:
+            origin = mentions.index(mention.start_of)
+            found = day(mention.start_of)
+            if found is not None:
+                old[index] = found
+                skip.add(origin)
+            continue
         before = s[max(0, mention.start - 40) : mention.start]
         is_from = _FROM_BEFORE.search(before) is not None
         is_instead = _INSTEAD_BEFORE.search(before) is not None
         if not (is_from or is_instead):
             continue
-        if is_from:
-            partner = next((i for i in range(index + 1, len(mentions))), None)
-        else:
-            partner = next((i for i in range(index - 1, -1, -1)), None)
-            if partner is None:
-                partner = next((i for i in range(index + 1, len(mentions))), None)
-        if partner is None:
+        later = range(index + 1, len(mentions))
+        earlier = range(index - 1, -1, -1)
+        order = [*later, *earlier] if is_from else [*earlier, *later]
+        partner = next((i for i in order if i not in skip), None)
+        found = day(mention)
+        if partner is None or found is None:
             continue
-        try:
-            resolved = mention.resolve(False)
-        except (ValueError, OverflowError):
-            resolved = None
-        if resolved is None:
-            continue
-        old[partner] = resolved[0]
+        old[partner] = found
         skip.add(index)
+    targets = [i for i, x in enumerate(mentions) if x.start > at and i not in skip]
+    if not targets or any(i in old for i in targets):
+        return
+    target = targets[-1]
+    if len(targets) >= 2 and _TO_BEFORE.search(
+        s, max(0, mentions[target].start - 12), mentions[target].start
+    ):
+        origin = targets[-2]  # "extended the July 9 deadline to August 1"
+    else:
+        before = [i for i, x in enumerate(mentions) if x.start < at and i not in skip]
+        if not before:
+            return
+        origin = before[-1]
+        if _ON_DATE_COMMA.match(s[: mentions[origin].start]):
+            skip.add(origin)  # "On June 30, he extended the pause to August 12": the news date
+            return
+    found = day(mentions[origin])
+    if found is not None:
+        old[target] = found
+        skip.add(origin)
 
 
 def _kind(
@@ -1132,11 +1221,13 @@ def _kind(
 
     A preposition right before the date ("by", "until", "starting", "起") is a
     weaker trigger; in a move ("extended to") "to"/"until" belong to the move.
+    The start of a stated duration ("自5月14日起…暂停90天") needs a trigger of its
+    own, right next to it.
     """
     best: Kind | None = None
     best_score = 10_000.0
     for start, end, kind in triggers:
-        if kind is None:
+        if kind is None or (start >= mention.start and end <= mention.end):
             continue
         if end <= mention.start:
             distance = mention.start - end
@@ -1150,14 +1241,16 @@ def _kind(
         distance += 60 * sum(1 for sep in separators if low <= sep < high)
         if distance < best_score:
             best, best_score = _narrow(s, kind), distance
+    if mention.anchor:
+        return (best, 1.0) if best is not None and best_score <= 8 else (None, 0.0)
     prep = _PREP_BEFORE.search(s, max(0, mention.start - 25), mention.start)
     after = _PREP_AFTER.match(s[mention.end : mention.end + 4])
-    for match, penalty in ((prep, 8), (after, 8)):
+    for match in (prep, after):
         if match is None or (moving and match.lastgroup == "expiry"):
             continue
-        if match.lastgroup and penalty < best_score:
-            best, best_score = _narrow(s, match.lastgroup), penalty
-    if mention.hint is not None and (best is None or best_score > 3):
+        if match.lastgroup and PREPOSITION_PENALTY < best_score:
+            best, best_score = _narrow(s, match.lastgroup), PREPOSITION_PENALTY
+    if mention.hint is not None and (best is None or best_score > 20):
         best, best_score = mention.hint, min(best_score, 8)
     if best is None or best_score > 200:
         return None, 0.0
