@@ -1196,10 +1196,10 @@ def _pair_moves(
     ):
         origin = targets[-2]  # "extended the July 9 deadline to August 1"
     else:
-        before = [i for i, x in enumerate(mentions) if x.start < at and i not in skip]
-        if not before:
+        sooner = [i for i, x in enumerate(mentions) if x.start < at and i not in skip]
+        if not sooner:
             return
-        origin = before[-1]
+        origin = sooner[-1]
         if _ON_DATE_COMMA.match(s[: mentions[origin].start]):
             skip.add(origin)  # "On June 30, he extended the pause to August 12": the news date
             return
@@ -1248,7 +1248,7 @@ def _kind(
     for match in (prep, after):
         if match is None or (moving and match.lastgroup == "expiry"):
             continue
-        if match.lastgroup and PREPOSITION_PENALTY < best_score:
+        if match.lastgroup and best_score > PREPOSITION_PENALTY:
             best, best_score = _narrow(s, match.lastgroup), PREPOSITION_PENALTY
     if mention.hint is not None and (best is None or best_score > 20):
         best, best_score = mention.hint, min(best_score, 8)
