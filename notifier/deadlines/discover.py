@@ -301,7 +301,7 @@ _UPON_PUBLICATION = re.compile(
     r"|on\s+(?:the\s+date\s+of\s+)?(?:its\s+)?publication)",
     re.IGNORECASE,
 )
-_FILLER = r"(?:the\s+|its\s+|[\w-]{1,20}'s\s+|(?:the\s+)?[\w-]{1,20}\s+on\s+)?"
+_FILLER = r"((?:the\s+)?(?:its\s+|[\w-]{1,20}'s\s+|[\w-]{1,20}\s+on\s+)?)"
 _ANCHOR_BEFORE = re.compile(
     r"("
     + _NUM
@@ -326,6 +326,9 @@ _FOR_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # A duration after a Chinese date: "自5月14日起…暂停90天", "起有效期为6个月", "公告发布后45日内".
+_NAMED_AFTER = re.compile(r"\s+[a-z]")
+_DEADLINE_NEAR = re.compile(r"[^。；;，,]{0,12}?(?:申请|提交|申报|报名|登记|提出)")
+_ZH_EVENT_AFTER = re.compile(r"[^。；;，,]{0,4}?(?:发布|公布|印发|签署|举行|结束)")
 _ZH_SPAN_AFTER = re.compile(
     r"[^。；;\d]{0,20}?(?:起|后|为期|暂停|有效期为?|设)\s*([\d一二三四五六七八九十两]{1,4})\s*"
     r"(个工作日|个月|天|日|周|个星期|年)"
@@ -360,7 +363,8 @@ _QUARTERS = {
 }
 _QUARTERS.update({"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4})
 _POINT_BEFORE = re.compile(
-    r"(?:\b(?:by|at|before|until|till|through|to|no\s+later\s+than)|至|到)\s*$", re.IGNORECASE
+    r"(?:\b(?:by|at|before|until|till|through|to|no\s+later\s+than)(?:\s+the)?|至|到)\s*$",
+    re.IGNORECASE,
 )
 _POINT_AFTER = re.compile(r"^\s*(?:前|之前|以前)")
 _ENDISH = re.compile(r"end|底|末", re.IGNORECASE)
@@ -455,7 +459,7 @@ _TRIGGERS: dict[Kind, str] = {
         r"|\btalks\b|\bsummit\b|\bnegotiat\w+|\brulings?\b|\bdetermination\b|\bconsultations?\b"
         r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b|\bmet\b"
         r"|\bpublish(?:es|ed|ing)?\b|\badopt\w*|\bconclu\w+|\bfinish\w*|\bcomplet\w+"
-        r"|\bexpected\b|\bexpects?\s+to|\bscheduled\b|\bslated\b|\bplann?(?:ed|s)?\s+(?:to|for)"
+        r"|\bresum\w+|\bexpected\b|\bexpects?\s+to|\bscheduled\b|\bslated\b|\bplann?(?:ed|s)?\s+(?:to|for)"
         r"|\baims?\s+to|\bset\s+for|\breleases?\b|\bsign(?:s|ed|ing)?\b"
         r"|听证会|会谈|会议|作出决定|作出裁决|裁决|磋商|谈判|投票|表决|举行|召开|会晤|会面"
         r"|发表|出台|完成|拟于|公布"
@@ -508,7 +512,8 @@ _SEPARATORS = re.compile(r"[;；]")
 _INTERESTING = re.compile(
     r"\d|day|week|month|year|quarter|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
     r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
-    r"|immediately|publication|月|周|星期|礼拜|年底|年末|公布|发布"
+    r"|immediately|publication|today|tomorrow|tonight|月|周|星期|礼拜|年底|年末|公布|发布"
+    r"|季度|天|日|今晚"
 )
 
 
@@ -529,6 +534,7 @@ class _Mention:
     tonight: bool = False  # "midnight tonight" is the end of publication's day
     anchor: bool = False  # the start of a stated duration: reported only with its own trigger
     start_of: _Mention | None = None  # for the end of a duration: the mention it counts from
+    kind: Kind | None = None  # decided by the grammar itself (the end of a stated duration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -808,6 +814,8 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
         )
     for m in _ZH_IN.finditer(s):
         amount = _zh_number(m[1])
+        if s[max(0, m.start() - 1) : m.start()] == "后":
+            continue  # "听证会结束后15日内": counted from an event, not from publication
         if 0 < amount <= 3650:
             unit = _ZH_UNITS.get(m[2], "day")
             found.append(
@@ -1021,14 +1029,18 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
         if index in skip:
             continue
         is_target = move is not None and mention.start > move.start()
-        kind, confidence = _kind(s, mention, triggers, separators, moving=is_target)
+        if mention.kind is not None:
+            kind, confidence = mention.kind, 0.9
+        else:
+            kind, confidence = _kind(s, mention, triggers, separators, moving=is_target)
         if kind is None and move is not None and is_target:
             # "extended to August 12" with nothing named: an extension moves an end,
             # a postponement moves a start.
             kind, confidence = ("expiry" if _EXTEND.search(move[0]) else "effective"), 0.6
         if kind is None:
             continue
-        window = s[max(0, mention.start - 80) : mention.start]
+        since = max([x.end for x in mentions if x.end <= mention.start], default=0)
+        window = s[max(since, mention.start - 80) : mention.start]
         past_told = (
             not mention.fixed
             and not is_target
@@ -1082,16 +1094,21 @@ def _anchored(s: str, mentions: list[_Mention], *, moving: bool) -> None:
         if mention.relative:
             continue
         before = s[max(0, mention.start - 80) : mention.start]
-        anchor = _ANCHOR_BEFORE.search(before)
+        anchor = None if _FOR_BEFORE.search(before) else _ANCHOR_BEFORE.search(before)
         if anchor:
             amount, unit, resolve = _number(anchor[1]), anchor[2], mention.resolve
+            named = anchor[3].strip() not in ("", "the") or _NAMED_AFTER.match(s, mention.end)
+            if named:  # "14 days after the hearing on July 21": the hearing is news too
+                extra.append(
+                    _Mention(mention.start, mention.end, resolve, mention.confidence, kind="event")
+                )
             mention.resolve = _shifted(resolve, amount, unit)
             mention.start -= len(before) - anchor.start()
             continue
         spell = _FOR_BEFORE.search(before)
         zh = None if spell else _ZH_SPAN_AFTER.match(s, mention.end)
         if spell:
-            amount, unit = _number(spell[1] or spell[3]), spell[2] or spell[4]
+            amount, unit = _number(spell[1] or spell[4]), spell[2] or spell[5]
             start, end = mention.end, mention.end
         elif zh:
             amount, unit = _zh_number(zh[1]), _ZH_UNITS.get(zh[2], "day")
@@ -1105,11 +1122,17 @@ def _anchored(s: str, mentions: list[_Mention], *, moving: bool) -> None:
         )
         end_mention.fixed = mention.fixed
         end_mention.start_of = mention
+        end_mention.kind = "expiry"
         extra.append(end_mention)
         if zh:
             mention.anchor = True
-            if zh[0].endswith("内") or s[end : end + 1] == "内":
-                end_mention.hint = None
+            if _DEADLINE_NEAR.match(s, end):
+                end_mention.kind = "deadline"  # "45日内申请": a window to act in
+            between = s[mention.end : start]
+            if "起" in between and not any(c in between for c in ",，、"):
+                mention.kind = "effective"  # "自5月14日起90天内", "起有效期为6个月"
+            elif _ZH_EVENT_AFTER.match(s, mention.end):
+                mention.kind = "event"  # "10月10日公告发布后45日内"
         else:
             mention.hint = "effective"
         if moving:
@@ -1233,7 +1256,8 @@ def _kind(
             distance = mention.start - end
             low, high = end, mention.start
         elif start >= mention.end:
-            distance = start - mention.end + 5  # a trigger before the date is the more usual
+            # In English a trigger before the date is the more usual; in Chinese, after it.
+            distance = start - mention.end + (0 if s[start] >= "\u3000" else 5)
             low, high = mention.end, start
         else:
             distance = 0
@@ -1245,11 +1269,11 @@ def _kind(
         return (best, 1.0) if best is not None and best_score <= 8 else (None, 0.0)
     prep = _PREP_BEFORE.search(s, max(0, mention.start - 25), mention.start)
     after = _PREP_AFTER.match(s[mention.end : mention.end + 4])
-    for match in (prep, after):
+    for match, penalty in ((prep, PREPOSITION_PENALTY), (after, 0)):  # "起", "前": strong
         if match is None or (moving and match.lastgroup == "expiry"):
             continue
-        if match.lastgroup and best_score > PREPOSITION_PENALTY:
-            best, best_score = _narrow(s, match.lastgroup), PREPOSITION_PENALTY
+        if match.lastgroup and best_score > penalty:
+            best, best_score = _narrow(s, match.lastgroup), penalty
     if mention.hint is not None and (best is None or best_score > 20):
         best, best_score = mention.hint, min(best_score, 8)
     if best is None or best_score > 200:
