@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -81,9 +81,15 @@ def test_no_year_is_next_occurrence() -> None:
     assert one("The pause expires July 9.").due == date(2025, 7, 9)
 
 
-def test_no_year_already_passed_is_next_year() -> None:
-    """ "June 30" published on 1 July, said in the present tense, is next year's."""
-    assert one("Comments are due June 30.").due == date(2026, 6, 30)
+def test_no_year_long_passed_is_next_year() -> None:
+    """ "March 30" published on 1 July (more than 60 days after it) is next year's."""
+    assert one("Comments are due March 30.").due == date(2026, 3, 30)
+
+
+def test_no_year_recently_passed_is_that_date() -> None:
+    """ "June 30" published on 1 July is the day before: a reported fact, past."""
+    found = one("Comments are due June 30.")
+    assert (found.due, found.past) == (date(2025, 6, 30), True)
 
 
 def test_no_year_past_tense_is_previous_occurrence() -> None:
@@ -105,6 +111,32 @@ def test_chinese_past_marker() -> None:
 
 
 # ---------------------------------------------------------------- weekdays
+
+
+def test_weekday_on_publication_day() -> None:
+    """ "on Tuesday" published on a Tuesday is that day."""
+    assert one("The talks resume on Tuesday.").due == date(2025, 7, 1)
+
+
+def test_weekday_with_its_date() -> None:
+    """ "Monday, July 21, 2025" is one date, with the time beside it."""
+    found = one("Submissions are due by 5:00 p.m. Eastern Time on Monday, July 21, 2025.")
+    assert found.due == datetime(2025, 7, 21, 17, 0, tzinfo=NY)
+
+
+def test_coordinated_weekdays_share_the_tense() -> None:
+    """ "met on Monday and Tuesday": both before publication."""
+    found = extract("Officials met in London on Monday and Tuesday.", PUB + timedelta(days=1), NY)
+    assert [(f.due, f.past) for f in found] == [
+        (date(2025, 6, 30), True),
+        (date(2025, 7, 1), True),
+    ]
+
+
+def test_chinese_last_week() -> None:
+    """ "上周五" is the Friday of the week before publication's."""
+    found = zh("双方上周五在伦敦举行了会谈。")
+    assert (found.due, found.past) == (date(2025, 6, 27), True)
 
 
 def test_next_weekday() -> None:
@@ -166,6 +198,28 @@ def test_chinese_effective_on_publication() -> None:
     assert (found.kind, found.due, found.past) == ("effective", date(2025, 7, 1), False)
 
 
+def test_tomorrow() -> None:
+    """ "tomorrow" is the day after publication."""
+    assert one("Negotiators meet again tomorrow in Geneva.").due == date(2025, 7, 2)
+
+
+def test_midnight_tonight() -> None:
+    """ "midnight tonight" is the end of publication's day."""
+    assert one("The pause ends at midnight tonight.").due == datetime(2025, 7, 2, 0, 0, tzinfo=NY)
+
+
+def test_chinese_days_later() -> None:
+    """ "三天后" is publication + 3 days."""
+    found = zh("听证会将于三天后举行。")
+    assert (found.kind, found.due) == ("event", date(2025, 7, 4))
+
+
+def test_chinese_within_a_week() -> None:
+    """ "一周内提交" is publication + 7 days, a deadline."""
+    found = zh("企业应在一周内提交补充材料。")
+    assert (found.kind, found.due) == ("deadline", date(2025, 7, 8))
+
+
 def test_effective_immediately() -> None:
     """ "effective immediately" is the day of publication."""
     assert one("The suspension is effective immediately.").due == date(2025, 7, 1)
@@ -186,6 +240,59 @@ def test_for_days_starting() -> None:
     assert [(f.kind, f.due) for f in found] == [
         ("effective", date(2025, 4, 9)),
         ("expiry", date(2025, 7, 8)),
+    ]
+
+
+def test_days_after_a_named_event() -> None:
+    """ "14 days after the hearing on July 21": the hearing, and the deadline after it."""
+    found = extract("Rebuttals are due 14 days after the hearing on July 21.", PUB, NY)
+    assert sorted((f.kind, f.due) for f in found) == [
+        ("deadline", date(2025, 8, 4)),
+        ("event", date(2025, 7, 21)),
+    ]
+
+
+def test_duration_beginning_on() -> None:
+    """ "a 30-day grace period beginning on Sept. 29" ends on Sept. 29 + 30 days."""
+    found = extract("Firms get a 30-day grace period beginning on Sept. 29.", PUB, NY)
+    assert ("expiry", date(2025, 10, 29)) in [(f.kind, f.due) for f in found]
+
+
+def test_extended_for_days_from() -> None:
+    """ "extended for another 90 days from Aug. 12" is the end, moved from Aug. 12."""
+    found = one("The truce was extended for another 90 days from Aug. 12.")
+    assert (found.kind, found.due, found.moved_from) == (
+        "expiry",
+        date(2025, 11, 10),
+        date(2025, 8, 12),
+    )
+
+
+def test_chinese_pause_for_days() -> None:
+    """ "自5月14日起，…暂停90天" is an expiry 90 days after May 14; the start alone is not."""
+    found = zh(
+        "自5月14日起，美方对中方商品加征的24%关税暂停90天。", datetime(2025, 5, 12, tzinfo=SH)
+    )
+    assert (found.kind, found.due) == ("expiry", date(2025, 8, 12))
+
+
+def test_chinese_effective_for_a_year() -> None:
+    """ "自11月10日起实施，为期一年": the start and its end."""
+    found = extract("暂停措施自11月10日起实施，为期一年。", datetime(2025, 11, 5, tzinfo=SH), SH)
+    assert [(f.kind, f.due) for f in found] == [
+        ("effective", date(2025, 11, 10)),
+        ("expiry", date(2026, 11, 10)),
+    ]
+
+
+def test_chinese_days_after_a_notice() -> None:
+    """ "10月10日公告发布后45日内申请": the notice (past) and a deadline after it."""
+    found = extract(
+        "企业可在10月10日公告发布后45日内申请豁免。", datetime(2025, 10, 12, tzinfo=SH), SH
+    )
+    assert [(f.kind, f.due, f.past) for f in found] == [
+        ("event", date(2025, 10, 10), True),
+        ("deadline", date(2025, 11, 24), False),
     ]
 
 
@@ -215,9 +322,15 @@ def test_late_month() -> None:
 
 
 def test_end_of_month_name() -> None:
-    """ "end of June" is the last 7 days of June (next June, when this one has passed)."""
-    found = one("Talks will run until the end of June.", datetime(2025, 5, 1, tzinfo=NY))
+    """ "around the end of June" is the last 7 days of June."""
+    found = one("A decision is expected around the end of June.", datetime(2025, 5, 1, tzinfo=NY))
     assert (found.due, found.window_end) == (date(2025, 6, 24), date(2025, 6, 30))
+
+
+def test_by_end_of_month_is_its_last_day() -> None:
+    """ "until the end of June" is a point: 30 June, no window."""
+    found = one("The pause runs until the end of June.", datetime(2025, 5, 1, tzinfo=NY))
+    assert (found.due, found.window_end) == (date(2025, 6, 30), None)
 
 
 def test_in_month() -> None:
@@ -227,15 +340,66 @@ def test_in_month() -> None:
 
 
 def test_end_of_quarter() -> None:
-    """ "by the end of the quarter" is the last 7 days of publication's quarter."""
+    """ "by the end of the quarter" is the last day of publication's quarter."""
     found = one("The agency must decide by the end of the quarter.")
-    assert (found.due, found.window_end) == (date(2025, 9, 24), date(2025, 9, 30))
+    assert (found.kind, found.due, found.window_end) == ("event", date(2025, 9, 30), None)
+
+
+def test_end_of_named_quarter() -> None:
+    """ "by the end of the fourth quarter" is 31 December."""
+    assert one("USTR aims to publish it by the end of the fourth quarter.").due == date(
+        2025, 12, 31
+    )
 
 
 def test_end_of_year() -> None:
-    """ "by the end of the year" is 25–31 December."""
-    found = one("The exemptions expire by the end of the year.")
+    """ "at the end of the year" is 31 December."""
+    found = one("The exemptions expire at the end of the year.")
+    assert (found.due, found.window_end) == (date(2025, 12, 31), None)
+
+
+def test_end_of_year_window() -> None:
+    """ "year-end" alone is the window 25–31 December."""
+    found = one("A ruling is expected around year-end.")
     assert (found.due, found.window_end) == (date(2025, 12, 25), date(2025, 12, 31))
+
+
+def test_late_this_month() -> None:
+    """ "late this month" is 21 to the end of publication's month."""
+    found = one("Talks may resume late this month.")
+    assert (found.kind, found.due, found.window_end) == (
+        "event",
+        date(2025, 7, 21),
+        date(2025, 7, 31),
+    )
+
+
+def test_date_range() -> None:
+    """ "August 3-6, 2025" is a window."""
+    found = one("The meeting is scheduled for August 3-6, 2025.")
+    assert (found.due, found.window_end) == (date(2025, 8, 3), date(2025, 8, 6))
+
+
+def test_chinese_date_range() -> None:
+    """ "7月28日至29日" is a window."""
+    found = zh("第二轮磋商拟于2025年7月28日至29日举行。")
+    assert (found.kind, found.due, found.window_end) == (
+        "event",
+        date(2025, 7, 28),
+        date(2025, 7, 29),
+    )
+
+
+def test_chinese_quarter_end() -> None:
+    """ "第三季度末前" is 30 September."""
+    found = zh("第三季度末前完成清单调整。")
+    assert (found.kind, found.due) == ("deadline", date(2025, 9, 30))
+
+
+def test_chinese_month_end_before() -> None:
+    """ "本月底前提交" is the last day of the month, a deadline."""
+    found = zh("企业须于本月底前提交申请。")
+    assert (found.kind, found.due, found.window_end) == ("deadline", date(2025, 7, 31), None)
 
 
 def test_chinese_first_third() -> None:
@@ -394,6 +558,38 @@ def test_instead_of() -> None:
     """ "August 1 instead of July 9": August 1, moved from July 9."""
     found = one("The tariffs will take effect August 1 instead of July 9.")
     assert (found.due, found.moved_from, found.moved) == (date(2025, 8, 1), date(2025, 7, 9), True)
+
+
+def test_move_origin_named_before() -> None:
+    """ "extended the July 9 deadline to August 1": moved from July 9."""
+    found = one("Trump extended the July 9 deadline to August 1.")
+    assert (found.due, found.moved_from) == (date(2025, 8, 1), date(2025, 7, 9))
+
+
+def test_move_origin_before_the_verb() -> None:
+    """ "due to expire Aug. 12, was extended … to Nov. 10": moved from Aug. 12."""
+    found = one("The truce, due to expire Aug. 12, was extended by 90 days to Nov. 10.")
+    assert (found.kind, found.due, found.moved_from) == (
+        "expiry",
+        date(2025, 11, 10),
+        date(2025, 8, 12),
+    )
+
+
+def test_move_from_after_to() -> None:
+    """ "deferred the controls to Dec. 1, 2026, from Dec. 1, 2025"."""
+    found = one("Beijing deferred the controls to Dec. 1, 2026, from Dec. 1, 2025.")
+    assert (found.due, found.moved_from) == (date(2026, 12, 1), date(2025, 12, 1))
+
+
+def test_chinese_original_date() -> None:
+    """ "延长至2025年8月31日，原截止日期为5月31日": moved from May 31."""
+    found = zh("豁免期延长至2025年8月31日，原截止日期为5月31日。")
+    assert (found.kind, found.due, found.moved_from) == (
+        "expiry",
+        date(2025, 8, 31),
+        date(2025, 5, 31),
+    )
 
 
 def test_news_date_before_a_move_is_not_reported() -> None:

@@ -326,11 +326,12 @@ _FOR_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # A duration after a Chinese date: "自5月14日起…暂停90天", "起有效期为6个月", "公告发布后45日内".
+_COORDINATED = re.compile(r"^\s*(?:,|and|or|to|至|到|和|及|、)\s*$", re.IGNORECASE)
 _NAMED_AFTER = re.compile(r"\s+[a-z]")
 _DEADLINE_NEAR = re.compile(r"[^。；;，,]{0,12}?(?:申请|提交|申报|报名|登记|提出)")
 _ZH_EVENT_AFTER = re.compile(r"[^。；;，,]{0,4}?(?:发布|公布|印发|签署|举行|结束)")
 _ZH_SPAN_AFTER = re.compile(
-    r"[^。；;\d]{0,20}?(?:起|后|为期|暂停|有效期为?|设)\s*([\d一二三四五六七八九十两]{1,4})\s*"
+    r"[^。；;]{0,24}?(?:起|后|为期|暂停|有效期为?|设)\s*([\d一二三四五六七八九十两]{1,4})\s*"
     r"(个工作日|个月|天|日|周|个星期|年)"
 )
 
@@ -1025,10 +1026,13 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
         _pair_moves(s, mentions, move.start(), old, skip)
     out: list[Found] = []
     phrase = s[:MAX_PHRASE]
+    past_told = False
     for index, mention in enumerate(mentions):
         if index in skip:
             continue
         is_target = move is not None and mention.start > move.start()
+        kind: Kind | None
+        confidence: float
         if mention.kind is not None:
             kind, confidence = mention.kind, 0.9
         else:
@@ -1041,14 +1045,14 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
             continue
         since = max([x.end for x in mentions if x.end <= mention.start], default=0)
         window = s[max(since, mention.start - 80) : mention.start]
-        past_told = (
-            not mention.fixed
-            and not is_target
-            and (
+        if since and _COORDINATED.match(window):
+            told = past_told  # "met on Monday and Tuesday": one verb for both
+        else:
+            told = (
                 _PAST.search(window) is not None
                 or _PAST_AFTER.match(s, mention.end, mention.end + 40) is not None
             )
-        )
+        past_told = told and not mention.fixed and not is_target
         try:
             resolved = mention.resolve(past_told)
             if resolved is None:
@@ -1134,7 +1138,7 @@ def _anchored(s: str, mentions: list[_Mention], *, moving: bool) -> None:
             elif _ZH_EVENT_AFTER.match(s, mention.end):
                 mention.kind = "event"  # "10月10日公告发布后45日内"
         else:
-            mention.hint = "effective"
+            mention.kind = "effective"
         if moving:
             mention.anchor = True
     if extra:
