@@ -11,28 +11,44 @@ could not read Chinese.
 
 Conventions (pinned by ``tests/test_discover.py``):
 
-* **Missing year.** The next occurrence on or after publication; when the
-  sentence reports a fact in the past tense ("took effect on June 4", "said on
-  Monday"), the previous occurrence on or before it, and ``past`` says whether
-  it is before publication.
-* **Weekdays.** "on/by/next Monday" (and a bare "Monday") is the first such day
-  strictly *after* publication; in a past-tense sentence, the last one on or
-  before it. Chinese "下周一" is the Monday of the week after publication's
-  (weeks start on Monday); "周一"/"星期一" is the first one after publication.
+* **Missing year.** The next occurrence on or after publication — unless the
+  last one is at most :data:`RECENT_DAYS` before it (news reports recent facts:
+  "took effect June 4" read on June 10) or the sentence is in the past tense
+  ("took effect on June 4", "said on Monday"), then the previous one. ``past``
+  says whether the date is before publication's day (in ``zone``).
+* **Weekdays.** "on/by Monday" and a bare "Monday" are the first such day on
+  or after publication's day; "next Monday" strictly after it; in a past-tense
+  sentence, or after "last", the one before. Chinese "下周一"/"上周五" are days of
+  the week after/before publication's (weeks start on Monday); "周一"/"星期一" as
+  in English. "Monday, July 21" is the date only.
 * **Fuzzy windows.** "early July" 1–10, "mid-July" 11–20, "late July" 21–end,
-  "end of June" the last 7 days (24–30), "in July" the whole month; Chinese
-  上旬/中旬/下旬 the same thirds, 月底/月末 the last 7 days, 月初 1–10. "the end of the
-  month / year / quarter" is the last 7 days of publication's month / year /
-  quarter. ``due`` is the window's first day and ``window_end`` its last.
-* **Durations.** "within 30 days of publication" = publication + 30 days;
-  "90 days from May 14" = May 14 + 90 days; "for 90 days starting April 9"
-  gives the start (effective) and April 9 + 90 days (expiry). Business days
-  skip Saturdays and Sundays; months keep the day of the month (clamped).
+  "end of June" / "year-end" the last 7 days, "in July" the whole month, "July
+  28-29" / "7月28日至29日" those days; Chinese 上旬/中旬/下旬 the same thirds,
+  月底/月末 the last 7 days, 月初 1–10; "late this month", "early next month"
+  from publication's month. ``due`` is the first day and ``window_end`` the
+  last. **An end after "by/at/until/to" or before "前" is a point**: "by the end
+  of June" is June 30, "by the end of the quarter" the last day of
+  publication's quarter, "本月底前" the month's last day (no window).
+* **Durations.** "within 30 days of publication", "30 days from today",
+  "自公布之日起30日内", "三天后" count from publication; "90 days from May 14" is
+  May 14 + 90 days; "14 days after the hearing on July 21" also reports the
+  hearing (an event); "for 90 days starting April 9" and "a 30-day period
+  beginning on X" give the start (effective) and its end (expiry) — in a move
+  ("extended for 90 days from Aug. 12") only the end, moved from the start;
+  "自5月14日起…暂停90天" the end, the start only with a trigger of its own.
+  Business days skip Saturdays and Sundays; months keep the day (clamped).
 * **Times.** A time of day next to a date makes ``due`` an aware datetime: in
-  the stated zone ("5 p.m. ET", "北京时间") converted to ``zone``, else in ``zone``.
+  the stated zone ("5 p.m. ET", "北京时间") converted to ``zone``, else in
+  ``zone``; "midnight tonight" is the end of publication's day.
+* **Kinds.** The trigger word nearest the date decides (in Chinese a trigger
+  after the date is as near as one before); a preposition before the date
+  ("by", "until", "starting") counts :data:`PREPOSITION_PENALTY` characters
+  away, a particle after it ("起", "前") right beside it.
 * **Moves.** "extended/postponed/pushed back … to", "instead of", "延长至",
-  "推迟至" set ``moved``; the old date, when stated ("from July 9 to August 12"),
-  is ``moved_from`` and is not reported on its own.
+  "推迟至" set ``moved``; the old date, when stated ("from July 9 to August 12",
+  "the July 9 deadline to August 1", "due to expire Aug. 12, was extended to",
+  "原截止日期为5月31日"), is ``moved_from`` and is not reported on its own; a
+  sentence-opening "On June 30, …" before the move is the news date, dropped.
 * **Precision first.** A date with no trigger word in its sentence is not
   reported; numbers that merely look like dates (section numbers, percentages,
   years alone, quarters, versions, phone numbers) never are.
