@@ -54,7 +54,7 @@ Conventions (pinned by ``tests/test_discover.py``):
   years alone, quarters, versions, phone numbers) never are.
 
 Bounded: the first 20 000 characters, 400 sentences of at most 1 000
-characters; every regex is precompiled and has no nested unbounded
+characters, 40 dates a sentence; every regex is precompiled and has no nested unbounded
 quantifier.
 """
 
@@ -78,6 +78,8 @@ MAX_TEXT = 20_000
 MAX_SENTENCES = 400
 #: A longer "sentence" (no punctuation) is cut into pieces of this length.
 MAX_SENTENCE = 1_000
+#: At most this many dates are read in one sentence.
+MAX_MENTIONS = 40
 #: ``Found.phrase`` is capped at this length.
 MAX_PHRASE = 300
 #: A preposition before a date ("by", "until", "starting") counts as a trigger this many
@@ -1028,7 +1030,7 @@ def extract(text: str, published: datetime, zone: ZoneInfo, lang: str | None = N
 
 
 def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
-    mentions = _mentions(s, ctx)
+    mentions = _mentions(s, ctx)[:MAX_MENTIONS]
     if not mentions:
         return []
     move = _MOVE.search(s)
