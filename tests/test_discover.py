@@ -763,3 +763,44 @@ def test_properties(words: list[str], published: datetime, zone: ZoneInfo) -> No
             assert found.moved
         assert 0.0 <= found.confidence <= 1.0
         assert len(found.phrase) <= 300
+
+
+# ---------------------------------------------------------------- periods and days around publication
+
+
+def test_next_month() -> None:
+    """ "next month" is the whole month after publication's."""
+    found = one("The tariffs take effect next month.")
+    assert (found.due, found.window_end) == (date(2025, 8, 1), date(2025, 8, 31))
+
+
+def test_next_week() -> None:
+    """ "next week" is Monday to Sunday of the week after publication's."""
+    found = one("A decision is expected next week.")
+    assert (found.kind, found.due, found.window_end) == (
+        "event",
+        date(2025, 7, 7),
+        date(2025, 7, 13),
+    )
+
+
+def test_yesterday() -> None:
+    """ "yesterday" is the day before publication, and past."""
+    found = one("Talks were held yesterday.")
+    assert (found.due, found.past) == (date(2025, 6, 30), True)
+
+
+def test_chinese_next_month() -> None:
+    """ "下个月生效" is the whole next month."""
+    assert zh("新规定下个月生效。").window_end == date(2025, 7, 31) + timedelta(days=31)
+
+
+def test_chinese_zero_hour() -> None:
+    """ "8月1日零时起" is midnight at the start of 1 August, in Beijing."""
+    assert zh("关税自8月1日零时起加征。").due == datetime(2025, 8, 1, 0, 0, tzinfo=SH)
+
+
+def test_pushed_to() -> None:
+    """ "pushed to July 20" is a move."""
+    found = one("The vote was pushed to July 20.")
+    assert (found.kind, found.due, found.moved) == ("event", date(2025, 7, 20), True)

@@ -353,9 +353,26 @@ _ZH_SPAN_AFTER = re.compile(
     r"(个工作日|个月|天|日|周|个星期|年)"
 )
 
-_TODAY = re.compile(r"\b(today|tonight|tomorrow|the\s+day\s+after\s+tomorrow)\b", re.IGNORECASE)
-_ZH_TODAY = re.compile(r"今天|今日|今晚|明天|明日|后天|当天|当日")
-_TODAY_SHIFT = {"tomorrow": 1, "明天": 1, "明日": 1, "后天": 2}
+_TODAY = re.compile(
+    r"\b(today|tonight|tomorrow|yesterday|the\s+day\s+after\s+tomorrow)\b", re.IGNORECASE
+)
+_ZH_TODAY = re.compile(r"今天|今日|今晚|明天|明日|后天|当天|当日|昨天|昨日|前天")
+_TODAY_SHIFT = {
+    "tomorrow": 1,
+    "yesterday": -1,
+    "明天": 1,
+    "明日": 1,
+    "后天": 2,
+    "昨天": -1,
+    "昨日": -1,
+    "前天": -2,
+}
+# "next week", "next month", "下周", "下个月": the whole week (Monday to Sunday) or month.
+_NEXT_PERIOD = re.compile(
+    r"\b(?:(?:early|later|late|mid)[\s-]+)?(next|this)\s+(week|month)\b"
+    r"|(下周|下个?星期|本周|下个?月|本月)(?![一二三四五六日天\d上中下初底末]|\s*\d)",
+    re.IGNORECASE,
+)
 _ZH_NUM = r"[\d一二三四五六七八九十两]{1,4}"
 _ZH_IN = re.compile(
     r"(" + _ZH_NUM + r")\s*(个工作日|个月|天|日|周|个星期|年)\s*(?:后|内|之内|以内)"
@@ -415,7 +432,7 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _ZH_TIME = re.compile(
-    r"(上午|下午|晚上|晚|凌晨|中午)?\s*(\d{1,2})\s*(?:时|点|:)\s*(?:(\d{1,2})\s*分?|整|半)?"
+    r"(上午|下午|晚上|晚|凌晨|中午)?\s*(\d{1,2}|零)\s*(?:时|点|:)\s*(?:(\d{1,2})\s*分?|整|半)?"
 )
 _ZONES = {
     "et": "America/New_York",
@@ -465,7 +482,7 @@ _TRIGGERS: dict[Kind, str] = {
         r"|\bcame\s+into\s+(?:force|effect)|\bent(?:er|ers|ered|ering)\s+into\s+force"
         r"|\bkick(?:s|ed|ing)?\s+in|\b(?:go|goes|going|went|gone)\s+into\s+effect"
         r"|\bappl(?:y|ies|ied)\b(?!\s+for)|\bin\s+place\b|\bbecomes?\s+effective|\beffective\b|\bimpos\w+|\bimplement\w*|\blevied\b"
-        r"|\bbegins?\b|\bbegan\b|\bstart(?:s|ed)?\b|\bcommence\w*"
+        r"|\bbegins?\b|\bbegan\b|\bstart(?:s|ed)?\b|\bcommence\w*|\breset\w*"
         r"|生效|施行|实施|实行|执行|加征|征收|开始|起适用"
     ),
     "deadline": (
@@ -513,7 +530,7 @@ _PAST = re.compile(
 )
 _MOVE = re.compile(
     r"\b(?:extend\w*|postpon\w+|push(?:ed|es|ing)?\s+back|delay\w*|defer\w*|reschedul\w+"
-    r"|mov(?:e|ed|es|ing)\s+(?:up|back|forward)?|instead\s+of|rather\s+than|pushed\s+out"
+    r"|mov(?:e|ed|es|ing)\s+(?:up|back|forward)?|push(?:ed|es|ing)?\s+(?:to|until)|instead\s+of|rather\s+than|pushed\s+out"
     r"|prolong\w*|brought\s+forward)"
     r"|延长|延期|推迟|延至|顺延|延后|改为|调整为|提前至",
     re.IGNORECASE,
@@ -531,7 +548,8 @@ _SEPARATORS = re.compile(r"[;；]")
 _INTERESTING = re.compile(
     r"\d|day|week|month|year|quarter|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
     r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
-    r"|immediately|publication|today|tomorrow|tonight|月|周|星期|礼拜|年底|年末|公布|发布"
+    r"|immediately|publication|today|tomorrow|tonight|yesterday|week|月|周|星期|礼拜|年底|年末"
+    r"|公布|发布|昨|明|今|前天|后天"
     r"|季度|天|日|今晚"
 )
 
@@ -848,6 +866,21 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
                     relative=True,
                 )
             )
+    for m in _NEXT_PERIOD.finditer(s):
+        if m[0][:1].isalpha() and m[0].split()[0].lower() in ("early", "late", "later", "mid"):
+            continue  # "late this month" is a fuzzy window (below); "later this week" is vague
+        word = (m[1] or m[3][:1]).lower()
+        week = (m[2] or "").lower() == "week" or "周" in m[0] or "星期" in m[0]
+        following = word in ("next", "下")
+        if week:
+            monday = today - timedelta(days=today.weekday()) + timedelta(days=7 * following)
+            first, last = (monday, monday + timedelta(days=6))
+        else:
+            first = _add_months(today.replace(day=1), int(following))
+            last = first.replace(day=_last_day(first.year, first.month))
+        if not following:
+            first = today  # "this week": from publication on
+        found.append(_Mention(m.start(), m.end(), _const(first, last), 0.6, fixed=True))
     for m in _THIS_MONTH.finditer(s):
         base = today.replace(day=1)
         if m[2].lower() == "next":
@@ -992,7 +1025,7 @@ def _times(s: str) -> Iterator[tuple[int, int, time, str | None]]:
             moment = time(hour, minute)
         yield m.start(), m.end(), moment, zone
     for m in _ZH_TIME.finditer(s):
-        hour = int(m[2])
+        hour = 0 if m[2] == "零" else int(m[2])
         minute = 30 if m[0].endswith("半") else int(m[3] or 0)
         if m[1] in ("下午", "晚上", "晚") and hour < 12:
             hour += 12
