@@ -765,7 +765,7 @@ def test_properties(words: list[str], published: datetime, zone: ZoneInfo) -> No
         assert len(found.phrase) <= 300
 
 
-# ---------------------------------------------------------------- periods and days around publication
+# ------------------------------------------------ periods and days around publication
 
 
 def test_next_month() -> None:
