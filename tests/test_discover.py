@@ -804,3 +804,19 @@ def test_pushed_to() -> None:
     """ "pushed to July 20" is a move."""
     found = one("The vote was pushed to July 20.")
     assert (found.kind, found.due, found.moved) == ("event", date(2025, 7, 20), True)
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        datetime(9999, 12, 30, 12, 0, tzinfo=UTC),
+        datetime(1, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59),
+    ],
+)
+def test_publication_at_the_edge_of_the_calendar(published: datetime) -> None:
+    """Date arithmetic past year 9999 or before year 1 drops that sentence, never raises."""
+    text = (
+        "Comments are due within 30 days of publication; 下个月生效; tomorrow; next week; July 9."
+    )
+    assert isinstance(extract(text, published, SH), list)

@@ -1047,14 +1047,21 @@ def extract(text: str, published: datetime, zone: ZoneInfo, lang: str | None = N
     (both grammars are always tried: news mixes them). Never raises on any text.
     """
     del lang
-    local = published.astimezone(zone) if published.tzinfo else published.replace(tzinfo=zone)
+    try:
+        local = published.astimezone(zone) if published.tzinfo else published.replace(tzinfo=zone)
+    except (ValueError, OverflowError):
+        return []  # a publication time at the very edge of the calendar
     ctx = _Context(local.date(), zone)
     out: list[Found] = []
     seen: set[tuple[str, date | datetime, date | None]] = set()
     for sentence in sentences(text.translate(_FULLWIDTH)):
         if not _INTERESTING.search(sentence):
             continue
-        for found in _from_sentence(sentence, ctx, local):
+        try:
+            found_here = _from_sentence(sentence, ctx, local)
+        except (ValueError, OverflowError):
+            continue  # date arithmetic past year 9999 (only for a publication date near it)
+        for found in found_here:
             key = (found.kind, found.due, found.window_end)
             if key not in seen:
                 seen.add(key)
