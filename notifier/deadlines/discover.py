@@ -871,14 +871,14 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
             continue  # "late this month" is a fuzzy window (below); "later this week" is vague
         word = (m[1] or m[3][:1]).lower()
         week = (m[2] or "").lower() == "week" or "周" in m[0] or "星期" in m[0]
-        following = word in ("next", "下")
+        upcoming = word in ("next", "下")
         if week:
-            monday = today - timedelta(days=today.weekday()) + timedelta(days=7 * following)
+            monday = today - timedelta(days=today.weekday()) + timedelta(days=7 * upcoming)
             first, last = (monday, monday + timedelta(days=6))
         else:
-            first = _add_months(today.replace(day=1), int(following))
+            first = _add_months(today.replace(day=1), int(upcoming))
             last = first.replace(day=_last_day(first.year, first.month))
-        if not following:
+        if not upcoming:
             first = today  # "this week": from publication on
         found.append(_Mention(m.start(), m.end(), _const(first, last), 0.6, fixed=True))
     for m in _THIS_MONTH.finditer(s):
