@@ -820,3 +820,42 @@ def test_publication_at_the_edge_of_the_calendar(published: datetime) -> None:
         "Comments are due within 30 days of publication; 下个月生效; tomorrow; next week; July 9."
     )
     assert isinstance(extract(text, published, SH), list)
+
+
+# ---------------------------------------------------------------- news conventions
+
+
+def test_dateline_is_not_a_deadline() -> None:
+    """ "WASHINGTON, July 7 (Reuters) -" is the news date, not a finding."""
+    text = "BRUSSELS, July 7, 2025 — The EU will respond to the tariffs."
+    assert extract(text, datetime(2025, 7, 7, 18, tzinfo=NY), NY) == []
+
+
+def test_reported_date_is_an_event() -> None:
+    """ "Trump said … on Wednesday": when it was said, an event before publication."""
+    found = extract("Tariffs take effect August 1, Trump said in a post on Wednesday.", PUB, NY)
+    assert [(f.kind, f.due, f.past) for f in found] == [
+        ("effective", date(2025, 8, 1), False),
+        ("event", date(2025, 6, 25), True),
+    ]
+
+
+def test_chinese_reported_date_is_an_event() -> None:
+    """ "7月1日表示" is when it was said."""
+    found = extract("发言人7月1日表示，自2025年8月1日起实施出口管制。", PUB_ZH, SH)
+    assert [(f.kind, f.due) for f in found] == [
+        ("event", date(2025, 7, 1)),
+        ("effective", date(2025, 8, 1)),
+    ]
+
+
+def test_future_clause_after_a_past_verb() -> None:
+    """ "began notifying … that tariffs would be reimposed on Aug. 1" is a future date."""
+    text = "The White House began notifying partners that tariffs would be reimposed on Aug. 1."
+    found = one(text, datetime(2025, 7, 7, tzinfo=NY))
+    assert (found.due, found.past) == (date(2025, 8, 1), False)
+
+
+def test_passive_future_is_not_past() -> None:
+    """ "a hearing will be held on August 5" read on 1 July is this August."""
+    assert one("A hearing will be held on August 5.").due == date(2025, 8, 5)

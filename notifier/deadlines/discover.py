@@ -344,6 +344,22 @@ _FOR_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # A duration after a Chinese date: "自5月14日起…暂停90天", "起有效期为6个月", "公告发布后45日内".
+_MODAL_BEFORE = re.compile(
+    r"\b(?:will|would|shall|to|is|are|be|being|must|can|may|might|should|could)\s+(?:be\s+)?$",
+    re.IGNORECASE,
+)
+_FUTURE = re.compile(
+    r"\b(?:will|would|shall|is\s+to|are\s+to|set\s+to|due\s+to|expected|plans?\s+to"
+    r"|going\s+to|scheduled)\b|将|拟",
+    re.IGNORECASE,
+)
+_DATELINE_BEFORE = re.compile(r"^[A-Z][A-Z .'-]{1,30}(?:,\s*[A-Z][A-Za-z .]{1,20})?,?\s*$")
+_DATELINE_AFTER = re.compile(r",?\s*(?:" + _YEAR + r"\s*)?(?:\([^)]{1,30}\)\s*)?[-–—]")
+_REPORTED_BEFORE = re.compile(
+    r"\b(?:said|announced|told\s+\w+|stated|wrote|reported|confirmed)\b[^,.;]{0,30}?\bon\s*$",
+    re.IGNORECASE,
+)
+_REPORTED_AFTER = re.compile(r"\s*(?:表示|宣布|称|说|指出|透露|发表|发布了)")
 _COORDINATED = re.compile(r"^\s*(?:,|and|or|to|至|到|和|及|、)\s*$", re.IGNORECASE)
 _NAMED_AFTER = re.compile(r"\s+[a-z]")
 _DEADLINE_NEAR = re.compile(r"[^。；;，,]{0,12}?(?:申请|提交|申报|报名|登记|提出)")
@@ -515,7 +531,7 @@ _PREP_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _PAST_AFTER = re.compile(
-    r"^[^;；。]{0,30}?(?:\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started"
+    r"[^;；。]{0,30}?(?:\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started"
     r"|were|was)\b|已经)",
     re.IGNORECASE,
 )
@@ -1091,8 +1107,14 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
         is_target = move is not None and mention.start > move.start()
         kind: Kind | None
         confidence: float
+        if _is_dateline(s, mention):
+            continue  # "WASHINGTON, July 7 (Reuters) -": the news date
         if mention.kind is not None:
             kind, confidence = mention.kind, 0.9
+        elif _REPORTED_BEFORE.search(s, max(0, mention.start - 50), _after_on(s, mention)) or (
+            _REPORTED_AFTER.match(s, mention.end)
+        ):
+            kind, confidence = "event", 0.8  # "said on Wednesday", "7月10日表示": when it was said
         else:
             kind, confidence = _kind(s, mention, triggers, separators, moving=is_target)
         if kind is None and move is not None and is_target:
@@ -1106,9 +1128,8 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
         if since and _COORDINATED.match(window):
             told = past_told  # "met on Monday and Tuesday": one verb for both
         else:
-            told = (
-                _PAST.search(window) is not None
-                or _PAST_AFTER.match(s, mention.end, mention.end + 40) is not None
+            told = _told_past(window) or (
+                _PAST_AFTER.match(s, mention.end, mention.end + 40) is not None
             )
         past_told = told and not mention.fixed and not is_target
         try:
@@ -1140,6 +1161,36 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
         )
     del published
     return out
+
+
+def _told_past(window: str) -> bool:
+    """A past-tense verb before the date, not undone by a later modal ("began notifying
+    partners that tariffs would be reimposed on") nor itself a passive future ("will be
+    held")."""
+    found = list(_PAST.finditer(window))
+    if not found:
+        return False
+    last = found[-1]
+    if _MODAL_BEFORE.search(window, max(0, last.start() - 14), last.start()):
+        return False
+    return _FUTURE.search(window, last.end()) is None
+
+
+def _after_on(s: str, mention: _Mention) -> int:
+    """Where the words before a date end ("on Monday" is one mention: after its "on")."""
+    return (
+        mention.start + 3
+        if s[mention.start : mention.start + 3].lower() == "on "
+        else mention.start
+    )
+
+
+def _is_dateline(s: str, mention: _Mention) -> bool:
+    return (
+        mention.start <= 40
+        and _DATELINE_BEFORE.match(s, 0, mention.start) is not None
+        and _DATELINE_AFTER.match(s, mention.end) is not None
+    )
 
 
 def _anchored(s: str, mentions: list[_Mention], *, moving: bool) -> None:
