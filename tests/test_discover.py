@@ -859,3 +859,19 @@ def test_future_clause_after_a_past_verb() -> None:
 def test_passive_future_is_not_past() -> None:
     """ "a hearing will be held on August 5" read on 1 July is this August."""
     assert one("A hearing will be held on August 5.").due == date(2025, 8, 5)
+
+
+def test_slashed_date_in_an_american_zone() -> None:
+    """ "7/9/2025" read in New York is 9 July (month first)."""
+    assert one("The tariffs take effect 7/9/2025.").due == date(2025, 7, 9)
+
+
+def test_slashed_date_elsewhere() -> None:
+    """ "9/7/2025" read in Brussels is 9 July (day first)."""
+    brussels = ZoneInfo("Europe/Brussels")
+    assert one("The countermeasures apply from 9/7/2025.", PUB, brussels).due == date(2025, 7, 9)
+
+
+def test_chinese_weekday_after_its_date() -> None:
+    """ "7月9日（星期三）" is one date."""
+    assert zh("听证会将于7月9日（星期三）举行。").due == date(2025, 7, 9)

@@ -266,6 +266,8 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 
 _ISO = re.compile(r"(?<![\d.\-/])(" + _YEAR + r")[-/](\d{1,2})[-/](\d{1,2})(?![\d\-/]|\.\d)")
+# "7/9/2025": month first in American zones, day first elsewhere; a four-digit year only.
+_SLASHED = re.compile(r"(?<![\d./-])(\d{1,2})/(\d{1,2})/(" + _YEAR + r")(?![\d/-]|\.\d)")
 _MDY = re.compile(
     r"\b(" + _MONTH + r")\s+(\d{1,2})(?:st|nd|rd|th)?(?:\s*[-–]\s*(\d{1,2})(?:st|nd|rd|th)?)?"
     r"\b(?![.:]\d|%)(?:,?\s+(" + _YEAR + r")\b)?"
@@ -727,6 +729,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
         found.append(
             _Mention(m.start(), m.end(), fixed(int(m[1]), int(m[2]), int(m[3])), fixed=True)
         )
+    for m in _SLASHED.finditer(s):
+        left, right = int(m[1]), int(m[2])
+        month_first = ctx.zone.key.startswith("America/") if ctx.zone.key else False
+        mo, d = (left, right) if (month_first and left <= 12) or right > 12 else (right, left)
+        found.append(_Mention(m.start(), m.end(), fixed(int(m[3]), mo, d), fixed=True))
     for m in _MDY.finditer(s):
         mo, d = _month(m[1]), int(m[2])
         d2 = int(m[3]) if m[3] and int(m[3]) > d else None
@@ -915,8 +922,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
     out: list[_Mention] = []
     for index, mention in enumerate(kept):
         following = kept[index + 1].start if index + 1 < len(kept) else -1
-        if mention.weekday and 0 <= following - mention.end <= 3:
-            continue  # "Monday, July 21": the date says it
+        preceding = kept[index - 1].end if index > 0 else -100
+        if mention.weekday and (
+            0 <= following - mention.end <= 3 or 0 <= mention.start - preceding <= 3
+        ):
+            continue  # "Monday, July 21", "7月9日（星期三）": the date says it
         if _ENDISH.search(s, mention.start, mention.end) and (
             _POINT_BEFORE.search(s, max(0, mention.start - 20), mention.start)
             or _POINT_AFTER.match(s[mention.end : mention.end + 3])
