@@ -49,6 +49,14 @@ Conventions (pinned by ``tests/test_discover.py``):
   "the July 9 deadline to August 1", "due to expire Aug. 12, was extended to",
   "原截止日期为5月31日"), is ``moved_from`` and is not reported on its own; a
   sentence-opening "On June 30, …" before the move is the news date, dropped.
+* **Dates.** "July 9, 2025", "9 July 2025", "Aug. 1", "2025-07-09",
+  "2025年7月9日", "7月9日"; "7/9/2025" (a four-digit year only) is month first in
+  an ``America/`` zone and day first elsewhere.
+* **News conventions.** A dateline ("WASHINGTON, July 7 (Reuters) -") is not
+  reported; a date a statement was made on ("said … on Wednesday", "7月10日表示")
+  is an ``event``; a past-tense verb is undone by a later modal ("began
+  notifying partners that tariffs would be reimposed on Aug. 1") or a modal
+  before it ("will be held").
 * **Precision first.** A date with no trigger word in its sentence is not
   reported; numbers that merely look like dates (section numbers, percentages,
   years alone, quarters, versions, phone numbers) never are.
