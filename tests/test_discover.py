@@ -875,3 +875,17 @@ def test_slashed_date_elsewhere() -> None:
 def test_chinese_weekday_after_its_date() -> None:
     """ "7月9日（星期三）" is one date."""
     assert zh("听证会将于7月9日（星期三）举行。").due == date(2025, 7, 9)
+
+
+def test_chinese_validity_period() -> None:
+    """ "自…起施行，有效期至…": the start is effective, the end an expiry."""
+    found = extract("《公告》自2025年7月14日起施行，有效期至2025年8月13日。", PUB_ZH, SH)
+    assert [(f.kind, f.due) for f in found] == [
+        ("effective", date(2025, 7, 14)),
+        ("expiry", date(2025, 8, 13)),
+    ]
+
+
+def test_valid_until() -> None:
+    """ "valid until" is an expiry."""
+    assert one("The licences remain valid until September 30.").kind == "expiry"

@@ -501,7 +501,8 @@ _TRIGGERS: dict[Kind, str] = {
         r"\bexpir\w*|\bend(?:s|ed)?\b(?!\s+of)|\blapse[sd]?\b|\bsunsets?\b|\brun(?:s)?\s+out"
         r"|\bterminat\w+|\bremains?\s+in\s+(?:effect|force|place)|\bpause[sd]?\b|\bsuspen\w+"
         r"|\btruce\b|\bexemptions?\b|\bwaivers?\b|\breprieve\b"
-        r"|到期|届满|期满|失效|终止|暂停|暂缓|豁免|排除期"
+        r"|\bvalid\s+(?:until|through|till)|\bremains?\s+valid"
+        r"|到期|届满|期满|失效|终止|暂停|暂缓|豁免|排除期|有效期"
     ),
     "effective": (
         r"\btak(?:e|es|en|ing)\s+effect|\btook\s+effect|\bcom(?:e|es|ing)\s+into\s+(?:force|effect)"
