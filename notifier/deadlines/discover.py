@@ -775,7 +775,7 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
     for m in _END_OF.finditer(s):
         what = (m[1] or "year").lower()
         if what == "month":
-            found.append(_Mention(m.start(), m.end(), fixed_window_month(today), 0.7, fixed=True))
+            found.append(_Mention(m.start(), m.end(), _month_end_window(today), 0.7, fixed=True))
         elif what == "quarter":
             qmonth = ((today.month - 1) // 3) * 3 + 3
             found.append(
@@ -832,7 +832,7 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
                 )
             )
     for m in _ZH_MONTH_END.finditer(s):
-        found.append(_Mention(m.start(), m.end(), fixed_window_month(today), 0.7, fixed=True))
+        found.append(_Mention(m.start(), m.end(), _month_end_window(today), 0.7, fixed=True))
     for m in _ZH_YEAR_END.finditer(s):
         year = int(m[1]) if m[1] else today.year
         found.append(_Mention(m.start(), m.end(), month_window(year, 12, "end"), 0.7, fixed=True))
@@ -980,7 +980,7 @@ def _zh_number(text: str) -> int:
     return (_ZH_DIGITS.get(tens, 0) if tens else 1) * 10 + (_ZH_DIGITS.get(ones, 0) if ones else 0)
 
 
-def fixed_window_month(today: date) -> Callable[[bool], tuple[date, date | None] | None]:
+def _month_end_window(today: date) -> Callable[[bool], tuple[date, date | None] | None]:
     """The last 7 days of publication's month."""
     last = _last_day(today.year, today.month)
     return _const(date(today.year, today.month, last - 6), date(today.year, today.month, last))
@@ -1093,7 +1093,7 @@ def extract(text: str, published: datetime, zone: ZoneInfo, lang: str | None = N
         if not _INTERESTING.search(sentence):
             continue
         try:
-            found_here = _from_sentence(sentence, ctx, local)
+            found_here = _from_sentence(sentence, ctx)
         except (ValueError, OverflowError):
             continue  # date arithmetic past year 9999 (only for a publication date near it)
         for found in found_here:
@@ -1104,7 +1104,7 @@ def extract(text: str, published: datetime, zone: ZoneInfo, lang: str | None = N
     return out
 
 
-def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
+def _from_sentence(s: str, ctx: _Context) -> list[Found]:
     mentions = _mentions(s, ctx)[:MAX_MENTIONS]
     if not mentions:
         return []
@@ -1178,7 +1178,6 @@ def _from_sentence(s: str, ctx: _Context, published: datetime) -> list[Found]:
                 moved=move is not None and (is_target or index in old),
             )
         )
-    del published
     return out
 
 
