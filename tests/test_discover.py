@@ -269,11 +269,19 @@ def test_extended_for_days_from() -> None:
 
 
 def test_chinese_pause_for_days() -> None:
-    """ "自5月14日起，…暂停90天" is an expiry 90 days after May 14; the start alone is not."""
-    found = zh(
-        "自5月14日起，美方对中方商品加征的24%关税暂停90天。", datetime(2025, 5, 12, tzinfo=SH)
-    )
-    assert (found.kind, found.due) == ("expiry", date(2025, 8, 12))
+    """ "自5月14日起，…暂停90天": the start (effective) and its end, 90 days later (expiry)."""
+    text = "自5月14日起，美方对中方商品加征的24%关税暂停90天。"
+    found = extract(text, datetime(2025, 5, 12, tzinfo=SH), SH)
+    assert [(f.kind, f.due) for f in found] == [
+        ("effective", date(2025, 5, 14)),
+        ("expiry", date(2025, 8, 12)),
+    ]
+
+
+def test_chinese_plan_before_is_not_a_deadline() -> None:
+    """ "拟于今年年底前出台" is a planned event, not a deadline."""
+    found = zh("新规拟于今年年底前出台。")
+    assert (found.kind, found.due) == ("event", date(2025, 12, 31))
 
 
 def test_chinese_effective_for_a_year() -> None:

@@ -35,7 +35,9 @@ Conventions (pinned by ``tests/test_discover.py``):
   hearing (an event); "for 90 days starting April 9" and "a 30-day period
   beginning on X" give the start (effective) and its end (expiry) — in a move
   ("extended for 90 days from Aug. 12") only the end, moved from the start;
-  "自5月14日起…暂停90天" the end, the start only with a trigger of its own.
+  "自5月14日起…暂停90天" the start (effective, by its "起") and the end; a start
+  without "起" is reported only with a trigger of its own ("公告发布后45日内": the
+  notice, an event).
   Business days skip Saturdays and Sundays; months keep the day (clamped).
 * **Times.** A time of day next to a date makes ``due`` an aware datetime: in
   the stated zone ("5 p.m. ET", "北京时间") converted to ``zone``, else in
@@ -43,7 +45,8 @@ Conventions (pinned by ``tests/test_discover.py``):
 * **Kinds.** The trigger word nearest the date decides (in Chinese a trigger
   after the date is as near as one before); a preposition before the date
   ("by", "until", "starting") counts :data:`PREPOSITION_PENALTY` characters
-  away, a particle after it ("起", "前") right beside it.
+  away, a particle after it ("起", "前") right beside it — but "前" in a plan
+  ("拟于年底前出台") only as a preposition.
 * **Moves.** "extended/postponed/pushed back … to", "instead of", "延长至",
   "推迟至" set ``moved``; the old date, when stated ("from July 9 to August 12",
   "the July 9 deadline to August 1", "due to expire Aug. 12, was extended to",
@@ -370,6 +373,7 @@ _REPORTED_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _REPORTED_AFTER = re.compile(r"\s*(?:表示|宣布|称|说|指出|透露|发表|发布了)")
+_PLANNED = re.compile(r"拟|计划|预计|有望|打算")
 _COORDINATED = re.compile(r"^\s*(?:,|and|or|to|至|到|和|及|、)\s*$", re.IGNORECASE)
 _NAMED_AFTER = re.compile(r"\s+[a-z]")
 _DEADLINE_NEAR = re.compile(r"[^。；;，,]{0,12}?(?:申请|提交|申报|报名|登记|提出)")
@@ -523,7 +527,7 @@ _TRIGGERS: dict[Kind, str] = {
         r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b|\bmet\b"
         r"|\bpublish(?:es|ed|ing)?\b|\badopt\w*|\bconclu\w+|\bfinish\w*|\bcomplet\w+"
         r"|\bresum\w+|\bexpected\b|\bexpects?\s+to|\bscheduled\b|\bslated\b|\bplann?(?:ed|s)?\s+(?:to|for)"
-        r"|\baims?\s+to|\bset\s+for|\breleases?\b|\bsign(?:s|ed|ing)?\b"
+        r"|\baims?\s+to|\bset\s+for|\bsen[dt]\b|\breleases?\b|\bsign(?:s|ed|ing)?\b"
         r"|听证会|会谈|会议|作出决定|作出裁决|裁决|磋商|谈判|投票|表决|举行|召开|会晤|会面"
         r"|发表|出台|完成|拟于|公布"
     ),
@@ -1089,7 +1093,7 @@ def extract(text: str, published: datetime, zone: ZoneInfo, lang: str | None = N
     ctx = _Context(local.date(), zone)
     out: list[Found] = []
     seen: set[tuple[str, date | datetime, date | None]] = set()
-    for sentence in sentences(text.translate(_FULLWIDTH)):
+    for sentence in sentences(text[:MAX_TEXT].translate(_FULLWIDTH)):
         if not _INTERESTING.search(sentence):
             continue
         try:
@@ -1259,9 +1263,8 @@ def _anchored(s: str, mentions: list[_Mention], *, moving: bool) -> None:
             mention.anchor = True
             if _DEADLINE_NEAR.match(s, end):
                 end_mention.kind = "deadline"  # "45日内申请": a window to act in
-            between = s[mention.end : start]
-            if "起" in between and not any(c in between for c in ",，、"):
-                mention.kind = "effective"  # "自5月14日起90天内", "起有效期为6个月"
+            if s[mention.end : mention.end + 1] == "起":
+                mention.kind = "effective"  # "自5月14日起，…暂停90天", "起有效期为6个月"
             elif _ZH_EVENT_AFTER.match(s, mention.end):
                 mention.kind = "event"  # "10月10日公告发布后45日内"
         else:
@@ -1400,9 +1403,11 @@ def _kind(
         return (best, 1.0) if best is not None and best_score <= 8 else (None, 0.0)
     prep = _PREP_BEFORE.search(s, max(0, mention.start - 25), mention.start)
     after = _PREP_AFTER.match(s[mention.end : mention.end + 4])
-    for match, penalty in ((prep, PREPOSITION_PENALTY), (after, 0)):  # "起", "前": strong
+    planned = _PLANNED.search(s) is not None  # "拟于年底前出台" is a plan, not a deadline
+    for match, strength in ((prep, PREPOSITION_PENALTY), (after, 0)):  # "起", "前": strong
         if match is None or (moving and match.lastgroup == "expiry"):
             continue
+        penalty = PREPOSITION_PENALTY if planned and match is after else strength
         if match.lastgroup and best_score > penalty:
             best, best_score = _narrow(s, match.lastgroup), penalty
     if mention.hint is not None and (best is None or best_score > 20):
