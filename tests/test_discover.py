@@ -897,3 +897,9 @@ def test_chinese_validity_period() -> None:
 def test_valid_until() -> None:
     """ "valid until" is an expiry."""
     assert one("The licences remain valid until September 30.").kind == "expiry"
+
+
+def test_chinese_hour_24() -> None:
+    """ "7月9日24时" is the end of 9 July: 00:00 on 10 July, in Beijing."""
+    found = zh("暂停措施将于7月9日24时到期。")
+    assert (found.kind, found.due) == ("expiry", datetime(2025, 7, 10, 0, 0, tzinfo=SH))

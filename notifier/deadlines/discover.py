@@ -41,7 +41,7 @@ Conventions (pinned by ``tests/test_discover.py``):
   Business days skip Saturdays and Sundays; months keep the day (clamped).
 * **Times.** A time of day next to a date makes ``due`` an aware datetime: in
   the stated zone ("5 p.m. ET", "北京时间") converted to ``zone``, else in
-  ``zone``; "midnight tonight" is the end of publication's day.
+  ``zone``; "midnight tonight" and "24时" are the end of that day (00:00 the next).
 * **Kinds.** The trigger word nearest the date decides (in Chinese a trigger
   after the date is as near as one before); a preposition before the date
   ("by", "until", "starting") counts :data:`PREPOSITION_PENALTY` characters
@@ -596,7 +596,9 @@ class _Mention:
     confidence: float = 0.9
     hint: Kind | None = None
     fixed: bool = False  # the year (or the whole date) is stated: past comes from the date
-    time_of_day: tuple[time, str | None] | None = None
+    #: The time of day, the zone it was stated in, and whether it is the end of the day
+    #: ("24时": 00:00 the next day).
+    time_of_day: tuple[time, str | None, bool] | None = None
     weekday: bool = False  # "Monday" (dropped before "Monday, July 21")
     relative: bool = False  # counted from publication ("within 30 days")
     tonight: bool = False  # "midnight tonight" is the end of publication's day
@@ -1044,7 +1046,7 @@ def _without_overlaps(found: list[_Mention]) -> list[_Mention]:
     return kept
 
 
-def _times(s: str) -> Iterator[tuple[int, int, time, str | None]]:
+def _times(s: str) -> Iterator[tuple[int, int, time, str | None, bool]]:
     for m in _TIME.finditer(s):
         zone = None
         if m[7]:
@@ -1062,17 +1064,18 @@ def _times(s: str) -> Iterator[tuple[int, int, time, str | None]]:
             if not (hour < 24 and minute < 60) or (zone is None and hour < 1):
                 continue
             moment = time(hour, minute)
-        yield m.start(), m.end(), moment, zone
+        yield m.start(), m.end(), moment, zone, False
     for m in _ZH_TIME.finditer(s):
         hour = 0 if m[2] == "零" else int(m[2])
         minute = 30 if m[0].endswith("半") else int(m[3] or 0)
         if m[1] in ("下午", "晚上", "晚") and hour < 12:
             hour += 12
         if hour == 24 and minute == 0:
-            hour, minute = 23, 59
+            yield m.start(), m.end(), time(0, 0), None, True  # "24时": the day's end
+            continue
         if hour > 23 or minute > 59:
             continue
-        yield m.start(), m.end(), time(hour, minute), None
+        yield m.start(), m.end(), time(hour, minute), None, False
 
 
 # ---------------------------------------------------------------- extraction
@@ -1162,10 +1165,10 @@ def _from_sentence(s: str, ctx: _Context) -> list[Found]:
             day, window_end = resolved
             due: date | datetime = day
             if mention.time_of_day is not None:
-                moment, stated = mention.time_of_day
+                moment, stated, day_end = mention.time_of_day
                 where = ZoneInfo(stated) if stated else ctx.zone
-                if mention.tonight and moment == time(0, 0):
-                    day += timedelta(days=1)  # "midnight tonight" ends publication's day
+                if day_end or (mention.tonight and moment == time(0, 0)):
+                    day += timedelta(days=1)  # "24时", "midnight tonight": the day's end
                 due = datetime.combine(day, moment, tzinfo=where).astimezone(ctx.zone)
         except (ValueError, OverflowError):
             continue
@@ -1296,7 +1299,7 @@ def _shifted(
 
 def _attach_times(s: str, mentions: list[_Mention]) -> None:
     zh_zone = next((zone for label, zone in _ZH_ZONES if label in s), None)
-    for start, end, moment, zone in _times(s):
+    for start, end, moment, zone, day_end in _times(s):
         best, gap = None, 41
         for mention in mentions:
             if mention.start <= start < mention.end:
@@ -1306,7 +1309,7 @@ def _attach_times(s: str, mentions: list[_Mention]) -> None:
             if 0 <= distance < gap:
                 best, gap = mention, distance
         if best is not None and best.time_of_day is None:
-            best.time_of_day = (moment, zone or zh_zone)
+            best.time_of_day = (moment, zone or zh_zone, day_end)
 
 
 def _pair_moves(
