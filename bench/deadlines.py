@@ -1,6 +1,6 @@
 """Deadline discovery: how well an extractor finds the labelled deadlines (issue 14).
 
-Usage: ``python -m bench.deadlines [--split dev|test|all] [--extractor MODULE:FUNC]
+Usage: ``python -m bench.deadlines [--split dev|test2|all] [--extractor MODULE:FUNC]
 [--out DIR] [--show N]``.
 
 The extractor is imported by name, never bundled here. Its interface (the default
@@ -58,7 +58,7 @@ if __package__ in (None, ""):  # run as ``python bench/deadlines.py``
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "deadlines"
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test2")
 TYPES = (
     "explicit",
     "no_year",
@@ -77,8 +77,10 @@ EXIT_NO_EXTRACTOR = 2
 
 
 def split_of(row_id: str) -> str:
-    """The split a row belongs to, fixed before any extractor existed: ``dev`` when the
-    first byte of sha256(id) is even, else ``test``."""
+    """The round-1 split of a row (its ``round1`` field now that both round-1 splits are
+    ``dev``), fixed before any extractor existed: ``dev`` when the first byte of
+    sha256(id) is even, else ``test``. Round 2's held-out rows are in ``test2.jsonl``
+    by file, not by hash."""
     return "dev" if hashlib.sha256(row_id.encode("utf-8")).digest()[0] % 2 == 0 else "test"
 
 
@@ -190,7 +192,7 @@ class Row:
 
 
 def load(split: str, folder: Path = DATA) -> list[Row]:
-    """The rows of ``dev``, ``test`` or ``all`` (dev then test)."""
+    """The rows of ``dev``, ``test2`` or ``all`` (dev then test2)."""
     names = SPLITS if split == "all" else (split,)
     rows: list[Row] = []
     for name in names:
@@ -469,7 +471,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="dev")
     parser.add_argument("--extractor", default=DEFAULT_EXTRACTOR, help="MODULE:FUNCTION")
-    parser.add_argument("--data", default=str(DATA), help="the folder of dev/test.jsonl")
+    parser.add_argument("--data", default=str(DATA), help="the folder of dev/test2.jsonl")
     parser.add_argument("--out", default=None, help="write deadlines.md and .json here")
     parser.add_argument("--show", type=int, default=0, help="print N wrong sentences")
     return parser.parse_args(argv)

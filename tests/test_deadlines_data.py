@@ -39,6 +39,7 @@ SCHEMA: dict[str, Any] = {
         "type": {"enum": list(deadlines.TYPES)},
         "source": {"type": "string", "pattern": r"^(written|corpus:[\w.+-]+\.xml)$"},
         "note": {"type": "string"},
+        "round1": {"enum": ["dev", "test"]},
         "expect": {
             "type": "array",
             "items": {
@@ -79,36 +80,49 @@ def test_every_row_fits_the_schema() -> None:
         jsonschema.validate(row, SCHEMA)
 
 
-def test_ids_are_unique_and_follow_the_split_rule() -> None:
-    """No id twice, and each row sits in the split sha256(id) assigns it."""
+def test_ids_are_unique_and_the_round1_split_is_recorded() -> None:
+    """No id twice. Every dev row says which round-1 split it came from, and that is the
+    split sha256(id) assigned it; test2 rows carry no round-1 field. The round-1 test
+    file is gone (absent or empty): its rows are dev now, as the README says."""
     ids = [row["id"] for _, row in ALL]
     assert len(ids) == len(set(ids))
     for split, row in ALL:
-        assert split_of(row["id"]) == split, row["id"]
+        if split == "dev":
+            assert row["round1"] == split_of(row["id"]), row["id"]
+        else:
+            assert "round1" not in row, row["id"]
+    old_test = DATA / "test.jsonl"
+    assert not old_test.exists() or not old_test.read_text(encoding="utf-8").strip()
+    assert Counter(row["round1"] for row in raw("dev")) == Counter(dev=174, test=159)
 
 
 def test_no_text_is_in_both_splits() -> None:
-    """A sentence is never both studied (dev) and held out (test)."""
+    """A sentence is never both studied (dev) and held out (test2)."""
     texts = {split: {row["text"] for row in raw(split)} for split in deadlines.SPLITS}
-    assert not texts["dev"] & texts["test"]
+    assert not texts["dev"] & texts["test2"]
     assert len({row["text"] for _, row in ALL}) == len(ALL)
 
 
 def test_sizes_types_and_languages() -> None:
-    """At least 300 rows; 25 of every type; a quarter or more Chinese; every type and
-    language present in both splits; the splits are roughly even."""
-    assert len(ALL) >= 300
+    """Dev keeps all 333 round-1 rows; test2 has at least 120, with 10 of every type and
+    30 % or more Chinese; 25 of every type over both files; a quarter or more Chinese
+    overall; every type and language present in both splits."""
+    dev = raw("dev")
+    test2 = raw("test2")
+    assert len(dev) == 333
+    assert len(test2) >= 120
     types = Counter(row["type"] for _, row in ALL)
     assert all(types[t] >= 25 for t in deadlines.TYPES), types
+    types2 = Counter(row["type"] for row in test2)
+    assert all(types2[t] >= 10 for t in deadlines.TYPES), types2
     langs = Counter(row["lang"] for _, row in ALL)
     assert langs["zh"] / len(ALL) >= 0.25
+    assert sum(row["lang"] == "zh" for row in test2) / len(test2) >= 0.30
     cells = Counter((split, row["type"], row["lang"]) for split, row in ALL)
     for split in deadlines.SPLITS:
         for t in deadlines.TYPES:
             for lang in deadlines.LANGS:
                 assert cells[(split, t, lang)] > 0, (split, t, lang)
-    sizes = Counter(split for split, _ in ALL)
-    assert 0.4 < sizes["dev"] / len(ALL) < 0.6
 
 
 def test_dates_parse_and_agree_with_the_publication() -> None:
@@ -152,7 +166,7 @@ def test_corpus_rows_name_a_feed_of_the_shared_fixtures() -> None:
 
 
 def test_the_loader_reads_every_row() -> None:
-    """``bench.deadlines.load`` turns every row into a Row; ``all`` is dev then test."""
+    """``bench.deadlines.load`` turns every row into a Row; ``all`` is dev then test2."""
     rows = load("all", DATA)
     assert len(rows) == len(ALL)
     assert [r.id for r in rows] == [row["id"] for _, row in ALL]

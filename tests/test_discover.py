@@ -330,9 +330,10 @@ def test_late_month() -> None:
 
 
 def test_end_of_month_name() -> None:
-    """ "around the end of June" is the last 7 days of June."""
+    """ "around the end of June" is June 30, a single day: the README's convention makes
+    "the end of <month>" the month's last day, never a 7-day window."""
     found = one("A decision is expected around the end of June.", datetime(2025, 5, 1, tzinfo=NY))
-    assert (found.due, found.window_end) == (date(2025, 6, 24), date(2025, 6, 30))
+    assert (found.due, found.window_end) == (date(2025, 6, 30), None)
 
 
 def test_by_end_of_month_is_its_last_day() -> None:
@@ -367,9 +368,9 @@ def test_end_of_year() -> None:
 
 
 def test_end_of_year_window() -> None:
-    """ "year-end" alone is the window 25–31 December."""
+    """ "year-end" alone is 31 December, a single day, as "the end of the year" is."""
     found = one("A ruling is expected around year-end.")
-    assert (found.due, found.window_end) == (date(2025, 12, 25), date(2025, 12, 31))
+    assert (found.due, found.window_end) == (date(2025, 12, 31), None)
 
 
 def test_late_this_month() -> None:
@@ -436,9 +437,33 @@ def test_chinese_last_third() -> None:
 
 
 def test_chinese_month_end() -> None:
-    """ "月底" alone is the last 7 days of publication's month."""
+    """ "月底" alone is the last day of publication's month, a single day."""
     found = zh("新规定月底生效。")
-    assert (found.due, found.window_end) == (date(2025, 7, 25), date(2025, 7, 31))
+    assert (found.due, found.window_end) == (date(2025, 7, 31), None)
+
+
+def test_chinese_month_end_of_a_named_month() -> None:
+    """ "明年2月底" is the last day of February next year, no window."""
+    found = zh("该豁免将于明年2月底到期。")
+    assert (found.due, found.window_end) == (date(2026, 2, 28), None)
+
+
+def test_today_in_chinese_is_jiri() -> None:
+    """ "自即日起实施" takes effect on the publication's own day."""
+    found = zh("相关措施自即日起实施。")
+    assert found.kind == "effective"
+    assert found.window_end is None
+
+
+def test_originally_set_to_lapse_is_a_move() -> None:
+    """ "originally set to lapse on May 31, now runs through August 31": one expiry on
+    August 31 moved from May 31; the old date is not a separate item."""
+    found = extract(
+        "The exemption, originally set to lapse on May 31, now runs through August 31.",
+        datetime(2025, 5, 20, 12, tzinfo=NY),
+        NY,
+    )
+    assert [(f.due, f.moved_from) for f in found] == [(date(2025, 8, 31), date(2025, 5, 31))]
 
 
 def test_chinese_next_month_first() -> None:

@@ -386,7 +386,7 @@ _ZH_SPAN_AFTER = re.compile(
 _TODAY = re.compile(
     r"\b(today|tonight|tomorrow|yesterday|the\s+day\s+after\s+tomorrow)\b", re.IGNORECASE
 )
-_ZH_TODAY = re.compile(r"今天|今日|今晚|明天|明日|后天|当天|当日|昨天|昨日|前天")
+_ZH_TODAY = re.compile(r"今天|今日|今晚|明天|明日|后天|当天|当日|即日|昨天|昨日|前天")
 _TODAY_SHIFT = {
     "tomorrow": 1,
     "yesterday": -1,
@@ -555,14 +555,15 @@ _PREP_AFTER = re.compile(r"^\s*(?:(?P<effective>起|开始)|(?P<deadline>前|之
 _PAST = re.compile(
     r"\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started|said|announced"
     r"|signed|held|published|issued|imposed|agreed|met|reached|released|unveiled|raised|launched"
-    r"|voted|decided|ruled|last|ago|earlier|was|were)\b(?!\s+(?:set|scheduled|expected|due"
+    r"|voted|decided|ruled|updated|approved|revealed|occurred|last|ago|earlier|was|were)\b(?!\s+(?:set|scheduled|expected|due"
     r"|supposed|going|extended|postponed|delayed|pushed|moved|to\b))|已于|已经|此前|曾于|日前",
     re.IGNORECASE,
 )
 _MOVE = re.compile(
     r"\b(?:extend\w*|postpon\w+|push(?:ed|es|ing)?\s+back|delay\w*|defer\w*|reschedul\w+"
     r"|mov(?:e|ed|es|ing)\s+(?:up|back|forward)?|push(?:ed|es|ing)?\s+(?:to|until)|instead\s+of|rather\s+than|pushed\s+out"
-    r"|prolong\w*|brought\s+forward)"
+    r"|prolong\w*|brought\s+forward"
+    r"|(?:originally|initially|first|previously)\s+(?:scheduled|set|due|planned|slated))"
     r"|延长|延期|推迟|延至|顺延|延后|改为|调整为|提前至",
     re.IGNORECASE,
 )
@@ -570,8 +571,9 @@ _EXTEND = re.compile(r"extend|prolong|延长|延期|延至|顺延", re.IGNORECAS
 _FROM_BEFORE = re.compile(r"(?:\bfrom|由|从|原定于?|原定的|原先的?)\s*$", re.IGNORECASE)
 _TO_BEFORE = re.compile(r"(?:\b(?:to|until|till|through)|至|到)\s*(?:the\s+)?$", re.IGNORECASE)
 _INSTEAD_BEFORE = re.compile(
-    r"(?:原[^，。；,]{0,6}?为|\binstead\s+of|\brather\s+than|\boriginally\s+(?:scheduled|set|due|planned)\s+"
-    r"(?:for|on|to\s+\w+(?:\s+on)?)|\bpreviously\s+(?:scheduled|set)\s+(?:for|on)|原定于?|原计划)"
+    r"(?:原[^，。；,]{0,6}?为|\binstead\s+of|\brather\s+than"
+    r"|\b(?:originally|initially|first|previously)\s+(?:scheduled|set|due|planned|slated)\s+"
+    r"(?:for|on|to\s+\w+(?:\s+on)?)|原定于?|原计划)"
     r"\s*(?:the\s+)?$",
     re.IGNORECASE,
 )
@@ -700,7 +702,7 @@ def _window(kind: str, year: int, month: int) -> tuple[int, int]:
         return 16, last
     if kind in ("份", "内"):
         return 1, last
-    return last - 6, last  # end of, 底, 末
+    return last, last  # end of, 底, 末: the last day, a point (the README's convention)
 
 
 # ---------------------------------------------------------------- mentions
@@ -735,8 +737,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
                 return None
             first, last = _window(word, year, mo)
             if y:
-                return date(y, mo, first), date(y, mo, last)
-            return _yearless(today, mo, first, last, past)
+                return date(y, mo, first), (date(y, mo, last) if last != first else None)
+            resolved = _yearless(today, mo, first, last, past)
+            if resolved is not None and resolved[0] == resolved[1]:
+                return resolved[0], None
+            return resolved
 
         return resolve
 
@@ -987,9 +992,8 @@ def _zh_number(text: str) -> int:
 
 
 def _month_end_window(today: date) -> Callable[[bool], tuple[date, date | None] | None]:
-    """The last 7 days of publication's month."""
-    last = _last_day(today.year, today.month)
-    return _const(date(today.year, today.month, last - 6), date(today.year, today.month, last))
+    """The last day of publication's month: "the end of the month" is a point."""
+    return _const(date(today.year, today.month, _last_day(today.year, today.month)))
 
 
 def _const(day: date, end: date | None = None) -> Callable[[bool], tuple[date, date | None] | None]:
