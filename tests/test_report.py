@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from notifier.cli.report import event_text, match_json, match_text, status_lines, verdict_text
+from notifier.cli.report import event_text, status_lines, story_json, story_text, verdict_text
 from notifier.delivery.messages import HEADLINE_MAX
 from notifier.matching import Outcome, Verdict
-from notifier.model import Entry, FeedState, Hit, Match
+from notifier.model import Entry, FeedState, Hit, Match, StoryNote
 from notifier.sources.health import HealthEvent, HealthEventKind
 
 NY = ZoneInfo("America/New_York")
@@ -32,19 +32,19 @@ def atom_entry(**changes: object) -> Entry:
 def test_once_shows_the_updated_time_when_there_is_no_published_one() -> None:
     """``notifier once`` labels an Atom entry's <updated> time instead of showing no time."""
     match = Match("rare-earths", atom_entry(), (Hit("稀土", "title", "tightens 稀土 export"),))
-    assert match_text(match, "high", NY)[0] == (
+    assert story_text([match], {"rare-earths": "high"}, StoryNote(), NY)[0] == (
         "MATCH rare-earths [high]  news  updated Tue 10 Jun 2025 09:00 EDT"
     )
     published = Match("w", atom_entry(published=NOW - timedelta(hours=1)), ())
     assert (
-        match_text(published, "normal", NY)[0]
+        story_text([published], {}, StoryNote(), NY)[0]
         == "MATCH w [normal]  news  Tue 10 Jun 2025 08:00 EDT"
     )
 
 
 def test_json_lines_carry_the_updated_time() -> None:
     """``once --json`` has ``updated`` beside ``published`` (null when the feed gave none)."""
-    line = json.loads(match_json(Match("w", atom_entry(), ()), "normal"))
+    line = json.loads(story_json([Match("w", atom_entry(), ())], {}, StoryNote()))
     assert line["published"] is None
     assert line["updated"] == "2025-06-10T13:00:00+00:00"
 
@@ -54,7 +54,7 @@ def test_text_lines_cannot_carry_terminal_escapes_or_huge_titles() -> None:
     reaches the terminal, and a 1 MB title prints a few hundred characters."""
     hostile = "Tariffs\x1b[2J\x1b]52;c;ZXZpbA==\x07 up\u202e\nnow"
     hit = Hit("tariff", "title", "…\x1b[31mred\x1b[0m…")
-    lines = match_text(Match("w", atom_entry(title=hostile), (hit,)), "low", NY)
+    lines = story_text([Match("w", atom_entry(title=hostile), (hit,))], {"w": "low"}, None, NY)
     verdict = verdict_text(
         Verdict("w", Outcome.MATCHED, "matched", (hit,)), atom_entry(title="x" * 1_000_000)
     )

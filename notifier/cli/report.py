@@ -36,20 +36,6 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
     }
 
 
-def match_json(match: Match, severity: str) -> str:
-    """One JSON line for a match."""
-    return json.dumps(
-        {
-            "type": "match",
-            "watch": match.watch,
-            "severity": severity,
-            **_entry_json(match.entry),
-            "hits": [{"term": h.term, "field": h.field, "snippet": h.snippet} for h in match.hits],
-        },
-        ensure_ascii=False,
-    )
-
-
 def _highest(severities: Sequence[str]) -> str:
     from notifier.model import highest_severity  # noqa: PLC0415 - loaded by the poll
 
@@ -102,30 +88,35 @@ def story_json(
     )
 
 
+def _entry_lines(
+    label: str, matches: Sequence[Match], severity: Mapping[str, str], when_text: str
+) -> list[str]:
+    """``LABEL a, b [worst]  feed<when_text>``, the title, the link, and each watch's why."""
+    entry = matches[0].entry
+    worst = _highest([severity.get(m.watch, "normal") for m in matches])
+    names = ", ".join(m.watch for m in matches)
+    lines = [f"{label} {names} [{worst}]  {entry.feed}{when_text}", f"  {_title(entry)}"]
+    if entry.link:
+        lines.append(f"  {clip(entry.link, LINK_MAX)}")
+    for m in matches:
+        why = "why" if len(matches) == 1 else f"why ({m.watch})"
+        for hit in m.hits:
+            snippet = clip(hit.snippet, SNIPPET_MAX)
+            lines.append(f'  {why}: "{hit.term}" in {hit.field}: {snippet}')
+    return lines
+
+
 def story_text(
     matches: Sequence[Match], severity: Mapping[str, str], note: StoryNote | None, zone: tzinfo
 ) -> list[str]:
     """A few readable lines for an entry that watches matched: headline, source, link,
     each watch's why, and what the story stage made of it."""
-    entry = matches[0].entry
-    dated = _dated(entry, zone)
-    worst = _highest([severity.get(m.watch, "normal") for m in matches])
+    dated = _dated(matches[0].entry, zone)
     change = note.change if note else "source"
     label = {"match": "MATCH", "update": "UPDATE", "edit": "EDITED", "replay": "REPLAY"}
-    names = ", ".join(m.watch for m in matches)
-    lines = [
-        f"{label.get(change, 'SOURCE')} {names} [{worst}]  {entry.feed}"
-        f"{'  ' + dated if dated else ''}",
-        f"  {_title(entry)}",
-    ]
-    if entry.link:
-        lines.append(f"  {clip(entry.link, LINK_MAX)}")
-    for m in matches:
-        label_why = "why" if len(matches) == 1 else f"why ({m.watch})"
-        for hit in m.hits:
-            lines.append(
-                f'  {label_why}: "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}'
-            )
+    lines = _entry_lines(
+        label.get(change, "SOURCE"), matches, severity, f"{'  ' + dated if dated else ''}"
+    )
     if note is None or note.change == "source":
         lines.append("  story: already alerted from another source; attached, not sent")
     else:
@@ -163,21 +154,6 @@ def _dated(entry: Entry, zone: tzinfo) -> str:
     if entry.updated:
         return f"updated {when(entry.updated, zone)}"
     return ""
-
-
-def match_text(match: Match, severity: str, zone: tzinfo) -> list[str]:
-    """A few readable lines for a match: headline, source, link and why."""
-    entry = match.entry
-    dated = _dated(entry, zone)
-    lines = [
-        f"MATCH {match.watch} [{severity}]  {entry.feed}{'  ' + dated if dated else ''}",
-        f"  {_title(entry)}",
-    ]
-    if entry.link:
-        lines.append(f"  {clip(entry.link, LINK_MAX)}")
-    for hit in match.hits:
-        lines.append(f'  why: "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}')
-    return lines
 
 
 def event_text(event: HealthEvent) -> str:
@@ -439,22 +415,7 @@ def replay_json(found: Replayed, severity: Mapping[str, str]) -> str:
 
 def replay_text(found: Replayed, severity: Mapping[str, str], zone: tzinfo) -> list[str]:
     """A few readable lines for an entry ``notifier replay`` found."""
-    entry = found.entry
-    worst = _highest([severity.get(m.watch, "normal") for m in found.matches])
-    names = ", ".join(m.watch for m in found.matches)
-    lines = [
-        f"WOULD MATCH {names} [{worst}]  {entry.feed}  seen {when(found.seen, zone)}",
-        f"  {_title(entry)}",
-    ]
-    if entry.link:
-        lines.append(f"  {clip(entry.link, LINK_MAX)}")
-    for m in found.matches:
-        label = "why" if len(found.matches) == 1 else f"why ({m.watch})"
-        for hit in m.hits:
-            lines.append(
-                f'  {label}: "{hit.term}" in {hit.field}: {clip(hit.snippet, SNIPPET_MAX)}'
-            )
-    return lines
+    return _entry_lines("WOULD MATCH", found.matches, severity, f"  seen {when(found.seen, zone)}")
 
 
 def replay_summary(done: ReplayReport, *, sent: bool) -> str:
