@@ -15,7 +15,15 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
-from notifier.model import ChannelStatus, Entry, FeedState, Match, Story, StoryNote
+from notifier.model import (
+    ChannelStatus,
+    Entry,
+    FeedState,
+    Match,
+    Story,
+    StoryNote,
+    highest_severity,
+)
 from notifier.text import relative, when
 
 if TYPE_CHECKING:  # the callers have these loaded already; `status` needs none of them
@@ -36,12 +44,6 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
     }
 
 
-def _highest(severities: Sequence[str]) -> str:
-    from notifier.model import highest_severity  # noqa: PLC0415 - loaded by the poll
-
-    return highest_severity(severities)
-
-
 def story_json(
     matches: Sequence[Match], severity: Mapping[str, str], note: StoryNote | None
 ) -> str:
@@ -58,7 +60,7 @@ def story_json(
             "change": note.change if note else "source",
             "alerted": note is not None and note.change != "source",
             "watch": first.watch,
-            "severity": _highest([severity.get(m.watch, "normal") for m in matches]),
+            "severity": highest_severity([severity.get(m.watch, "normal") for m in matches]),
             **_entry_json(first.entry),
             "hits": [{"term": h.term, "field": h.field, "snippet": h.snippet} for h in first.hits],
             "watches": [
@@ -93,7 +95,7 @@ def _entry_lines(
 ) -> list[str]:
     """``LABEL a, b [worst]  feed<when_text>``, the title, the link, and each watch's why."""
     entry = matches[0].entry
-    worst = _highest([severity.get(m.watch, "normal") for m in matches])
+    worst = highest_severity([severity.get(m.watch, "normal") for m in matches])
     names = ", ".join(m.watch for m in matches)
     lines = [f"{label} {names} [{worst}]  {entry.feed}{when_text}", f"  {_title(entry)}"]
     if entry.link:
@@ -397,7 +399,7 @@ def replay_json(found: Replayed, severity: Mapping[str, str]) -> str:
             **_entry_json(found.entry),
             "story": found.story,
             "seen": found.seen.isoformat(),
-            "severity": _highest([severity.get(m.watch, "normal") for m in found.matches]),
+            "severity": highest_severity([severity.get(m.watch, "normal") for m in found.matches]),
             "watches": [
                 {
                     "watch": m.watch,

@@ -509,8 +509,7 @@ class Poller:
                     raise
                 except Exception:  # a bug in the story stage must not stop alerting
                     log.exception("story stage failed; alerting without stories", feed=state.name)
-                    self.stories.loaded = False  # rebuilt from history at the next poll
-                    self.stories.index = type(self.stories.index)(self.stories.window)
+                    self.stories.reset()  # rebuilt from history at the next poll
                 else:
                     matches, notes = outcome.alerting, outcome.notes
             if self.router is not None and now is not None and (matches or event):

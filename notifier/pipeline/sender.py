@@ -59,7 +59,6 @@ from notifier.model import (
     Config,
     NewAlert,
     PendingMessage,
-    Severity,
     highest_severity,
 )
 from notifier.storage import State
@@ -81,11 +80,6 @@ NOTIFY_TYPES: dict[str, NotifyType] = {
     "high": "warning",
     "critical": "failure",
 }
-
-
-def highest(severities: Sequence[str]) -> Severity:
-    """The highest of ``severities`` (``normal`` for none)."""
-    return highest_severity(severities)
 
 
 # --------------------------------------------------------------------------- sending
@@ -435,7 +429,7 @@ class Sender:
                     url_hashes=hashes,
                     now=now,
                     reason=reason,
-                    severity=highest([a.severity for a in unit.alerts]),
+                    severity=highest_severity(a.severity for a in unit.alerts),
                 )
                 report.composed += 1
         report.held = len(decided.hold)

@@ -190,9 +190,11 @@ class StoryBook:
             await asyncio.shield(self._loading)
         except Exception:  # the poll goes on; the index is rebuilt at its save
             log.exception("story index could not be loaded from history; retrying")
-            self._loading = None
-            self.loaded = False
-            self.index = StoryIndex(self.window)
+            self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: the book is loaded from history again at the next save."""
+        self.__init__(self.window)  # type: ignore[misc]  # one place lists the state
 
     def load(self, history: HistoryStore, now: datetime) -> int:
         """Index the entries of the last window from ``history``; how many."""
