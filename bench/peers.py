@@ -182,6 +182,24 @@ def _marker(spec: PeerSpec) -> dict[str, Any]:
     return {"requirements": list(spec.requirements), "python": sys.version}
 
 
+def discard(path: Path) -> None:
+    """Remove a stale or half-built virtualenv without ever failing the run on it.
+
+    It is first renamed aside (atomic, so a new one can be built at once), then removed
+    ignoring errors: a CI machine once failed the whole benchmark in ``shutil.rmtree`` on
+    a half-built venv whose ``include`` vanished while it was being removed."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    aside = path.with_name(f".{path.name}.stale-{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        path.rename(aside)
+    except OSError:
+        aside = path
+    shutil.rmtree(aside, ignore_errors=True)
+    for old in path.parent.glob(f".{path.name}.stale-*"):  # left by an earlier run
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def ensure(spec: PeerSpec, progress: Callable[[str], None], root: Path = PEERS_DIR) -> PeerEnv:
     """The peer's virtualenv, reused when its marker matches, else (re)built with pip."""
     env = PeerEnv(spec, root / spec.name)
@@ -200,8 +218,7 @@ def ensure(spec: PeerSpec, progress: Callable[[str], None], root: Path = PEERS_D
         progress(f"peer {spec.name}: requirements or Python changed, rebuilding")
     started = time.perf_counter()
     try:
-        if env.venv.exists():
-            shutil.rmtree(env.venv)
+        discard(env.venv)
         env.venv.parent.mkdir(parents=True, exist_ok=True)
         progress(f"peer {spec.name}: creating a virtualenv in {shown_path(env.venv)}")
         # No pip inside the peer's venv: ensurepip failed once on a CI machine
@@ -216,7 +233,7 @@ def ensure(spec: PeerSpec, progress: Callable[[str], None], root: Path = PEERS_D
             progress(f"peer {spec.name}: install failed ({e}), trying once more")
             _run(install, timeout=PIP_TIMEOUT)
         env.versions = _installed(env.python)
-    except PeerError as e:
+    except (PeerError, OSError) as e:
         env.fail(f"install failed: {e}")
         progress(f"peer {spec.name}: NOT AVAILABLE: {env.reason}")
         return env

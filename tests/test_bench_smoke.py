@@ -166,3 +166,16 @@ def test_targets_met_missed_and_unmeasured() -> None:
 
     cycles["cold"] = cycle(1.0, None)
     assert targets(cycles)[0]["met"] is None
+
+
+def test_discard_removes_a_half_built_venv_and_leaves_nothing_aside(tmp_path: Path) -> None:
+    venv = tmp_path / "reader"
+    (venv / "include" / "python3.11").mkdir(parents=True)
+    (venv / "lib" / "site-packages").mkdir(parents=True)
+    (venv / "lib64").symlink_to("lib")
+    (venv / "pyvenv.cfg").write_text("home = /nowhere\n")
+    old = tmp_path / ".reader.stale-1-2"  # left by an earlier, interrupted run
+    (old / "bin").mkdir(parents=True)
+    peers.discard(venv)
+    peers.discard(tmp_path / "absent")  # nothing there: no error
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
