@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -40,6 +40,12 @@ EditPolicy = Literal["facts", "all", "none"]
 AlertKind = Literal[
     "match", "digest", "reminder", "moved", "health", "config", "test", "dead_letter"
 ]
+#: What a dated statement is about (:mod:`notifier.deadlines.discover`).
+DeadlineKind = Literal["expiry", "effective", "deadline", "event"]
+#: What a proposal proposes: a new deadline, a new due time for a tracked one, or a
+#: change to a tracked one (it happened early, it was cancelled), never applied.
+ProposalChange = Literal["deadline", "move", "change"]
+ProposalStatus = Literal["open", "accepted", "dismissed"]
 #: Which sources of a story alert: its first entry only, or every one (as updates).
 UpdatesPolicy = Literal["first", "all"]
 #: The kinds a user template can replace: every kind.
@@ -503,3 +509,48 @@ class ChannelStatus:
     last_sent: datetime | None = None
     last_sent_title: str | None = None
     last_error: str | None = None
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalSource:
+    """An entry that stated a proposal's date."""
+
+    feed: str
+    key: str
+    title: str
+    link: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A deadline found in the news, waiting for ``notifier accept`` or ``dismiss``.
+
+    ``change``: ``deadline`` (a new one: ``name``/``title`` are suggestions), ``move``
+    (tracked deadline ``deadline`` is now due at ``due``, was ``old_due``) or
+    ``change`` (it happened early or was cancelled: ``phrase`` says which; never
+    applied). ``due`` is aware, in ``timezone``: midnight there when ``all_day``.
+    ``window_end`` is the last day of a fuzzy window ("early July": the 10th).
+    ``sources`` are the entries that stated it, the first one first."""
+
+    id: str
+    change: ProposalChange
+    kind: DeadlineKind
+    name: str
+    title: str
+    due: datetime
+    all_day: bool
+    window_end: date | None
+    timezone: str
+    phrase: str
+    confidence: float
+    watches: tuple[str, ...]
+    sources: tuple[ProposalSource, ...]
+    status: ProposalStatus = "open"
+    deadline: str | None = None
+    old_due: datetime | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
