@@ -46,6 +46,9 @@ DeadlineKind = Literal["expiry", "effective", "deadline", "event"]
 #: change to a tracked one (it happened early, it was cancelled), never applied.
 ProposalChange = Literal["deadline", "move", "change"]
 ProposalStatus = Literal["open", "accepted", "dismissed"]
+#: Which entries a watch finds deadlines in: those it ``matched`` (the default), every
+#: entry of its feeds (``discover``), or none (``off``).
+DiscoveryMode = Literal["matched", "discover", "off"]
 #: Which sources of a story alert: its first entry only, or every one (as updates).
 UpdatesPolicy = Literal["first", "all"]
 #: The kinds a user template can replace: every kind.
@@ -128,6 +131,7 @@ class Feed:
     max_alerts: int = 20
     type: str = "feed"
     official: bool = False  # its copy of a story already alerted alerts again (an update)
+    timezone: ZoneInfo | None = None  # dates in its text without a zone; None: the config's
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,7 @@ class Watch:
     plurals: bool = True
     updates: UpdatesPolicy = "first"
     edits: EditPolicy = "facts"
+    deadlines: DiscoveryMode = "matched"
     #: The watch's own templates (``match``, ``digest``), before ``Config.templates``.
     templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
 
@@ -166,6 +171,11 @@ class Deadline:
     after: tuple[timedelta, ...] = ()
     at_due: bool = True
     recur: str | None = None
+    #: What it is (``expiry``…): a possible move must be of this kind; None: read from the title.
+    kind: DeadlineKind | None = None
+    #: The terms that name it in the news (``match:``); both empty: its title's words.
+    match_any: tuple[str, ...] = ()
+    match_all: tuple[str, ...] = ()
     #: The deadline's own templates (``reminder``, ``moved``), before ``Config.templates``.
     templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
 

@@ -610,7 +610,12 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
         with app.parse_pool() as pool:
             done = asyncio.run(
                 app.cycle(
-                    config, settings.state_dir, dry_run=args.dry_run, executor=pool, sink=sink
+                    config,
+                    settings.state_dir,
+                    dry_run=args.dry_run,
+                    executor=pool,
+                    sink=sink,
+                    command=app.command_for(settings.config, settings.state_dir),
                 )
             )
     finally:

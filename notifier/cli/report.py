@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from notifier.delivery.messages import DETAIL_MAX, HEADLINE_MAX, LINK_MAX, SNIPPET_MAX, clip
 from notifier.model import (
@@ -20,6 +22,7 @@ from notifier.model import (
     Entry,
     FeedState,
     Match,
+    Proposal,
     Story,
     StoryNote,
     highest_severity,
@@ -432,3 +435,103 @@ def replay_summary(done: ReplayReport, *, sent: bool) -> str:
     if sent:
         return f"{text}; {done.queued} queued as replay alerts"
     return f"{text} (printed only: add --send to alert)"
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+def proposal_when(p: Proposal) -> str:
+    """A proposal's date in its zone: ``Tue 1 Jul 2025``, a window ``1–10 Jul 2025``,
+    or with a time ``Fri 1 Aug 2025 17:00 EDT``."""
+    zone = ZoneInfo(p.timezone)
+    local = p.due.astimezone(zone)
+    if not p.all_day:
+        return when(p.due, zone)
+    day = local.date()
+    if p.window_end is not None and p.window_end != day:
+        end = p.window_end
+        if (end.year, end.month) == (day.year, day.month):
+            return f"{day.day}–{end.day} {end:%b %Y}"
+        return f"{day.day} {day:%b} – {end.day} {end:%b %Y}"
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+_CHANGE_LABEL = {
+    "deadline": "Possible deadline",
+    "move": "Possible move",
+    "change": "Possible change",
+}
+
+
+def proposal_lines(p: Proposal, command: str = "notifier") -> list[str]:
+    """A proposal for people: id, what, when, the phrase, the sources, the commands."""
+    label = _CHANGE_LABEL.get(p.change, p.change)
+    head = f"{p.id}  {label}: {clip(p.title, HEADLINE_MAX)}"
+    if p.status != "open":
+        head += f"  [{p.status}]"
+    lines = [head]
+    if p.change == "move" and p.old_due is not None:
+        old = replace(p, due=p.old_due, window_end=None, all_day=_midnight(p.old_due, p.timezone))
+        lines.append(f"    {p.kind}: {proposal_when(old)} → {proposal_when(p)}")
+    elif p.change == "change":
+        lines.append(f"    {p.kind} of deadline {p.deadline}, due {proposal_when(p)}")
+    else:
+        lines.append(f"    {p.kind}: {proposal_when(p)}   suggested name: {p.name}")
+    lines.append(f"    “{clip(p.phrase, DETAIL_MAX)}”")
+    first = p.sources[0] if p.sources else None
+    if first is not None:
+        more = f" (+{len(p.sources) - 1} more)" if len(p.sources) > 1 else ""
+        lines.append(f"    source: {first.feed} — {clip(first.title, HEADLINE_MAX)}{more}")
+    lines.append(
+        f"    watches: {', '.join(p.watches) or '-'}   confidence: {round(p.confidence * 100)}%"
+    )
+    if p.status == "open":
+        if p.change != "change":
+            lines.append(f"    accept: {command} accept {p.id}   dismiss: {command} dismiss {p.id}")
+        else:
+            lines.append(
+                f"    not applied by accept: edit the deadline; dismiss: {command} dismiss {p.id}"
+            )
+    return lines
+
+
+def _midnight(moment: datetime, zone: str) -> bool:
+    local = moment.astimezone(ZoneInfo(zone))
+    return (local.hour, local.minute, local.second) == (0, 0, 0)
+
+
+def proposal_json(p: Proposal, command: str = "notifier") -> dict[str, Any]:
+    """One proposal as ``notifier proposals --json`` prints it (the README documents it)."""
+    zone = ZoneInfo(p.timezone)
+    return {
+        "id": p.id,
+        "change": p.change,
+        "status": p.status,
+        "kind": p.kind,
+        "name": p.name,
+        "title": p.title,
+        "due": p.due.astimezone(zone).isoformat(),
+        "all_day": p.all_day,
+        "window_end": p.window_end.isoformat() if p.window_end else None,
+        "timezone": p.timezone,
+        "deadline": p.deadline,
+        "old_due": p.old_due.astimezone(zone).isoformat() if p.old_due else None,
+        "phrase": p.phrase,
+        "confidence": round(p.confidence, 3),
+        "watches": list(p.watches),
+        "sources": [
+            {
+                "feed": s.feed,
+                "key": s.key,
+                "title": s.title,
+                "link": s.link,
+                "published": s.published.isoformat() if s.published else None,
+            }
+            for s in p.sources
+        ],
+        "source_count": len(p.sources),
+        "created": p.created.isoformat() if p.created else None,
+        "updated": p.updated.isoformat() if p.updated else None,
+        "accept": f"{command} accept {p.id}" if p.change != "change" else None,
+        "dismiss": f"{command} dismiss {p.id}",
+    }

@@ -63,7 +63,9 @@ from notifier.model import (
     ChannelFormat,
     Config,
     Deadline,
+    DeadlineKind,
     DeliveryPolicy,
+    DiscoveryMode,
     EditPolicy,
     Feed,
     FetchPolicy,
@@ -377,6 +379,11 @@ class WatchDefaults(Strict):
         "entry (later ones join it silently, unless their feed is official); 'all' alerts "
         "every source as a story update.",
     )
+    deadlines: DiscoveryMode = Field(
+        "matched",
+        description="Where to look for deadlines to propose: in the entries the watch "
+        "'matched', in every entry of its feeds ('discover'), or nowhere ('off').",
+    )
     edits: EditPolicy = Field(
         "facts",
         description="A matched entry edited later: 'facts' alerts when its dates, numbers "
@@ -451,6 +458,11 @@ class FeedSpec(Strict):
         description="An official source (USTR, the Federal Register, MOFCOM…): when it "
         "carries a story already alerted from another feed, that is news, and it alerts "
         "again as a story update.",
+    )
+    timezone: ZoneName | None = Field(
+        None,
+        description="The zone its dates without one are in ('comments due July 9'); "
+        "default: the config's.",
     )
 
 
@@ -534,6 +546,11 @@ class WatchSpec(Strict):
     edits: EditPolicy | None = Field(
         None, description="Which edits of a matched entry alert (default: defaults.watch)."
     )
+    deadlines: DiscoveryMode | None = Field(
+        None,
+        description="Where to look for deadlines to propose: 'matched', 'discover' or "
+        "'off' (default: defaults.watch).",
+    )
     templates: WatchTemplates = Field(
         default_factory=WatchTemplates,
         description="This watch's own message texts; they come before 'templates'.",
@@ -543,6 +560,19 @@ class WatchSpec(Strict):
     def _has_terms(self) -> WatchSpec:
         if not self.any and not self.all:
             raise ValueError("a watch needs at least one term in 'any' or 'all'")
+        return self
+
+
+class DeadlineMatch(Strict):
+    """The words that name a tracked deadline in the news (for possible moves)."""
+
+    any: list[str] = Field(default_factory=list, description="At least one must occur.")
+    all: list[str] = Field(default_factory=list, description="Every one must occur.")
+
+    @model_validator(mode="after")
+    def _has_terms(self) -> DeadlineMatch:
+        if not [t for t in (*self.any, *self.all) if t.strip()]:
+            raise ValueError("'match' needs at least one term in 'any' or 'all'")
         return self
 
 
@@ -567,6 +597,16 @@ class DeadlineSpec(Strict):
     severity: Severity | None = None
     link: str | None = None
     notes: str | None = None
+    kind: DeadlineKind | None = Field(
+        None,
+        description="expiry, effective, deadline or event: news of another date of this "
+        "kind is a possible move (default: read from the title).",
+    )
+    match: DeadlineMatch | None = Field(
+        None,
+        description="The words that name this deadline in the news; default: the "
+        "significant words of its title (at least half of them).",
+    )
     templates: DeadlineTemplates = Field(
         default_factory=DeadlineTemplates,
         description="This deadline's own message texts; they come before 'templates'.",
@@ -812,6 +852,7 @@ def resolve(spec: WatchFile) -> Config:
             max_alerts=d.feed.max_alerts,
             type=f.type,
             official=f.official,
+            timezone=ZoneInfo(f.timezone) if f.timezone else None,
         )
         for f in spec.feeds
     )
@@ -830,6 +871,7 @@ def resolve(spec: WatchFile) -> Config:
             plurals=w.plurals if w.plurals is not None else d.watch.plurals,
             updates=w.updates or d.watch.updates,
             edits=w.edits or d.watch.edits,
+            deadlines=w.deadlines or d.watch.deadlines,
             templates=w.templates.resolved(),
         )
         for i, w in enumerate(spec.watches)
@@ -853,6 +895,9 @@ def resolve(spec: WatchFile) -> Config:
                 after=tuple(sorted(set(dl.after if dl.after is not None else d.deadline.after))),
                 at_due=dl.at_due if dl.at_due is not None else d.deadline.at_due,
                 recur=dl.recur,
+                kind=dl.kind,
+                match_any=tuple(t for t in dl.match.any if t.strip()) if dl.match else (),
+                match_all=tuple(t for t in dl.match.all if t.strip()) if dl.match else (),
                 templates=dl.templates.resolved(),
             )
         )

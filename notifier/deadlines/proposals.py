@@ -566,3 +566,53 @@ def decide(candidate: Candidate, stored: Sequence[tuple[Proposal, frozenset[str]
             return Decision("known", proposal.id, "already accepted" if not known else "")
         return Decision("source", proposal.id, "a further source")
     return Decision("new")
+
+
+# ---------------------------------------------------------------- accepting
+
+
+def local_due(proposal: Proposal) -> str:
+    """The due time as the watch config writes it, in the proposal's zone:
+    ``2025-07-01`` for a whole day, ``2025-08-01T17:00`` with a time of day."""
+    local = proposal.due.astimezone(ZoneInfo(proposal.timezone))
+    if proposal.all_day:
+        return local.date().isoformat()
+    return local.strftime("%Y-%m-%dT%H:%M")
+
+
+def as_deadline(
+    proposal: Proposal,
+    *,
+    zone: str,
+    name: str | None = None,
+    remind: Sequence[str] | None = None,
+    severity: str | None = None,
+) -> dict[str, object]:
+    """The fields of the ``deadlines:`` item that accepting a new-deadline proposal writes
+    (``zone``: the config's, so a proposal in it writes no ``timezone:``)."""
+    fields: dict[str, object] = {
+        "name": name or proposal.name,
+        "title": proposal.title,
+        "due": local_due(proposal),
+    }
+    if proposal.timezone != zone:
+        fields["timezone"] = proposal.timezone
+    fields["kind"] = proposal.kind
+    if remind:
+        fields["remind"] = list(remind)
+    if severity:
+        fields["severity"] = severity
+    link = next((s.link for s in proposal.sources if s.link and _http(s.link)), None)
+    if link:
+        fields["link"] = link
+    notes = []
+    if proposal.window_end is not None:
+        notes.append(f"Window: {local_due(proposal)} to {proposal.window_end.isoformat()}.")
+    quote = " ".join(proposal.phrase.split())[:200]
+    notes.append(f"Found in the news ({proposal.id}): “{quote}”")
+    fields["notes"] = " ".join(notes)
+    return fields
+
+
+def _http(link: str) -> bool:
+    return link.startswith(("http://", "https://")) and len(link) <= 2000

@@ -38,6 +38,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from notifier.backoff import backoff
+from notifier.delivery.kinds import proposal_context
 from notifier.delivery.messages import entry_context, health_context, story_context
 from notifier.model import (
     Channel,
@@ -46,6 +47,7 @@ from notifier.model import (
     Held,
     Match,
     NewAlert,
+    Proposal,
     QueuedAlert,
     StoryNote,
     highest_severity,
@@ -187,6 +189,43 @@ def route_health(event: HealthEvent, config: Config) -> list[NewAlert]:
         )
         for channel in config.default_channels
     ]
+
+
+def route_proposals(
+    proposals: Sequence[Proposal], config: Config, command: str = "notifier"
+) -> list[NewAlert]:
+    """Announce each new proposal once per channel: a new deadline to the channels of the
+    watches that found it, a possible move or change to the tracked deadline's.
+
+    Severity: the watches' highest (a move or change: the deadline's). ``command``
+    starts the commands the alert shows (``notifier --config PATH`` when the daemon
+    runs on another file than the default)."""
+    watches = {w.name: w for w in config.watches}
+    deadlines = {d.name: d for d in config.deadlines}
+    alerts = []
+    for p in proposals:
+        tracked = deadlines.get(p.deadline) if p.deadline else None
+        found = [watches[w] for w in p.watches if w in watches]
+        if tracked is not None:
+            channels = tracked.channels
+            severity = tracked.severity
+        else:
+            channels = tuple(dict.fromkeys(c for w in found for c in w.channels))
+            severity = highest_severity(w.severity for w in found) if found else "normal"
+        context = proposal_context(
+            p, severity, accept=f"{command} accept {p.id}", dismiss=f"{command} dismiss {p.id}"
+        )
+        alerts += [
+            NewAlert(
+                key=f"proposal:{p.id}",
+                channel=channel,
+                kind="proposal",
+                severity=severity,
+                context=context,
+            )
+            for channel in channels or config.default_channels
+        ]
+    return alerts
 
 
 # --------------------------------------------------------------------------- the stages

@@ -50,10 +50,23 @@ from enum import StrEnum
 from typing import Protocol
 
 from notifier import clock as clocks
+from notifier.deadlines.proposals import Candidate
 from notifier.errors import FeedError, FetchError, StateError
 from notifier.logs import get_logger
 from notifier.matching import Matcher, MatchRun, Overrun
-from notifier.model import Entry, EntryRecord, Feed, FeedState, Match, NewAlert, StoryNote, Watch
+from notifier.model import (
+    Entry,
+    EntryRecord,
+    Feed,
+    FeedState,
+    Match,
+    NewAlert,
+    Proposal,
+    StoryNote,
+    Watch,
+)
+from notifier.pipeline.proposals import Discovery
+from notifier.pipeline.proposals import record as record_proposals
 from notifier.pipeline.stories import (
     PollStories,
     Prepared,
@@ -112,10 +125,15 @@ class PollResult:
     edits: int = 0  # edits of matched entries recorded (alerting: ``edit_alerts``)
     edit_alerts: int = 0
     story_of: Mapping[str, int] = field(default_factory=dict)  # new entry key -> story
+    proposals: tuple[Proposal, ...] = ()  # deadlines found and proposed for the first time
 
     @property
     def ok(self) -> bool:
         return self.status is not PollStatus.FAILED
+
+
+#: Turns new proposals into "Possible deadline / move / change" alerts.
+Announcer = Callable[[Sequence[Proposal], datetime], list[NewAlert]]
 
 
 class Router(Protocol):
@@ -181,6 +199,8 @@ class Poller:
         match_executor: Executor | None = None,
         stories: StoryBook | None = None,
         watches: Mapping[str, Watch] | None = None,
+        discovery: Discovery | None = None,
+        announce: Announcer | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -197,12 +217,16 @@ class Poller:
         #: grouped into stories, and edits of matched entries noticed.
         self.stories = stories if not dry_run else None
         self.watches = watches or {}
+        #: With a discovery setup (and not a dry run), new entries' deadlines are proposed.
+        self.discovery = discovery if discovery is not None and discovery.active else None
+        self.announce = announce
         self.stopping = threading.Event()  # set: matching in threads gives up
         self._moved_logged: set[tuple[str, str]] = set()
         self._warned: dict[str, str] = {}  # feed -> the warning last logged
         self._inflight = 0
         self._touched: dict[str, FeedState] = {}
         self._states: dict[str, FeedState] | None = None  # see state()
+        self._proposed: dict[str, tuple[Proposal, ...]] = {}  # feed -> its poll's new proposals
 
     async def poll(self, feed: Feed) -> PollResult:
         """Poll ``feed`` once. Never raises for a feed problem; see :class:`PollResult`."""
@@ -331,10 +355,11 @@ class Poller:
             keys_placed = {e.key for e in placed}
             light = tuple(e for e in unseen if e.key not in keys_placed) if first else ()
             work = PollStories(feed, new=placed, silent=light, edited=edited)
-        run, prepared = await self._match(
+        run, prepared, found = await self._match(
             alertable + tuple(e for e, _ in edited),
             prepare=placed + tuple(e for e, _ in edited),
             light=light,
+            discover=alertable,
         )
         matches = run.matches
         if work is not None:
@@ -357,6 +382,7 @@ class Poller:
             matches=matches,
             event=event,
             stories=work,
+            found=found,
         )
         return PollResult(
             feed.name,
@@ -375,6 +401,7 @@ class Poller:
             edits=outcome.edits if outcome else 0,
             edit_alerts=outcome.edit_alerts if outcome else 0,
             story_of=outcome.placed if outcome else {},
+            proposals=self._proposed.pop(feed.name, ()),
         )
 
     def _split_rekeyed(
@@ -415,17 +442,21 @@ class Poller:
         entries: tuple[Entry, ...],
         prepare: tuple[Entry, ...] = (),
         light: tuple[Entry, ...] = (),
-    ) -> tuple[MatchRun, dict[str, Prepared]]:
+        discover: tuple[Entry, ...] = (),
+    ) -> tuple[MatchRun, dict[str, Prepared], list[Candidate]]:
         """Match ``entries`` (and prepare the story stage's view of ``prepare``, and the
-        lighter one of ``light``) in a worker thread: the event loop never waits on a
-        regex or a signature."""
+        lighter one of ``light``, and find the deadlines stated in ``discover``) in a
+        worker thread: the event loop never waits on a regex, a signature or a date."""
         if not entries and not prepare and not light:
-            return MatchRun(()), {}
+            return MatchRun(()), {}, []
         stop = self.stopping.is_set
+        discovery = self.discovery if not self.dry_run else None
+        now = self.clock()
 
-        def work() -> tuple[MatchRun, dict[str, Prepared]]:
+        def work() -> tuple[MatchRun, dict[str, Prepared], list[Candidate]]:
             run = self.matcher.match_all(entries, stop=stop) if entries else MatchRun(())
-            return run, prepare_all(prepare, light)
+            found = discovery.find(discover, run.matches, now) if discovery and discover else []
+            return run, prepare_all(prepare, light), found
 
         return await asyncio.get_running_loop().run_in_executor(self.match_executor, work)
 
@@ -463,6 +494,7 @@ class Poller:
         event: HealthEvent | None = None,
         stored: FeedState | None = None,
         stories: PollStories | None = None,
+        found: Sequence[Candidate] = (),
     ) -> StoryOutcome | None:
         """Write the poll's outcome in one transaction: feed state, seen keys and the
         alerts for its matches, so an entry is never marked seen without its alert.
@@ -514,8 +546,24 @@ class Poller:
                     matches, notes = outcome.alerting, outcome.notes
             if self.router is not None and now is not None and (matches or event):
                 self.store.outbox.enqueue(self.router(matches, event, now, notes), now)
+            if found and now is not None:
+                self._propose(state.name, found, now)
         self._remember(state)  # committed
         return outcome
+
+    def _propose(self, feed: str, found: Sequence[Candidate], now: datetime) -> None:
+        """Record the poll's found deadlines and announce the new ones (in its transaction)."""
+        try:
+            new = record_proposals(self.store.proposals, found, now)
+        except StateError:
+            raise
+        except Exception:  # a bug in discovery must not stop alerting
+            log.exception("deadline proposals failed; the poll goes on", feed=feed)
+            return
+        if new:
+            self._proposed[feed] = tuple(new)
+            if self.announce is not None:
+                self.store.outbox.enqueue(self.announce(new, now), now)
 
     def _log(self, feed: Feed, result: PollResult) -> None:
         fields = {

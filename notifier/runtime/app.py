@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from notifier import clock as clocks
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
-from notifier.delivery.stages import route_health, route_matches
+from notifier.delivery.stages import route_health, route_matches, route_proposals
 from notifier.errors import FeedError, FetchError
 from notifier.matching import Matcher, Verdict
 from notifier.model import (
@@ -30,10 +31,12 @@ from notifier.model import (
     Match,
     MatchRecord,
     NewAlert,
+    Proposal,
     StoryNote,
     Watch,
 )
-from notifier.pipeline.poll import Poller, PollResult, Router
+from notifier.pipeline.poll import Announcer, Poller, PollResult, Router
+from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import (
     Sender,
@@ -84,6 +87,32 @@ def router_for(config: Config) -> Router:
     return route
 
 
+#: Where ``notifier`` looks when given no ``--config`` or ``--state-dir``.
+DEFAULT_CONFIG = Path("config/watch.yaml")
+DEFAULT_STATE_DIR = Path("state")
+
+
+def command_for(config_path: Path | None = None, state_dir: Path | None = None) -> str:
+    """The command line a proposal's alert shows (``notifier accept ID`` with it): the
+    ``--config`` and ``--state-dir`` this process runs on, when not the defaults."""
+    parts = ["notifier"]
+    if config_path is not None and config_path != DEFAULT_CONFIG:
+        parts += ["--config", str(config_path.absolute())]
+    if state_dir is not None and state_dir != DEFAULT_STATE_DIR:
+        parts += ["--state-dir", str(state_dir.absolute())]
+    return shlex.join(parts)
+
+
+def announcer_for(config: Config, command: str = "notifier") -> Announcer:
+    """Announce new proposals to their watches' (or tracked deadline's) channels."""
+
+    def announce(proposals: Sequence[Proposal], now: datetime) -> list[NewAlert]:
+        del now
+        return route_proposals(proposals, config, command)
+
+    return announce
+
+
 async def poll_once(
     config: Config,
     state_dir: Path,
@@ -91,6 +120,7 @@ async def poll_once(
     dry_run: bool = False,
     executor: Executor | None = None,
     clock: clocks.Clock = clocks.utcnow,
+    command: str = "notifier",
 ) -> list[PollResult]:
     """Poll every enabled feed of ``config`` once, concurrently.
 
@@ -115,6 +145,8 @@ async def poll_once(
                 router=router_for(config),
                 stories=StoryBook(config.stories.window),
                 watches={w.name: w for w in config.watches},
+                discovery=Discovery.of(config),
+                announce=announcer_for(config, command),
             )
             return list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
 
@@ -135,12 +167,15 @@ async def cycle(
     executor: Executor | None = None,
     clock: clocks.Clock = clocks.utcnow,
     sink: Sink | None = None,
+    command: str = "notifier",
 ) -> Cycle:
     """One full cycle: poll every feed, queue the deadline reminders now due, send.
 
     In a dry run nothing is queued or sent and no state is written.
     """
-    polls = await poll_once(config, state_dir, dry_run=dry_run, executor=executor, clock=clock)
+    polls = await poll_once(
+        config, state_dir, dry_run=dry_run, executor=executor, clock=clock, command=command
+    )
     if dry_run:
         return Cycle(polls)
     with Store.open(state_dir) as store:
@@ -159,7 +194,8 @@ def prune_history(store: Store, config: Config, now: datetime, batches: int = 20
     feed retention), in at most ``batches`` bounded transactions; rows deleted."""
     keep = config.history.keep
     retention = max((f.retention for f in config.feeds), default=keep)
-    removed = 0
+    with store.transaction():  # found deadlines whose day has passed (a day's grace)
+        removed = store.proposals.prune(now - timedelta(days=1))
     for _ in range(batches):
         with store.transaction():
             batch = store.history.prune_history(keep=keep, retention=max(keep, retention), now=now)

@@ -68,6 +68,7 @@ from notifier.logs import add_secrets, get_logger
 from notifier.matching import Matcher
 from notifier.model import Config, Feed, NewAlert
 from notifier.pipeline.poll import Poller, PollResult
+from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import Sender, Sink, TickReport
 from notifier.pipeline.stories import StoryBook
@@ -353,6 +354,10 @@ class Daemon:
             match_executor=self._match_pool,
             stories=self._stories_for(config),
             watches={w.name: w for w in config.watches},
+            discovery=Discovery.of(config),
+            announce=app.announcer_for(
+                config, app.command_for(self.settings.config, self.settings.state_dir)
+            ),
         )
         if stopping is not None:
             self.poller.stopping = stopping

@@ -6,7 +6,8 @@
            ├─ seen entries  SeenStore        keys and content fingerprints per feed
            ├─ .outbox       OutboxStore      alerts → messages → deliveries
            ├─ .reminders    ReminderStore    deadlines tracked, reminders recorded
-           └─ .history      HistoryStore     entries, stories, matches, edits, search
+           ├─ .history      HistoryStore     entries, stories, matches, edits, search
+           └─ .proposals    ProposalStore    deadlines found in the news
 
 The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
 :mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders`,
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from notifier.model import (
@@ -47,6 +48,9 @@ from notifier.model import (
     MatchRecord,
     NewAlert,
     PendingMessage,
+    Proposal,
+    ProposalSource,
+    ProposalStatus,
     QueuedAlert,
     Story,
 )
@@ -368,6 +372,41 @@ class HistoryStore(Protocol):
         ...
 
 
+class ProposalStore(Protocol):
+    """Deadlines found in the news: open, accepted or dismissed
+    (:mod:`notifier.deadlines.proposals` decides; this remembers)."""
+
+    def for_day(self, day: date) -> list[tuple[Proposal, frozenset[str]]]:
+        """Every proposal due on ``day`` (in its zone), any status, with its phrase's terms."""
+        ...
+
+    def add(self, proposal: Proposal, day: date, terms: frozenset[str]) -> str:
+        """Store a new proposal; returns its id (made unique if taken)."""
+        ...
+
+    def add_source(
+        self, pid: str, source: ProposalSource, watches: Sequence[str], now: datetime
+    ) -> bool:
+        """Record a further source; False when the proposal is gone or has it already."""
+        ...
+
+    def proposals(self, status: ProposalStatus | None = "open") -> list[Proposal]:
+        """The proposals with ``status`` (None: all), soonest due first."""
+        ...
+
+    def get(self, pid: str) -> list[Proposal]:
+        """The proposal ``pid``, or those whose id starts with it (up to 10)."""
+        ...
+
+    def set_status(self, pid: str, status: ProposalStatus, now: datetime) -> None:
+        """Mark a proposal accepted or dismissed (or open again)."""
+        ...
+
+    def prune(self, before: datetime) -> int:
+        """Forget proposals whose day (or window) ended before ``before``."""
+        ...
+
+
 class State(FeedStateStore, SeenStore, Protocol):
     """Everything the daemon remembers, in one store with transactions."""
 
@@ -384,6 +423,11 @@ class State(FeedStateStore, SeenStore, Protocol):
     @property
     def history(self) -> HistoryStore:
         """The history tables."""
+        ...
+
+    @property
+    def proposals(self) -> ProposalStore:
+        """The proposals table."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -167,6 +167,35 @@ STEPS: dict[int, tuple[str, ...]] = {
         "CREATE VIRTUAL TABLE entries_fts USING fts5(text, content='', "
         "tokenize='unicode61 remove_diacritics 2', detail=full)",
     ),
+    # Deadline discovery (issue 14): proposals found in the news, open, accepted or
+    # dismissed; ``day`` is the due day in the proposal's zone (what de-duplication
+    # compares), ``terms`` its phrase's significant words (JSON).
+    7: (
+        """CREATE TABLE proposals (
+            id         TEXT PRIMARY KEY,
+            change     TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            due        TEXT NOT NULL,
+            day        TEXT NOT NULL,
+            all_day    INTEGER NOT NULL,
+            window_end TEXT,
+            timezone   TEXT NOT NULL,
+            phrase     TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            watches    TEXT NOT NULL,
+            sources    TEXT NOT NULL,
+            terms      TEXT NOT NULL,
+            status     TEXT NOT NULL,
+            deadline   TEXT,
+            old_due    TEXT,
+            created    TEXT NOT NULL,
+            updated    TEXT NOT NULL
+        )""",
+        "CREATE INDEX proposals_day ON proposals(day, change, kind)",
+        "CREATE INDEX proposals_status ON proposals(status, day)",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

@@ -49,6 +49,7 @@ from notifier.model import FeedState
 from notifier.storage import migrations
 from notifier.storage.history import SqliteHistory
 from notifier.storage.outbox import SqliteOutbox
+from notifier.storage.proposals import SqliteProposals
 from notifier.storage.reminders import SqliteReminders
 
 FILENAME = "notifier.sqlite3"
@@ -76,6 +77,7 @@ class Store:
         self._outbox: SqliteOutbox | None = None
         self._reminders: SqliteReminders | None = None
         self._history: SqliteHistory | None = None
+        self._proposals: SqliteProposals | None = None
         exists = self.path is not None and self.path.exists()
         if self.path is not None and exists:
             _refuse_unusable(self.path)
@@ -168,6 +170,13 @@ class Store:
         if self._history is None:
             self._history = SqliteHistory(self._db)
         return self._history
+
+    @property
+    def proposals(self) -> SqliteProposals:
+        """The proposals table (:mod:`notifier.storage.proposals`)."""
+        if self._proposals is None:
+            self._proposals = SqliteProposals(self._db)
+        return self._proposals
 
     @property
     def db(self) -> sqlite3.Connection:

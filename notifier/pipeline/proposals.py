@@ -1,0 +1,169 @@
+"""The discovery stage of a poll: deadlines found in new entries become proposals.
+
+::
+
+    new entries + their matches ──Discovery.find (the matching thread: pure, bounded)──▶ candidates
+    candidates ──record (the poll's transaction)──▶ new proposals ──announce──▶ "Possible …" alerts
+
+Which entries are read (:class:`Discovery`): an entry a watch matched, for that
+watch (unless its ``deadlines: off``); every new entry of a ``deadlines:
+discover`` watch's feeds; and, for the possible moves of tracked deadlines,
+every new entry that names one (its ``match:`` terms). A first poll's silent
+entries are never read: nothing there is news.
+
+The text read is the entry's title, summary and content (each once), the
+first :data:`~notifier.deadlines.discover.MAX_TEXT` characters;
+``extract`` is bounded in sentences and dates, so an entry costs at most a
+few milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from notifier.deadlines.discover import extract
+from notifier.deadlines.proposals import (
+    Candidate,
+    Tracked,
+    candidates,
+    decide,
+    names,
+    proposal_id,
+    tracked_candidates,
+    tracked_terms,
+)
+from notifier.logs import get_logger
+from notifier.model import Config, Deadline, Entry, Match, Proposal, ProposalSource
+from notifier.storage import ProposalStore
+
+log = get_logger("notifier.pipeline.proposals")
+
+__all__ = ["Discovery", "entry_text", "record", "tracked"]
+
+
+def tracked(deadline: Deadline) -> Tracked:
+    """A config deadline as the move finder sees it: its ``match:`` terms, else its
+    title's significant words (at least half of them)."""
+    if deadline.match_any or deadline.match_all:
+        return Tracked(
+            deadline.name,
+            deadline.title,
+            deadline.due,
+            deadline.timezone,
+            deadline.kind,
+            deadline.match_any,
+            deadline.match_all,
+        )
+    terms, least = tracked_terms(deadline.title)
+    return Tracked(
+        deadline.name,
+        deadline.title,
+        deadline.due,
+        deadline.timezone,
+        deadline.kind,
+        terms,
+        (),
+        least,
+    )
+
+
+def entry_text(entry: Entry) -> str:
+    """What deadlines are looked for in: title, summary and content, each once."""
+    parts = [entry.title, entry.summary]
+    if entry.content and entry.content.strip() != entry.summary.strip():
+        parts.append(entry.content)
+    return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What one config asks of discovery (see the module docstring)."""
+
+    zone: ZoneInfo
+    #: Watch name → its mode, for the watches that look at all.
+    modes: Mapping[str, str] = field(default_factory=dict)
+    #: Feed → the ``discover`` watches that read all its entries.
+    readers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
+    tracked: tuple[Tracked, ...] = ()
+
+    @classmethod
+    def of(cls, config: Config) -> Discovery:
+        modes = {w.name: w.deadlines for w in config.watches if w.deadlines != "off"}
+        readers: dict[str, list[str]] = {}
+        for w in config.watches:
+            if w.deadlines == "discover":
+                for feed in w.feeds:
+                    readers.setdefault(feed, []).append(w.name)
+        return cls(
+            zone=config.timezone,
+            modes=modes,
+            readers={k: tuple(v) for k, v in readers.items()},
+            zones={f.name: f.timezone for f in config.feeds if f.timezone is not None},
+            tracked=tuple(tracked(d) for d in config.deadlines if d.recur is None),
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.modes or self.tracked)
+
+    def find(
+        self, entries: Sequence[Entry], matches: Sequence[Match], now: datetime
+    ) -> list[Candidate]:
+        """The candidates in ``entries`` (a poll's new ones) given their ``matches``. Pure;
+        one entry's failure is logged and skipped."""
+        if not self.active:
+            return []
+        by_entry: dict[str, list[str]] = {}
+        for m in matches:
+            if m.watch in self.modes:
+                by_entry.setdefault(m.entry.key, []).append(m.watch)
+        out: list[Candidate] = []
+        for entry in entries:
+            watches = list(
+                dict.fromkeys([*by_entry.get(entry.key, ()), *self.readers.get(entry.feed, ())])
+            )
+            try:
+                out += self._entry(entry, watches, now)
+            except Exception:  # one entry's bug must not stop the poll
+                log.exception("deadline discovery failed for one entry", feed=entry.feed)
+        return out
+
+    def _entry(self, entry: Entry, watches: list[str], now: datetime) -> list[Candidate]:
+        text = entry_text(entry)
+        naming = [t for t in self.tracked if names(t, text)] if self.tracked else []
+        if not watches and not naming:
+            return []
+        zone = self.zones.get(entry.feed, self.zone)
+        published = entry.published or entry.updated or now
+        found = extract(text, published, zone)
+        if not found and not naming:
+            return []
+        source = ProposalSource(entry.feed, entry.key, entry.title, entry.link, entry.published)
+        out: list[Candidate] = []
+        if watches:
+            out += candidates(
+                found, source=source, watches=watches, zone=zone, now=now, tracked=self.tracked
+            )
+        for t in naming:
+            out += tracked_candidates(t, text, found, source=source, watches=watches, now=now)
+        return out
+
+
+def record(store: ProposalStore, found: Sequence[Candidate], now: datetime) -> list[Proposal]:
+    """Store ``found`` (inside the poll's transaction): new proposals are added, further
+    sources attached, dismissed ones dropped. Returns the new ones, to announce."""
+    new: list[Proposal] = []
+    for candidate in found:
+        stored = store.for_day(candidate.day)
+        decision = decide(candidate, stored)
+        if decision.verdict == "new":
+            proposal = candidate.proposal(proposal_id(candidate), now)
+            pid = store.add(proposal, candidate.day, candidate.terms)
+            new.append(replace(proposal, id=pid))
+        elif decision.verdict in ("source", "known") and decision.of is not None:
+            store.add_source(decision.of, candidate.source, candidate.watches, now)
+    return new
