@@ -12,7 +12,8 @@ watch file into these values, and storage keeps some of them.
 * what a feed yields: :class:`Entry`; what a watch found: :class:`Match` and
   :class:`Hit`; what is remembered of a feed: :class:`FeedState`;
 * what is sent: :class:`NewAlert`, with its :data:`Severity` and
-  :data:`AlertKind`.
+  :data:`AlertKind`;
+* what deadline discovery proposes: :class:`Proposal`, with its :class:`ProposalSource` values.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ SearchField = Literal["title", "summary", "content", "categories", "author", "li
 EditPolicy = Literal["facts", "all", "none"]
 #: Every kind of alert, and so every kind a template can be written for.
 AlertKind = Literal[
-    "match", "digest", "reminder", "moved", "health", "config", "test", "dead_letter"
+    "match", "digest", "reminder", "moved", "proposal", "health", "config", "test", "dead_letter"
 ]
 #: What a dated statement is about (:mod:`notifier.deadlines.discover`).
 DeadlineKind = Literal["expiry", "effective", "deadline", "event"]

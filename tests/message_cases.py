@@ -11,11 +11,12 @@ so a change of the builders shows up too.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from notifier.deadlines.planning import Reminder, ToSend
+from notifier.delivery.kinds import proposal_context
 from notifier.delivery.messages import (
     LINK_MAX,
     dead_letter_context,
@@ -31,6 +32,8 @@ from notifier.model import (
     Hit,
     Match,
     Mentions,
+    Proposal,
+    ProposalSource,
     Severity,
     StoryNote,
     Watch,
@@ -134,6 +137,44 @@ def reminder(
     return reminder_context(d, ToSend(r, late, older), queued or r.at)
 
 
+def source(n: int = 1, **changes: Any) -> ProposalSource:
+    """The ``n``-th entry that stated a proposal; keyword arguments replace fields."""
+    fields: dict[str, Any] = {
+        "feed": "reuters",
+        "key": f"v1:src{n}",
+        "title": "US extends tariff pause on Chinese goods to August 12",
+        "link": f"https://example.com/news/pause-{n}",
+        "published": JUNE,
+    }
+    fields.update(changes)
+    return ProposalSource(**fields)
+
+
+def proposal(severity: Severity = "normal", **changes: Any) -> dict[str, Any]:
+    """The context of a proposal of a new deadline (an expiry on Tue 1 July 2025, all
+    day in New York, stated by one source); keyword arguments replace fields."""
+    fields: dict[str, Any] = {
+        "id": "3f9a1c2b",
+        "change": "deadline",
+        "kind": "expiry",
+        "name": "export-licence-waiver-expires",
+        "title": "Export licence waiver expires",
+        "due": datetime(2025, 7, 1, tzinfo=ZONE),
+        "all_day": True,
+        "window_end": None,
+        "timezone": "America/New_York",
+        "phrase": "The export licence waiver expires on July 1, the ministry said.",
+        "confidence": 0.85,
+        "watches": ("rare-earths",),
+        "sources": (source(title="Ministry: rare earth licence waiver ends July 1"),),
+    }
+    fields.update(changes)
+    p = Proposal(**fields)
+    return proposal_context(
+        p, severity, accept=f"notifier accept {p.id}", dismiss=f"notifier dismiss {p.id}"
+    )
+
+
 def health(
     kind: HealthEventKind = HealthEventKind.UNHEALTHY, error: str | None = "HTTP 503"
 ) -> dict[str, Any]:
@@ -168,6 +209,7 @@ def cases() -> dict[str, Case]:
         dead_letter_context("phone", "[HIGH] Tariffs up", JUNE, 12, "timed out after 30s"),
         reminder(seven),
         moved_context(deadline(), DUE - timedelta(days=30), DUE - seven),
+        proposal(),
         config_notice("watch.yaml:7:10: feeds[0].url: bad"),
         {"kind": "custom", "title": "Custom notice", "body": "first line\nsecond line"},
     ]
@@ -311,6 +353,110 @@ def cases() -> dict[str, Case]:
         "moved": Case([moved_context(deadline(), DUE - timedelta(days=30), DUE - seven)]),
         "moved-later": Case(
             [moved_context(deadline(link=None), DUE + seven, DUE - seven)], now=DUE - seven * 2
+        ),
+        # ------------------------------------------------------------------ proposals
+        "proposal-deadline": Case([proposal()]),
+        "proposal-deadline-window": Case(
+            [
+                proposal(
+                    kind="effective",
+                    name="crane-tariffs-take-effect",
+                    title="Section 301 tariffs on Chinese cranes take effect",
+                    due=datetime(2025, 7, 1, tzinfo=ZONE),
+                    window_end=date(2025, 7, 10),
+                    phrase="The 25% tariffs on ship-to-shore cranes take effect in early July.",
+                    confidence=0.6,
+                    watches=("tariffs", "shipping"),
+                    sources=(source(title="USTR: crane tariffs from early July", link=None),),
+                )
+            ]
+        ),
+        "proposal-deadline-window-across-months": Case(
+            [
+                proposal(
+                    kind="event",
+                    due=datetime(2025, 6, 28, tzinfo=ZONE),
+                    window_end=date(2025, 7, 3),
+                    phrase="Talks are expected around the turn of the month.",
+                )
+            ]
+        ),
+        "proposal-deadline-time-other-zone": Case(
+            [
+                proposal(
+                    "high",
+                    kind="deadline",
+                    name="eu-consultation-closes",
+                    title="EU consultation on rare earth stockpiles closes",
+                    due=datetime(2025, 8, 1, 17, tzinfo=ZoneInfo("Europe/Brussels")),
+                    all_day=False,
+                    timezone="Europe/Brussels",
+                    phrase="Comments are due by 17:00 CEST on 1 August.",
+                    confidence=0.92,
+                    sources=(
+                        source(1, feed="eu-trade", title="Consultation opens"),
+                        source(2, title="EU seeks views on stockpiles", link="ftp://x.test/a"),
+                        *(source(n) for n in range(3, 8)),
+                    ),
+                )
+            ]
+        ),
+        "proposal-move": Case(
+            [
+                proposal(
+                    "high",
+                    change="move",
+                    name="pause",
+                    title="90-day pause expires",
+                    deadline="pause",
+                    due=datetime(2025, 8, 12, tzinfo=ZONE),
+                    old_due=DUE,
+                    phrase="The pause, originally set to expire on July 9, now ends August 12.",
+                    watches=("tariffs", "china"),
+                    sources=(source(1), source(2, feed="ap")),
+                )
+            ]
+        ),
+        "proposal-change": Case(
+            [
+                proposal(
+                    change="change",
+                    name="pause",
+                    title="90-day pause expires",
+                    deadline="pause",
+                    due=datetime(2025, 7, 1, tzinfo=ZONE),
+                    phrase="The pause was cancelled and ended early, on July 1.",
+                    confidence=0.5,
+                    sources=(source(link=None),),
+                )
+            ]
+        ),
+        "proposal-hostile": Case(
+            [
+                proposal(
+                    "critical",
+                    title="# " + HOSTILE,
+                    phrase="- " + HOSTILE,
+                    sources=(
+                        source(title="> " + HOSTILE, link="https://example.com/?q=<script>&a=\"'"),
+                        source(2, title=HOSTILE, link="javascript:alert(1)"),
+                    ),
+                )
+            ]
+        ),
+        "proposal-in-digest": Case(
+            [
+                proposal(),
+                proposal(
+                    change="move",
+                    title="90-day pause expires",
+                    deadline="pause",
+                    due=datetime(2025, 8, 12, tzinfo=ZONE),
+                    old_due=DUE,
+                ),
+                proposal(change="change", title="90-day pause expires", deadline="pause"),
+            ],
+            reason="held during quiet hours",
         ),
         # ------------------------------------------------------------------ config, unknown
         "config": Case(

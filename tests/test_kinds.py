@@ -39,7 +39,9 @@ from tests.message_cases import (
     deadline,
     health,
     match,
+    proposal,
     reminder,
+    source,
 )
 from tests.test_message_golden import CASES, FORMATS, render
 
@@ -161,6 +163,26 @@ def hostile_contexts() -> dict[str, dict[str, Any]]:
             timedelta(days=7), title=HOSTILE, notes=HOSTILE, link="https://x.test/<b>"
         ),
         "moved": moved_context(deadline(title=HOSTILE), DUE - timedelta(days=9), DUE),
+        "proposal": proposal(
+            "critical",
+            title=HOSTILE,
+            phrase=HOSTILE,
+            sources=(
+                source(1, title=HOSTILE, link="javascript:alert(1)"),
+                source(2, title=HOSTILE, link="https://x.test/<b>?a=\"'"),
+                *(source(n, title=HOSTILE) for n in range(3, 9)),
+            ),
+        ),
+        "proposal-move": proposal(
+            change="move",
+            title=HOSTILE,
+            phrase=HOSTILE,
+            deadline="pause",
+            old_due=DUE,
+            all_day=False,
+            timezone="Asia/Shanghai",
+            sources=(source(title=HOSTILE, link=None),),
+        ),
         "config": config_notice(HOSTILE + "\n" + HOSTILE),
         "unknown": {"kind": "from-the-future", "title": HOSTILE, "body": HOSTILE},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifier.delivery import messages
+from notifier.delivery.kinds import proposal_context
 from notifier.delivery.messages import (
+    HEADLINE_MAX,
+    LINK_MAX,
     SUMMARY_MAX,
     TITLE_MAX,
     Rendered,
@@ -25,7 +28,18 @@ from notifier.delivery.messages import (
     health_context,
     match_context,
 )
-from notifier.model import BodyFormat, Entry, Hit, Match, Severity, Template, TemplateKind
+from notifier.delivery.safety import PHRASE_MAX
+from notifier.model import (
+    BodyFormat,
+    Entry,
+    Hit,
+    Match,
+    Proposal,
+    ProposalSource,
+    Severity,
+    Template,
+    TemplateKind,
+)
 from notifier.sources.health import HealthEvent, HealthEventKind
 
 NY = ZoneInfo("America/New_York")
@@ -1087,3 +1101,218 @@ def test_a_huge_title_queued_before_the_caps_still_makes_a_small_message() -> No
     headline of at most HEADLINE_MAX characters."""
     ctx = {**match_ctx(), "title": MEGABYTE}
     assert len(renderer().render(ctx, "text").body) < 3_000
+
+
+# --------------------------------------------------------------------------- proposals
+
+
+def a_proposal(**changes: Any) -> Proposal:
+    """A proposal of a new deadline, an expiry on Tue 1 July 2025 (all day in New York)."""
+    fields: dict[str, Any] = {
+        "id": "3f9a1c2b",
+        "change": "deadline",
+        "kind": "expiry",
+        "name": "waiver-expires",
+        "title": "Export licence waiver expires",
+        "due": datetime(2025, 7, 1, tzinfo=NY),
+        "all_day": True,
+        "window_end": None,
+        "timezone": "America/New_York",
+        "phrase": "The waiver expires on July 1.",
+        "confidence": 0.85,
+        "watches": ("rare-earths", "china"),
+        "sources": (ProposalSource("reuters", "v1:a", "Waiver ends July 1", LINK),),
+    }
+    fields.update(changes)
+    return Proposal(**fields)
+
+
+def proposal_ctx(**changes: Any) -> dict[str, Any]:
+    """The context of ``a_proposal(**changes)``, of normal severity."""
+    return proposal_context(
+        a_proposal(**changes),
+        "normal",
+        accept="notifier accept 3f9a1c2b",
+        dismiss="notifier dismiss 3f9a1c2b",
+    )
+
+
+def when_of(**values: Any) -> str:
+    """``due|when(all_day, window_end, timezone)`` of a proposal context with ``values``."""
+    spec = Template(body="[{{ due|when(all_day, window_end, timezone) }}]")
+    return renderer({"proposal": spec}).render({**proposal_ctx(), **values}, "text").body[1:-1]
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        ({}, "Tue 1 Jul 2025"),
+        ({"window_end": "2025-07-10"}, "1–10 Jul 2025"),
+        ({"due": "2025-06-28T04:00:00+00:00", "window_end": "2025-07-03"}, "28 Jun – 3 Jul 2025"),
+        (
+            {"due": "2025-12-29T05:00:00+00:00", "window_end": "2026-01-02"},
+            "29 Dec 2025 – 2 Jan 2026",
+        ),
+        ({"window_end": "2025-07-01"}, "Tue 1 Jul 2025"),  # a window of one day is that day
+        ({"window_end": "not a date"}, "Tue 1 Jul 2025"),
+        (
+            {"due": "2025-08-01T15:00:00+00:00", "all_day": False, "timezone": "Europe/Brussels"},
+            "Fri 1 Aug 2025 17:00 CEST",
+        ),
+        ({"due": "2025-08-01T21:00:00+00:00", "all_day": False}, "Fri 1 Aug 2025 17:00 EDT"),
+        # An unknown zone: the config's; a date with no time of day stays the day it was.
+        (
+            {"due": "2025-08-01T21:00:00+00:00", "all_day": False, "timezone": "Mars/Base"},
+            "Fri 1 Aug 2025 17:00 EDT",
+        ),
+        ({"timezone": None}, "Tue 1 Jul 2025"),
+        ({"due": "2025-07-01T00:00:00+09:00", "timezone": "Asia/Tokyo"}, "Tue 1 Jul 2025"),
+        ({"due": None}, ""),
+        ({"due": "soon"}, ""),
+    ],
+)
+def test_the_when_filter_reads_a_date_as_it_was_stated(values: dict[str, Any], shown: str) -> None:
+    """``when`` shows a day (all day), a window of days, or a time with its zone's
+    abbreviation — in the zone it was stated in, the config's when that one is unknown."""
+    assert when_of(**values) == shown
+
+
+def test_the_linkable_filter_keeps_only_http_links() -> None:
+    """``linkable`` is ``safe_link`` for any link: http(s) with a host, else nothing."""
+    sources = [{"link": LINK}, {"link": "javascript:alert(1)"}, {"link": None}, {}]
+    spec = Template(body="{% for s in sources %}[{{ s.link|linkable }}]{% endfor %}")
+    ctx = {**proposal_ctx(), "sources": sources}
+    assert renderer({"proposal": spec}).render(ctx, "text").body == f"[{LINK}][][][]"
+
+
+def test_proposal_context_holds_plain_json_values() -> None:
+    """A proposal's context: every key, UTC times, ISO dates, the commands as given."""
+    ctx = proposal_ctx(
+        change="move",
+        deadline="pause",
+        old_due=datetime(2025, 7, 9, 0, 1, tzinfo=NY),
+        window_end=date(2025, 7, 10),
+    )
+    assert json.loads(json.dumps(ctx)) == ctx
+    assert ctx == {
+        "kind": "proposal",
+        "id": "3f9a1c2b",
+        "change": "move",
+        "deadline_kind": "expiry",
+        "name": "waiver-expires",
+        "title": "Export licence waiver expires",
+        "deadline": "pause",
+        "due": "2025-07-01T04:00:00+00:00",
+        "all_day": True,
+        "window_end": "2025-07-10",
+        "timezone": "America/New_York",
+        "old_due": "2025-07-09T04:01:00+00:00",
+        "phrase": "The waiver expires on July 1.",
+        "confidence": 0.85,
+        "sources": [{"feed": "reuters", "title": "Waiver ends July 1", "link": LINK}],
+        "source_count": 1,
+        "link": LINK,
+        "watches": ["rare-earths", "china"],
+        "severity": "normal",
+        "accept": "notifier accept 3f9a1c2b",
+        "dismiss": "notifier dismiss 3f9a1c2b",
+    }
+
+
+def test_proposal_context_caps_feed_text_and_lists_five_sources() -> None:
+    """The phrase, each source's title and link are capped; five sources are kept and all
+    are counted; the link is the first source's; confidence stays within 0..1."""
+    many = tuple(
+        ProposalSource(f"feed{n}", f"v1:{n}", "word " * 10_000, "https://x.test/" + "a" * 5_000)
+        for n in range(7)
+    )
+    ctx = proposal_ctx(phrase="word " * 10_000, sources=many, confidence=1.7, title="t " * 5_000)
+    assert len(ctx["phrase"]) <= PHRASE_MAX
+    assert len(ctx["title"]) <= HEADLINE_MAX
+    assert [s["feed"] for s in ctx["sources"]] == [f"feed{n}" for n in range(5)]
+    assert ctx["source_count"] == 7
+    assert all(len(s["title"]) <= HEADLINE_MAX for s in ctx["sources"])
+    assert all(len(s["link"]) <= LINK_MAX for s in ctx["sources"])
+    assert ctx["link"] == ctx["sources"][0]["link"]
+    assert ctx["confidence"] == 1.0
+    assert proposal_ctx(confidence=float("nan"))["confidence"] == 0.0
+    assert proposal_ctx(sources=())["link"] is None
+    text = renderer().render(ctx, "text")
+    assert "+2 more sources" in lines(text)
+    assert len(text.body) < 4 * LINK_MAX + 3_000
+
+
+def test_a_proposal_sources_titles_cannot_ping_the_chat() -> None:
+    """``sources.title`` is feed text: each source's title has its pings escaped, as its
+    phrase and title do, unless the channel allows mentions."""
+    ctx = proposal_ctx(
+        title="@here deadline",
+        phrase="@channel it ends",
+        sources=(
+            ProposalSource("reuters", "v1:a", "@everyone look", LINK),
+            ProposalSource("ap", "v1:b", "<!here> too", None),
+        ),
+    )
+    for fmt in FORMATS:
+        r = renderer().render(ctx, fmt)
+        for text in (r.title, r.body):
+            assert not re.search(r"@(everyone|here|channel)\b|<!here|&lt;!here", text), fmt
+    spec = Template(body="{% for s in sources %}{{ s.title }};{% endfor %}")
+    assert renderer({"proposal": spec}).render(ctx, "text").body == (
+        f"@{ZWSP}everyone look;<{ZWSP}!{ZWSP}here> too;"
+    )
+    allowed = renderer({"proposal": spec}).render(ctx, "text", mentions="allow")
+    assert allowed.body == "@everyone look;<!here> too;"
+
+
+@pytest.mark.parametrize(
+    ("changes", "title", "when_lines", "settle"),
+    [
+        (
+            {},
+            "Possible deadline: Export licence waiver expires — Tue 1 Jul 2025",
+            ["Expires: Tue 1 Jul 2025"],
+            ["Accept: notifier accept 3f9a1c2b", "Dismiss: notifier dismiss 3f9a1c2b"],
+        ),
+        (
+            {"kind": "effective", "window_end": date(2025, 7, 10)},
+            "Possible deadline: Export licence waiver expires — 1–10 Jul 2025",
+            ["Takes effect: 1–10 Jul 2025"],
+            ["Accept: notifier accept 3f9a1c2b", "Dismiss: notifier dismiss 3f9a1c2b"],
+        ),
+        (
+            {
+                "change": "move",
+                "deadline": "pause",
+                "old_due": datetime(2025, 7, 9, 0, 1, tzinfo=NY),
+            },
+            "Possible move: Export licence waiver expires: "
+            "Wed 9 Jul 2025 00:01 EDT → Tue 1 Jul 2025",
+            ["Was: Wed 9 Jul 2025 00:01 EDT", "Now: Tue 1 Jul 2025"],
+            ["Accept: notifier accept 3f9a1c2b", "Dismiss: notifier dismiss 3f9a1c2b"],
+        ),
+        (
+            {"change": "change", "deadline": "pause", "kind": "event"},
+            "Possible change: Export licence waiver expires",
+            ["Date: Tue 1 Jul 2025"],
+            [
+                "Not applied: edit the deadline in the watch config if this is right",
+                "Dismiss: notifier dismiss 3f9a1c2b",
+            ],
+        ),
+    ],
+)
+def test_a_proposal_says_what_when_and_how_to_settle_it(
+    changes: dict[str, Any], title: str, when_lines: list[str], settle: list[str]
+) -> None:
+    """Each change reads its own title and date lines; a change (never applied) says so
+    instead of offering ``notifier accept``; the same in every format."""
+    ctx = proposal_ctx(**changes)
+    for fmt in FORMATS:
+        r = renderer().render(ctx, fmt)
+        assert r.title == title
+        body = [line.replace("\\", "") for line in lines(r)]
+        assert body[1 : 1 + len(when_lines)] == when_lines
+        assert body[-len(settle) :] == settle
+        assert "Watches: rare-earths, china" in body
+        assert "Confidence: 85%" in body

@@ -505,6 +505,9 @@ class KindTemplates(_Templates):
     digest: TemplateSpec | None = Field(None, description="Several alerts in one message.")
     reminder: TemplateSpec | None = Field(None, description="A deadline's reminder.")
     moved: TemplateSpec | None = Field(None, description="A deadline's due time changed.")
+    proposal: TemplateSpec | None = Field(
+        None, description="A possible deadline, move or change found in the news."
+    )
     health: TemplateSpec | None = Field(None, description="A feed unhealthy or recovered.")
     config: TemplateSpec | None = Field(None, description="An edited config was rejected.")
     test: TemplateSpec | None = Field(None, description="notifier test-channel.")

@@ -14,7 +14,9 @@ sent (:mod:`notifier.delivery.messages`)::
 
 The kinds: ``match`` (a watch matched an entry), ``digest`` (several alerts
 folded into one message: its contexts are the items'), ``reminder`` and
-``moved`` (a deadline's reminder; its due time changed), ``health`` (a feed
+``moved`` (a deadline's reminder; its due time changed), ``proposal`` (a
+possible deadline, move or change found in the news, announced once, to be
+accepted or dismissed with a command), ``health`` (a feed
 became unhealthy or recovered), ``config`` (an edited config was rejected),
 ``test`` (``notifier test-channel``) and ``dead_letter`` (an alert that could
 not be delivered in time). A context whose kind is not in the registry (one
@@ -40,6 +42,7 @@ Every context builder caps the free text that can come from a feed
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +52,7 @@ from notifier.delivery.safety import (
     AUTHOR_MAX,
     DETAIL_MAX,
     HEADLINE_MAX,
+    PHRASE_MAX,
     SNIPPET_MAX,
     SUMMARY_HTML_MAX,
     SUMMARY_MAX,
@@ -59,10 +63,22 @@ from notifier.model import highest_severity
 
 #: An edit's word diff in a context (the diff itself is built capped at 600).
 DIFF_MAX: Final = 700
+#: The sources listed in a proposal's context; the rest are counted (``source_count``).
+PROPOSAL_SOURCES_SHOWN: Final = 5
+#: A suggested deadline name in a proposal's context (a config name's longest).
+_NAME_MAX: Final = 64
 
 if TYPE_CHECKING:
     from notifier.deadlines.planning import Reminder, ToSend
-    from notifier.model import AlertKind, Deadline, Match, Severity, StoryNote, Watch
+    from notifier.model import (
+        AlertKind,
+        Deadline,
+        Match,
+        Proposal,
+        Severity,
+        StoryNote,
+        Watch,
+    )
     from notifier.sources.health import HealthEvent
 
 __all__ = [
@@ -70,6 +86,7 @@ __all__ = [
     "KINDS",
     "ON_TIME",
     "PARTS",
+    "PROPOSAL_SOURCES_SHOWN",
     "Kind",
     "as_moment",
     "config_context",
@@ -79,6 +96,7 @@ __all__ = [
     "kind_of",
     "match_context",
     "moved_context",
+    "proposal_context",
     "reminder_context",
     "story_context",
     "test_context",
@@ -280,6 +298,60 @@ def moved_context(deadline: Deadline, old_due: datetime, now: datetime) -> Conte
     }
 
 
+def _fraction(value: float) -> float:
+    """``value`` within 0..1 (NaN is 0: a context is JSON)."""
+    return 0.0 if math.isnan(value) else min(max(float(value), 0.0), 1.0)
+
+
+def proposal_context(
+    proposal: Proposal, severity: Severity, *, accept: str, dismiss: str
+) -> Context:
+    """The context of a proposal's announcement: a deadline found in the news (``change``
+    ``deadline``), a new due time for a tracked one (``move``) or a change to one
+    (``change``: never applied).
+
+    ``deadline_kind`` is what the date is about (expiry, effective, deadline,
+    event). ``name`` and ``title`` are the suggested deadline's (the tracked
+    one's for a move or a change, whose name is also ``deadline``). ``due``
+    and ``old_due`` are UTC ISO times; ``all_day`` says ``due`` has no time of
+    day (it is midnight in ``timezone``, the zone it was stated in);
+    ``window_end`` is the ISO date of a fuzzy window's last day, or None.
+    ``phrase`` is the sentence that states it (capped at
+    :data:`~notifier.delivery.safety.PHRASE_MAX`); ``sources`` the first
+    :data:`PROPOSAL_SOURCES_SHOWN` entries that stated it (``feed``, ``title``
+    capped at :data:`~notifier.delivery.safety.HEADLINE_MAX`, ``link``),
+    ``source_count`` all of them, ``link`` the first one's. ``accept`` and
+    ``dismiss`` are the commands that settle it (``notifier accept 3f9a1c2b``).
+    """
+    sources = [
+        {"feed": s.feed, "title": clip(s.title, HEADLINE_MAX), "link": cap_link(s.link)}
+        for s in proposal.sources[:PROPOSAL_SOURCES_SHOWN]
+    ]
+    return {
+        "kind": "proposal",
+        "id": proposal.id,
+        "change": proposal.change,
+        "deadline_kind": proposal.kind,
+        "name": clip(proposal.name, _NAME_MAX),
+        "title": clip(proposal.title, HEADLINE_MAX),
+        "deadline": proposal.deadline,
+        "due": _iso(proposal.due),
+        "all_day": proposal.all_day,
+        "window_end": proposal.window_end.isoformat() if proposal.window_end else None,
+        "timezone": proposal.timezone,
+        "old_due": _iso(proposal.old_due) if proposal.old_due else None,
+        "phrase": clip(proposal.phrase, PHRASE_MAX),
+        "confidence": _fraction(proposal.confidence),
+        "sources": sources,
+        "source_count": len(proposal.sources),
+        "link": sources[0]["link"] if sources else None,
+        "watches": list(proposal.watches),
+        "severity": severity,
+        "accept": accept,
+        "dismiss": dismiss,
+    }
+
+
 def config_context(file: str, problems: Sequence[str]) -> Context:
     """The context of a notice that the edited config ``file`` was rejected.
 
@@ -352,7 +424,8 @@ class Kind:
     ``context`` builds the context (None for ``digest``, whose contexts are its
     items'). ``untrusted`` names the context keys holding feed text (or a
     server's words): their mentions are escaped unless the channel allows them
-    (``hits.snippet``: the ``snippet`` of each item of ``hits``).
+    (``hits.snippet``: the ``snippet`` of each item of ``hits``; ``sources.title``
+    the ``title`` of each item of ``sources``).
     ``as_of`` recomputes the context at its send time (None: sent as built).
     ``owner`` is the context key naming the watch or deadline whose own
     templates replace the kind's (None: only ``templates.<kind>``).
@@ -388,6 +461,7 @@ KINDS: Final[Mapping[str, Kind]] = {
         Kind("digest", None),
         Kind("reminder", reminder_context, as_of=_reminder_as_of, owner="deadline"),
         Kind("moved", moved_context, as_of=_moved_as_of, owner="deadline"),
+        Kind("proposal", proposal_context, ("title", "phrase", "sources.title")),
         Kind("health", health_context, ("error",)),
         Kind("config", config_context, ("title", "body")),
         Kind("test", test_context),

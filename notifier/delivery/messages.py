@@ -82,7 +82,11 @@ A template sees:
 * the filters ``line`` (one clean line; '' for None), ``clip(n)`` (one clean
   line cut to n characters on a word, "…" included), ``plural(word)``
   (``3|plural("failure")``: "3 failures"), ``local`` (an ISO time in the
-  zone; ``local(zone)`` in another zone), ``until`` (seconds from now: "in 7
+  zone; ``local(zone)`` in another zone), ``when`` (a proposal's date as
+  stated: ``due|when(all_day, window_end, timezone)``, "Tue 1 Jul 2025",
+  "1–10 Jul 2025", "Fri 1 Aug 2025 17:00 EDT"), ``linkable`` (a link if it
+  is http(s) with a host, else None: what ``safe_link`` is, for the links of
+  a list such as a proposal's ``sources``), ``until`` (seconds from now: "in 7
   days", "2 hours ago", "now"), ``duration`` (seconds in words: "1 minute 27
   seconds"), ``seconds`` (a number, 0 if it is none) and ``markdown_url`` (a
   URL percent-encoded for a markdown link).
@@ -94,7 +98,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
@@ -259,6 +263,67 @@ class _Local:
             return ""
 
 
+@dataclass(frozen=True, slots=True)
+class _When:
+    """The ``when`` filter: a date as it was stated, in the zone it was stated in.
+
+    ``due|when(all_day, window_end, zone)`` reads ``Tue 1 Jul 2025`` when
+    ``all_day``; ``1–10 Jul 2025``, ``28 Jun – 3 Jul 2025`` or ``29 Dec 2025 –
+    2 Jan 2026`` with a ``window_end`` (an ISO date after the day of ``due``: a
+    window is whole days); else ``Fri 1 Aug 2025 17:00 EDT``. ``zone`` is an
+    IANA name; without one, or with one that is unknown, the config's zone.
+    '' when ``due`` is absent or unreadable.
+    """
+
+    zone: ZoneInfo
+
+    def __call__(
+        self,
+        value: object,
+        all_day: object = False,
+        window_end: object = None,
+        zone: object = None,
+    ) -> str:
+        moment = as_moment(value)
+        if moment is None:
+            return ""
+        where = self._zone(zone)
+        try:
+            local = moment.astimezone(where)
+        except (OverflowError, ValueError):
+            return ""
+        first, last = local.date(), _day(window_end)
+        if last is not None and last > first:
+            if first.year != last.year:
+                return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+            if first.month != last.month:
+                return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+            return f"{first.day}–{last.day} {last:%b %Y}"
+        if all_day:
+            return f"{local:%a} {local.day} {local:%b %Y}"
+        return when(moment, where)
+
+    def _zone(self, name: object) -> ZoneInfo:
+        if not isinstance(name, str) or not name:
+            return self.zone
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError):  # KeyError: ZoneInfoNotFoundError
+            return self.zone
+
+
+def _day(value: object) -> date | None:
+    """An ISO date (``2025-07-10``) from a context, else None."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 # --------------------------------------------------------------------------- environments
 
 
@@ -317,6 +382,8 @@ def _environment(fmt: BodyFormat, zone: ZoneInfo) -> _Sandbox:
         clip=_clip,
         plural=_plural,
         local=_Local(zone),
+        when=_When(zone),
+        linkable=linkable,
         until=_until,
         duration=_duration,
         seconds=_seconds,

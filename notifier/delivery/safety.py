@@ -10,7 +10,8 @@ it and :mod:`notifier.delivery.messages` cleans and escapes what is rendered:
   message: an entry's ``title`` :data:`HEADLINE_MAX` (300) characters, its
   ``summary`` :data:`SUMMARY_MAX` (300), each hit's ``snippet``
   :data:`SNIPPET_MAX` (200), ``author`` :data:`AUTHOR_MAX` (100), error
-  messages (health notices, dead letters) :data:`DETAIL_MAX` (300), the raw
+  messages (health notices, dead letters) :data:`DETAIL_MAX` (300), a
+  proposal's ``phrase`` :data:`PHRASE_MAX` (300), the raw
   ``summary_html`` :data:`SUMMARY_HTML_MAX` (20,000) and the ``link``
   :data:`LINK_MAX` (2,048; a link cut there is shown as text, never
   clickable). The message title is at most :data:`TITLE_MAX` (200).
@@ -45,6 +46,7 @@ __all__ = [
     "DETAIL_MAX",
     "HEADLINE_MAX",
     "LINK_MAX",
+    "PHRASE_MAX",
     "SNIPPET_MAX",
     "SUMMARY_HTML_MAX",
     "SUMMARY_MAX",
@@ -75,6 +77,8 @@ AUTHOR_MAX: Final = 100
 SUMMARY_HTML_MAX: Final = 20_000
 #: Longest error message kept in a context, or snippet or error shown in a body.
 DETAIL_MAX: Final = 300
+#: Longest sentence kept in a proposal context (the phrase that states a date).
+PHRASE_MAX: Final = 300
 #: Longest link kept in a match context; a longer one is cut (and never clickable).
 LINK_MAX: Final = 2048
 
