@@ -135,7 +135,19 @@ def _search_text(text: str) -> str:
     return text
 
 
+def _remind(text: str) -> list[str]:
+    """ "7d,1d,2h" → ["7d", "1d", "2h"], each a positive duration."""
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise ValueError("give at least one duration, e.g. 7d,1d")
+    for item in items:
+        if parse_duration(item) <= timedelta(0):
+            raise ValueError(f"{item!r} is not a positive duration")
+    return items
+
+
 duration_type = _option_type(_nonnegative_duration, "duration")
+remind_type = _option_type(_remind, "reminder list")
 moment_type = _option_type(_moment, "time")
 count_type = _option_type(_positive_count, "count")
 search_type = _option_type(_search_text, "search")
@@ -423,6 +435,66 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", type=path_type, help="write to FILE instead of stdout"
     )
     ics.set_defaults(handler=cmd_ics)
+
+    proposals = sub.add_parser(
+        "proposals",
+        parents=[common],
+        formatter_class=fmt,
+        help="list the deadlines found in the news, waiting for accept or dismiss",
+        description='List the open proposals: deadlines found in matched news ("Possible\n'
+        'deadline"), and other dates found for the deadlines you track ("Possible\n'
+        'move", "Possible change"), soonest first, each with its id, date, phrase,\n'
+        "sources and the command to accept or dismiss it. --all also lists accepted and\n"
+        "dismissed ones. Reads the state only: it works beside a running daemon.",
+        epilog=EPILOG,
+    )
+    proposals.add_argument("--all", action="store_true", help="include accepted and dismissed")
+    proposals.add_argument("--json", action="store_true", help="print JSON (see the README)")
+    proposals.set_defaults(handler=cmd_proposals)
+
+    accept = sub.add_parser(
+        "accept",
+        parents=[common],
+        formatter_class=fmt,
+        help="write a proposed deadline (or a move's new date) into the watch config",
+        description="Accept proposal ID (a unique prefix is enough): a possible deadline\n"
+        "is added to the deadlines of the watch config; a possible move sets the tracked\n"
+        "deadline's due. The file is edited in place, comments and layout kept, and the\n"
+        "previous version kept beside it as FILE.bak; a running daemon reloads it and\n"
+        "starts reminding. If the file cannot be written, the YAML to paste is printed\n"
+        "(exit 1). A possible change is never applied: edit the deadline yourself.\n"
+        "Exit 0 done, 1 not done (unknown id, invalid result, not writable), 2 usage.",
+        epilog=EPILOG,
+    )
+    accept.add_argument("id", metavar="ID", help="the proposal's id (notifier proposals)")
+    accept.add_argument(
+        "--name", type=name_type, metavar="NAME", help="the deadline's name (default: suggested)"
+    )
+    accept.add_argument(
+        "--remind",
+        type=remind_type,
+        metavar="LIST",
+        help="reminders before the due time, e.g. 7d,1d,2h (default: defaults.deadline)",
+    )
+    accept.add_argument(
+        "--severity",
+        choices=("low", "normal", "high", "critical"),
+        help="the deadline's severity (default: defaults.deadline)",
+    )
+    accept.set_defaults(handler=cmd_accept)
+
+    dismiss = sub.add_parser(
+        "dismiss",
+        parents=[common],
+        formatter_class=fmt,
+        help="dismiss a proposal: the same deadline is not proposed again",
+        description="Record that proposal ID (a unique prefix is enough) is not a\n"
+        "deadline to track: later sources of the same date and subject are not proposed\n"
+        "again. Exit 0 done, 1 unknown id.",
+        epilog=EPILOG,
+    )
+    dismiss.add_argument("id", metavar="ID", help="the proposal's id (notifier proposals)")
+    dismiss.set_defaults(handler=cmd_dismiss)
 
     schema = sub.add_parser(
         "schema",
@@ -919,6 +991,153 @@ def _prepare_state_dir(path: Path) -> None:
         raise StateError(
             f"state folder {path} is not usable: {e.strerror or type(e).__name__}"
         ) from e
+
+
+def cmd_proposals(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier proposals``: the deadlines found in the news, open (or all)."""
+    from notifier.cli import report  # noqa: PLC0415 - lazy, see the module docstring
+    from notifier.runtime import app  # noqa: PLC0415
+    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415
+
+    command = app.command_for(settings.config, settings.state_dir)
+    found = []
+    if (settings.state_dir / FILENAME).exists():
+        with Store.open(settings.state_dir, read_only=True) as store:
+            found = store.proposals.proposals(None if args.all else "open")
+    if args.json:
+        print(
+            redact(
+                json.dumps(
+                    [report.proposal_json(p, command) for p in found], indent=2, ensure_ascii=False
+                )
+            )
+        )
+        return EXIT_OK
+    for p in found:
+        for line in report.proposal_lines(p, command):
+            print(redact(line))
+    which = "" if args.all else "open "
+    print(f"{len(found)} {which}proposal{'s' if len(found) != 1 else ''}")
+    return EXIT_OK
+
+
+def _proposal(settings: Settings, pid: str) -> tuple[Any, Any] | None:
+    """The store (open for writing: a status is tiny and SQLite serialises it with a
+    running daemon) and the one proposal ``pid`` names; None after saying why."""
+    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
+
+    if not (settings.state_dir / FILENAME).exists():
+        print(f"notifier: no state in {settings.state_dir}: no proposals yet", file=sys.stderr)
+        return None
+    store = Store.open(settings.state_dir)
+    found = store.proposals.get(pid.strip().lower())
+    if len(found) != 1:
+        store.close()
+        if not found:
+            print(f"notifier: no proposal {pid!r} (see: notifier proposals --all)", file=sys.stderr)
+        else:
+            ids = ", ".join(p.id for p in found)
+            print(
+                f"notifier: {pid!r} names several proposals ({ids}): give more of the id",
+                file=sys.stderr,
+            )
+        return None
+    return store, found[0]
+
+
+def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier accept ID``: write a proposal into the watch config."""
+    from notifier.config.edit import ConfigEditError, add_deadline, deadline_snippet, set_deadline  # noqa: PLC0415
+    from notifier.config.loader import loads  # noqa: PLC0415
+    from notifier.deadlines.proposals import as_deadline, local_due  # noqa: PLC0415
+
+    config = _load_or_report(settings)
+    if config is None:
+        return EXIT_INVALID
+    picked = _proposal(settings, args.id)
+    if picked is None:
+        return EXIT_INVALID
+    store, p = picked
+    with store:
+        if p.status != "open":
+            print(f"notifier: proposal {p.id} is already {p.status}", file=sys.stderr)
+            return EXIT_INVALID
+        if p.change == "change":
+            print(
+                f"notifier: proposal {p.id} is a possible change of deadline {p.deadline}, "
+                "which is never applied: edit or remove the deadline in "
+                f"{settings.config} if it is right, then: notifier dismiss {p.id}",
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        path = settings.config
+
+        def check(text: str) -> None:
+            loads(text, str(path), os.environ)
+
+        names = {d.name for d in config.deadlines}
+        try:
+            if p.change == "move":
+                if p.deadline not in names:
+                    print(
+                        f"notifier: deadline {p.deadline} is no longer in {path}", file=sys.stderr
+                    )
+                    return EXIT_INVALID
+                fields: dict[str, Any] = {"due": local_due(p)}
+                done = set_deadline(path, p.deadline, fields, check=check)
+                what = f"deadline {p.deadline} now due {fields['due']}"
+            else:
+                name = args.name or p.name
+                if name in names and not args.name:
+                    n = 2
+                    while f"{name}-{n}" in names:
+                        n += 1
+                    name = f"{name}-{n}"
+                fields = as_deadline(
+                    p,
+                    zone=config.timezone.key,
+                    name=name,
+                    remind=args.remind,
+                    severity=args.severity,
+                )
+                done = add_deadline(path, fields, check=check)
+                what = f"deadline {fields['name']} (due {fields['due']})"
+        except ConfigEditError as e:
+            if e.reason != "not_writable":
+                print(f"notifier: {redact(str(e))}", file=sys.stderr)
+                return EXIT_INVALID
+            print(f"notifier: {redact(str(e))}", file=sys.stderr)
+            if p.change == "move":
+                print(f"Set the due of deadline {p.deadline} to: {local_due(p)}")
+            else:
+                print(f"Paste this under 'deadlines:' in {path}:")
+                print(redact(deadline_snippet(fields)))
+            return EXIT_INVALID
+        except ConfigError as e:
+            _report(e, path)
+            print(f"notifier: {path} was not changed", file=sys.stderr)
+            return EXIT_INVALID
+        with store.transaction():
+            store.proposals.set_status(p.id, "accepted", clock.utcnow())
+    print(f"Accepted {p.id}: {what} in {done.path} (previous version: {done.backup}).")
+    print("A running daemon reloads the file and plans its reminders.")
+    return EXIT_OK
+
+
+def cmd_dismiss(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier dismiss ID``: the proposal is not proposed again."""
+    picked = _proposal(settings, args.id)
+    if picked is None:
+        return EXIT_INVALID
+    store, p = picked
+    with store:
+        if p.status == "dismissed":
+            print(f"Proposal {p.id} was already dismissed.")
+            return EXIT_OK
+        with store.transaction():
+            store.proposals.set_status(p.id, "dismissed", clock.utcnow())
+    print(f"Dismissed {p.id}: {p.title}. The same date and subject will not be proposed again.")
+    return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,6 +19,7 @@ few milliseconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -41,7 +42,7 @@ from notifier.storage import ProposalStore
 
 log = get_logger("notifier.pipeline.proposals")
 
-__all__ = ["Discovery", "entry_text", "record", "tracked"]
+__all__ = ["Discovery", "entry_text", "record", "relevant", "tracked"]
 
 
 def tracked(deadline: Deadline) -> Tracked:
@@ -117,40 +118,64 @@ class Discovery:
         one entry's failure is logged and skipped."""
         if not self.active:
             return []
-        by_entry: dict[str, list[str]] = {}
+        by_entry: dict[str, list[Match]] = {}
         for m in matches:
             if m.watch in self.modes:
-                by_entry.setdefault(m.entry.key, []).append(m.watch)
+                by_entry.setdefault(m.entry.key, []).append(m)
         out: list[Candidate] = []
         for entry in entries:
-            watches = list(
-                dict.fromkeys([*by_entry.get(entry.key, ()), *self.readers.get(entry.feed, ())])
-            )
             try:
-                out += self._entry(entry, watches, now)
+                out += self._entry(entry, by_entry.get(entry.key, []), now)
             except Exception:  # one entry's bug must not stop the poll
                 log.exception("deadline discovery failed for one entry", feed=entry.feed)
         return out
 
-    def _entry(self, entry: Entry, watches: list[str], now: datetime) -> list[Candidate]:
+    def _entry(self, entry: Entry, matched: list[Match], now: datetime) -> list[Candidate]:
         text = entry_text(entry)
+        watched = {m.watch for m in matched}
+        readers = [w for w in self.readers.get(entry.feed, ()) if w not in watched]
         naming = [t for t in self.tracked if names(t, text)] if self.tracked else []
-        if not watches and not naming:
+        if not matched and not readers and not naming:
             return []
         zone = self.zones.get(entry.feed, self.zone)
         published = entry.published or entry.updated or now
         found = extract(text, published, zone)
-        if not found and not naming:
+        if not found:
             return []
         source = ProposalSource(entry.feed, entry.key, entry.title, entry.link, entry.published)
         out: list[Candidate] = []
-        if watches:
-            out += candidates(
-                found, source=source, watches=watches, zone=zone, now=now, tracked=self.tracked
-            )
+        for f in found:
+            # A statement is a watch's when the watch's own terms are in its sentence: the
+            # SEC's date in a trade article is not the trade watch's.
+            watches = [m.watch for m in matched if relevant(m, f.phrase)] + readers
+            if watches:
+                out += candidates(
+                    [f], source=source, watches=watches, zone=zone, now=now, tracked=self.tracked
+                )
+        everyone = [m.watch for m in matched] + readers
         for t in naming:
-            out += tracked_candidates(t, text, found, source=source, watches=watches, now=now)
+            out += tracked_candidates(t, text, found, source=source, watches=everyone, now=now)
         return out
+
+
+def relevant(match: Match, phrase: str) -> bool:
+    """Whether a term the watch matched the entry with occurs in ``phrase`` (a word's
+    start for Latin script, so "tariff" finds "tariffs"; anywhere for Chinese). A watch
+    that matched by regular expressions only counts as relevant everywhere."""
+    folded = phrase.casefold()
+    plain = [h.term for h in match.hits if not (h.term.startswith("/") and h.term.endswith("/"))]
+    if not plain:
+        return True
+    for term in plain:
+        t = " ".join(term.strip("\"'").casefold().split())
+        if not t:
+            continue
+        if not t.isascii():
+            if t in folded:
+                return True
+        elif re.search(r"(?<![a-z0-9])" + r"\s+".join(map(re.escape, t.split())), folded):
+            return True
+    return False
 
 
 def record(store: ProposalStore, found: Sequence[Candidate], now: datetime) -> list[Proposal]:
