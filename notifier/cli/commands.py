@@ -714,6 +714,15 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
                 for line in report.story_text(found, severity, note, config.timezone):
                     print(redact(line))
                 print()
+        command = app.command_for(settings.config, settings.state_dir)
+        for proposal in result.proposals:
+            if args.json:
+                line = {"type": "proposal", **report.proposal_json(proposal, command)}
+                print(redact(json.dumps(line, ensure_ascii=False)))
+            else:
+                for text in report.proposal_lines(proposal, command):
+                    print(redact(text))
+                print()
         if result.event is not None:
             print(
                 redact(
@@ -729,6 +738,12 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
         reminders = {a.key for a in done.reminders}
         if reminders:
             print(f"{len(reminders)} deadline notice(s) queued", file=sys.stderr)
+        proposed = sum(len(r.proposals) for r in results)
+        if proposed:
+            print(
+                f"{proposed} deadline(s) found in the news proposed: see notifier proposals",
+                file=sys.stderr,
+            )
     return EXIT_OK if all(r.ok for r in results) else EXIT_FEEDS_FAILED
 
 
