@@ -7,6 +7,7 @@ same thing again later can help (``retryable``)::
     NotifierError
     ├── ConfigError (ValueError)          the watch config or settings are wrong; fix and retry
     │   └── ConfigFileError (OSError)     the config file cannot be read at all
+    ├── ConfigEditError                   the config file cannot be edited; ``reason`` says why
     ├── StateError (RuntimeError)         the state directory cannot be used
     │   └── StateLocked                   another notifier process holds the state folder
     ├── InvalidSearch (ValueError)        a history search with nothing to search for, or too long
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 
 class NotifierError(Exception):
@@ -59,6 +61,27 @@ class ConfigError(NotifierError, ValueError):
 
 class ConfigFileError(ConfigError, OSError):
     """The config file cannot be read (missing, unreadable, not UTF-8)."""
+
+
+#: Why :class:`ConfigEditError` was raised.
+EditReason = Literal["not_writable", "not_found", "exists", "invalid", "unreadable"]
+
+
+class ConfigEditError(NotifierError):
+    """The watch config file was not edited, and nothing was written; ``reason`` says why.
+
+    ``not_writable``: the file or its folder cannot be written (the caller can
+    show the text to add by hand instead); ``not_found``: no deadline of that
+    name; ``exists``: a deadline of that name is there already; ``invalid``: the
+    file or the new values cannot be edited safely (not a YAML mapping, a
+    layout the edit cannot keep); ``unreadable``: the file cannot be read (missing,
+    not UTF-8, over the size limit). The reasons differ too much for one builtin
+    base: none is added.
+    """
+
+    def __init__(self, message: str, *, reason: EditReason) -> None:
+        super().__init__(message)
+        self.reason: EditReason = reason
 
 
 class StateError(NotifierError, RuntimeError):
