@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from notifier import __version__, clock
 from notifier.config.flags import ENV, FLAGS, PARSERS, parse_path
 from notifier.durations import parse_duration
-from notifier.errors import ConfigError, FeedError, NotifierError, StateError
+from notifier.errors import ConfigEditError, ConfigError, FeedError, NotifierError, StateError
 
 if TYPE_CHECKING:
     from notifier.config.settings import Settings
@@ -717,8 +717,8 @@ def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
         command = app.command_for(settings.config, settings.state_dir)
         for proposal in result.proposals:
             if args.json:
-                line = {"type": "proposal", **report.proposal_json(proposal, command)}
-                print(redact(json.dumps(line, ensure_ascii=False)))
+                shown = {"type": "proposal", **report.proposal_json(proposal, command)}
+                print(redact(json.dumps(shown, ensure_ascii=False)))
             else:
                 for text in report.proposal_lines(proposal, command):
                     print(redact(text))
@@ -1062,7 +1062,7 @@ def _proposal(settings: Settings, pid: str) -> tuple[Any, Any] | None:
 
 def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier accept ID``: write a proposal into the watch config."""
-    from notifier.config.edit import ConfigEditError, add_deadline, deadline_snippet, set_deadline  # noqa: PLC0415
+    from notifier.config.edit import add_deadline, deadline_snippet, set_deadline  # noqa: PLC0415
     from notifier.config.loader import loads  # noqa: PLC0415
     from notifier.deadlines.proposals import as_deadline, local_due  # noqa: PLC0415
 
