@@ -328,3 +328,30 @@ watches:
     assert channels == {"expiry": "trade-chat", "event": "crypto-chat"}
     assert all(a.context["accept"] == f"notifier accept {a.context['id']}" for a in alerts)
     assert len(alerts) == 2
+
+
+def test_a_move_of_a_tracked_deadline_is_not_also_a_new_deadline() -> None:
+    config = loads(
+        """
+timezone: America/New_York
+channels: {chat: ["json://127.0.0.1:9/t"]}
+feeds: [{name: wire, url: "http://127.0.0.1:9/wire.xml"}]
+watches: [{name: tariffs, any: [tariff]}]
+deadlines:
+  - {name: pause, title: 90-day reciprocal tariff pause expires, due: "2025-07-09"}
+""",
+        "watch.yaml",
+        {},
+    )
+    news = entry("e1", "Pause extended", "The reciprocal tariff pause was extended to August 12.")
+    hit = Match("tariffs", news, (Hit("tariff", "summary", "reciprocal tariff pause"),))
+    found = Discovery.of(config).find([news], [hit], JULY_8)
+    assert [(c.change, c.deadline, c.due.date()) for c in found] == [
+        ("move", "pause", date(2025, 8, 12))
+    ]
+    assert found[0].watches == ("tariffs",)
+
+
+def test_suggested_titles_say_the_kind_once() -> None:
+    (c,) = found_in("The comment deadline for the solar rule is July 30.")
+    assert c.title.count("deadline") == 1

@@ -287,7 +287,10 @@ def _subject_title(found: Found, fallback: str) -> str:
     if len(words) == 1:
         return f"{fallback} — {words[0].lower()} {_KIND_LABEL[found.kind]}".strip()
     text = " ".join(words[-TITLE_WORDS:])
-    return f"{text[0].upper()}{text[1:]} {_KIND_LABEL[found.kind]}".strip()
+    label = _KIND_LABEL[found.kind]
+    if label and label.split()[0].rstrip("s") in text.lower():  # "… deadline" once
+        label = ""
+    return f"{text[0].upper()}{text[1:]} {label}".strip()
 
 
 def _zh_subject(phrase: str, kind: DeadlineKind) -> str:

@@ -144,7 +144,14 @@ class Discovery:
             return []
         source = ProposalSource(entry.feed, entry.key, entry.title, entry.link, entry.published)
         out: list[Candidate] = []
+        everyone = [m.watch for m in matched] + readers
+        for t in naming:
+            out += tracked_candidates(t, text, found, source=source, watches=everyone, now=now)
+        # A statement that moves a tracked deadline is that move, not a new deadline too.
+        moved = {c.phrase for c in out}
         for f in found:
+            if f.phrase in moved:
+                continue
             # A statement is a watch's when the watch's own terms are in its sentence: the
             # SEC's date in a trade article is not the trade watch's.
             watches = [m.watch for m in matched if relevant(m, f.phrase)] + readers
@@ -152,9 +159,6 @@ class Discovery:
                 out += candidates(
                     [f], source=source, watches=watches, zone=zone, now=now, tracked=self.tracked
                 )
-        everyone = [m.watch for m in matched] + readers
-        for t in naming:
-            out += tracked_candidates(t, text, found, source=source, watches=everyone, now=now)
         return out
 
 
