@@ -26,6 +26,8 @@ Rules (pinned by ``tests/test_proposals.py``):
   half of them. A statement in such an entry whose sentence names the deadline
   too, of the deadline's kind (its ``kind:``, else read from its title), with a
   day other than the deadline's, is a possible move — unless it is a past fact.
+  The sentence must name it as the entry must (the steel exemption's date in an
+  article that also mentions the tariff pause is not the pause's).
   A sentence naming the deadline that says it was cancelled, revoked, lifted or
   happened early, or a past statement of its kind on an earlier day, is a
   possible change: reported, never applied.
@@ -459,7 +461,6 @@ def tracked_candidates(
     kind = t.kind or infer_kind(t.title)
     zone = t.zone
     tracked_day = t.due.astimezone(zone).date()
-    mention = Tracked(t.name, t.title, t.due, zone, kind, t.any, t.all, least=1)
     out: list[Candidate] = []
 
     def add(
@@ -493,7 +494,7 @@ def tracked_candidates(
         )
 
     for f in found:
-        if f.confidence < MIN_CONFIDENCE or not names(mention, f.phrase):
+        if f.confidence < MIN_CONFIDENCE or not names(t, f.phrase):
             continue
         if kind is not None and f.kind != kind and not f.moved:
             continue
@@ -528,7 +529,7 @@ def tracked_candidates(
         )
     if not any(c.change == "change" for c in out):
         for sentence in sentences(text):
-            if _CANCEL.search(sentence) and names(mention, sentence):
+            if _CANCEL.search(sentence) and names(t, sentence):
                 add(
                     change="change",
                     f_kind=kind or "event",

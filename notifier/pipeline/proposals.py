@@ -140,7 +140,7 @@ class Discovery:
         zone = self.zones.get(entry.feed, self.zone)
         published = entry.published or entry.updated or now
         found = extract(text, published, zone)
-        if not found:
+        if not found and not naming:  # (a cancellation of a tracked one needs no date)
             return []
         source = ProposalSource(entry.feed, entry.key, entry.title, entry.link, entry.published)
         out: list[Candidate] = []
