@@ -33,6 +33,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "count": ("0", "10"),
     "search": ('"*', "稀土"),
     "name": ("no such!", "rare-earths"),
+    "reminder list": ("soon", "7d,1d"),
+    "severity": ("urgent", "high"),
 }
 
 

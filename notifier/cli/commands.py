@@ -146,7 +146,14 @@ def _remind(text: str) -> list[str]:
     return items
 
 
+def _severity(text: str) -> str:
+    if text not in ("low", "normal", "high", "critical"):
+        raise ValueError(f"{text[:40]!r} is not low, normal, high or critical")
+    return text
+
+
 duration_type = _option_type(_nonnegative_duration, "duration")
+severity_type = _option_type(_severity, "severity")
 remind_type = _option_type(_remind, "reminder list")
 moment_type = _option_type(_moment, "time")
 count_type = _option_type(_positive_count, "count")
@@ -478,8 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     accept.add_argument(
         "--severity",
-        choices=("low", "normal", "high", "critical"),
-        help="the deadline's severity (default: defaults.deadline)",
+        type=severity_type,
+        metavar="LEVEL",
+        help="low, normal, high or critical (default: defaults.deadline)",
     )
     accept.set_defaults(handler=cmd_accept)
 
