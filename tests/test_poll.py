@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from notifier import logs
 from notifier.matching import Matcher
-from notifier.model import Config, Feed, FetchPolicy, Watch
-from notifier.pipeline.poll import Poller, PollStatus
+from notifier.model import Config, Feed, FetchPolicy, NewAlert, Proposal, Watch
+from notifier.pipeline.poll import MAX_ANNOUNCED, Poller, PollStatus
+from notifier.pipeline.proposals import Discovery
 from notifier.runtime.app import parse_pool, poll_once
 from notifier.sources.health import HealthEventKind
 from notifier.sources.http import HttpFetcher
@@ -533,3 +536,39 @@ async def test_entries_seen_under_their_old_keys_do_not_alert_again(store: Store
         )
         fresh = await poller.poll(f)
         assert [m.entry.title for m in fresh.matches] == ["Rare earth deal"]
+
+
+async def test_a_flood_of_dated_entries_announces_ten_and_keeps_the_rest(store: Store) -> None:
+    """A feed that suddenly serves 30 entries with a deadline each: all 30 become proposals
+    (``notifier proposals`` lists them), 10 are announced; the poll goes on normally."""
+    items = [
+        (f"d{i}", f"Rare earth rule {i}", f"Comments on rare earth rule {i} are due on March {i}.")
+        for i in range(1, 31)
+    ]
+    announced: list[int] = []
+
+    def announce(proposals: Sequence[Proposal], now: datetime) -> list[NewAlert]:
+        announced.append(len(proposals))
+        return []
+
+    config = replace(news_config("http://unused"), timezone=ZoneInfo("UTC"))
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/news.xml", rss(*ITEMS))
+        f = feed(server.url("/news.xml"))
+        poller = Poller(
+            store,
+            fetcher,
+            Matcher.compile([WATCH]),
+            max_bytes=10**7,
+            clock=Clock(datetime(2025, 1, 10, tzinfo=UTC)),
+            discovery=Discovery.of(replace(config, feeds=(f,))),
+            announce=announce,
+        )
+        await poller.poll(f)  # the first poll: silent, nothing read
+        doc.update(rss(*items, *ITEMS))
+        result = await poller.poll(f)
+    assert result.status is PollStatus.PARSED
+    assert len(result.matches) == 30
+    assert len(result.proposals) == 30
+    assert announced == [MAX_ANNOUNCED]
+    assert len(store.proposals.proposals()) == 30

@@ -101,6 +101,10 @@ _ROUTINE = frozenset({PollStatus.NOT_MODIFIED, PollStatus.UNCHANGED, PollStatus.
 #: A parse in which every key is new is a re-keyed feed when at least this share of
 #: its entries have a link and title seen before (and there are at least 2 entries).
 REKEYED_SHARE = 0.5
+#: At most this many new proposals of one poll are announced (a feed that suddenly
+#: serves a thousand dated entries must not send a thousand alerts); the rest are
+#: stored and listed by ``notifier proposals``.
+MAX_ANNOUNCED = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,8 +566,16 @@ class Poller:
             return
         if new:
             self._proposed[feed] = tuple(new)
+            if len(new) > MAX_ANNOUNCED:
+                log.warning(
+                    "more deadlines found in one poll than are announced; the rest are "
+                    "listed by notifier proposals",
+                    feed=feed,
+                    found=len(new),
+                    announced=MAX_ANNOUNCED,
+                )
             if self.announce is not None:
-                self.store.outbox.enqueue(self.announce(new, now), now)
+                self.store.outbox.enqueue(self.announce(new[:MAX_ANNOUNCED], now), now)
 
     def _log(self, feed: Feed, result: PollResult) -> None:
         fields = {

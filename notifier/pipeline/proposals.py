@@ -42,6 +42,10 @@ from notifier.storage import ProposalStore
 
 log = get_logger("notifier.pipeline.proposals")
 
+#: At most this many candidates are taken from one poll (each is a few statements
+#: against the store in the poll's transaction).
+MAX_CANDIDATES = 200
+
 __all__ = ["Discovery", "entry_text", "record", "relevant", "tracked"]
 
 
@@ -124,6 +128,11 @@ class Discovery:
                 by_entry.setdefault(m.entry.key, []).append(m)
         out: list[Candidate] = []
         for entry in entries:
+            if len(out) >= MAX_CANDIDATES:
+                log.warning(
+                    "deadline discovery stopped for this poll", feed=entry.feed, candidates=len(out)
+                )
+                break
             try:
                 out += self._entry(entry, by_entry.get(entry.key, []), now)
             except Exception:  # one entry's bug must not stop the poll
