@@ -99,6 +99,9 @@ def test_once_proposes_and_accept_and_dismiss_close_them(
 
     listed = proposals(cli, flags)
     assert {p["id"] for p in listed} == {p["id"] for p in proposed}
+    status = cli("status", *flags)
+    assert f"deadlines found in the news: {len(listed)} open proposals" in status.out
+    assert json.loads(cli("status", "--json", *flags).out)["proposals_open"] == len(listed)
     for p in listed:  # the documented schema
         assert set(p) >= {
             "id", "change", "status", "kind", "name", "title", "due", "all_day",

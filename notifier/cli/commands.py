@@ -897,10 +897,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     channels = app.outbox_status(settings.state_dir) or []
     now = clock.utcnow()
     history = app.history_counts(settings.state_dir, now - timedelta(hours=24))
+    proposals = app.open_proposals(settings.state_dir)
     if args.json:
-        print(redact(report.status_json(feeds, channels, history)))
+        print(redact(report.status_json(feeds, channels, history, proposals)))
     else:
-        for line in report.status_lines(feeds, channels, now, history):
+        for line in report.status_lines(feeds, channels, now, history, proposals):
             print(redact(line))
     return EXIT_OK
 

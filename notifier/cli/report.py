@@ -244,8 +244,10 @@ def status_lines(
     channels: Sequence[ChannelStatus],
     now: datetime,
     history: Mapping[str, int] | None = None,
+    proposals: int | None = None,
 ) -> list[str]:
-    """The text of ``notifier status``; ``history``: the counts of the last 24 hours."""
+    """The text of ``notifier status``; ``history``: the counts of the last 24 hours;
+    ``proposals``: how many found deadlines wait for accept or dismiss."""
     lines = [f"feeds ({len(feeds)}):"] if feeds else ["feeds: none polled yet"]
     for f in feeds:
         if f.unhealthy:
@@ -277,6 +279,11 @@ def status_lines(
             f"{_plural(history['edits'], 'edit')}; "
             f"{history['total_entries']:,} entries kept in history"
         )
+    if proposals:
+        lines.append(
+            f"deadlines found in the news: {proposals} open "
+            f"proposal{'s' if proposals != 1 else ''} (notifier proposals)"
+        )
     return lines
 
 
@@ -284,8 +291,10 @@ def status_json(
     feeds: Sequence[FeedState],
     channels: Sequence[ChannelStatus],
     history: Mapping[str, int] | None = None,
+    proposals: int | None = None,
 ) -> str:
-    """``notifier status --json``; ``history``: the counts of the last 24 hours."""
+    """``notifier status --json``; ``history``: the counts of the last 24 hours;
+    ``proposals``: the open proposals."""
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -321,6 +330,7 @@ def status_json(
                 for c in channels
             ],
             "stories_24h": dict(history) if history is not None else None,
+            "proposals_open": proposals,
         },
         ensure_ascii=False,
         indent=2,

@@ -251,6 +251,14 @@ def history_counts(state_dir: Path, since: datetime) -> dict[str, int] | None:
         return store.history.history_counts(since)
 
 
+def open_proposals(state_dir: Path) -> int | None:
+    """How many proposals wait for ``accept`` or ``dismiss`` (None: no state yet)."""
+    if not (state_dir / FILENAME).exists():
+        return None
+    with Store.open(state_dir, read_only=True) as store:
+        return len(store.proposals.proposals("open"))
+
+
 def feed_states(state_dir: Path) -> list[FeedState]:
     """Every feed's stored state (empty when no state exists yet)."""
     with Store.open(state_dir, read_only=True) as store:
