@@ -46,7 +46,9 @@ DeadlineKind = Literal["expiry", "effective", "deadline", "event"]
 #: What a proposal proposes: a new deadline, a new due time for a tracked one, or a
 #: change to a tracked one (it happened early, it was cancelled), never applied.
 ProposalChange = Literal["deadline", "move", "change"]
-ProposalStatus = Literal["open", "accepted", "dismissed"]
+#: ``fact``: a past date found (a statement's date before its publication: "took effect
+#: on June 4"), recorded for the record and never proposed.
+ProposalStatus = Literal["open", "accepted", "dismissed", "fact"]
 #: Which entries a watch finds deadlines in: those it ``matched`` (the default), every
 #: entry of its feeds (``discover``), or none (``off``).
 DiscoveryMode = Literal["matched", "discover", "off"]

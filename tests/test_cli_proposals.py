@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -52,8 +52,10 @@ def rss(*items: tuple[str, str, str]) -> bytes:
     ).encode()
 
 
+MONTH_AGO = datetime.now(UTC) - timedelta(days=30)
 ARTICLE = (
-    f"Officials met in London. The steel tariff exemption is set to expire on March 3, "
+    f"Officials met in London. The steel tariff took effect on {MONTH_AGO:%B} "
+    f"{MONTH_AGO.day}, {MONTH_AGO.year}. The steel tariff exemption is set to expire on March 3, "
     f"{NEXT_YEAR}. Separately, the SEC decision on the ether ETF is expected on "
     f"April 20, {NEXT_YEAR}. The reciprocal tariff pause was extended to August 12, 2027."
 )
@@ -99,6 +101,11 @@ def test_once_proposes_and_accept_and_dismiss_close_them(
 
     listed = proposals(cli, flags)
     assert {p["id"] for p in listed} == {p["id"] for p in proposed}
+    (fact,) = proposals(cli, flags, "--facts")  # "took effect on …": recorded, not proposed
+    assert (fact["status"], fact["kind"], fact["accept"]) == ("fact", "effective", None)
+    assert fact["id"] not in {p["id"] for p in proposed}
+    r = cli("accept", str(fact["id"]), *flags)
+    assert (r.code, "a fact" in r.err) == (1, True)
     status = cli("status", *flags)
     assert f"deadlines found in the news: {len(listed)} open proposals" in status.out
     assert json.loads(cli("status", "--json", *flags).out)["proposals_open"] == len(listed)

@@ -53,13 +53,17 @@ def test_the_seed_article_proposes_the_window_and_keeps_the_past_date_as_a_fact(
     assert pause[0].window_end == date(2025, 7, 10)
     assert pause[0].title == "90-day pause on reciprocal tariffs expires"
     assert pause[0].name.endswith("2025-07-01")
-    # "took effect on June 4" is a fact: never a proposal.
-    assert not [c for c in found if c.due.date() == date(2025, 6, 4)]
+    # "took effect on June 4" is a fact: recorded as one, never a proposal.
+    (fact,) = [c for c in found if c.due.date() == date(2025, 6, 4)]
+    assert fact.fact
+    assert fact.kind == "effective"
+    assert not any(c.fact for c in found if c is not fact)
 
 
 def test_a_date_already_over_is_not_proposed() -> None:
     later = datetime(2025, 7, 20, tzinfo=UTC)
-    assert found_in("The pause on reciprocal tariffs is set to expire on July 9.", later) == []
+    stale = found_in("The pause on reciprocal tariffs is set to expire on July 9.", later)
+    assert [c.fact for c in stale] == [True]  # a date before publication: a fact at most
     # A window still open is: its end is ahead.
     text = "The pause on reciprocal tariffs is set to expire in late July."
     assert [c.window_end for c in found_in(text, later)] == [date(2025, 7, 31)]
@@ -215,7 +219,12 @@ def test_one_proposal_many_sources_and_a_dismissal_holds(store: Store) -> None:
     first = found_in(LONDON)
     with store.transaction():
         new = record(store.proposals, first, PUBLISHED)
-    assert {p.kind for p in new} == {"expiry", "event"}
+    assert {p.kind for p in new} == {"expiry", "event"}  # announced: not the fact
+    (fact,) = store.proposals.proposals("fact")
+    assert (fact.kind, fact.due.date()) == ("effective", date(2025, 6, 4))
+    with store.transaction():  # the same fact from the same entry is known
+        assert record(store.proposals, first, PUBLISHED) == []
+    assert len(store.proposals.proposals("fact")) == 1
     pause = next(p for p in new if p.kind == "expiry")
 
     other = P.candidates(
@@ -262,9 +271,14 @@ def test_proposals_survive_a_reopen_and_old_ones_are_pruned(tmp_path: Path) -> N
         record(store.proposals, found_in(LONDON), PUBLISHED)
     with Store(tmp_path / "s.db") as store:
         assert len(store.proposals.proposals()) == 2
-        with store.transaction():
-            assert store.proposals.prune(datetime(2025, 7, 11, tzinfo=UTC)) == 1  # the window
+        assert len(store.proposals.proposals("fact")) == 1
+        with store.transaction():  # the window is over; the fact is kept (history.keep)
+            july = datetime(2025, 7, 11, tzinfo=UTC)
+            assert store.proposals.prune(july, facts_before=PUBLISHED) == 1
         assert [p.kind for p in store.proposals.proposals()] == ["event"]
+        with store.transaction():
+            assert store.proposals.prune(july, facts_before=july) == 1  # now the fact
+        assert store.proposals.proposals("fact") == []
 
 
 # ---------------------------------------------------------------- the discovery stage
@@ -310,12 +324,16 @@ watches:
     by = {(c.kind, c.source.key): c.watches for c in found}
     assert by == {
         ("expiry", "l1"): ("tariffs",),  # the pause: only the trade watch's
+        ("effective", "l1"): ("tariffs",),  # "took effect on June 4": a fact, recorded
         ("event", "l1"): ("crypto",),  # the SEC decision: only the crypto watch's
         ("event", "s1"): ("crypto",),
     }
     # Without the crypto watch's match, the London article proposes no SEC date at all.
     alone = discovery.find([london], [tariffs, quiet], PUBLISHED)
-    assert [(c.kind, c.watches) for c in alone] == [("expiry", ("tariffs",))]
+    assert [(c.kind, c.watches, c.fact) for c in alone] == [
+        ("expiry", ("tariffs",), False),
+        ("effective", ("tariffs",), True),
+    ]
     # An entry no watch matched is not read.
     assert discovery.find([entry("x", "Other", LONDON)], [], PUBLISHED) == []
 

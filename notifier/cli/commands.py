@@ -452,10 +452,16 @@ def build_parser() -> argparse.ArgumentParser:
         'deadline"), and other dates found for the deadlines you track ("Possible\n'
         'move", "Possible change"), soonest first, each with its id, date, phrase,\n'
         "sources and the command to accept or dismiss it. --all also lists accepted and\n"
-        "dismissed ones. Reads the state only: it works beside a running daemon.",
+        "dismissed ones; --facts the past dates found instead. Reads the state only: it\n"
+        "works beside a running daemon.",
         epilog=EPILOG,
     )
     proposals.add_argument("--all", action="store_true", help="include accepted and dismissed")
+    proposals.add_argument(
+        "--facts",
+        action="store_true",
+        help='list instead the past dates found ("took effect on June 4"): facts, never proposed',
+    )
     proposals.add_argument("--json", action="store_true", help="print JSON (see the README)")
     proposals.set_defaults(handler=cmd_proposals)
 
@@ -1027,7 +1033,12 @@ def cmd_proposals(args: argparse.Namespace, settings: Settings) -> int:
     found = []
     if (settings.state_dir / FILENAME).exists():
         with Store.open(settings.state_dir, read_only=True) as store:
-            found = store.proposals.proposals(None if args.all else "open")
+            if args.facts:
+                found = store.proposals.proposals("fact")
+            elif args.all:
+                found = [p for p in store.proposals.proposals(None) if p.status != "fact"]
+            else:
+                found = store.proposals.proposals("open")
     if args.json:
         print(
             redact(
@@ -1040,8 +1051,11 @@ def cmd_proposals(args: argparse.Namespace, settings: Settings) -> int:
     for p in found:
         for line in report.proposal_lines(p, command):
             print(redact(line))
-    which = "" if args.all else "open "
-    print(f"{len(found)} {which}proposal{'s' if len(found) != 1 else ''}")
+    if args.facts:
+        print(f"{len(found)} fact{'s' if len(found) != 1 else ''} (past dates found)")
+    else:
+        which = "" if args.all else "open "
+        print(f"{len(found)} {which}proposal{'s' if len(found) != 1 else ''}")
     return EXIT_OK
 
 
@@ -1083,6 +1097,9 @@ def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_INVALID
     store, p = picked
     with store:
+        if p.status == "fact":
+            print(f"notifier: {p.id} is a past date (a fact), not a proposal", file=sys.stderr)
+            return EXIT_INVALID
         if p.status != "open":
             print(f"notifier: proposal {p.id} is already {p.status}", file=sys.stderr)
             return EXIT_INVALID
@@ -1155,6 +1172,9 @@ def cmd_dismiss(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_INVALID
     store, p = picked
     with store:
+        if p.status == "fact":
+            print(f"notifier: {p.id} is a past date (a fact), not a proposal", file=sys.stderr)
+            return EXIT_INVALID
         if p.status == "dismissed":
             print(f"Proposal {p.id} was already dismissed.")
             return EXIT_OK

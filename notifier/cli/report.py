@@ -475,9 +475,9 @@ _CHANGE_LABEL = {
 
 def proposal_lines(p: Proposal, command: str = "notifier") -> list[str]:
     """A proposal for people: id, what, when, the phrase, the sources, the commands."""
-    label = _CHANGE_LABEL.get(p.change, p.change)
+    label = "Fact" if p.status == "fact" else _CHANGE_LABEL.get(p.change, p.change)
     head = f"{p.id}  {label}: {clip(p.title, HEADLINE_MAX)}"
-    if p.status != "open":
+    if p.status not in ("open", "fact"):
         head += f"  [{p.status}]"
     lines = [head]
     if p.change == "move" and p.old_due is not None:
@@ -485,6 +485,8 @@ def proposal_lines(p: Proposal, command: str = "notifier") -> list[str]:
         lines.append(f"    {p.kind}: {proposal_when(old)} → {proposal_when(p)}")
     elif p.change == "change":
         lines.append(f"    {p.kind} of deadline {p.deadline}, due {proposal_when(p)}")
+    elif p.status == "fact":
+        lines.append(f"    {p.kind}: {proposal_when(p)} (before its publication: a fact)")
     else:
         lines.append(f"    {p.kind}: {proposal_when(p)}   suggested name: {p.name}")
     lines.append(f"    “{clip(p.phrase, DETAIL_MAX)}”")
@@ -542,6 +544,8 @@ def proposal_json(p: Proposal, command: str = "notifier") -> dict[str, Any]:
         "source_count": len(p.sources),
         "created": p.created.isoformat() if p.created else None,
         "updated": p.updated.isoformat() if p.updated else None,
-        "accept": f"{command} accept {p.id}" if p.change != "change" else None,
-        "dismiss": f"{command} dismiss {p.id}",
+        "accept": f"{command} accept {p.id}"
+        if p.change != "change" and p.status != "fact"
+        else None,
+        "dismiss": f"{command} dismiss {p.id}" if p.status != "fact" else None,
     }

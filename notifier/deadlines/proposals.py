@@ -11,8 +11,10 @@
 
 Rules (pinned by ``tests/test_proposals.py``):
 
-* A date already before the poll (``now``) is never proposed: a fact, or news too
-  late to act on. So is a statement in the past tense (``Found.past``).
+* A date already before the poll (``now``) is never proposed: news too late to
+  act on. A statement of a date before its publication (``Found.past``: "took
+  effect on June 4") is a **fact**: recorded (status ``fact``, listed by
+  ``notifier proposals --facts``), never announced or proposed.
 * A found date that a tracked deadline already has (same day, the entry names
   it) is not proposed again.
 * **One proposal per deadline, many sources.** A candidate is the same proposal
@@ -168,6 +170,8 @@ class Candidate:
     terms: frozenset[str]
     deadline: str | None = None
     old_due: datetime | None = None
+    #: A past date (a reported fact): recorded with status ``fact``, never announced.
+    fact: bool = False
 
     @property
     def day(self) -> date:
@@ -189,6 +193,7 @@ class Candidate:
             confidence=self.confidence,
             watches=self.watches,
             sources=(self.source,),
+            status="fact" if self.fact else "open",
             deadline=self.deadline,
             old_due=self.old_due,
             created=now,
@@ -364,13 +369,14 @@ def candidates(
     now: datetime,
     tracked: Sequence[Tracked] = (),
 ) -> list[Candidate]:
-    """New deadlines among ``found`` (one entry's, for the watches that matched it)."""
+    """New deadlines among ``found`` (one entry's, for the watches that matched it), and
+    its past dates as facts (``Candidate.fact``)."""
     out = []
     for f in found:
-        if f.past or f.confidence < MIN_CONFIDENCE:
+        if f.confidence < MIN_CONFIDENCE:
             continue
         due, all_day = _due(f, zone)
-        if _ended(due, f.window_end, zone, now):
+        if not f.past and _ended(due, f.window_end, zone, now):
             continue
         day = due.date()
         terms = key_terms(f.phrase)
@@ -392,6 +398,7 @@ def candidates(
                 watches=tuple(watches),
                 source=source,
                 terms=terms,
+                fact=f.past,
             )
         )
     return out
@@ -558,6 +565,8 @@ def decide(candidate: Candidate, stored: Sequence[tuple[Proposal, frozenset[str]
             or proposal.due.astimezone(ZoneInfo(proposal.timezone)).date() != candidate.day
         ):
             continue
+        if (proposal.status == "fact") != candidate.fact:
+            continue  # a fact and a proposal of one day are two things
         if candidate.change == "deadline" and not similar(terms, candidate.terms):
             continue
         if proposal.status == "dismissed":
@@ -566,7 +575,7 @@ def decide(candidate: Candidate, stored: Sequence[tuple[Proposal, frozenset[str]
             s.feed == candidate.source.feed and s.key == candidate.source.key
             for s in proposal.sources
         )
-        if proposal.status == "accepted" or known:
+        if proposal.status in ("accepted", "fact") or known:
             return Decision("known", proposal.id, "already accepted" if not known else "")
         return Decision("source", proposal.id, "a further source")
     return Decision("new")

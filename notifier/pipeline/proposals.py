@@ -201,7 +201,8 @@ def record(store: ProposalStore, found: Sequence[Candidate], now: datetime) -> l
         if decision.verdict == "new":
             proposal = candidate.proposal(proposal_id(candidate), now)
             pid = store.add(proposal, candidate.day, candidate.terms)
-            new.append(replace(proposal, id=pid))
+            if not candidate.fact:  # a fact is recorded, never announced
+                new.append(replace(proposal, id=pid))
         elif decision.verdict in ("source", "known") and decision.of is not None:
             store.add_source(decision.of, candidate.source, candidate.watches, now)
     return new

@@ -195,7 +195,7 @@ def prune_history(store: Store, config: Config, now: datetime, batches: int = 20
     keep = config.history.keep
     retention = max((f.retention for f in config.feeds), default=keep)
     with store.transaction():  # found deadlines whose day has passed (a day's grace)
-        removed = store.proposals.prune(now - timedelta(days=1))
+        removed = store.proposals.prune(now - timedelta(days=1), facts_before=now - keep)
     for _ in range(batches):
         with store.transaction():
             batch = store.history.prune_history(keep=keep, retention=max(keep, retention), now=now)

@@ -402,8 +402,9 @@ class ProposalStore(Protocol):
         """Mark a proposal accepted or dismissed (or open again)."""
         ...
 
-    def prune(self, before: datetime) -> int:
-        """Forget proposals whose day (or window) ended before ``before``."""
+    def prune(self, before: datetime, facts_before: datetime | None = None) -> int:
+        """Forget proposals whose day (or window) ended before ``before``, and facts
+        recorded before ``facts_before`` (default: ``before``)."""
         ...
 
 

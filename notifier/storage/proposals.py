@@ -182,9 +182,15 @@ class SqliteProposals:
             "UPDATE proposals SET status=?, updated=? WHERE id=?", (status, _ts(now), pid)
         )
 
-    def prune(self, before: datetime) -> int:
+    def prune(self, before: datetime, facts_before: datetime | None = None) -> int:
         """Forget proposals whose day (or window) ended before ``before`` (a day kept
-        for dismissals: a dismissed deadline long past cannot come back)."""
+        for dismissals: a dismissed deadline long past cannot come back), and facts
+        recorded before ``facts_before`` (default: ``before``)."""
         day = before.date().isoformat()
-        cur = self.db.execute("DELETE FROM proposals WHERE coalesce(window_end, day) < ?", (day,))
+        facts = _ts(facts_before or before)
+        cur = self.db.execute(
+            "DELETE FROM proposals WHERE (status != 'fact' AND coalesce(window_end, day) < ?) "
+            "OR (status = 'fact' AND created < ?)",
+            (day, facts),
+        )
         return cur.rowcount
