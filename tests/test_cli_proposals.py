@@ -215,3 +215,29 @@ def test_the_commands_have_help(cli: CLI) -> None:
         assert "usage: notifier" in r.out
     r = cli("accept", "x", "--remind", "soon")
     assert r.code == 2
+
+
+def test_accept_works_from_a_shell_without_the_daemons_secrets(
+    cli: CLI, setup: tuple[Path, tuple[str, ...]]
+) -> None:
+    """The daemon's environment has ${DESK_TOKEN}; the shell running accept has not: the
+    unset variable is a problem already there, not one the edit brings."""
+    config, flags = setup
+    text = config.read_text(encoding="utf-8").replace(
+        '  console: ["console://"]\n',
+        '  console: ["console://"]\n  desk: ["json://127.0.0.1:9/${DESK_TOKEN}"]\n',
+    )
+    config.write_text(text.replace("timezone:", "defaults: {channels: [console]}\ntimezone:"))
+    assert cli("once", *flags, env={"DESK_TOKEN": "s3cret-token"}).code == 0
+    steel = next(p for p in proposals(cli, flags) if p["kind"] == "expiry")
+    r = cli("accept", str(steel["id"]), *flags)
+    assert r.code == 0, r.err
+    assert "${DESK_TOKEN}" in config.read_text(encoding="utf-8")
+    # A real problem still blocks: the file is left alone.
+    broken = config.read_text(encoding="utf-8").replace("any: [tariff]", "any: []")
+    config.write_text(broken, encoding="utf-8")
+    sec = next(p for p in proposals(cli, flags) if p["kind"] == "event")
+    r = cli("accept", str(sec["id"]), *flags)
+    assert r.code == 1
+    assert "watches[0]" in r.err
+    assert config.read_text(encoding="utf-8") == broken

@@ -1083,15 +1083,51 @@ def _proposal(settings: Settings, pid: str) -> tuple[Any, Any] | None:
     return store, found[0]
 
 
+def _problems(text: str, path: Path) -> list[Any]:
+    """The problems of a config text (none when it loads), with their locations; the
+    values it substitutes from the environment are redacted from then on."""
+    from notifier.config.loader import loads_with_secrets  # noqa: PLC0415 - lazy
+    from notifier.logs import add_secrets  # noqa: PLC0415
+
+    try:
+        _, secrets = loads_with_secrets(text, str(path), os.environ)
+    except ConfigError as e:
+        return list(e.problems)
+    add_secrets(secrets)
+    return []
+
+
+def _deadline_names(text: str) -> tuple[set[str], str]:
+    """The deadline names and the zone of a config's text, read without substituting
+    ``${VAR}`` (the text loaded already, or failed only for unset variables)."""
+    from ruamel.yaml import YAML  # noqa: PLC0415 - lazy, see the module docstring
+
+    data = YAML(typ="safe", pure=True).load(text) or {}
+    deadlines = data.get("deadlines") or [] if isinstance(data, dict) else []
+    names = {str(d.get("name")) for d in deadlines if isinstance(d, dict)}
+    zone = data.get("timezone") if isinstance(data, dict) else None
+    return names, str(zone or "UTC")
+
+
 def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier accept ID``: write a proposal into the watch config."""
     from notifier.config.edit import add_deadline, deadline_snippet, set_deadline  # noqa: PLC0415
-    from notifier.config.loader import loads  # noqa: PLC0415
     from notifier.deadlines.proposals import as_deadline, local_due  # noqa: PLC0415
 
-    config = _load_or_report(settings)
-    if config is None:
+    path = settings.config
+    try:
+        original = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"notifier: cannot read {path}: {e}", file=sys.stderr)
         return EXIT_INVALID
+    before = _problems(original, path)
+    # An unset ${VAR} (set where the daemon runs, not in this shell) blocks nothing;
+    # any other problem: the config must be fixed first.
+    blocking = [p for p in before if "is not set" not in p.message]
+    if blocking:
+        _report(ConfigError(blocking), path)
+        return EXIT_INVALID
+    names, zone = _deadline_names(original)
     picked = _proposal(settings, args.id)
     if picked is None:
         return EXIT_INVALID
@@ -1111,12 +1147,14 @@ def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return EXIT_INVALID
-        path = settings.config
+        known = {(q.path, q.message) for q in before}
 
         def check(text: str) -> None:
-            loads(text, str(path), os.environ)
+            # Only the problems the edit brings (see above).
+            new = [q for q in _problems(text, path) if (q.path, q.message) not in known]
+            if new:
+                raise ConfigError(new)
 
-        names = {d.name for d in config.deadlines}
         try:
             if p.change == "move":
                 if p.deadline not in names:
@@ -1136,7 +1174,7 @@ def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
                     name = f"{name}-{n}"
                 fields = as_deadline(
                     p,
-                    zone=config.timezone.key,
+                    zone=zone,
                     name=name,
                     remind=args.remind,
                     severity=args.severity,
