@@ -7,14 +7,13 @@ import json
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
 
 from tests.conftest import CLI
 from tests.feedserver import ThreadedFeedServer
+from tests.test_poll import rss as poll_rss
 
 CONFIG = """\
 # A desk config: accept keeps this comment.
@@ -38,18 +37,8 @@ NEXT_YEAR = datetime.now(UTC).year + 1
 
 
 def rss(*items: tuple[str, str, str]) -> bytes:
-    now = format_datetime(datetime.now(UTC))
-    body = "".join(
-        f"<item><guid isPermaLink='false'>{escape(g)}</guid><title>{escape(t)}</title>"
-        f"<link>https://news.example.com/{escape(g)}</link>"
-        f"<description>{escape(d)}</description><pubDate>{now}</pubDate></item>"
-        for g, t, d in items
-    )
-    return (
-        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
-        f"<title>Trade news</title><link>https://news.example.com/</link>{body}"
-        "</channel></rss>"
-    ).encode()
+    """A feed whose items were all published just now."""
+    return poll_rss(*items, published=datetime.now(UTC))
 
 
 MONTH_AGO = datetime.now(UTC) - timedelta(days=30)

@@ -14,9 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,6 +23,7 @@ from tests.conftest import NOTIFIER
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import ThreadedWebhookReceiver
 from tests.test_daemon_e2e import Daemon, start
+from tests.test_poll import rss as poll_rss
 
 pytestmark = pytest.mark.slow
 
@@ -59,18 +58,8 @@ deadlines:
 
 
 def rss(*items: tuple[str, str, str]) -> bytes:
-    now = format_datetime(datetime.now(UTC))
-    body = "".join(
-        f"<item><guid isPermaLink='false'>{escape(g)}</guid><title>{escape(t)}</title>"
-        f"<link>https://news.example.com/{escape(g)}</link>"
-        f"<description>{escape(d)}</description><pubDate>{now}</pubDate></item>"
-        for g, t, d in items
-    )
-    return (
-        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
-        f"<title>Trade news</title><link>https://news.example.com/</link>{body}"
-        "</channel></rss>"
-    ).encode()
+    """A feed whose items were all published just now."""
+    return poll_rss(*items, published=datetime.now(UTC))
 
 
 def spoken(moment: datetime) -> str:

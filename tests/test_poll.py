@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -28,15 +29,18 @@ from tests.conftest import corpus_dir
 from tests.feedserver import FeedServer
 
 NOW = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
+FIRST_PUBLISHED = datetime(2025, 6, 10, tzinfo=UTC)
 
 
-def rss(*items: tuple[str, str, str], extra: str = "") -> bytes:
-    """An RSS 2.0 document with (guid, title, description) items."""
+def rss(*items: tuple[str, str, str], extra: str = "", published: datetime | None = None) -> bytes:
+    """An RSS 2.0 document with (guid, title, description) items, published on 10 June
+    2025 at 00:00, 01:00… UTC (or all at ``published``)."""
     body = "".join(
         f"<item><guid isPermaLink='false'>{escape(g)}</guid><title>{escape(t)}</title>"
         f"<link>https://news.example.com/{escape(g)}</link>"
         f"<description>{escape(d)}</description>"
-        f"<pubDate>Tue, 10 Jun 2025 0{i}:00:00 GMT</pubDate></item>"
+        f"<pubDate>{format_datetime(published or FIRST_PUBLISHED + timedelta(hours=i))}"
+        "</pubDate></item>"
         for i, (g, t, d) in enumerate(items)
     )
     return (

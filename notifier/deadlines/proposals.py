@@ -511,22 +511,16 @@ def tracked_candidates(
         day = due.date()
         if day == tracked_day or (f.window_end and day <= tracked_day <= f.window_end):
             continue  # the date it already has
-        if f.past:
-            if f.kind == kind and day < tracked_day and not f.moved:
-                add(
-                    change="change",
-                    f_kind=f.kind,
-                    due=due,
-                    all_day=all_day,
-                    window_end=f.window_end,
-                    phrase=f.phrase,
-                    confidence=f.confidence,
-                )
+        if f.past:  # happened early: a change; any other past date: nothing
+            if f.kind != kind or day >= tracked_day or f.moved:
+                continue
+            change: ProposalChange = "change"
+        elif _ended(due, f.window_end, zone, now):
             continue
-        if _ended(due, f.window_end, zone, now):
-            continue
+        else:
+            change = "move"
         add(
-            change="move",
+            change=change,
             f_kind=f.kind,
             due=due,
             all_day=all_day,

@@ -53,24 +53,17 @@ def tracked(deadline: Deadline) -> Tracked:
     """A config deadline as the move finder sees it: its ``match:`` terms, else its
     title's significant words (at least half of them)."""
     if deadline.match_any or deadline.match_all:
-        return Tracked(
-            deadline.name,
-            deadline.title,
-            deadline.due,
-            deadline.timezone,
-            deadline.kind,
-            deadline.match_any,
-            deadline.match_all,
-        )
-    terms, least = tracked_terms(deadline.title)
+        any_terms, all_terms, least = deadline.match_any, deadline.match_all, 1
+    else:
+        (any_terms, least), all_terms = tracked_terms(deadline.title), ()
     return Tracked(
         deadline.name,
         deadline.title,
         deadline.due,
         deadline.timezone,
         deadline.kind,
-        terms,
-        (),
+        any_terms,
+        all_terms,
         least,
     )
 
