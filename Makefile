@@ -40,11 +40,12 @@ test: $(STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/notifier check
 
-## bench: CLI start-up (under a minute), story grouping (quality and speed), deadline discovery (scores), then polling cycles and matching on generated local feeds (bench/results/)
+## bench: CLI start-up (under a minute), story grouping (quality and speed), deadline discovery (scores, cost per entry), then polling cycles and matching on generated local feeds (bench/results/)
 bench: $(STAMP)
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.stories --sweep
 	$(BIN)/python -m bench.deadlines --split test2 --out bench/results
+	$(BIN)/python -m bench.discovery_cost
 	$(BIN)/python -m bench
 
 fmt: $(STAMP)

@@ -16,6 +16,7 @@ from notifier.delivery.stages import route_proposals
 from notifier.model import Deadline, Entry, Hit, Match, ProposalSource
 from notifier.pipeline.proposals import Discovery, record, tracked
 from notifier.storage.sqlite import Store
+from tests.conftest import corpus_dir
 
 NY = ZoneInfo("America/New_York")
 SH = ZoneInfo("Asia/Shanghai")
@@ -373,3 +374,40 @@ deadlines:
 def test_suggested_titles_say_the_kind_once() -> None:
     (c,) = found_in("The comment deadline for the solar rule is July 30.")
     assert c.title.count("deadline") == 1
+
+
+def test_every_corpus_entry_can_be_read_for_deadlines() -> None:
+    """The 50 real feeds: discovery reads every entry (as if matched) without an error,
+    and what it proposes is well-formed."""
+    folder = corpus_dir()
+    if folder is None:
+        pytest.skip("the shared feed corpus is not here (../shared or NOTIFIER_CORPUS)")
+    from notifier.sources.rss import parse  # noqa: PLC0415
+
+    entries: list[Entry] = []
+    for path in sorted(folder.glob("*.xml")):
+        try:
+            entries += parse(
+                path.read_bytes(), {}, "https://x.example/", "f", max_bytes=10**7
+            ).entries
+        except Exception:  # noqa: BLE001, S112 - the corpus has broken feeds on purpose
+            continue
+    assert len(entries) > 500
+    config = loads(
+        """
+timezone: America/New_York
+channels: {chat: ["json://127.0.0.1:9/t"]}
+feeds: [{name: f, url: "http://127.0.0.1:9/f.xml"}]
+watches: [{name: all, any: ["/./"]}]
+""",
+        "watch.yaml",
+        {},
+    )
+    matches = [Match("all", e, (Hit("/./", "title", ""),)) for e in entries]
+    found = Discovery.of(config).find(entries, matches, datetime(2000, 1, 1, tzinfo=UTC))
+    assert found  # the corpus states some dates
+    for c in found:
+        assert c.kind in ("expiry", "effective", "deadline", "event")
+        assert 0 < c.confidence <= 1
+        assert c.title
+        assert len(c.phrase) <= 300
