@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.stories --sweep
 	$(BIN)/python -m bench.deadlines --split test2 --out bench/results
+	$(BIN)/python -m bench.deadlines --split test3 --out bench/results --append
 	$(BIN)/python -m bench.discovery_cost
 	$(BIN)/python -m bench
 

@@ -1,7 +1,7 @@
 """Deadline discovery: how well an extractor finds the labelled deadlines (issue 14).
 
-Usage: ``python -m bench.deadlines [--split dev|test2|all] [--extractor MODULE:FUNC]
-[--out DIR] [--show N]``.
+Usage: ``python -m bench.deadlines [--split dev|test2|test3|all] [--extractor MODULE:FUNC]
+[--out DIR [--append]] [--show N]``.
 
 The extractor is imported by name, never bundled here. Its interface (the default
 ``--extractor notifier.deadlines.discover:extract``)::
@@ -35,7 +35,8 @@ past                    not past                false positive (a fact proposed)
 
 The metrics, overall, per sentence type and per language, are defined in
 ``tests/data/deadlines/README.md``. Progress and the tables go to stdout; ``--out DIR``
-also writes ``DIR/deadlines.md`` and ``DIR/deadlines.json``.
+also writes ``DIR/deadlines.md`` and ``DIR/deadlines.json``; with ``--append`` the tables are
+added to ``DIR/deadlines.md`` as a section and the JSON goes to ``DIR/deadlines-<split>.json``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ if __package__ in (None, ""):  # run as ``python bench/deadlines.py``
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "deadlines"
-SPLITS = ("dev", "test2")
+SPLITS = ("dev", "test2", "test3")
+# the heading of a split's section in an appended deadlines.md
+SECTIONS = {"test3": "test3: real feed sentences, labelled blind"}
 TYPES = (
     "explicit",
     "no_year",
@@ -192,7 +195,7 @@ class Row:
 
 
 def load(split: str, folder: Path = DATA) -> list[Row]:
-    """The rows of ``dev``, ``test2`` or ``all`` (dev then test2)."""
+    """The rows of ``dev``, ``test2``, ``test3`` or ``all`` (dev, test2, then test3)."""
     names = SPLITS if split == "all" else (split,)
     rows: list[Row] = []
     for name in names:
@@ -471,8 +474,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="dev")
     parser.add_argument("--extractor", default=DEFAULT_EXTRACTOR, help="MODULE:FUNCTION")
-    parser.add_argument("--data", default=str(DATA), help="the folder of dev/test2.jsonl")
+    parser.add_argument("--data", default=str(DATA), help="the folder of <split>.jsonl")
     parser.add_argument("--out", default=None, help="write deadlines.md and .json here")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="with --out: add a section to deadlines.md, write deadlines-<split>.json",
+    )
     parser.add_argument("--show", type=int, default=0, help="print N wrong sentences")
     return parser.parse_args(argv)
 
@@ -493,8 +501,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is not None:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "deadlines.md").write_text(text, encoding="utf-8")
-        (out / "deadlines.json").write_text(
+        json_name = "deadlines.json"
+        if args.append:
+            title = SECTIONS.get(args.split, f"Deadline discovery — split `{args.split}`")
+            section = f"\n## {title}\n" + text.split("\n", 1)[1]
+            with (out / "deadlines.md").open("a", encoding="utf-8") as f:
+                f.write(section)
+            json_name = f"deadlines-{args.split}.json"
+        else:
+            (out / "deadlines.md").write_text(text, encoding="utf-8")
+        (out / json_name).write_text(
             json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     return 0

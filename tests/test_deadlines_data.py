@@ -7,7 +7,9 @@ exercised with a hand-written fake extractor that answers from a table.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import feedparser
 import jsonschema
 import pytest
 
@@ -40,6 +43,7 @@ SCHEMA: dict[str, Any] = {
         "source": {"type": "string", "pattern": r"^(written|corpus:[\w.+-]+\.xml)$"},
         "note": {"type": "string"},
         "round1": {"enum": ["dev", "test"]},
+        "entry": {"type": "integer", "minimum": 0},
         "expect": {
             "type": "array",
             "items": {
@@ -97,16 +101,17 @@ def test_ids_are_unique_and_the_round1_split_is_recorded() -> None:
 
 
 def test_no_text_is_in_both_splits() -> None:
-    """A sentence is never both studied (dev) and held out (test2)."""
+    """A sentence is never both studied (dev) and held out (test2, test3)."""
     texts = {split: {row["text"] for row in raw(split)} for split in deadlines.SPLITS}
     assert not texts["dev"] & texts["test2"]
+    assert not texts["dev"] & texts["test3"]
     assert len({row["text"] for _, row in ALL}) == len(ALL)
 
 
 def test_sizes_types_and_languages() -> None:
     """Dev keeps all 333 round-1 rows; test2 has at least 120, with 10 of every type and
     30 % or more Chinese; 25 of every type over both files; a quarter or more Chinese
-    overall; every type and language present in both splits."""
+    overall; every type and language present in dev and test2 (test3 has its own test)."""
     dev = raw("dev")
     test2 = raw("test2")
     assert len(dev) == 333
@@ -119,7 +124,7 @@ def test_sizes_types_and_languages() -> None:
     assert langs["zh"] / len(ALL) >= 0.25
     assert sum(row["lang"] == "zh" for row in test2) / len(test2) >= 0.30
     cells = Counter((split, row["type"], row["lang"]) for split, row in ALL)
-    for split in deadlines.SPLITS:
+    for split in ("dev", "test2"):
         for t in deadlines.TYPES:
             for lang in deadlines.LANGS:
                 assert cells[(split, t, lang)] > 0, (split, t, lang)
@@ -165,8 +170,41 @@ def test_corpus_rows_name_a_feed_of_the_shared_fixtures() -> None:
         assert row["source"].removeprefix("corpus:") in files, row["id"]
 
 
+def test_test3_is_real_feed_sentences() -> None:
+    """test3 (README, "test3"): at least 100 sentences, each from a feed entry it names
+    (source and entry), at most 5 from one entry, both languages and positives and
+    negatives present; every sentence is in its entry's text (HTML stripped)."""
+    test3 = raw("test3")
+    assert len(test3) >= 100
+    assert {row["lang"] for row in test3} == {"en", "zh"}
+    assert {"negative", "past"} < {row["type"] for row in test3}
+    assert all(row["source"].startswith("corpus:") and "entry" in row for row in test3)
+    per_entry = Counter((row["source"], row["entry"]) for row in test3)
+    assert max(per_entry.values()) <= 5
+    assert all("entry" not in row for split in ("dev", "test2") for row in raw(split))
+    if not MANIFEST.exists():
+        pytest.skip("the shared feed fixtures are not on this machine")
+    texts: dict[tuple[str, int], str] = {}
+    for name in sorted({row["source"].removeprefix("corpus:") for row in test3}):
+        for n, entry in enumerate(feedparser.parse(str(MANIFEST.parent / name)).entries):
+            parts = [entry.get("title", ""), entry.get("summary", "")]
+            parts += [c.get("value", "") for c in entry.get("content", []) or []]
+            once = [_strip(p) for p in parts]
+            texts[(name, n)] = " ".join(once + [_strip(p) for p in once])
+    for row in test3:
+        key = (row["source"].removeprefix("corpus:"), row["entry"])
+        assert row["text"] in texts.get(key, ""), row["id"]
+
+
+def _strip(html_text: str) -> str:
+    """Tags out, entities decoded, white space collapsed (as test3 was made)."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", html_text or ""))
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def test_the_loader_reads_every_row() -> None:
-    """``bench.deadlines.load`` turns every row into a Row; ``all`` is dev then test2."""
+    """``bench.deadlines.load`` turns every row into a Row; ``all`` is dev, test2, then
+    test3."""
     rows = load("all", DATA)
     assert len(rows) == len(ALL)
     assert [r.id for r in rows] == [row["id"] for _, row in ALL]
@@ -387,3 +425,20 @@ def find_nothing(
 ) -> list[Found]:
     """An extractor that never finds anything (named by the test above)."""
     return []
+
+
+def test_append_adds_a_section_and_its_own_json(tmp_path: Path) -> None:
+    """--append keeps what deadlines.md holds and adds the split's tables under its
+    heading; the JSON goes to deadlines-<split>.json, leaving deadlines.json alone."""
+    fake = "tests.test_deadlines_data:find_nothing"
+    assert deadlines.main(["--extractor", fake, "--out", str(tmp_path)]) == 0
+    first = (tmp_path / "deadlines.md").read_text(encoding="utf-8")
+    dev_json = (tmp_path / "deadlines.json").read_text(encoding="utf-8")
+    args = ["--extractor", fake, "--split", "test3", "--out", str(tmp_path), "--append"]
+    assert deadlines.main(args) == 0
+    both = (tmp_path / "deadlines.md").read_text(encoding="utf-8")
+    assert both.startswith(first)
+    assert "\n## test3: real feed sentences, labelled blind\n" in both
+    assert (tmp_path / "deadlines.json").read_text(encoding="utf-8") == dev_json
+    result = json.loads((tmp_path / "deadlines-test3.json").read_text(encoding="utf-8"))
+    assert result["split"] == "test3"
