@@ -1,6 +1,6 @@
 """Deadline discovery: how well an extractor finds the labelled deadlines (issue 14).
 
-Usage: ``python -m bench.deadlines [--split dev|test2|test3|all] [--extractor MODULE:FUNC]
+Usage: ``python -m bench.deadlines [--split dev|test2|test3|test4|all] [--extractor MODULE:FUNC]
 [--out DIR [--append]] [--show N]``.
 
 The extractor is imported by name, never bundled here. Its interface (the default
@@ -59,9 +59,12 @@ if __package__ in (None, ""):  # run as ``python bench/deadlines.py``
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "deadlines"
-SPLITS = ("dev", "test2", "test3")
+SPLITS = ("dev", "test2", "test3", "test4")
 # the heading of a split's section in an appended deadlines.md
-SECTIONS = {"test3": "test3: real feed sentences, labelled blind"}
+SECTIONS = {
+    "test3": "test3: real feed sentences, labelled blind",
+    "test4": "test4: trade-news sentences, written and labelled blind",
+}
 TYPES = (
     "explicit",
     "no_year",
@@ -195,7 +198,7 @@ class Row:
 
 
 def load(split: str, folder: Path = DATA) -> list[Row]:
-    """The rows of ``dev``, ``test2``, ``test3`` or ``all`` (dev, test2, then test3)."""
+    """The rows of one split, or ``all`` of them (in :data:`SPLITS` order)."""
     names = SPLITS if split == "all" else (split,)
     rows: list[Row] = []
     for name in names:
