@@ -72,8 +72,7 @@ def raw(split: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-# test4 (README, "test4") is checked for format here; the scorer does not load it yet
-FILES = (*deadlines.SPLITS, "test4")
+FILES = deadlines.SPLITS
 ALL = [(split, row) for split in FILES for row in raw(split)]
 
 
@@ -107,6 +106,7 @@ def test_no_text_is_in_both_splits() -> None:
     texts = {split: {row["text"] for row in raw(split)} for split in deadlines.SPLITS}
     assert not texts["dev"] & texts["test2"]
     assert not texts["dev"] & texts["test3"]
+    assert not texts["dev"] & texts["test4"]
     assert len({row["text"] for _, row in ALL}) == len(ALL)
 
 
@@ -212,7 +212,7 @@ def _strip(html_text: str) -> str:
 
 def test_the_loader_reads_every_row() -> None:
     """``bench.deadlines.load`` turns every row into a Row; ``all`` is dev, test2, then
-    test3 (not test4, which it does not score yet)."""
+    test3 and test4."""
     rows = load("all", DATA)
     scored = [row["id"] for split, row in ALL if split in deadlines.SPLITS]
     assert [r.id for r in rows] == scored
