@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.stories --sweep
 	$(BIN)/python -m bench.deadlines --split test2 --out bench/results
 	$(BIN)/python -m bench.deadlines --split test3 --out bench/results --append
+	$(BIN)/python -m bench.deadlines --split test4 --out bench/results --append
 	$(BIN)/python -m bench.discovery_cost
 	$(BIN)/python -m bench
 
