@@ -290,6 +290,10 @@ _DMY = re.compile(
     + _YEAR
     + r")\b)?"
 )
+# "17 Sep 09", "1 Aug 25": day, month, two-digit year (20yy); not before a time or a number.
+_DMY_SHORT = re.compile(
+    r"(?<![\d.])\b(\d{1,2})\s+(" + _MONTH + r")\s+(\d{2})\b(?![\d:%]|[.,]\d|\s*[ap]\.?m\b)"
+)
 _FUZZY = re.compile(
     r"\b(early|mid|late|(?:the\s+)?end\s+of|end|(?:the\s+)?(?:beginning|start|middle)\s+of"
     r"|(?:the\s+)?(?:first|second)\s+half\s+of)[\s-]+(?:(?:this|next)\s+)?("
@@ -307,7 +311,7 @@ _MONTH_ONLY = re.compile(
     + r"))?\b(?!\s*\d)"
 )
 _END_OF = re.compile(
-    r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?(month|year|quarter|"
+    r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|(next)\s+)?(month|year|quarter|"
     + _YEAR
     + r")\b|\byear[-\s]end\b",
     re.IGNORECASE,
@@ -379,12 +383,14 @@ _NAMED_AFTER = re.compile(r"\s+[a-z]")
 _DEADLINE_NEAR = re.compile(r"[^。；;，,]{0,12}?(?:申请|提交|申报|报名|登记|提出)")
 _ZH_EVENT_AFTER = re.compile(r"[^。；;，,]{0,4}?(?:发布|公布|印发|签署|举行|结束)")
 _ZH_SPAN_AFTER = re.compile(
-    r"[^。；;]{0,24}?(?:起|后|为期|暂停|有效期为?|设)\s*([\d一二三四五六七八九十两]{1,4})\s*"
+    r"[^。；;]{0,24}?(?:起|后|为期|暂停|有效期为?|设)[^。；;，,\d至到年月日]{0,6}?([\d一二三四五六七八九十两]{1,4})\s*"
     r"(个工作日|个月|天|日|周|个星期|年)"
 )
 
 _TODAY = re.compile(
-    r"\b(today|tonight|tomorrow|yesterday|the\s+day\s+after\s+tomorrow)\b", re.IGNORECASE
+    r"\b(today|tonight|tomorrow|yesterday|the\s+day\s+after\s+tomorrow"
+    r"|this\s+(?:morning|afternoon|evening))\b",
+    re.IGNORECASE,
 )
 _ZH_TODAY = re.compile(r"今天|今日|今晚|明天|明日|后天|当天|当日|即日|昨天|昨日|前天")
 _TODAY_SHIFT = {
@@ -445,7 +451,9 @@ _ZH_RELATIVE_MONTH = re.compile(
     r"(本月|当月|下月|下个月|次月)\s*(?:(\d{1,2})\s*[日号]|(上旬|中旬|下旬|初|底|末))"
 )
 _ZH_MONTH_END = re.compile(r"(?<![\d本当下个次])月(?:底|末)")
-_ZH_YEAR_END = re.compile(r"(?:(" + _YEAR + r")\s*年|今年|本年|年)(?:底|末)")
+_ZH_YEAR_END = re.compile(
+    r"(?:(" + _YEAR + r")\s*年|今年|本年|年)(?:底|末)|(?<![\d一二三四五六七八九十两个半])年内"
+)
 _ZH_WEEKDAY = re.compile(
     r"(下周|下个?星期|上周|上个?星期|本周|这周|周|星期|礼拜)([一二三四五六日天])"
 )
@@ -519,12 +527,13 @@ _TRIGGERS: dict[Kind, str] = {
     "deadline": (
         r"\bcomments?\b|\bdue\b|\bno\s+later\s+than|\bnot\s+later\s+than|\bdeadlines?\b|\bsubmi\w+"
         r"|\bfil(?:e|es|ed|ing)\b|\bregist\w+|\bapplications?\b|\brequests?\b|\brespon(?:d|ses?)\b"
-        r"|截至|截止|之前提交|前提交|提交|征求意见|反馈|申请|报名|登记|期限|申报"
+        r"|截至|截止|之前提交|前提交|提交|征求意见|书面意见|提出|反馈|申请|报名|登记|期限|申报"
     ),
     "event": (
         r"\bdecisions?\b|\bdecide\w*|\bhearings?\b|\bmeet(?:s|ing|ings)?\b|\bvot(?:e|es|ing)\b"
         r"|\btalks\b|\bsummit\b|\bnegotiat\w+|\brulings?\b|\bdetermination\b|\bconsultations?\b"
-        r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b|\bmet\b"
+        r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b|\bmet\b|\bheld\b"
+        r"|\blaunch\w*|\bintroduc\w+|\b(?:go|goes|went|going)\s+live\b"
         r"|\bpublish(?:es|ed|ing)?\b|\badopt\w*|\bconclu\w+|\bfinish\w*|\bcomplet\w+"
         r"|\bresum\w+|\bexpected\b|\bexpects?\s+to|\bscheduled\b|\bslated\b|\bplann?(?:ed|s)?\s+(?:to|for)"
         r"|\baims?\s+to|\bset\s+for|\bsen[dt]\b|\breleases?\b|\bsign(?:s|ed|ing)?\b"
@@ -581,7 +590,7 @@ _SEPARATORS = re.compile(r"[;；]")
 _INTERESTING = re.compile(
     r"\d|day|week|month|year|quarter|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
     r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
-    r"|immediately|publication|today|tomorrow|tonight|yesterday|week|月|周|星期|礼拜|年底|年末"
+    r"|immediately|publication|today|tomorrow|tonight|yesterday|morning|evening|afternoon|week|月|周|星期|礼拜|年底|年末|年内"
     r"|公布|发布|昨|明|今|前天|后天"
     r"|季度|天|日|今晚"
 )
@@ -767,6 +776,9 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
             found.append(_Mention(m.start(), m.end(), fixed(int(m[3]), mo, d), fixed=True))
         else:
             found.append(_Mention(m.start(), m.end(), loose(mo, d), confidence=0.85))
+    for m in _DMY_SHORT.finditer(s):
+        mo, d = _month(m[2]), int(m[1])
+        found.append(_Mention(m.start(), m.end(), fixed(2000 + int(m[3]), mo, d), fixed=True))
     for m in _FUZZY.finditer(s):
         if not m[2][:1].isupper():
             continue
@@ -784,9 +796,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
             )
         )
     for m in _END_OF.finditer(s):
-        what = (m[1] or "year").lower()
+        what = (m[2] or "year").lower()
+        later = 1 if m[1] else 0  # "the end of next month/year"
         if what == "month":
-            found.append(_Mention(m.start(), m.end(), _month_end_window(today), 0.7, fixed=True))
+            base = _add_months(today.replace(day=1), later)
+            found.append(_Mention(m.start(), m.end(), _month_end_window(base), 0.7, fixed=True))
         elif what == "quarter":
             qmonth = ((today.month - 1) // 3) * 3 + 3
             found.append(
@@ -795,7 +809,7 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
                 )
             )
         else:
-            year = int(what) if what.isdigit() else today.year
+            year = int(what) if what.isdigit() else today.year + later
             found.append(
                 _Mention(m.start(), m.end(), month_window(year, 12, "end"), 0.7, fixed=True)
             )
