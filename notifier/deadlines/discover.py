@@ -556,7 +556,9 @@ _PREP_BEFORE = re.compile(
 )
 _PAST_AFTER = re.compile(
     r"[^;；。]{0,30}?(?:\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started"
-    r"|were|was)\b|已经)",
+    r"|were|was|announced|agreed|signed|held|published|issued|approved|voted|released"
+    r"|launched|unveiled|reached|imposed|raised|decided|ruled|returned"
+    r"|sold|died)\b|已经)",
     re.IGNORECASE,
 )
 _ON_DATE_COMMA = re.compile(r"^\s*(?:On|Since|As\s+of|Last)\s*$")
@@ -1020,10 +1022,15 @@ def _weekday(start: int, end: int, today: date, weekday: int, word: str | None) 
     word = (word or "").lower()
     ahead = (weekday - today.weekday()) % 7
     back = (today.weekday() - weekday) % 7
-    after = today + timedelta(days=ahead or (7 if word in ("next", "下") else 0))
-    before = today - timedelta(days=back or (7 if word in ("last", "上") else 0))
-    if word in ("last", "上"):
-        return _Mention(start, end, _const(before), 0.6, fixed=True, weekday=True)
+    after = today + timedelta(days=ahead)
+    before = today - timedelta(days=back)
+    monday = today - timedelta(days=today.weekday())
+    if word in ("last", "上"):  # that weekday of the previous calendar week
+        day = monday - timedelta(days=7) + timedelta(days=weekday)
+        return _Mention(start, end, _const(day), 0.6, fixed=True, weekday=True)
+    if word in ("next", "下"):  # that weekday of the following calendar week
+        day = monday + timedelta(days=7 + weekday)
+        return _Mention(start, end, _const(day), 0.65, fixed=True, weekday=True)
     return _Mention(
         start,
         end,
@@ -1176,6 +1183,13 @@ def _from_sentence(s: str, ctx: _Context) -> list[Found]:
                 _PAST_AFTER.match(s, mention.end, mention.end + 40) is not None
             )
         past_told = told and not mention.fixed and not is_target
+        # the same day told in the past tense, by a verb next to it, is a fact too
+        done_today = (
+            not is_target
+            and (_told_past(window[-40:]) or _PAST_AFTER.match(s, mention.end, mention.end + 40))
+            is not None
+            and told
+        )
         try:
             resolved = mention.resolve(past_told)
             if resolved is None:
@@ -1197,7 +1211,7 @@ def _from_sentence(s: str, ctx: _Context) -> list[Found]:
                 due=due,
                 window_end=window_end if window_end and window_end >= on_day else None,
                 moved_from=old.get(index),
-                past=on_day < ctx.today,
+                past=on_day < ctx.today or (on_day == ctx.today and done_today),
                 phrase=phrase,
                 confidence=round(confidence * mention.confidence, 2),
                 moved=move is not None and (is_target or index in old),
