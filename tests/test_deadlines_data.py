@@ -98,7 +98,8 @@ def test_ids_are_unique_and_the_round1_split_is_recorded() -> None:
         elif split == "dev":
             assert row["round1"] == split_of(row["id"]), row["id"]
         else:
-            assert "round1" not in row and "round" not in row, row["id"]
+            assert "round1" not in row, row["id"]
+            assert "round" not in row, row["id"]
     old_test = DATA / "test.jsonl"
     assert not old_test.exists() or not old_test.read_text(encoding="utf-8").strip()
     assert Counter(row["round1"] for row in raw("dev") if "round1" in row) == Counter(
@@ -115,9 +116,10 @@ def test_no_text_is_in_both_splits() -> None:
 
 
 def test_sizes_types_and_languages() -> None:
-    """Dev keeps all 333 round-1 rows (and the round-3 rows after them); test2 has at least 120, with 10 of every type and
-    30 % or more Chinese; 25 of every type over both files; a quarter or more Chinese
-    among the rows not taken from the feeds in round 3; every type and language present in dev and test2 (test3 has its own test)."""
+    """Dev keeps all 333 round-1 rows (the round-3 rows come after them); test2 has at
+    least 120, with 10 of every type and 30 % or more Chinese; 25 of every type over both
+    files; a quarter or more Chinese among the rows not taken from the feeds in round 3;
+    every type and language present in dev and test2 (test3 has its own test)."""
     dev = raw("dev")
     test2 = raw("test2")
     assert sum("round1" in row for row in dev) == 333

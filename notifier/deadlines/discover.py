@@ -14,18 +14,23 @@ Conventions (pinned by ``tests/test_discover.py``):
 * **Missing year.** The next occurrence on or after publication — unless the
   last one is at most :data:`RECENT_DAYS` before it (news reports recent facts:
   "took effect June 4" read on June 10) or the sentence is in the past tense
-  ("took effect on June 4", "said on Monday"), then the previous one. ``past``
-  says whether the date is before publication's day (in ``zone``).
+  ("took effect on June 4", "said on Monday", "On Friday, the agency published";
+  an attribution after the date, "…, officials said", does not count), then the
+  previous one. ``past`` says whether the date is before publication's day (in
+  ``zone``), or is that day told in the past tense by a verb within 40 characters
+  ("announced the rules today", "took effect at 12:01 a.m. on Wednesday").
 * **Weekdays.** "on/by Monday" and a bare "Monday" are the first such day on
-  or after publication's day; "next Monday" strictly after it; in a past-tense
-  sentence, or after "last", the one before. Chinese "下周一"/"上周五" are days of
-  the week after/before publication's (weeks start on Monday); "周一"/"星期一" as
-  in English. "Monday, July 21" is the date only.
+  or after publication's day; in a past-tense sentence the one on or before it;
+  "next Monday"/"last Monday" the Monday of the following/previous calendar
+  week. Chinese "下周一"/"上周五" likewise (weeks start on Monday); "周一"/"星期一"
+  as in English. "Monday, July 21" is the date only.
 * **Fuzzy windows.** "early July" 1–10, "mid-July" 11–20, "late July" 21–end,
   "end of June" / "year-end" the last 7 days, "in July" the whole month, "July
   28-29" / "7月28日至29日" those days; Chinese 上旬/中旬/下旬 the same thirds,
   月底/月末 the last 7 days, 月初 1–10; "late this month", "early next month"
-  from publication's month. ``due`` is the first day and ``window_end`` the
+  from publication's month; "年内" (within the year) is December 31 like "年底";
+  "the end of next month/year" the last day of the next
+  month / December 31 of next year. ``due`` is the first day and ``window_end`` the
   last. **An end after "by/at/until/to" or before "前" is a point**: "by the end
   of June" is June 30, "by the end of the quarter" the last day of
   publication's quarter, "本月底前" the month's last day (no window).
@@ -35,13 +40,15 @@ Conventions (pinned by ``tests/test_discover.py``):
   hearing (an event); "for 90 days starting April 9" and "a 30-day period
   beginning on X" give the start (effective) and its end (expiry) — in a move
   ("extended for 90 days from Aug. 12") only the end, moved from the start;
-  "自5月14日起…暂停90天" the start (effective, by its "起") and the end; a start
+  "自5月14日起…暂停90天" the start (effective, by its "起") and the end (up to six
+  characters may stand between "起/暂停" and the number: "起暂停加征关税90天"); a start
   without "起" is reported only with a trigger of its own ("公告发布后45日内": the
   notice, an event).
   Business days skip Saturdays and Sundays; months keep the day (clamped).
 * **Times.** A time of day next to a date makes ``due`` an aware datetime: in
   the stated zone ("5 p.m. ET", "北京时间") converted to ``zone``, else in
   ``zone``; "midnight tonight" and "24时" are the end of that day (00:00 the next).
+  "this morning/afternoon/evening" are publication's day ("7 p.m. this evening").
 * **Kinds.** The trigger word nearest the date decides (in Chinese a trigger
   after the date is as near as one before); a preposition before the date
   ("by", "until", "starting") counts :data:`PREPOSITION_PENALTY` characters
@@ -52,7 +59,8 @@ Conventions (pinned by ``tests/test_discover.py``):
   "the July 9 deadline to August 1", "due to expire Aug. 12, was extended to",
   "原截止日期为5月31日"), is ``moved_from`` and is not reported on its own; a
   sentence-opening "On June 30, …" before the move is the news date, dropped.
-* **Dates.** "July 9, 2025", "9 July 2025", "Aug. 1", "2025-07-09",
+* **Dates.** "July 9, 2025", "9 July 2025", "17 Sep 09" (a two-digit year after a
+  day and month: 20yy), "Aug. 1", "2025-07-09",
   "2025年7月9日", "7月9日"; "7/9/2025" (a four-digit year only) is month first in
   an ``America/`` zone and day first elsewhere.
 * **News conventions.** A dateline ("WASHINGTON, July 7 (Reuters) -") is not
