@@ -928,3 +928,93 @@ def test_chinese_hour_24() -> None:
     """ "7月9日24时" is the end of 9 July: 00:00 on 10 July, in Beijing."""
     found = zh("暂停措施将于7月9日24时到期。")
     assert (found.kind, found.due) == ("expiry", datetime(2025, 7, 10, 0, 0, tzinfo=SH))
+
+
+# ---------------------------------------------------------------- round 3 rules
+
+
+def _days(found: list[Found]) -> list[tuple[str, date, bool]]:
+    return [
+        (f.kind, f.due if not isinstance(f.due, datetime) else f.due.date(), f.past) for f in found
+    ]
+
+
+def test_two_digit_year_after_day_and_month() -> None:
+    """ "5 Nov 25": day, month and a two-digit year (20yy), not November 25."""
+    found = extract("Bids are due 5 Nov 25.", PUB, NY)
+    assert _days(found) == [("deadline", date(2025, 11, 5), False)]
+    found = extract("Quota certificates expire on 30 Sep 26, the ministry said.", PUB, NY)
+    assert _days(found) == [("expiry", date(2026, 9, 30), False)]
+
+
+def test_end_of_next_month_and_next_year() -> None:
+    """ "the end of next month" is its last day; "the end of next year" December 31 of it."""
+    found = extract("Exporters have until the end of next month to apply.", PUB, NY)
+    assert [(f.due, f.window_end) for f in found] == [(date(2025, 8, 31), None)]
+    found = extract("The program expires at the end of next year.", PUB, NY)
+    assert _days(found) == [("expiry", date(2026, 12, 31), False)]
+
+
+def test_this_evening_is_publications_day() -> None:
+    """ "this evening", "this morning" are the reference day; a time beside it is kept."""
+    found = extract("The curfew starts at 9 p.m. this evening.", PUB, NY)
+    assert [(f.kind, f.due) for f in found] == [
+        ("effective", datetime(2025, 7, 1, 21, 0, tzinfo=NY))
+    ]
+
+
+def test_nian_nei_is_the_end_of_the_year() -> None:
+    """ "年内" (within the year) is December 31, like "年底"; "三年内" is not."""
+    found = extract("相关实施细则将于年内出台。", PUB_ZH, SH)
+    assert _days(found) == [("event", date(2025, 12, 31), False)]
+    found = extract("企业须在三年内完成整改。", PUB_ZH, SH)
+    assert date(2025, 12, 31) not in [f.due for f in found]
+
+
+def test_chinese_duration_with_words_after_qi() -> None:
+    """ "自7月15日起暂停征收附加费60天": the start and the end, with words between 起 and 60天."""
+    found = extract("自7月15日起暂停征收附加费60天。", PUB_ZH, SH)
+    assert _days(found) == [
+        ("effective", date(2025, 7, 15), False),
+        ("expiry", date(2025, 9, 13), False),
+    ]
+
+
+def test_held_launch_and_tichu_are_triggers() -> None:
+    """ "will be held", "launches" (events) and "提出" (a deadline) name a dated item."""
+    assert _days(extract("The auction will be held on July 9.", PUB, NY)) == [
+        ("event", date(2025, 7, 9), False)
+    ]
+    assert _days(extract("The new customs portal launches on July 14.", PUB, NY)) == [
+        ("event", date(2025, 7, 14), False)
+    ]
+    assert _days(extract("利害关系方可于7月20日前提出异议。", PUB_ZH, SH)) == [
+        ("deadline", date(2025, 7, 20), False)
+    ]
+
+
+def test_next_and_last_weekday_are_calendar_weeks() -> None:
+    """Published Tuesday July 1: "next Thursday" is July 10 (the following week), "last
+    Monday" June 23 (the previous week)."""
+    assert _days(extract("Officials will meet next Thursday.", PUB, NY)) == [
+        ("event", date(2025, 7, 10), False)
+    ]
+    found = extract("Last Monday, the panel adopted its report.", PUB, NY)
+    assert [(f.due, f.past) for f in found] == [(date(2025, 6, 23), True)]
+
+
+def test_past_verb_after_a_weekday() -> None:
+    """ "On Friday, the agency published the list": the verb after the date makes it past;
+    an attribution ("…, officials said") does not."""
+    found = extract("On Friday, the agency published the list.", PUB, NY)
+    assert [(f.due, f.past) for f in found] == [(date(2025, 6, 27), True)]
+    found = extract("A ruling is expected Thursday, officials said.", PUB, NY)
+    assert [(f.due, f.past) for f in found] == [(date(2025, 7, 3), False)]
+
+
+def test_same_day_in_the_past_tense_is_a_fact() -> None:
+    """ "announced … today" is a fact of the day; "will vote today" is not past."""
+    found = extract("The agency announced the new rules today.", PUB, NY)
+    assert [(f.due, f.past) for f in found] == [(date(2025, 7, 1), True)]
+    found = extract("The board will vote today on the merger.", PUB, NY)
+    assert [(f.due, f.past) for f in found] == [(date(2025, 7, 1), False)]

@@ -14,18 +14,23 @@ Conventions (pinned by ``tests/test_discover.py``):
 * **Missing year.** The next occurrence on or after publication — unless the
   last one is at most :data:`RECENT_DAYS` before it (news reports recent facts:
   "took effect June 4" read on June 10) or the sentence is in the past tense
-  ("took effect on June 4", "said on Monday"), then the previous one. ``past``
-  says whether the date is before publication's day (in ``zone``).
+  ("took effect on June 4", "said on Monday", "On Friday, the agency published";
+  an attribution after the date, "…, officials said", does not count), then the
+  previous one. ``past`` says whether the date is before publication's day (in
+  ``zone``), or is that day told in the past tense by a verb within 40 characters
+  ("announced the rules today", "took effect at 12:01 a.m. on Wednesday").
 * **Weekdays.** "on/by Monday" and a bare "Monday" are the first such day on
-  or after publication's day; "next Monday" strictly after it; in a past-tense
-  sentence, or after "last", the one before. Chinese "下周一"/"上周五" are days of
-  the week after/before publication's (weeks start on Monday); "周一"/"星期一" as
-  in English. "Monday, July 21" is the date only.
+  or after publication's day; in a past-tense sentence the one on or before it;
+  "next Monday"/"last Monday" the Monday of the following/previous calendar
+  week. Chinese "下周一"/"上周五" likewise (weeks start on Monday); "周一"/"星期一"
+  as in English. "Monday, July 21" is the date only.
 * **Fuzzy windows.** "early July" 1–10, "mid-July" 11–20, "late July" 21–end,
   "end of June" / "year-end" the last 7 days, "in July" the whole month, "July
   28-29" / "7月28日至29日" those days; Chinese 上旬/中旬/下旬 the same thirds,
   月底/月末 the last 7 days, 月初 1–10; "late this month", "early next month"
-  from publication's month. ``due`` is the first day and ``window_end`` the
+  from publication's month; "年内" (within the year) is December 31 like "年底";
+  "the end of next month/year" the last day of the next
+  month / December 31 of next year. ``due`` is the first day and ``window_end`` the
   last. **An end after "by/at/until/to" or before "前" is a point**: "by the end
   of June" is June 30, "by the end of the quarter" the last day of
   publication's quarter, "本月底前" the month's last day (no window).
@@ -35,13 +40,15 @@ Conventions (pinned by ``tests/test_discover.py``):
   hearing (an event); "for 90 days starting April 9" and "a 30-day period
   beginning on X" give the start (effective) and its end (expiry) — in a move
   ("extended for 90 days from Aug. 12") only the end, moved from the start;
-  "自5月14日起…暂停90天" the start (effective, by its "起") and the end; a start
+  "自5月14日起…暂停90天" the start (effective, by its "起") and the end (up to six
+  characters may stand between "起/暂停" and the number: "起暂停加征关税90天"); a start
   without "起" is reported only with a trigger of its own ("公告发布后45日内": the
   notice, an event).
   Business days skip Saturdays and Sundays; months keep the day (clamped).
 * **Times.** A time of day next to a date makes ``due`` an aware datetime: in
   the stated zone ("5 p.m. ET", "北京时间") converted to ``zone``, else in
   ``zone``; "midnight tonight" and "24时" are the end of that day (00:00 the next).
+  "this morning/afternoon/evening" are publication's day ("7 p.m. this evening").
 * **Kinds.** The trigger word nearest the date decides (in Chinese a trigger
   after the date is as near as one before); a preposition before the date
   ("by", "until", "starting") counts :data:`PREPOSITION_PENALTY` characters
@@ -52,7 +59,8 @@ Conventions (pinned by ``tests/test_discover.py``):
   "the July 9 deadline to August 1", "due to expire Aug. 12, was extended to",
   "原截止日期为5月31日"), is ``moved_from`` and is not reported on its own; a
   sentence-opening "On June 30, …" before the move is the news date, dropped.
-* **Dates.** "July 9, 2025", "9 July 2025", "Aug. 1", "2025-07-09",
+* **Dates.** "July 9, 2025", "9 July 2025", "17 Sep 09" (a two-digit year after a
+  day and month: 20yy), "Aug. 1", "2025-07-09",
   "2025年7月9日", "7月9日"; "7/9/2025" (a four-digit year only) is month first in
   an ``America/`` zone and day first elsewhere.
 * **News conventions.** A dateline ("WASHINGTON, July 7 (Reuters) -") is not
@@ -290,6 +298,10 @@ _DMY = re.compile(
     + _YEAR
     + r")\b)?"
 )
+# "17 Sep 09", "1 Aug 25": day, month, two-digit year (20yy); not before a time or a number.
+_DMY_SHORT = re.compile(
+    r"(?<![\d.])\b(\d{1,2})\s+(" + _MONTH + r")\s+(\d{2})\b(?![\d:%]|[.,]\d|\s*[ap]\.?m\b)"
+)
 _FUZZY = re.compile(
     r"\b(early|mid|late|(?:the\s+)?end\s+of|end|(?:the\s+)?(?:beginning|start|middle)\s+of"
     r"|(?:the\s+)?(?:first|second)\s+half\s+of)[\s-]+(?:(?:this|next)\s+)?("
@@ -307,7 +319,7 @@ _MONTH_ONLY = re.compile(
     + r"))?\b(?!\s*\d)"
 )
 _END_OF = re.compile(
-    r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|next\s+)?(month|year|quarter|"
+    r"\b(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|(next)\s+)?(month|year|quarter|"
     + _YEAR
     + r")\b|\byear[-\s]end\b",
     re.IGNORECASE,
@@ -379,12 +391,14 @@ _NAMED_AFTER = re.compile(r"\s+[a-z]")
 _DEADLINE_NEAR = re.compile(r"[^。；;，,]{0,12}?(?:申请|提交|申报|报名|登记|提出)")
 _ZH_EVENT_AFTER = re.compile(r"[^。；;，,]{0,4}?(?:发布|公布|印发|签署|举行|结束)")
 _ZH_SPAN_AFTER = re.compile(
-    r"[^。；;]{0,24}?(?:起|后|为期|暂停|有效期为?|设)\s*([\d一二三四五六七八九十两]{1,4})\s*"
+    r"[^。；;]{0,24}?(?:起|后|为期|暂停|有效期为?|设)[^。；;，,\d至到年月日]{0,6}?([\d一二三四五六七八九十两]{1,4})\s*"
     r"(个工作日|个月|天|日|周|个星期|年)"
 )
 
 _TODAY = re.compile(
-    r"\b(today|tonight|tomorrow|yesterday|the\s+day\s+after\s+tomorrow)\b", re.IGNORECASE
+    r"\b(today|tonight|tomorrow|yesterday|the\s+day\s+after\s+tomorrow"
+    r"|this\s+(?:morning|afternoon|evening))\b",
+    re.IGNORECASE,
 )
 _ZH_TODAY = re.compile(r"今天|今日|今晚|明天|明日|后天|当天|当日|即日|昨天|昨日|前天")
 _TODAY_SHIFT = {
@@ -445,7 +459,9 @@ _ZH_RELATIVE_MONTH = re.compile(
     r"(本月|当月|下月|下个月|次月)\s*(?:(\d{1,2})\s*[日号]|(上旬|中旬|下旬|初|底|末))"
 )
 _ZH_MONTH_END = re.compile(r"(?<![\d本当下个次])月(?:底|末)")
-_ZH_YEAR_END = re.compile(r"(?:(" + _YEAR + r")\s*年|今年|本年|年)(?:底|末)")
+_ZH_YEAR_END = re.compile(
+    r"(?:(" + _YEAR + r")\s*年|今年|本年|年)(?:底|末)|(?<![\d一二三四五六七八九十两个半])年内"
+)
 _ZH_WEEKDAY = re.compile(
     r"(下周|下个?星期|上周|上个?星期|本周|这周|周|星期|礼拜)([一二三四五六日天])"
 )
@@ -519,12 +535,13 @@ _TRIGGERS: dict[Kind, str] = {
     "deadline": (
         r"\bcomments?\b|\bdue\b|\bno\s+later\s+than|\bnot\s+later\s+than|\bdeadlines?\b|\bsubmi\w+"
         r"|\bfil(?:e|es|ed|ing)\b|\bregist\w+|\bapplications?\b|\brequests?\b|\brespon(?:d|ses?)\b"
-        r"|截至|截止|之前提交|前提交|提交|征求意见|反馈|申请|报名|登记|期限|申报"
+        r"|截至|截止|之前提交|前提交|提交|征求意见|书面意见|提出|反馈|申请|报名|登记|期限|申报"
     ),
     "event": (
         r"\bdecisions?\b|\bdecide\w*|\bhearings?\b|\bmeet(?:s|ing|ings)?\b|\bvot(?:e|es|ing)\b"
         r"|\btalks\b|\bsummit\b|\bnegotiat\w+|\brulings?\b|\bdetermination\b|\bconsultations?\b"
-        r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b|\bmet\b"
+        r"|\bconference\b|\bvisit\b|\bannounce\w*|\bround\b|\bsession\b|\bmet\b|\bheld\b"
+        r"|\blaunch\w*|\bintroduc\w+|\b(?:go|goes|went|going)\s+live\b"
         r"|\bpublish(?:es|ed|ing)?\b|\badopt\w*|\bconclu\w+|\bfinish\w*|\bcomplet\w+"
         r"|\bresum\w+|\bexpected\b|\bexpects?\s+to|\bscheduled\b|\bslated\b|\bplann?(?:ed|s)?\s+(?:to|for)"
         r"|\baims?\s+to|\bset\s+for|\bsen[dt]\b|\breleases?\b|\bsign(?:s|ed|ing)?\b"
@@ -547,7 +564,9 @@ _PREP_BEFORE = re.compile(
 )
 _PAST_AFTER = re.compile(
     r"[^;；。]{0,30}?(?:\b(?:took|went|came|entered|kicked|expired|ended|lapsed|began|started"
-    r"|were|was)\b|已经)",
+    r"|were|was|announced|agreed|signed|held|published|issued|approved|voted|released"
+    r"|launched|unveiled|reached|imposed|raised|decided|ruled|returned"
+    r"|sold|died)\b|已经)",
     re.IGNORECASE,
 )
 _ON_DATE_COMMA = re.compile(r"^\s*(?:On|Since|As\s+of|Last)\s*$")
@@ -581,7 +600,7 @@ _SEPARATORS = re.compile(r"[;；]")
 _INTERESTING = re.compile(
     r"\d|day|week|month|year|quarter|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
     r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
-    r"|immediately|publication|today|tomorrow|tonight|yesterday|week|月|周|星期|礼拜|年底|年末"
+    r"|immediately|publication|today|tomorrow|tonight|yesterday|morning|evening|afternoon|week|月|周|星期|礼拜|年底|年末|年内"
     r"|公布|发布|昨|明|今|前天|后天"
     r"|季度|天|日|今晚"
 )
@@ -767,6 +786,9 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
             found.append(_Mention(m.start(), m.end(), fixed(int(m[3]), mo, d), fixed=True))
         else:
             found.append(_Mention(m.start(), m.end(), loose(mo, d), confidence=0.85))
+    for m in _DMY_SHORT.finditer(s):
+        mo, d = _month(m[2]), int(m[1])
+        found.append(_Mention(m.start(), m.end(), fixed(2000 + int(m[3]), mo, d), fixed=True))
     for m in _FUZZY.finditer(s):
         if not m[2][:1].isupper():
             continue
@@ -784,9 +806,11 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
             )
         )
     for m in _END_OF.finditer(s):
-        what = (m[1] or "year").lower()
+        what = (m[2] or "year").lower()
+        later = 1 if m[1] else 0  # "the end of next month/year"
         if what == "month":
-            found.append(_Mention(m.start(), m.end(), _month_end_window(today), 0.7, fixed=True))
+            base = _add_months(today.replace(day=1), later)
+            found.append(_Mention(m.start(), m.end(), _month_end_window(base), 0.7, fixed=True))
         elif what == "quarter":
             qmonth = ((today.month - 1) // 3) * 3 + 3
             found.append(
@@ -795,7 +819,7 @@ def _mentions(s: str, ctx: _Context) -> list[_Mention]:
                 )
             )
         else:
-            year = int(what) if what.isdigit() else today.year
+            year = int(what) if what.isdigit() else today.year + later
             found.append(
                 _Mention(m.start(), m.end(), month_window(year, 12, "end"), 0.7, fixed=True)
             )
@@ -1006,10 +1030,15 @@ def _weekday(start: int, end: int, today: date, weekday: int, word: str | None) 
     word = (word or "").lower()
     ahead = (weekday - today.weekday()) % 7
     back = (today.weekday() - weekday) % 7
-    after = today + timedelta(days=ahead or (7 if word in ("next", "下") else 0))
-    before = today - timedelta(days=back or (7 if word in ("last", "上") else 0))
-    if word in ("last", "上"):
-        return _Mention(start, end, _const(before), 0.6, fixed=True, weekday=True)
+    after = today + timedelta(days=ahead)
+    before = today - timedelta(days=back)
+    monday = today - timedelta(days=today.weekday())
+    if word in ("last", "上"):  # that weekday of the previous calendar week
+        day = monday - timedelta(days=7) + timedelta(days=weekday)
+        return _Mention(start, end, _const(day), 0.6, fixed=True, weekday=True)
+    if word in ("next", "下"):  # that weekday of the following calendar week
+        day = monday + timedelta(days=7 + weekday)
+        return _Mention(start, end, _const(day), 0.65, fixed=True, weekday=True)
     return _Mention(
         start,
         end,
@@ -1162,6 +1191,13 @@ def _from_sentence(s: str, ctx: _Context) -> list[Found]:
                 _PAST_AFTER.match(s, mention.end, mention.end + 40) is not None
             )
         past_told = told and not mention.fixed and not is_target
+        # the same day told in the past tense, by a verb next to it, is a fact too
+        done_today = (
+            not is_target
+            and (_told_past(window[-40:]) or _PAST_AFTER.match(s, mention.end, mention.end + 40))
+            is not None
+            and told
+        )
         try:
             resolved = mention.resolve(past_told)
             if resolved is None:
@@ -1183,7 +1219,7 @@ def _from_sentence(s: str, ctx: _Context) -> list[Found]:
                 due=due,
                 window_end=window_end if window_end and window_end >= on_day else None,
                 moved_from=old.get(index),
-                past=on_day < ctx.today,
+                past=on_day < ctx.today or (on_day == ctx.today and done_today),
                 phrase=phrase,
                 confidence=round(confidence * mention.confidence, 2),
                 moved=move is not None and (is_target or index in old),
