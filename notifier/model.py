@@ -220,6 +220,16 @@ class StoryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class WebPolicy:
+    """The read-only web UI (``web:``): off unless a port is set (here or ``--web-port``).
+    ``token`` is required when ``host`` is not a loopback address."""
+
+    port: int | None = None
+    host: str = "127.0.0.1"
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Template:
     """A user's Jinja2 title and/or body for one kind of alert (None: the built-in one)."""
 
@@ -237,6 +247,7 @@ class Config:
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     history: HistoryPolicy = field(default_factory=HistoryPolicy)
     stories: StoryPolicy = field(default_factory=StoryPolicy)
+    web: WebPolicy = field(default_factory=WebPolicy)
     templates: dict[TemplateKind, Template] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
     feeds: tuple[Feed, ...] = ()

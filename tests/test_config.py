@@ -340,3 +340,25 @@ def test_history_keep_and_story_window_are_read_and_bounded() -> None:
     ]
     with pytest.raises(ConfigError, match="unknown key 'kept' \\(did you mean 'keep'"):
         loads("channels: {c: console://}\nhistory: {kept: 1d}\n", "watch.yaml", {})
+
+
+def test_the_web_section_is_off_by_default_and_needs_a_token_off_loopback() -> None:
+    base = 'channels: {console: ["console://"]}\n'
+    config = loads(base, "watch.yaml", {})
+    assert config.web.port is None
+    assert config.web.host == "127.0.0.1"
+    on = loads(base + "web: {port: 8080}\n", "watch.yaml", {})
+    assert (on.web.port, on.web.token) == (8080, None)
+    with pytest.raises(ConfigError) as caught:
+        loads(base + "web: {port: 8080, host: 0.0.0.0}\n", "watch.yaml", {})
+    (problem,) = caught.value.problems
+    assert problem.line == 2
+    assert "set web.token" in problem.message
+    shared = loads(
+        base + 'web: {port: 8080, host: 0.0.0.0, token: "${T}"}\n',
+        "watch.yaml",
+        {"T": "a-long-enough-secret"},
+    )
+    assert shared.web.token == "a-long-enough-secret"
+    with pytest.raises(ConfigError, match="at least 16"):
+        loads(base + "web: {port: 8080, token: short}\n", "watch.yaml", {})

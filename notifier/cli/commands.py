@@ -173,6 +173,8 @@ _SETTING_FLAGS = (
     ("log_level", "LEVEL", "debug, info, warning or error", "info"),
     ("health_port", "PORT", "serve /healthz and /metrics on this port", "off"),
     ("health_host", "HOST", "address for the health endpoint", "127.0.0.1"),
+    ("web_port", "PORT", "serve the read-only web UI on this port", "web.port, off"),
+    ("web_host", "HOST", "address for the web UI (not loopback: web.token)", "web.host"),
     ("grace", "SECONDS", "time in-flight work gets to finish on SIGTERM", "10"),
 )
 

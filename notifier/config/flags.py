@@ -104,6 +104,8 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "log_level": parse_log_level,
     "health_port": parse_port,
     "health_host": parse_host,
+    "web_port": parse_port,
+    "web_host": parse_host,
     "grace": parse_grace,
 }
 

@@ -80,6 +80,7 @@ from notifier.model import (
     TimeWindow,
     UpdatesPolicy,
     Watch,
+    WebPolicy,
 )
 
 _FETCH = FetchPolicy()
@@ -708,6 +709,48 @@ class StoryOptions(Strict):
         return StoryPolicy(self.window)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress  # noqa: PLC0415 - only for the web section
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip()).is_loopback
+    except ValueError:
+        return False
+
+
+class WebOptions(Strict):
+    """The read-only web UI: deadlines, stories, feeds and the outbox in a browser."""
+
+    port: int | None = Field(
+        None, ge=0, le=65535, description="Serve the web UI on this port (off if unset)."
+    )
+    host: str = Field(
+        "127.0.0.1",
+        description="Address to bind; any but a loopback address needs 'token'.",
+    )
+    token: str | None = Field(
+        None,
+        min_length=16,
+        description="Required to open any page: 'Authorization: Bearer TOKEN' or ?token=TOKEN. "
+        "Put it in the environment: ${NOTIFIER_WEB_TOKEN}.",
+    )
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> WebOptions:
+        if not is_loopback(self.host) and not self.token:
+            raise ValueError(
+                f"web.host {self.host} is reachable from other machines: set web.token "
+                "(16 characters or more, e.g. ${NOTIFIER_WEB_TOKEN})"
+            )
+        return self
+
+    def policy(self) -> WebPolicy:
+        return WebPolicy(self.port, self.host, self.token)
+
+
 class WatchFile(Strict):
     """The whole watch config file."""
 
@@ -719,6 +762,7 @@ class WatchFile(Strict):
     delivery: DeliveryOptions = Field(default_factory=DeliveryOptions)
     history: HistoryOptions = Field(default_factory=HistoryOptions)
     stories: StoryOptions = Field(default_factory=StoryOptions)
+    web: WebOptions = Field(default_factory=WebOptions)
     templates: KindTemplates = Field(
         default_factory=KindTemplates,
         description="Replace the built-in message texts per kind (Jinja2, sandboxed).",
@@ -913,6 +957,7 @@ def resolve(spec: WatchFile) -> Config:
         delivery=spec.delivery.policy(),
         history=spec.history.policy(),
         stories=spec.stories.policy(),
+        web=spec.web.policy(),
         templates=spec.templates.resolved(),
         channels=channels,
         feeds=feeds,

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         None, ge=0, le=65535, description="Serve /healthz and /metrics on this port (off if unset)."
     )
     health_host: str = Field("127.0.0.1", description="Address the health endpoint binds to.")
+    web_port: int | None = Field(
+        None, ge=0, le=65535, description="Serve the web UI on this port (default: web.port)."
+    )
+    web_host: str | None = Field(
+        None, description="Address the web UI binds to (default: web.host, 127.0.0.1)."
+    )
     grace: float = Field(
         10.0, ge=0, le=MAX_GRACE, description="Seconds to let in-flight work finish on SIGTERM."
     )
