@@ -736,6 +736,33 @@ def test_history_counts_for_status(state: State) -> None:
     }
 
 
+def test_feed_activity_counts_entries_and_matches_per_feed_and_day(state: State) -> None:
+    """Entries and matches of the period are counted per feed and day, the day read at
+    the given offset from UTC; what is outside the period is not counted."""
+    with state.transaction():
+        a, b, c, _ = state.history.add_entries(
+            [
+                record("a", T0),  # 12:00 UTC: the same day at +02:00
+                record("b", T0 + timedelta(hours=11)),  # 23:00 UTC: the next day at +02:00
+                record("c", T0 + timedelta(hours=1), feed="wire"),
+                record("old", T0 - timedelta(days=30)),
+            ]
+        )
+        state.history.record_matches(
+            [matched(a, a, "w", T0), matched(a, a, "v", T0), matched(c, c, "w", T0)]
+        )
+    rows = state.history.feed_activity(
+        T0 - timedelta(days=1), T0 + timedelta(days=1), utc_offset=timedelta(hours=2)
+    )
+    day = T0.date()
+    assert rows == [
+        ("news", day, 1, 2),
+        ("news", day + timedelta(days=1), 1, 0),
+        ("wire", day, 1, 1),
+    ]
+    assert state.history.feed_activity(T0 + timedelta(days=2), T0 + timedelta(days=3)) == []
+
+
 def test_story_of_link_finds_the_latest_story_with_that_link(state: State) -> None:
     """A canonical link seen within the period names the story of its latest entry."""
     first, second = add(

@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from notifier.errors import InvalidSearch
@@ -490,6 +490,36 @@ class SqliteHistory:
                 (-FTS_MERGE_PAGES,),
             )
         return deleted
+
+    def feed_activity(
+        self, since: datetime, until: datetime, *, utc_offset: timedelta = timedelta(0)
+    ) -> list[tuple[str, date, int, int]]:
+        """Per feed and day: entries first seen and matches recorded in [since, until).
+
+        Rows ``(feed, day, entries, matches)``, days counted at ``utc_offset`` from UTC
+        (the zone's offset now: a DST change inside the period shifts an hour of one
+        day into the next). Two grouped range scans, on ``entries_seen`` and
+        ``matches_at``: bounded by the period, not by the whole history (for the web
+        page's sparklines, a week)."""
+        shift = f"{int(utc_offset.total_seconds())} seconds"
+        bounds = (_ts(since), _ts(until))
+        counts: dict[tuple[str, str], list[int]] = {}
+        for feed, day, count in self.db.execute(
+            "SELECT feed, date(seen, ?), COUNT(*) FROM entries "
+            "WHERE seen >= ? AND seen < ? GROUP BY 1, 2",
+            (shift, *bounds),
+        ):
+            counts.setdefault((feed, day), [0, 0])[0] = int(count)
+        for feed, day, count in self.db.execute(
+            "SELECT e.feed, date(m.at, ?), COUNT(*) FROM matches m JOIN entries e "
+            "ON e.id = m.entry WHERE m.at >= ? AND m.at < ? GROUP BY 1, 2",
+            (shift, *bounds),
+        ):
+            counts.setdefault((feed, day), [0, 0])[1] = int(count)
+        return [
+            (feed, date.fromisoformat(day), entries, matches)
+            for (feed, day), (entries, matches) in sorted(counts.items())
+        ]
 
     def history_counts(self, since: datetime) -> dict[str, int]:
         """Entries, stories, matched stories, matches and edits since ``since``; all entries."""
