@@ -740,7 +740,7 @@ def test_feed_activity_counts_entries_and_matches_per_feed_and_day(state: State)
     """Entries and matches of the period are counted per feed and day, the day read at
     the given offset from UTC; what is outside the period is not counted."""
     with state.transaction():
-        a, b, c, _ = state.history.add_entries(
+        a, _, c, _ = state.history.add_entries(
             [
                 record("a", T0),  # 12:00 UTC: the same day at +02:00
                 record("b", T0 + timedelta(hours=11)),  # 23:00 UTC: the next day at +02:00
