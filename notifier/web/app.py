@@ -502,6 +502,8 @@ def _json(data: Any, config: Config, *, status: int = 200) -> Response:
         raise TypeError(f"not JSON: {type(value).__name__}")
 
     body = json.dumps(data, default=encode, ensure_ascii=False, separators=(",", ":"))
+    # Inside JSON strings only: the same value, and no markup even if a client mislabels it.
+    body = body.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Response(status, {"Content-Type": _JSON}, body.encode("utf-8") + b"\n")
 
 
