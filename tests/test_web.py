@@ -675,3 +675,22 @@ def test_story_query_bounds_its_inputs() -> None:
         story_query({"limit": "x"})
     with pytest.raises(BadRequest):
         story_query({"since": "soon"})
+
+
+def test_the_feeds_page_shows_two_hundred_feeds_a_page(tmp_path: Path) -> None:
+    """1,000 rows are too many for one page: 200 a page, with links to the others; the
+    API lists every feed."""
+    feeds = tuple(
+        Feed(f"feed-{i:03d}", f"https://f{i}.example.com/rss", None, timedelta(minutes=5))
+        for i in range(250)
+    )
+    config = Config(timezone=BERLIN, default_channels=(), feeds=feeds)
+    app = WebApp(lambda: config, tmp_path, None, lambda: NOW)
+    first = app.handle("GET", "/feeds", {}).body.decode()
+    assert first.count('<th scope="row">') == 200
+    assert 'href="/feeds?page=2"' in first
+    second = app.handle("GET", "/feeds?page=2", {}).body.decode()
+    assert second.count('<th scope="row">') == 50
+    assert "feed-249" in second
+    assert app.handle("GET", "/feeds?page=x", {}).status == 200
+    assert len(json.loads(app.handle("GET", "/api/feeds", {}).body)["feeds"]) == 250

@@ -366,13 +366,10 @@ class HistoryStore(Protocol):
         seconds, ``once`` before it ends."""
         ...
 
-    def feed_activity(
-        self, since: datetime, until: datetime, *, utc_offset: timedelta = timedelta(0)
-    ) -> list[tuple[str, date, int, int]]:
-        """Per feed and day (counted at ``utc_offset`` from UTC): ``(feed, day, entries,
-        matches)`` of the entries first seen and the matches recorded in [since, until),
-        by feed and day (two grouped scans of that period's index range: for the web
-        page's sparklines)."""
+    def feed_activity(self, bounds: Sequence[datetime]) -> dict[str, list[tuple[int, int]]]:
+        """Per feed, per period ``[bounds[i], bounds[i+1])`` (at most 31 periods):
+        ``(entries first seen, matches recorded)``; feeds with none are left out (two
+        grouped scans of the periods' index range: for the web page's sparklines)."""
         ...
 
     def history_counts(self, since: datetime) -> dict[str, int]:

@@ -22,7 +22,7 @@ a ``limit`` or a period; time is a parameter.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
@@ -282,22 +282,34 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone)
 
 
+Activity = Callable[[Sequence[datetime]], Mapping[str, Sequence[tuple[int, int]]]]
+
+
+def activity_bounds(now: datetime, zone: ZoneInfo) -> tuple[datetime, ...]:
+    """The midnights (in ``zone``) that bound the last :data:`ACTIVITY_DAYS` days, today
+    included: what :meth:`~notifier.storage.HistoryStore.feed_activity` is asked for."""
+    today = now.astimezone(zone).date()
+    days = [today - timedelta(days=n) for n in range(ACTIVITY_DAYS - 1, -1, -1)]
+    return (*(_midnight(d, zone) for d in days), _midnight(today + timedelta(days=1), zone))
+
+
 def feed_rows(
-    config: Config, store: State, now: datetime, *, failing_only: bool = False
+    config: Config,
+    store: State,
+    now: datetime,
+    *,
+    failing_only: bool = False,
+    activity: Activity | None = None,
 ) -> list[dict[str, Any]]:
     """Per feed (the config's, then any the state still remembers): health, polls,
     backoff, last error, and its entries and matches a day over :data:`ACTIVITY_DAYS`
-    (not read with ``failing_only``: the overview lists only the failing feeds)."""
-    zone = config.timezone
-    today = now.astimezone(zone).date()
-    days = [today - timedelta(days=n) for n in range(ACTIVITY_DAYS - 1, -1, -1)]
-    offset = now.astimezone(zone).utcoffset() or timedelta(0)
-    activity: dict[str, dict[date, tuple[int, int]]] = {}
-    if not failing_only:
-        for name, day, seen, matched in store.history.feed_activity(
-            _midnight(days[0], zone), now + timedelta(seconds=1), utc_offset=offset
-        ):
-            activity.setdefault(name, {})[day] = (seen, matched)
+    (not read with ``failing_only``: the overview lists only the failing feeds).
+    ``activity``: where the counts come from (default: the store; the app caches them)."""
+    bounds = activity_bounds(now, config.timezone)
+    days = [b.date() for b in bounds[:-1]]
+    read = activity if activity is not None else store.history.feed_activity
+    counts = {} if failing_only else read(bounds)
+    quiet = [(0, 0)] * ACTIVITY_DAYS
     states = {s.name: s for s in store.feed_states()}
     configured = {f.name: f for f in config.feeds}
     rows = []
@@ -305,9 +317,9 @@ def feed_rows(
         feed, state = configured.get(name), states.get(name)
         if failing_only and (state is None or not state.failures or feed is None):
             continue
-        per_day = activity.get(name, {})
-        entries = [per_day.get(d, (0, 0))[0] for d in days]
-        matches = [per_day.get(d, (0, 0))[1] for d in days]
+        per_day = counts.get(name, quiet)
+        entries = [seen for seen, _ in per_day]
+        matches = [matched for _, matched in per_day]
         if feed is None:
             health = "removed"
         elif not feed.enabled:
@@ -328,7 +340,7 @@ def feed_rows(
                 "url": mask_feed_url(url),
                 "health": health,
                 "failing": health in ("failing", "unhealthy"),
-                "interval": format_duration(feed.interval) if feed is not None else None,
+                "interval": _duration(feed.interval) if feed is not None else None,
                 "last_polled": state.last_polled if state else None,
                 "last_ok": state.last_ok if state else None,
                 "next_poll": state.next_poll if state else None,
@@ -347,6 +359,11 @@ def feed_rows(
             }
         )
     return rows
+
+
+@functools.lru_cache(maxsize=256)
+def _duration(delta: timedelta) -> str:
+    return format_duration(delta)
 
 
 def _backoff(
