@@ -694,3 +694,31 @@ def test_the_feeds_page_shows_two_hundred_feeds_a_page(tmp_path: Path) -> None:
     assert "feed-249" in second
     assert app.handle("GET", "/feeds?page=x", {}).status == 200
     assert len(json.loads(app.handle("GET", "/api/feeds", {}).body)["feeds"]) == 250
+
+
+def test_a_silent_client_is_dropped_after_the_timeout(state_dir: tuple[Path, Ids]) -> None:
+    """A client that sends half a request and waits holds its thread only until the
+    socket timeout; the server answers others meanwhile."""
+    import socket  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    app = WebApp(lambda: CONFIG, state_dir[0], None, lambda: NOW)
+    server = WebServer(app, "127.0.0.1", 0, timeout=0.3)
+    server.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as slow:
+            slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finished
+            assert fetch(f"http://127.0.0.1:{server.port}", "/proposals").status == 200
+            started = time.monotonic()
+            assert slow.recv(1024) == b""  # closed by the server
+            assert time.monotonic() - started < 3
+    finally:
+        server.stop()
+
+
+def test_the_atom_feed_answers_304_to_its_etag(base: str) -> None:
+    """The feed has an ETag too; a reader that sends it back gets a 304 without a body."""
+    etag = fetch(base, "/feed.atom").headers["ETag"]
+    again = fetch(base, "/feed.atom", headers={"If-None-Match": etag})
+    assert again.status == 304
+    assert again.body == b""

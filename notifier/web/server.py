@@ -23,8 +23,9 @@ TIMEOUT: Final = 10.0
 class WebServer:
     """The web UI on ``host:port`` (port 0: any free one; see :attr:`port`)."""
 
-    def __init__(self, app: WebApp, host: str, port: int) -> None:
-        self._server = ThreadingHTTPServer((host, port), _handler(app))
+    def __init__(self, app: WebApp, host: str, port: int, *, timeout: float = TIMEOUT) -> None:
+        """``timeout``: seconds a connection may sit idle before it is closed."""
+        self._server = ThreadingHTTPServer((host, port), _handler(app, timeout))
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -45,11 +46,11 @@ class WebServer:
         self._server.server_close()
 
 
-def _handler(app: WebApp) -> type[BaseHTTPRequestHandler]:
+def _handler(app: WebApp, idle: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "notifier"
         sys_version = ""
-        timeout = TIMEOUT  # applied to the connection's socket by StreamRequestHandler
+        timeout = idle  # applied to the connection's socket by StreamRequestHandler
 
         def _answer(self) -> None:
             response = app.handle(self.command, self.path, dict(self.headers.items()))
