@@ -736,6 +736,31 @@ def test_history_counts_for_status(state: State) -> None:
     }
 
 
+def test_feed_activity_counts_entries_and_matches_per_feed_and_period(state: State) -> None:
+    """Entries and matches are counted per feed and per period between the bounds (the
+    caller's midnights); what is outside the bounds is not counted."""
+    with state.transaction():
+        a, _, c, _ = state.history.add_entries(
+            [
+                record("a", T0),
+                record("b", T0 + timedelta(hours=11)),  # the next period
+                record("c", T0 + timedelta(hours=1), feed="wire"),
+                record("old", T0 - timedelta(days=30)),
+            ]
+        )
+        state.history.record_matches(
+            [matched(a, a, "w", T0), matched(a, a, "v", T0), matched(c, c, "w", T0)]
+        )
+    bounds = [T0 - timedelta(hours=12), T0 + timedelta(hours=10), T0 + timedelta(hours=34)]
+    assert state.history.feed_activity(bounds) == {
+        "news": [(1, 2), (1, 0)],
+        "wire": [(1, 1), (0, 0)],
+    }
+    assert state.history.feed_activity(bounds[:2]) == {"news": [(1, 2)], "wire": [(1, 1)]}
+    assert state.history.feed_activity([T0 + timedelta(days=2), T0 + timedelta(days=3)]) == {}
+    assert state.history.feed_activity([T0]) == {}
+
+
 def test_story_of_link_finds_the_latest_story_with_that_link(state: State) -> None:
     """A canonical link seen within the period names the story of its latest entry."""
     first, second = add(

@@ -366,6 +366,12 @@ class HistoryStore(Protocol):
         seconds, ``once`` before it ends."""
         ...
 
+    def feed_activity(self, bounds: Sequence[datetime]) -> dict[str, list[tuple[int, int]]]:
+        """Per feed, per period ``[bounds[i], bounds[i+1])`` (at most 31 periods):
+        ``(entries first seen, matches recorded)``; feeds with none are left out (two
+        grouped scans of the periods' index range: for the web page's sparklines)."""
+        ...
+
     def history_counts(self, since: datetime) -> dict[str, int]:
         """For ``status``: ``entries``, ``stories``, ``matched_stories``,
         ``matches`` and ``edits`` since ``since``, and ``total_entries`` stored."""
