@@ -4,7 +4,7 @@ through Debian's chromedriver (no browser can be downloaded here, so both come f
 Outside CI, where no Chromium is installed, the tests that use :func:`browser` skip and
 say the install command; with ``CI=true`` a missing browser fails them (``.ci/run``
 installs it). Screenshots go to ``test-artifacts/screenshots/`` (ignored by git); with
-``NOTIFIER_UPDATE_SCREENSHOTS=1`` the README's are rewritten too (``docs/screenshots``).
+``NOTIFIER_UPDATE_SCREENSHOTS=1`` the README's two are rewritten too (``docs/screenshots``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 DOCS = ROOT / "docs" / "screenshots"
 INSTALL = "apt-get install -y chromium chromium-driver"
+#: The pages the README shows.
+README_SHOTS = frozenset({"overview", "deadlines"})
 
 
 def _found() -> tuple[str, str] | None:
@@ -76,7 +78,7 @@ def screenshot(driver: Any, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
-    if os.environ.get("NOTIFIER_UPDATE_SCREENSHOTS") == "1":
+    if os.environ.get("NOTIFIER_UPDATE_SCREENSHOTS") == "1" and name in README_SHOTS:
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS / f"{name}.png")
     return path

@@ -29,7 +29,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "health_port": ("http", "9100"),
     "health_host": ("not a host!", "::1"),
     "web_port": ("http", "8080"),
-    "web_host": ("not a host!", "0.0.0.0"),
+    "web_host": ("not a host!", "::1"),
     "grace": ("ten", "2.5"),
     "time": ("yesterday", "2025-06-01T09:00"),
     "count": ("0", "10"),

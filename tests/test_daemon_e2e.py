@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,9 +56,16 @@ def free_port() -> int:
 class Daemon:
     """A running ``notifier run`` subprocess with its log captured to a file."""
 
-    def __init__(self, config: Path, state: Path, log: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        state: Path,
+        log: Path,
+        port: int | None = None,
+        extra: Sequence[str] = (),
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
-        args = [str(NOTIFIER), "run", "--config", str(config), "--state-dir", str(state)]
+        args = [str(NOTIFIER), "run", "--config", str(config), "--state-dir", str(state), *extra]
         # DEBUG: the tests wait for routine lines ("feed polled" with nothing new).
         args += ["--log-format", "json", "--log-level", "debug", "--grace", "5"]
         if port is not None:

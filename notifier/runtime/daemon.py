@@ -60,10 +60,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from notifier import clock as clocks
 from notifier.config.loader import load_with_secrets
+from notifier.config.schema import is_loopback
 from notifier.config.settings import Settings
 from notifier.deadlines.planning import next_reminder, plan
 from notifier.delivery.kinds import config_context
-from notifier.errors import ConfigError, StateError
+from notifier.errors import ConfigError, Problem, StateError
 from notifier.logs import add_secrets, get_logger
 from notifier.matching import Matcher
 from notifier.model import Config, Feed, NewAlert
@@ -173,6 +174,7 @@ class Daemon:
         self._beat: asyncio.Task[None] | None = None
         self._watchdog: Watchdog | None = None
         self.health_port: int | None = None
+        self.web_port: int | None = None
         self._rejected: str | None = None
         self._reloading = asyncio.Lock()
         self._feeds: dict[str, Feed] = {}  # the config's feeds by name
@@ -247,6 +249,7 @@ class Daemon:
             log.info(
                 "health endpoint listening", host=self.settings.health_host, port=self.health_port
             )
+        self._start_web(config, stack)
         systemd.notify("READY=1")
         log.info(
             "daemon started",
@@ -255,7 +258,46 @@ class Daemon:
             deadlines=len(config.deadlines),
             channels=len(config.channels),
             health_port=self.health_port,
+            web_port=self.web_port,
         )
+
+    def _start_web(self, config: Config, stack: AsyncExitStack) -> None:
+        """The read-only web UI, when a port is set (``--web-port`` or ``web.port``): a
+        thread of its own reading the state read-only, so it never blocks a poll or a
+        send. A host other than loopback without ``web.token`` refuses to start."""
+        port = self.settings.web_port if self.settings.web_port is not None else config.web.port
+        if port is None:
+            return
+        host = self.settings.web_host or config.web.host
+        token = config.web.token
+        if not is_loopback(host) and not token:
+            raise ConfigError(
+                [
+                    Problem(
+                        str(self.settings.config),
+                        1,
+                        1,
+                        "web",
+                        f"the web UI on {host} is reachable from other machines: set "
+                        "web.token (16 characters or more, e.g. ${NOTIFIER_WEB_TOKEN})",
+                    )
+                ]
+            )
+        from notifier.web.app import WebApp  # noqa: PLC0415 - only when the UI is on
+        from notifier.web.server import WebServer  # noqa: PLC0415
+
+        app_ = WebApp(
+            config=lambda: self.config or config,
+            state_dir=self.settings.state_dir,
+            token=token,
+            clock=self.clock,
+            command=app.command_for(self.settings.config, self.settings.state_dir),
+        )
+        server = WebServer(app_, host, port)
+        server.start()
+        stack.push_async_callback(asyncio.to_thread, server.stop)
+        self.web_port = server.port
+        log.info("web UI listening", host=host, port=self.web_port, token=bool(token))
 
     async def stop(self) -> None:
         """Take no new work, let in-flight polls and sends finish within the grace

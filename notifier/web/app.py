@@ -91,6 +91,7 @@ _JSON = "application/json; charset=utf-8"
 _STATIC: Final[Mapping[str, str]] = {
     "style.css": "text/css; charset=utf-8",
     "refresh.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 _STORY = re.compile(r"/(api/)?stories/(\d{1,18})")
 _HOST = re.compile(r"[A-Za-z0-9.\-]{1,253}(:\d{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?")
@@ -248,6 +249,8 @@ class WebApp:
         try:
             if path in pages:
                 return pages[path](request)
+            if path == "/favicon.ico":  # browsers ask for it whatever the page says
+                path = "/static/favicon.svg"
             if path.startswith("/static/") and path[len("/static/") :] in self._static:
                 name = path[len("/static/") :]
                 return Response(200, {"Content-Type": _STATIC[name]}, self._static[name])
