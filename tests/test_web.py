@@ -722,3 +722,17 @@ def test_the_atom_feed_answers_304_to_its_etag(base: str) -> None:
     again = fetch(base, "/feed.atom", headers={"If-None-Match": etag})
     assert again.status == 304
     assert again.body == b""
+
+
+def test_the_daemon_refuses_a_web_ui_open_to_other_machines_without_a_token(
+    cli_process: Any, tmp_path: Path
+) -> None:
+    """``--web-host 0.0.0.0`` with no ``web.token``: exit 1 before anything starts, naming
+    what to set; the token itself is never printed."""
+    config = tmp_path / "watch.yaml"
+    config.write_text('channels:\n  console: ["console://"]\n', encoding="utf-8")
+    flags = ("--config", str(config), "--state-dir", str(tmp_path / "state"))
+    r = cli_process(*flags, "--web-port", "0", "--web-host", "0.0.0.0", "run")  # noqa: S104
+    assert r.code == 1
+    assert "set web.token" in r.err
+    assert "web UI listening" not in r.err

@@ -195,6 +195,7 @@ class Daemon:
         stack = self._resources
         stack.callback(lock_state_dir(self.settings.state_dir, "run").release)
         config, matcher = await asyncio.to_thread(self._load)
+        web = self._web_target(config)  # refused before anything starts
         self.store = stack.enter_context(Store.open(self.settings.state_dir))
         self._watchdog = Watchdog(self.health, self.settings.state_dir / HEALTH_FILE)
         stack.callback(self._watchdog.stop)
@@ -249,7 +250,8 @@ class Daemon:
             log.info(
                 "health endpoint listening", host=self.settings.health_host, port=self.health_port
             )
-        self._start_web(config, stack)
+        if web is not None:
+            self._start_web(config, stack, *web)
         systemd.notify("READY=1")
         log.info(
             "daemon started",
@@ -261,13 +263,13 @@ class Daemon:
             web_port=self.web_port,
         )
 
-    def _start_web(self, config: Config, stack: AsyncExitStack) -> None:
-        """The read-only web UI, when a port is set (``--web-port`` or ``web.port``): a
-        thread of its own reading the state read-only, so it never blocks a poll or a
-        send. A host other than loopback without ``web.token`` refuses to start."""
+    def _web_target(self, config: Config) -> tuple[str, int, str | None] | None:
+        """Where the web UI listens (host, port, token), or None when it is off (no
+        ``--web-port`` and no ``web.port``). A host other than loopback without
+        ``web.token`` is a config error."""
         port = self.settings.web_port if self.settings.web_port is not None else config.web.port
         if port is None:
-            return
+            return None
         host = self.settings.web_host or config.web.host
         token = config.web.token
         if not is_loopback(host) and not token:
@@ -283,6 +285,13 @@ class Daemon:
                     )
                 ]
             )
+        return host, port, token
+
+    def _start_web(
+        self, config: Config, stack: AsyncExitStack, host: str, port: int, token: str | None
+    ) -> None:
+        """The read-only web UI: a thread of its own reading the state read-only, so it
+        never blocks a poll or a send."""
         from notifier.web.app import WebApp  # noqa: PLC0415 - only when the UI is on
         from notifier.web.server import WebServer  # noqa: PLC0415
 
