@@ -40,7 +40,7 @@ test: $(STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/notifier check
 
-## bench: CLI start-up (under a minute), story grouping (quality and speed), deadline discovery (scores, cost per entry), then polling cycles and matching on generated local feeds (bench/results/)
+## bench: CLI start-up (under a minute), story grouping (quality and speed), deadline discovery (scores, cost per entry), web pages, then polling cycles and matching on generated local feeds (bench/results/)
 bench: $(STAMP)
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.stories --sweep
@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.deadlines --split test3 --out bench/results --append
 	$(BIN)/python -m bench.deadlines --split test4 --out bench/results --append
 	$(BIN)/python -m bench.discovery_cost
+	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench
 
 fmt: $(STAMP)
