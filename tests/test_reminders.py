@@ -156,6 +156,8 @@ async def test_moving_the_due_date_sends_one_moved_alert_and_the_new_plan(runner
     new_due = datetime(2025, 8, 1, 4, 1, tzinfo=UTC)
     ((title, _),) = await runner.at(new_due - timedelta(days=7), moved)
     assert title == "[HIGH] 90-day pause expires — in 7 days"
+    with Store.open(runner.state) as store:  # the move is remembered (the web UI shows it)
+        assert store.reminders.moves("pause") == [(DUE_UTC, new_due, now)]
 
 
 async def test_moving_to_a_date_whose_reminders_passed_skips_them(runner: Runner) -> None:

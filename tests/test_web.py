@@ -247,6 +247,7 @@ def fill(state_dir: Path) -> Ids:
         due = pause.due.astimezone(UTC)
         week = timedelta(days=7)
         store.reminders.track("pause", due.isoformat(), NOW - timedelta(days=30))
+        store.reminders.record_move("pause", due - timedelta(days=20), due, NOW - timedelta(days=3))
         store.reminders.record(
             Reminder("pause", due, shift(due, week, pause.timezone), week), "sent", NOW
         )
@@ -362,6 +363,11 @@ def test_deadlines_are_in_due_order_with_the_sent_reminder(base: str) -> None:
     pause = next(d for d in data["deadlines"] if d["name"] == "pause")
     assert [r["done"] for r in pause["reminders"]] == [True, False, False]
     assert pause["previous_due"] is None  # tracked at its current due time
+    (move,) = pause["moves"]  # and it moved once before
+    assert datetime.fromisoformat(move["to"]) - datetime.fromisoformat(move["from"]) == timedelta(
+        days=20
+    )
+    assert "moved from" in visible(fetch(base, "/deadlines").text)
     monthly = next(d for d in data["deadlines"] if d["name"] == "monthly")
     assert monthly["due"] == "2025-06-14T15:00:00+02:00"  # the next, in the config's zone
     assert len(monthly["occurrences"]) == 5

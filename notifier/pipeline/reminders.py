@@ -87,6 +87,8 @@ def _check_one(book: ReminderStore, deadline: Deadline, now: datetime) -> list[N
                 moved_context(deadline, old_due, now),
             )
             book.track(deadline.name, identity, since)
+            if old_due != deadline.due:  # (a changed rule alone is no move)
+                book.record_move(deadline.name, old_due, deadline.due, now)
             done = book.done(deadline.name)
             for reminder in reminders:
                 if reminder.at <= now and reminder.key not in done:

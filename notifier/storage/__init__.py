@@ -245,6 +245,14 @@ class ReminderStore(Protocol):
         """Record a reminder once: sent, late, folded, skipped or expired."""
         ...
 
+    def record_move(self, name: str, old_due: datetime, new_due: datetime, now: datetime) -> None:
+        """Remember that deadline ``name``'s due time moved from ``old_due`` to ``new_due``."""
+        ...
+
+    def moves(self, name: str, limit: int = 50) -> list[tuple[datetime, datetime, datetime]]:
+        """The moves of deadline ``name``, newest first: (from, to, noticed at)."""
+        ...
+
 
 class HistoryStore(Protocol):
     """Every polled entry, grouped into stories, with the matches and edits recorded.

@@ -196,6 +196,16 @@ STEPS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX proposals_day ON proposals(day, change, kind)",
         "CREATE INDEX proposals_status ON proposals(status, day)",
     ),
+    # Each move of a tracked deadline's due time, for the web UI's deadline history.
+    8: (
+        """CREATE TABLE deadline_moves (
+            deadline TEXT NOT NULL,
+            old_due  TEXT NOT NULL,
+            new_due  TEXT NOT NULL,
+            at       TEXT NOT NULL
+        )""",
+        "CREATE INDEX deadline_moves_deadline ON deadline_moves(deadline, at)",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

@@ -3,7 +3,8 @@
 * ``deadlines``: per deadline, its identity (due time and rule) and when it was
   first seen (reminders planned before that are never sent);
 * ``reminders``: every reminder recorded once, as ``sent``, ``late``,
-  ``folded``, ``skipped`` or ``expired``.
+  ``folded``, ``skipped`` or ``expired``;
+* ``deadline_moves``: each change of a deadline's due time (from, to, when noticed).
 
 Call inside ``store.transaction()``.
 """
@@ -46,6 +47,7 @@ class SqliteReminders:
             if name not in names:
                 self.db.execute("DELETE FROM deadlines WHERE name=?", (name,))
                 self.db.execute("DELETE FROM reminders WHERE deadline=?", (name,))
+                self.db.execute("DELETE FROM deadline_moves WHERE deadline=?", (name,))
 
     def done(self, name: str) -> set[str]:
         return {
@@ -58,3 +60,20 @@ class SqliteReminders:
             "VALUES (?, ?, ?, ?, ?)",
             (reminder.key, reminder.deadline, _ts(reminder.at), status, _ts(now)),
         )
+
+    def record_move(self, name: str, old_due: datetime, new_due: datetime, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO deadline_moves(deadline, old_due, new_due, at) VALUES (?, ?, ?, ?)",
+            (name, _ts(old_due), _ts(new_due), _ts(now)),
+        )
+
+    def moves(self, name: str, limit: int = 50) -> list[tuple[datetime, datetime, datetime]]:
+        rows = self.db.execute(
+            "SELECT old_due, new_due, at FROM deadline_moves WHERE deadline=? "
+            "ORDER BY at DESC LIMIT ?",
+            (name, limit),
+        )
+        return [
+            (datetime.fromisoformat(a), datetime.fromisoformat(b), datetime.fromisoformat(c))
+            for a, b, c in rows
+        ]

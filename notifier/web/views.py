@@ -165,7 +165,8 @@ def timeline(config: Config, store: State, now: datetime) -> list[dict[str, Any]
 
 def deadline_plans(config: Config, store: State, now: datetime) -> list[dict[str, Any]]:
     """Every deadline, by its next (or only) due time: its ladder, next reminder, next
-    occurrences, and the earlier due time the state still tracks if it moved."""
+    occurrences, its moves (newest first), and the earlier due time the state still
+    tracks if it moved and the daemon has not yet noticed."""
     rows = []
     for d in config.deadlines:
         due = next_due(d, now)
@@ -193,6 +194,10 @@ def deadline_plans(config: Config, store: State, now: datetime) -> list[dict[str
                 "occurrences": _occurrences(d, now, now + _NEXT_WITHIN) if d.recur else [],
                 "tracked_since": tracked[1] if tracked is not None else None,
                 "previous_due": previous,
+                "moves": [
+                    {"from": old, "to": new, "at": at}
+                    for old, new, at in store.reminders.moves(d.name)
+                ],
             }
         )
     rows.sort(key=lambda row: (row["due"], row["name"]))
