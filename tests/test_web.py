@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -742,3 +742,17 @@ def test_the_daemon_refuses_a_web_ui_open_to_other_machines_without_a_token(
     assert r.code == 1
     assert "set web.token" in r.err
     assert "web UI listening" not in r.err
+
+
+def test_quiet_hours_end_is_when_held_alerts_go() -> None:
+    from notifier.model import TimeWindow  # noqa: PLC0415
+    from notifier.web.views import quiet_until  # noqa: PLC0415
+
+    zone = ZoneInfo("America/New_York")
+    night = TimeWindow(time(22), time(7))
+    late = datetime(2025, 6, 10, 23, 30, tzinfo=zone)
+    assert quiet_until(night, zone, late) == datetime(2025, 6, 11, 7, tzinfo=zone)
+    early = datetime(2025, 6, 11, 6, 0, tzinfo=zone)
+    assert quiet_until(night, zone, early) == datetime(2025, 6, 11, 7, tzinfo=zone)
+    assert quiet_until(night, zone, datetime(2025, 6, 11, 12, tzinfo=zone)) is None
+    assert quiet_until(None, zone, late) is None

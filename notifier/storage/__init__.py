@@ -181,8 +181,8 @@ class OutboxStore(Protocol):
         """When the earliest pending message is due."""
         ...
 
-    def next_release(self) -> datetime | None:
-        """The earliest end of a queued alert's digest window."""
+    def next_release(self, channel: str | None = None) -> datetime | None:
+        """The earliest time a queued alert (of ``channel``) waits for, or None."""
         ...
 
     def next_due(self, channel: str, now: datetime) -> datetime | None:

@@ -329,11 +329,17 @@ class SqliteOutbox:
         ).fetchone()
         return _dt(row[0]) if row and row[0] else None
 
-    def next_release(self) -> datetime | None:
-        """The earliest ``not_before`` of a queued alert, or None."""
-        row = self.db.execute(
-            "SELECT MIN(not_before) FROM alerts WHERE message_id IS NULL"
-        ).fetchone()
+    def next_release(self, channel: str | None = None) -> datetime | None:
+        """The earliest ``not_before`` of a queued alert (of ``channel``), or None."""
+        if channel is None:
+            row = self.db.execute(
+                "SELECT MIN(not_before) FROM alerts WHERE message_id IS NULL"
+            ).fetchone()
+        else:
+            row = self.db.execute(
+                "SELECT MIN(not_before) FROM alerts WHERE message_id IS NULL AND channel=?",
+                (channel,),
+            ).fetchone()
         return _dt(row[0]) if row and row[0] else None
 
     def delivered(self, message_id: int, url: str, now: datetime) -> bool:

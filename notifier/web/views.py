@@ -47,7 +47,7 @@ from notifier.delivery.safety import (
     linkable,
 )
 from notifier.durations import format_duration
-from notifier.model import Config, Deadline, Proposal, Story
+from notifier.model import Channel, ChannelStatus, Config, Deadline, Proposal, Story, TimeWindow
 from notifier.storage import State
 from notifier.text import mask_feed_url
 
@@ -384,9 +384,24 @@ def _backoff(
 # --------------------------------------------------------------------------- outbox
 
 
-def outbox(config: Config, store: State) -> dict[str, Any]:
-    """Per channel: queued, held, pending, retrying (with the last error), dead, sent;
-    the channels' URLs masked; when the next held alert is released."""
+def quiet_until(window: TimeWindow | None, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """When the quiet hours ``window`` (local times in ``zone``) end, if ``now`` is in
+    them; else None."""
+    if window is None:
+        return None
+    local = now.astimezone(zone)
+    if not window.contains(local.time()):
+        return None
+    end = datetime.combine(local.date(), window.end, zone)
+    if end <= local:
+        end = datetime.combine(local.date() + timedelta(days=1), window.end, zone)
+    return end
+
+
+def outbox(config: Config, store: State, now: datetime) -> dict[str, Any]:
+    """Per channel: queued, held (and until when: its quiet hours' end, or the earliest
+    digest window's), pending, retrying (with the last error), dead, sent; the channels'
+    URLs masked; when the next held alert is released."""
     status = {c.channel: c for c in store.outbox.status()}
     names = [*config.channels, *(n for n in status if n not in config.channels)]
     channels = []
@@ -400,6 +415,9 @@ def outbox(config: Config, store: State) -> dict[str, Any]:
                 "configured": channel is not None,
                 "queued": c.queued if c else 0,
                 "held": c.held if c else 0,
+                "held_until": _held_until(
+                    name, channel, status=c, store=store, zone=config.timezone, now=now
+                ),
                 "pending": c.pending if c else 0,
                 "retrying": c.retrying if c else 0,
                 "dead": c.dead if c else 0,
@@ -410,6 +428,27 @@ def outbox(config: Config, store: State) -> dict[str, Any]:
             }
         )
     return {"channels": channels, "next_release": store.outbox.next_release()}
+
+
+def _held_until(
+    name: str,
+    channel: Channel | None,
+    *,
+    status: ChannelStatus | None,
+    store: State,
+    zone: ZoneInfo,
+    now: datetime,
+) -> datetime | None:
+    """When the channel's waiting alerts may go: the end of its quiet hours (while they
+    last), else the earliest end of a digest window; None when nothing waits (a rate
+    limit's release depends on sends, and is not shown)."""
+    if status is None or not (status.held or status.queued):
+        return None
+    quiet = quiet_until(channel.quiet_hours if channel else None, zone, now)
+    release = store.outbox.next_release(name)
+    if quiet is not None:
+        return quiet if release is None else max(quiet, release)
+    return release if release is not None and release > now else None
 
 
 # --------------------------------------------------------------------------- proposals
@@ -480,6 +519,6 @@ def overview(config: Config, store: State, now: datetime) -> dict[str, Any]:
         "failing_feeds": [
             r for r in feed_rows(config, store, now, failing_only=True) if r["failing"]
         ],
-        "outbox": outbox(config, store),
+        "outbox": outbox(config, store, now),
         "open_proposals": len(open_proposals),
     }
