@@ -201,3 +201,68 @@ def test_the_subscriptions_are_valid(site: str) -> None:
     assert parsed.version == "atom10"
     assert STORY in [e.title for e in parsed.entries]
     assert json.loads(get(site + "/api/overview"))
+
+
+def _rgb(css: str) -> tuple[float, float, float]:
+    parts = css[css.index("(") + 1 : css.index(")")].split(",")
+    return (float(parts[0]), float(parts[1]), float(parts[2]))
+
+
+def contrast(fg: str, bg: str) -> float:
+    """The WCAG contrast ratio of two CSS rgb() colours."""
+
+    def luminance(rgb: tuple[float, float, float]) -> float:
+        channels = []
+        for value in rgb:
+            c = value / 255
+            channels.append(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    a, b = sorted((luminance(_rgb(fg)), luminance(_rgb(bg))), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def page_colours(driver: Any) -> dict[str, tuple[str, str]]:
+    """(colour, background) of the body text, a link and the navigation's current link."""
+    script = """
+    const bg = getComputedStyle(document.body).backgroundColor;
+    const pick = (sel) => { const el = document.querySelector(sel);
+        return [getComputedStyle(el).color, bg]; };
+    return {body: pick('main p, main li, main dd'), link: pick('main a, footer a'),
+            nav: pick('nav a')};
+    """
+    colours: dict[str, tuple[str, str]] = driver.execute_script(script)
+    return colours
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_has_aa_contrast_in_light_and_dark_mode(browser: Any, site: str, scheme: str) -> None:
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": scheme}]},
+    )
+    try:
+        visit(browser, site + "/")
+        background = _rgb(
+            browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+        )
+        assert (sum(background) / 3 < 100) is (scheme == "dark")  # it follows the system
+        for what, (fg, bg) in page_colours(browser).items():
+            assert contrast(fg, bg) >= 4.5, (scheme, what, fg, bg)
+        screenshot(browser, f"overview-{scheme}")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+def test_pages_fit_a_phone(browser: Any, site: str) -> None:
+    browser.set_window_size(390, 844)
+    try:
+        for path in ("/", "/deadlines", "/stories", "/feeds", "/proposals"):
+            visit(browser, site + path)
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 1, (path, overflow)
+        screenshot(browser, "overview-phone")
+    finally:
+        browser.set_window_size(1280, 900)
