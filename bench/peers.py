@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -173,9 +174,25 @@ def _pip(python: Path) -> list[str]:
     return [sys.executable, "-m", "pip", "--python", str(python)]
 
 
-def _installed(python: Path) -> dict[str, str]:
-    proc = _run([*_pip(python), "list", "--format", "json"], timeout=120)
-    return {p["name"]: p["version"] for p in json.loads(proc.stdout)}
+#: What the peer's own interpreter reports as installed (no pip involved).
+_LIST = (
+    "import importlib.metadata as m, json; "
+    "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+)
+
+
+def _installed(python: Path, wanted: tuple[str, ...] = ()) -> dict[str, str]:
+    """The distributions installed in a peer's venv, read by its own interpreter; read
+    again once if one of ``wanted`` is missing (a CI run once got an empty list)."""
+    found: dict[str, str] = {}
+    for _ in range(2):
+        proc = _run([str(python), "-c", _LIST], timeout=120)
+        lines = [line for line in proc.stdout.splitlines() if line.strip()]
+        found = {str(k): str(v) for k, v in json.loads(lines[-1]).items()} if lines else {}
+        names = {k.lower().replace("_", "-") for k in found}
+        if all(w.lower().replace("_", "-") in names for w in wanted):
+            break
+    return found
 
 
 def _marker(spec: PeerSpec) -> dict[str, Any]:
@@ -200,6 +217,11 @@ def discard(path: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _names(requirements: tuple[str, ...]) -> tuple[str, ...]:
+    """The distribution names of requirement strings ("reader>=3" → "reader")."""
+    return tuple(re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0] for r in requirements)
+
+
 def ensure(spec: PeerSpec, progress: Callable[[str], None], root: Path = PEERS_DIR) -> PeerEnv:
     """The peer's virtualenv, reused when its marker matches, else (re)built with pip."""
     env = PeerEnv(spec, root / spec.name)
@@ -208,7 +230,7 @@ def ensure(spec: PeerSpec, progress: Callable[[str], None], root: Path = PEERS_D
         saved = json.loads(marker.read_text()) if marker.exists() else None
     except (OSError, ValueError):
         saved = None
-    if saved is not None and env.python.exists():
+    if saved is not None and env.python.exists() and saved.get("versions"):
         if {k: saved.get(k) for k in ("requirements", "python")} == _marker(spec):
             env.available = True
             env.versions = saved.get("versions", {})
@@ -232,7 +254,9 @@ def ensure(spec: PeerSpec, progress: Callable[[str], None], root: Path = PEERS_D
         except PeerError as e:
             progress(f"peer {spec.name}: install failed ({e}), trying once more")
             _run(install, timeout=PIP_TIMEOUT)
-        env.versions = _installed(env.python)
+        env.versions = _installed(env.python, _names(spec.requirements))
+        if not env.versions:
+            raise PeerError("installed, but its interpreter lists no distribution")
     except (PeerError, OSError) as e:
         env.fail(f"install failed: {e}")
         progress(f"peer {spec.name}: NOT AVAILABLE: {env.reason}")
