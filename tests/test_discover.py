@@ -1018,3 +1018,18 @@ def test_same_day_in_the_past_tense_is_a_fact() -> None:
     assert [(f.due, f.past) for f in found] == [(date(2025, 7, 1), True)]
     found = extract("The board will vote today on the merger.", PUB, NY)
     assert [(f.due, f.past) for f in found] == [(date(2025, 7, 1), False)]
+
+
+def test_a_future_verb_is_the_weakest_trigger() -> None:
+    """With no trigger word, "will <verb>" makes a dated statement an event (weakly);
+    "will be <adjective>" and a sentence with a real trigger are left as they were."""
+    f = one("The ministry will unveil its licensing plan next Tuesday.")  # PUB: Tue 1 Jul
+    assert (f.kind, f.due) == ("event", date(2025, 7, 8))
+    assert f.confidence < 0.75
+    g = one("Regulators will publish guidance in September.")
+    assert (g.kind, g.due, g.window_end) == ("event", date(2025, 9, 1), date(2025, 9, 30))
+    assert extract("Markets will be calm on Friday.", PUB, NY) == []
+    assert extract("Prices will not fall on Friday.", PUB, NY) == []
+    h = one("The duties will take effect on August 4.")
+    assert h.kind == "effective"  # a real trigger wins
+    assert h.confidence > 0.75

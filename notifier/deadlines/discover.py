@@ -104,6 +104,8 @@ MAX_PHRASE = 300
 #: A preposition before a date ("by", "until", "starting") counts as a trigger this many
 #: characters away: a trigger word nearer than that decides.
 PREPOSITION_PENALTY = 25
+#: How sure a date is that only a future verb ("will") makes a statement.
+FUTURE_CONFIDENCE = 0.6
 #: A date without a year at most this many days before publication is that recent
 #: date (a reported fact), not next year's.
 RECENT_DAYS = 60
@@ -553,6 +555,12 @@ _TRIGGER = re.compile(
     "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TRIGGERS.items()), re.IGNORECASE
 )
 _PAUSE_ZH = re.compile(r"暂停|暂缓|豁免|排除|休战")
+#: The weakest trigger, used only when a sentence has no other: a future verb makes its
+#: date an event ("will brief reporters next Thursday", "will issue its rule in August").
+_FUTURE_VERB = re.compile(
+    r"\b(?:will|shall)\s+(?!not\b|be\b|have\b)[a-z]+|\b(?:is|are)\s+to\s+(?!be\b)[a-z]+",
+    re.IGNORECASE,
+)
 # A preposition right before (or a particle right after) a date.
 _PREP_BEFORE = re.compile(
     r"(?P<deadline>\b(?:by|before|no\s+later\s+than|not\s+later\s+than|within|prior\s+to)"
@@ -1455,6 +1463,8 @@ def _kind(
             best, best_score = _narrow(s, match.lastgroup), penalty
     if mention.hint is not None and (best is None or best_score > 20):
         best, best_score = mention.hint, min(best_score, 8)
+    if (best is None or best_score > 200) and _FUTURE_VERB.search(s):
+        return "event", FUTURE_CONFIDENCE  # "Officials will brief reporters next Thursday."
     if best is None or best_score > 200:
         return None, 0.0
     confidence = 1.0 if best_score <= 40 else 0.85 if best_score <= 120 else 0.7
