@@ -5,8 +5,9 @@
     enqueue ─────▶ alerts        one row per (alert, channel); the key is unique, so
                                  queueing the same alert twice does nothing
     decide() ────▶ which queued alerts go now, and folded how: a watch's digest
-                   window, quiet hours and a rate limit *hold* alerts (they wait,
-                   then go out folded into one digest), they never drop them
+                   window, a mute (``notifier mute``), quiet hours and a rate limit
+                   *hold* alerts (they wait, then go out folded into one digest),
+                   they never drop them
     compose ─────▶ messages      one row per message to send (one alert or a digest),
                                  rendered in the channel's format, plus
                    deliveries    one row per (message, URL of the channel)
