@@ -470,6 +470,31 @@ class Held(StrEnum):
     DIGEST = "digest window"
     QUIET = "quiet hours"
     RATE = "rate limit"
+    MUTED = "muted"
+
+
+MuteKind = Literal["watch", "feed", "channel"]
+MUTE_KINDS: tuple[MuteKind, ...] = ("watch", "feed", "channel")
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """A mute (``notifier mute``): the alerts of a watch, a feed or a channel are held
+    from ``created`` until ``until`` (or until ``notifier unmute``), then go out as one
+    digest per channel. ``who``: ``$USER`` of whoever muted it (or ``cli``)."""
+
+    kind: MuteKind
+    name: str
+    until: datetime
+    created: datetime
+    reason: str | None = None
+    who: str = "cli"
+    id: int = 0
+
+    @property
+    def target(self) -> str:
+        """``kind:name``, as the commands name it."""
+        return f"{self.kind}:{self.name}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "name": ("no such!", "rare-earths"),
     "reminder list": ("soon", "7d,1d"),
     "severity": ("urgent", "high"),
+    "reason": ("", "in a meeting"),
 }
 
 

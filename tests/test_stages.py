@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.delivery.stages import (
+    Origin,
     Outcome,
     after_send,
     decide,
@@ -16,6 +17,8 @@ from notifier.delivery.stages import (
     group,
     limit,
     mute,
+    muted_by,
+    origin,
     route_matches,
     window,
 )
@@ -28,6 +31,7 @@ from notifier.model import (
     Held,
     Hit,
     Match,
+    Mute,
     QueuedAlert,
     RateLimit,
     Severity,
@@ -414,3 +418,79 @@ def test_max_alerts_counts_entries_not_watch_matches() -> None:
 def test_matches_of_a_watch_no_longer_configured_are_dropped_not_crashing() -> None:
     config = _config(_watch("a"))
     assert route_matches([Match("gone", _entry(), _hit("x"))], config, T0) == []
+
+
+# --------------------------------------------------------------------------- mutes
+
+
+def _mute(target: str, minutes: int = 60) -> Mute:
+    kind, name = target.split(":")
+    return Mute(kind, name, T0 + timedelta(minutes=minutes), T0)  # type: ignore[arg-type]
+
+
+def test_a_watch_mute_holds_an_alert_only_when_every_watch_of_it_is_muted() -> None:
+    """One alert per entry per channel: an entry matched by a muted and an unmuted watch
+    still goes; one matched only by muted watches is held."""
+    mutes = [_mute("watch:tariffs"), _mute("watch:ports")]
+    assert muted_by(Origin("wire", ("tariffs",)), "chat", mutes) == mutes[0]
+    assert muted_by(Origin("wire", ("tariffs", "ports")), "chat", mutes) == mutes[0]
+    assert muted_by(Origin("wire", ("tariffs", "rates")), "chat", mutes) is None
+    assert muted_by(Origin(None, ()), "chat", mutes) is None  # a reminder: no watch
+
+
+def test_feed_and_channel_mutes_hold_everything_of_their_target() -> None:
+    """A feed mute holds the feed's alerts whatever their watches; a channel mute holds
+    every alert of that channel (reminders too) and no other channel's."""
+    mutes = [_mute("feed:wire"), _mute("channel:pager")]
+    assert muted_by(Origin("wire", ("rates",)), "chat", mutes) == mutes[0]
+    assert muted_by(Origin("other", ("rates",)), "chat", mutes) is None
+    assert muted_by(None, "pager", mutes) == mutes[1]
+    assert muted_by(Origin(None, ()), "pager", mutes) == mutes[1]
+
+
+def test_origin_reads_the_feed_and_every_watch_of_a_context() -> None:
+    """The origin of a stored context: its feed and the watches it lists (or its one
+    ``watch``); a context with neither has an empty origin."""
+    context = {"feed": "wire", "watch": "a", "watches": [{"watch": "a"}, {"watch": "b"}]}
+    assert origin(context) == Origin("wire", ("a", "b"))
+    assert origin({"feed": "wire", "watch": "a"}) == Origin("wire", ("a",))
+    assert origin({"kind": "reminder", "deadline": "x"}) == Origin(None, ())
+
+
+def test_muted_alerts_are_held_critical_too_then_go_as_one_digest() -> None:
+    """While a mute lasts its alerts are held as MUTED, critical ones included (the user
+    asked for silence); once it ends they go as one digest "while muted: N stories",
+    apart from the alerts that were never muted."""
+    mutes = [_mute("watch:w")]
+    origins = {1: Origin("f", ("w",)), 2: Origin("f", ("w",)), 3: Origin("f", ("other",))}
+    queued = [alert(1), alert(2, severity="critical"), alert(3)]
+    during = decide(queued, channel(), T0, NY, 0, mutes=mutes, origins=origins)
+    assert during.hold == {1: Held.MUTED, 2: Held.MUTED}
+    assert ids(during.units) == [[3]]
+    held = [alert(1, held=Held.MUTED), alert(2, severity="critical", held=Held.MUTED)]
+    after = decide(held, channel(), T0 + timedelta(hours=2), NY, 0)
+    assert after.hold == {}
+    assert ids(after.units) == [[1, 2]]
+    assert after.units[0].reason == "while muted: 2 stories"
+
+
+def test_one_muted_alert_still_says_it_was_muted_and_digest_groups_fold_in() -> None:
+    """A single alert held by a mute is still sent as "while muted: 1 story"; a muted
+    alert of a digest watch joins the mute's digest, not its watch's."""
+    held = [alert(1, held=Held.MUTED, group="watch w"), alert(2, group="watch w")]
+    decided = decide(held, channel(), T0, NY, 0)
+    assert [(ids((u,)), u.reason) for u in decided.units] == [
+        ([[1]], "while muted: 1 story"),
+        ([[2]], None),
+    ]
+
+
+def test_a_mute_holds_alerts_still_in_their_digest_window_as_digest_first() -> None:
+    """An alert whose digest window has not ended waits for it (DIGEST); the mute is
+    looked at once the window ends."""
+    mutes = [_mute("channel:chat")]
+    queued = [alert(1, not_before=T0 + timedelta(minutes=5))]
+    decided = decide(queued, channel(), T0, NY, 0, mutes=mutes)
+    assert decided.hold == {1: Held.DIGEST}
+    later = decide(queued, channel(), T0 + timedelta(minutes=6), NY, 0, mutes=mutes)
+    assert later.hold == {1: Held.MUTED}

@@ -836,3 +836,40 @@ def test_merge_stories_moves_entries_and_matches(state: State) -> None:
     assert state.history.story_sources(a) == 2
     gone = state.history.story(b)
     assert gone is None or gone.entries == ()
+
+
+def test_mutes_are_active_until_their_end_or_an_unmute(state: State, reopen: Opener) -> None:
+    """A mute is active from its creation until ``until`` (soonest end first), survives a
+    restart, and ``end`` stops it at once; ending a target not muted ends nothing."""
+    with state.transaction():
+        first = state.mutes.mute("watch", "tariffs", T0 + timedelta(hours=2), T0, reason="mtg")
+        state.mutes.mute("channel", "chat", T0 + timedelta(hours=1), T0, who="ana")
+    assert first.target == "watch:tariffs"
+    assert [m.target for m in state.mutes.active(T0)] == ["channel:chat", "watch:tariffs"]
+    state.close()
+    again = reopen()
+    try:
+        (chat, tariffs) = again.mutes.active(T0 + timedelta(minutes=1))
+        assert (chat.who, chat.reason, chat.until) == ("ana", None, T0 + timedelta(hours=1))
+        assert (tariffs.who, tariffs.reason, tariffs.created) == ("cli", "mtg", T0)
+        assert [m.target for m in again.mutes.active(T0 + timedelta(hours=1))] == ["watch:tariffs"]
+        with again.transaction():
+            assert again.mutes.end("watch", "tariffs", T0 + timedelta(minutes=5)) == 1
+            assert again.mutes.end("watch", "tariffs", T0 + timedelta(minutes=5)) == 0
+            assert again.mutes.end("feed", "nowhere", T0) == 0
+        assert [m.target for m in again.mutes.active(T0 + timedelta(minutes=6))] == ["channel:chat"]
+    finally:
+        again.close()
+
+
+def test_muting_a_muted_target_again_replaces_its_mute(state: State) -> None:
+    """A second mute of the same target ends the first: one active mute per target,
+    with the new end, reason and who."""
+    with state.transaction():
+        state.mutes.mute("feed", "wire", T0 + timedelta(hours=1), T0)
+        state.mutes.mute(
+            "feed", "wire", T0 + timedelta(minutes=10), T0 + timedelta(minutes=1), reason="less"
+        )
+    (only,) = state.mutes.active(T0 + timedelta(minutes=2))
+    assert (only.until, only.reason) == (T0 + timedelta(minutes=10), "less")
+    assert state.mutes.active(T0 + timedelta(minutes=11)) == []

@@ -251,6 +251,9 @@ def fill(state_dir: Path) -> Ids:
         store.reminders.record(
             Reminder("pause", due, shift(due, week, pause.timezone), week), "sent", NOW
         )
+        store.mutes.mute(
+            "feed", "mofcom", NOW + timedelta(hours=2), NOW, reason="<b>briefing</b>", who="ana"
+        )
     return Ids(truce, rare, hostile)
 
 
@@ -313,7 +316,14 @@ def visible(html: str) -> str:
 def test_every_page_answers_with_its_text(base: str, ids: Ids) -> None:
     """Each page is 200 HTML with the text it exists to show."""
     expected = {
-        "/": ["Tariff pause ends", "Tariff truce extended", "broken", "HTTP 502 from hooks"],
+        "/": [
+            "Tariff pause ends",
+            "Tariff truce extended",
+            "broken",
+            "HTTP 502 from hooks",
+            "feed:mofcom until",
+            "by ana: &lt;b&gt;briefing&lt;/b&gt;",  # the reason is text, escaped
+        ],
         "/deadlines": ["Section 301 comments close", "Monthly trade data", "Next occurrences"],
         "/stories": ["Tariff truce extended", "中国限制稀土出口"],
         "/feeds": ["reuters", "mofcom", "broken", "unhealthy"],
@@ -616,7 +626,12 @@ def test_the_atom_feed_is_valid_and_filters_by_watch(base: str) -> None:
 def test_api_shapes_are_as_documented(base: str, ids: Ids) -> None:
     """The JSON of every API route has the keys docs/web-api.md lists."""
     overview = json.loads(fetch(base, "/api/overview").body)
-    assert set(overview) == {"timeline", "stories", "failing_feeds", "outbox", "open_proposals"}
+    assert set(overview) == {
+        "timeline", "stories", "failing_feeds", "outbox", "open_proposals", "mutes",
+    }  # fmt: skip
+    (muted,) = overview["mutes"]
+    assert set(muted) == {"target", "kind", "name", "until", "reason", "who", "created"}
+    assert (muted["target"], muted["who"]) == ("feed:mofcom", "ana")
     assert set(overview["timeline"][0]) >= {"name", "title", "due", "past", "reminders"}
     assert set(overview["timeline"][0]["reminders"][0]) == {"offset", "at", "done", "come"}
     chat = overview["outbox"]["channels"][0]
@@ -636,7 +651,7 @@ def test_api_shapes_are_as_documented(base: str, ids: Ids) -> None:
     proposals = json.loads(fetch(base, "/api/proposals").body)["proposals"]
     assert proposals[0]["accept"] == "notifier accept truce-end"
     docs = (Path(__file__).parent.parent / "docs" / "web-api.md").read_text(encoding="utf-8")
-    for key in [*story_keys, "entries_per_day", "open_proposals", "edit_list"]:
+    for key in [*story_keys, "entries_per_day", "open_proposals", "edit_list", "mutes", "who"]:
         assert f"`{key}`" in docs, key
 
 

@@ -127,6 +127,16 @@ def _name(text: str) -> str:
     return text
 
 
+def _reason(text: str) -> str:
+    """A mute's reason: one line of text, at most 200 characters."""
+    line = " ".join(text.split())
+    if not line:
+        raise ValueError("a reason needs some text")
+    if len(line) > 200:
+        raise ValueError("a reason is at most 200 characters")
+    return line
+
+
 def _search_text(text: str) -> str:
     """A search the history can run (refused here, before the state is opened)."""
     from notifier.storage.search import fts_query  # noqa: PLC0415 - lazy, see the docstring
@@ -159,6 +169,7 @@ moment_type = _option_type(_moment, "time")
 count_type = _option_type(_positive_count, "count")
 search_type = _option_type(_search_text, "search")
 name_type = _option_type(_name, "name")
+reason_type = _option_type(_reason, "reason")
 positive_duration_type = _option_type(_positive_duration, "positive duration")
 path_type = _option_type(parse_path, "path")
 #: Each setting's flag type, from its parser in :mod:`notifier.config.settings`.
@@ -316,10 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         parents=[common],
         formatter_class=fmt,
-        help="show feed health and the outbox (pending, retrying, dead, last sends)",
+        help="show feed health, the outbox (pending, retrying, dead, last sends) and mutes",
         description="Show each feed's health (last poll, failures, last error) and, per\n"
         "channel, the outbox: alerts queued or held, messages pending, retrying and\n"
-        "dead-lettered, and the last delivery. Reads the state only.",
+        "dead-lettered, and the last delivery; then the active mutes. Reads the state only.",
         epilog=EPILOG,
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -511,6 +522,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dismiss.add_argument("id", metavar="ID", help="the proposal's id (notifier proposals)")
     dismiss.set_defaults(handler=cmd_dismiss)
+
+    mute = sub.add_parser(
+        "mute",
+        parents=[common],
+        formatter_class=fmt,
+        help="hold the alerts of a watch, feed or channel for a while (then one digest)",
+        description="Mute TARGET for --for (default 1h): its alerts are kept and held, critical\n"
+        'too, and when the mute ends they go out as one digest per channel ("while\n'
+        'muted: N stories"). TARGET is watch:NAME, feed:NAME or channel:NAME, or a bare\n'
+        "name when only one watch, feed or channel has it. A watch mute holds an entry\n"
+        "only if every watch that matched it is muted. Muting a muted target again\n"
+        "replaces its mute. Works beside a running daemon. Exit 0 done, 1 invalid config,\n"
+        "2 unknown or ambiguous target.",
+        epilog=EPILOG,
+    )
+    target_help = "watch:NAME, feed:NAME, channel:NAME, or a NAME only one of them has"
+    mute.add_argument("target", metavar="TARGET", help=target_help)
+    mute.add_argument(
+        "--for",
+        dest="duration",
+        default=timedelta(hours=1),
+        type=positive_duration_type,
+        metavar="DURATION",
+        help="how long, e.g. 30m, 2h, 1d (default: 1h)",
+    )
+    mute.add_argument(
+        "--reason", type=reason_type, metavar="TEXT", help="why (shown by mutes and status)"
+    )
+    mute.set_defaults(handler=cmd_mute)
+
+    mutes = sub.add_parser(
+        "mutes",
+        parents=[common],
+        formatter_class=fmt,
+        help="list the active mutes",
+        description="List the mutes in force: target, until when, why and who muted it.\n"
+        "Reads the state only.",
+        epilog=EPILOG,
+    )
+    mutes.add_argument("--json", action="store_true", help="print JSON (see the README)")
+    mutes.set_defaults(handler=cmd_mutes)
+
+    unmute = sub.add_parser(
+        "unmute",
+        parents=[common],
+        formatter_class=fmt,
+        help="end a mute now: its held alerts go out as one digest",
+        description="End TARGET's mute now (named as for mute); the alerts it held go\n"
+        "out as one digest per channel within seconds. Exit 0 done (or not muted),\n"
+        "2 unknown or ambiguous target.",
+        epilog=EPILOG,
+    )
+    unmute.add_argument("target", metavar="TARGET", help=target_help)
+    unmute.set_defaults(handler=cmd_unmute)
 
     schema = sub.add_parser(
         "schema",
@@ -906,10 +971,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     now = clock.utcnow()
     history = app.history_counts(settings.state_dir, now - timedelta(hours=24))
     proposals = app.open_proposals(settings.state_dir)
+    mutes = app.active_mutes(settings.state_dir, now)
     if args.json:
-        print(redact(report.status_json(feeds, channels, history, proposals)))
+        print(redact(report.status_json(feeds, channels, history, proposals, mutes=mutes)))
     else:
-        for line in report.status_lines(feeds, channels, now, history, proposals):
+        for line in report.status_lines(feeds, channels, now, history, proposals, mutes=mutes):
             print(redact(line))
     return EXIT_OK
 
@@ -1221,6 +1287,107 @@ def cmd_dismiss(args: argparse.Namespace, settings: Settings) -> int:
         with store.transaction():
             store.proposals.set_status(p.id, "dismissed", clock.utcnow())
     print(f"Dismissed {p.id}: {p.title}. The same date and subject will not be proposed again.")
+    return EXIT_OK
+
+
+def _mute_target(
+    text: str, config: Config, also: Sequence[tuple[str, str]] = ()
+) -> tuple[str, str] | str:
+    """``(kind, name)`` of a mute target named ``kind:name`` or by a bare name that one
+    watch, feed or channel of ``config`` (or of ``also``: the active mutes) has; else
+    the one line saying why not."""
+    known = {("watch", w.name) for w in config.watches}
+    known |= {("feed", f.name) for f in config.feeds}
+    known |= {("channel", c) for c in config.channels}
+    known |= set(also)
+    kind, sep, name = text.partition(":")
+    if sep and kind in {"watch", "feed", "channel"}:
+        if (kind, name) in known:
+            return kind, name
+        return f"no {kind} named {name!r} in the config"
+    found = sorted(k for k, n in known if n == text)
+    if len(found) == 1:
+        return found[0], text
+    if not found:
+        return f"no watch, feed or channel named {text!r} in the config"
+    kinds = " or ".join(f"{k}:{text}" for k in found)
+    return f"{text!r} names a {' and a '.join(found)}: say {kinds}"
+
+
+def _who() -> str:
+    return os.environ.get("USER") or "cli"
+
+
+def cmd_mute(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier mute TARGET --for DURATION``: hold its alerts until then."""
+    from notifier.storage.sqlite import Store  # noqa: PLC0415 - lazy, see the docstring
+
+    config = _load_or_report(settings)
+    if config is None:
+        return EXIT_INVALID
+    target = _mute_target(args.target, config)
+    if isinstance(target, str):
+        print(f"notifier: {target}", file=sys.stderr)
+        return EXIT_USAGE
+    kind, name = target
+    now = clock.utcnow()
+    with Store.open(settings.state_dir) as store, store.transaction():
+        # Beside a running daemon: one small write, SQLite serialises it (no lock).
+        muted = store.mutes.mute(
+            kind,  # type: ignore[arg-type]
+            name,
+            now + args.duration,
+            now,
+            reason=args.reason,
+            who=_who(),
+        )
+    until = muted.until.astimezone(config.timezone)
+    print(f"Muted {muted.target} until {until:%Y-%m-%d %H:%M %Z}.")
+    print("Its alerts are held, then sent as one digest; end it sooner: notifier unmute.")
+    return EXIT_OK
+
+
+def cmd_mutes(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier mutes``: the active mutes."""
+    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
+
+    now = clock.utcnow()
+    found = []
+    if (settings.state_dir / FILENAME).exists():
+        with Store.open(settings.state_dir, read_only=True) as store:
+            found = store.mutes.active(now)
+    from notifier.cli.report import mute_json, mute_lines  # noqa: PLC0415 - lazy
+
+    if args.json:
+        print(json.dumps([mute_json(m) for m in found], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for line in mute_lines(found, now):
+        print(line)
+    print(f"{len(found)} active mute{'s' if len(found) != 1 else ''}")
+    return EXIT_OK
+
+
+def cmd_unmute(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier unmute TARGET``: end its mute now."""
+    from notifier.storage.sqlite import Store  # noqa: PLC0415 - lazy, see the docstring
+
+    config = _load_or_report(settings)
+    if config is None:
+        return EXIT_INVALID
+    now = clock.utcnow()
+    with Store.open(settings.state_dir) as store:
+        active = [(m.kind, m.name) for m in store.mutes.active(now)]
+        target = _mute_target(args.target, config, active)
+        if isinstance(target, str):
+            print(f"notifier: {target}", file=sys.stderr)
+            return EXIT_USAGE
+        kind, name = target
+        with store.transaction():
+            ended = store.mutes.end(kind, name, now)  # type: ignore[arg-type]
+    if not ended:
+        print(f"{kind}:{name} was not muted.")
+    else:
+        print(f"Unmuted {kind}:{name}: what it held goes out as one digest.")
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ from notifier.model import (
     Entry,
     FeedState,
     Match,
+    Mute,
     Proposal,
     Story,
     StoryNote,
@@ -245,9 +246,12 @@ def status_lines(
     now: datetime,
     history: Mapping[str, int] | None = None,
     proposals: int | None = None,
+    *,
+    mutes: Sequence[Mute] = (),
 ) -> list[str]:
     """The text of ``notifier status``; ``history``: the counts of the last 24 hours;
-    ``proposals``: how many found deadlines wait for accept or dismiss."""
+    ``proposals``: how many found deadlines wait for accept or dismiss; ``mutes``: the
+    active mutes."""
     lines = [f"feeds ({len(feeds)}):"] if feeds else ["feeds: none polled yet"]
     for f in feeds:
         if f.unhealthy:
@@ -284,7 +288,35 @@ def status_lines(
             f"deadlines found in the news: {proposals} open "
             f"proposal{'s' if proposals != 1 else ''} (notifier proposals)"
         )
+    if mutes:
+        lines.append(f"muted ({len(mutes)}; notifier unmute TARGET to end one):")
+        lines += mute_lines(mutes, now)
     return lines
+
+
+def mute_lines(mutes: Sequence[Mute], now: datetime) -> list[str]:
+    """One line per active mute: target, until (and in how long), why, who."""
+    lines = []
+    for m in mutes:
+        why = f": {clip(m.reason, DETAIL_MAX)}" if m.reason else ""
+        lines.append(
+            f"  {m.target} until {m.until:%Y-%m-%d %H:%M} UTC ({relative(m.until - now)}), "
+            f"by {m.who}{why}"
+        )
+    return lines
+
+
+def mute_json(m: Mute) -> dict[str, str | None]:
+    """A mute in ``status --json`` and ``mutes --json``."""
+    return {
+        "target": m.target,
+        "kind": m.kind,
+        "name": m.name,
+        "until": m.until.isoformat(),
+        "reason": m.reason,
+        "who": m.who,
+        "created": m.created.isoformat(),
+    }
 
 
 def status_json(
@@ -292,9 +324,11 @@ def status_json(
     channels: Sequence[ChannelStatus],
     history: Mapping[str, int] | None = None,
     proposals: int | None = None,
+    *,
+    mutes: Sequence[Mute] = (),
 ) -> str:
     """``notifier status --json``; ``history``: the counts of the last 24 hours;
-    ``proposals``: the open proposals."""
+    ``proposals``: the open proposals; ``mutes``: the active mutes."""
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -331,6 +365,7 @@ def status_json(
             ],
             "stories_24h": dict(history) if history is not None else None,
             "proposals_open": proposals,
+            "mutes": [mute_json(m) for m in mutes],
         },
         ensure_ascii=False,
         indent=2,

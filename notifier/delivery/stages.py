@@ -5,8 +5,9 @@
     enqueue ─────▶ alerts        one row per (alert, channel); the key is unique, so
                                  queueing the same alert twice does nothing
     decide() ────▶ which queued alerts go now, and folded how: a watch's digest
-                   window, quiet hours and a rate limit *hold* alerts (they wait,
-                   then go out folded into one digest), they never drop them
+                   window, a mute (``notifier mute``), quiet hours and a rate limit
+                   *hold* alerts (they wait, then go out folded into one digest),
+                   they never drop them
     compose ─────▶ messages      one row per message to send (one alert or a digest),
                                  rendered in the channel's format, plus
                    deliveries    one row per (message, URL of the channel)
@@ -46,6 +47,7 @@ from notifier.model import (
     DeliveryPolicy,
     Held,
     Match,
+    Mute,
     NewAlert,
     Proposal,
     QueuedAlert,
@@ -229,8 +231,83 @@ def route_proposals(
 
 
 # --------------------------------------------------------------------------- the stages
-# Route → window (digests) → mute (quiet hours) → group → rate limit; then send and
-# retry (:func:`after_send`). Each stage is a pure function of what it is given.
+# Route → window (digests) → silence (mutes) → mute (quiet hours) → group → rate limit;
+# then send and retry (:func:`after_send`). Each stage is a pure function of what it
+# is given.
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an alert comes from, as mutes see it: its feed (a match, an edit, a feed
+    health notice) and the watches in its context (a match routed for several)."""
+
+    feed: str | None = None
+    watches: tuple[str, ...] = ()
+
+
+def origin(context: Mapping[str, object]) -> Origin:
+    """The :class:`Origin` read from an alert's stored context (reminders, dead letters
+    and the like have neither a feed nor watches: only a channel mute holds them)."""
+    feed = context.get("feed")
+    listed = context.get("watches")
+    watches: tuple[str, ...] = ()
+    if isinstance(listed, list):
+        watches = tuple(str(w["watch"]) for w in listed if isinstance(w, dict) and "watch" in w)
+    elif isinstance(context.get("watch"), str):
+        watches = (str(context["watch"]),)
+    return Origin(feed if isinstance(feed, str) else None, watches)
+
+
+def muted_by(alert_origin: Origin | None, channel: str, mutes: Sequence[Mute]) -> Mute | None:
+    """The mute that holds an alert of ``channel`` from ``alert_origin``, or None.
+
+    * a mute of the channel holds every alert of it;
+    * a mute of the feed holds the feed's alerts (its matches, edits and health notices);
+    * a mute of a watch holds a match only when **every** watch in the alert's context
+      is muted: an alert is one per entry per channel (:func:`route_matches`), so an
+      entry that an unmuted watch also matched still goes, listing the muted watch too.
+
+    Severity does not matter: a mute holds ``critical`` alerts too, because the user
+    asked for silence; nothing is dropped, and they all arrive when the mute ends."""
+    by_target = {(m.kind, m.name): m for m in mutes}
+    found = by_target.get(("channel", channel))
+    if found is not None or alert_origin is None:
+        return found
+    if alert_origin.feed is not None and ("feed", alert_origin.feed) in by_target:
+        return by_target[("feed", alert_origin.feed)]
+    if alert_origin.watches and all(("watch", w) in by_target for w in alert_origin.watches):
+        return by_target[("watch", alert_origin.watches[0])]
+    return None
+
+
+def silence(
+    alerts: Sequence[QueuedAlert],
+    channel: str,
+    mutes: Sequence[Mute],
+    origins: Mapping[int, Origin] | None = None,
+) -> tuple[list[QueuedAlert], list[int]]:
+    """Alerts no active mute holds, and the ids of the held ones (see :func:`muted_by`);
+    ``origins`` (alert id → :class:`Origin`) is needed only for watch and feed mutes."""
+    if not mutes:
+        return list(alerts), []
+    going: list[QueuedAlert] = []
+    held: list[int] = []
+    for alert in alerts:
+        found = muted_by((origins or {}).get(alert.id), channel, mutes)
+        if found is None:
+            going.append(alert)
+        else:
+            held.append(alert.id)
+    return going, held
+
+
+def muted_reason(alerts: Sequence[QueuedAlert]) -> str:
+    """The reason of the digest of alerts a mute held: "while muted: 3 stories" (matches
+    only), else "while muted: 3 alerts"."""
+    n = len(alerts)
+    if all(a.kind == "match" for a in alerts):
+        return f"while muted: {n} {'story' if n == 1 else 'stories'}"
+    return f"while muted: {n} {'alert' if n == 1 else 'alerts'}"
 
 
 def window(queued: Sequence[QueuedAlert], now: datetime) -> tuple[list[QueuedAlert], list[int]]:
@@ -259,13 +336,17 @@ def mute(
 
 
 def group(alerts: Sequence[QueuedAlert]) -> list[Unit]:
-    """Fold alerts into messages: one per alert, one per digest group, and one for the
-    alerts that were held before (quiet hours, rate limit) — in queue order."""
+    """Fold alerts into messages: one per alert, one per digest group, one for the
+    alerts a mute held (always a digest: "while muted: N stories", even for one), and
+    one for the alerts that were held before (quiet hours, rate limit) — in queue order."""
     units: list[Unit] = []
     groups: dict[str, list[QueuedAlert]] = {}
     held_before: list[QueuedAlert] = []
+    was_muted: list[QueuedAlert] = []
     for alert in alerts:
-        if alert.group is not None:
+        if alert.held == Held.MUTED:
+            was_muted.append(alert)
+        elif alert.group is not None:
             groups.setdefault(alert.group, []).append(alert)
         elif alert.held is not None:
             held_before.append(alert)
@@ -278,6 +359,8 @@ def group(alerts: Sequence[QueuedAlert]) -> list[Unit]:
         why = {a.held for a in held_before}
         text = " and ".join(sorted(str(w) for w in why if w)) or "hold"
         units.append(Unit(tuple(held_before), None if len(held_before) == 1 else f"held: {text}"))
+    if was_muted:
+        units.append(Unit(tuple(was_muted), muted_reason(was_muted)))
     units.sort(key=lambda u: (u.alerts[0].created, u.alerts[0].id))
     return units
 
@@ -304,12 +387,19 @@ def decide(
     now: datetime,
     zone: ZoneInfo,
     recent: int,
+    *,
+    mutes: Sequence[Mute] = (),
+    origins: Mapping[int, Origin] | None = None,
 ) -> Decision:
     """Decide which queued alerts of ``channel`` go now, and how they are folded:
-    :func:`window`, then :func:`mute`, :func:`group` and :func:`limit`.
+    :func:`window`, then :func:`silence`, :func:`mute`, :func:`group` and :func:`limit`.
 
     * An alert waits until its ``not_before`` (the end of its watch's digest
       window); then all alerts of that window go as one message.
+    * While one of the active ``mutes`` holds an alert (its channel, its feed, or
+      every one of its watches: :func:`muted_by`; ``origins`` by alert id), it is
+      held, whatever its severity; when the mute ends, the alerts it held go as one
+      digest per channel, "while muted: N stories".
     * During the channel's quiet hours only ``critical`` alerts go; the others
       are held, and go as one digest when the quiet hours end.
     * With a rate limit of N per period and ``recent`` messages composed in
@@ -319,9 +409,11 @@ def decide(
     Nothing is ever dropped. Alerts keep the order they were queued in.
     """
     ready, waiting = window(queued, now)
-    going, muted = mute(ready, channel, now, zone)
+    unmuted, silenced = silence(ready, channel.name, mutes, origins)
+    going, muted = mute(unmuted, channel, now, zone)
     units, limited = limit(group(going), channel, recent)
     hold = dict.fromkeys(waiting, Held.DIGEST)
+    hold.update(dict.fromkeys(silenced, Held.MUTED))
     hold.update(dict.fromkeys(muted, Held.QUIET))
     hold.update(dict.fromkeys(limited, Held.RATE))
     return Decision(tuple(units), hold)

@@ -7,8 +7,10 @@
         folded into one digest — counted, listed, never dropped)
 
     Sender.run_channel(name): one channel, never blocked by another
-        compose  plan (digest windows, quiet hours, rate limit) ──▶ messages,
-                 at most COMPOSE_BATCH per pass (a backlog drains over passes)
+        compose  plan (digest windows, mutes, quiet hours, rate limit) ──▶ messages,
+                 at most COMPOSE_BATCH per pass (a backlog drains over passes); the
+                 active mutes are read each pass (one indexed lookup), and the
+                 channel wakes when the mute holding its alerts ends
         send     each due message to each *current* URL of the channel, rendered
                  at send time in the format that URL's service renders; every send
                  has a hard deadline (``channels.X.timeout``, default 30 s)
@@ -51,12 +53,13 @@ from notifier.delivery.messages import (
     Renderer,
     dead_letter_context,
 )
-from notifier.delivery.stages import after_send, decide, url_hash
+from notifier.delivery.stages import Origin, after_send, decide, origin, url_hash
 from notifier.logs import get_logger, redact
 from notifier.model import (
     BodyFormat,
     Channel,
     Config,
+    Held,
     NewAlert,
     PendingMessage,
     highest_severity,
@@ -305,6 +308,7 @@ class Sender:
         self.rand = rand
         self._locks: dict[str, asyncio.Lock] = {}
         self._stuck: dict[str, StuckSend] = {}
+        self._mute_ends: dict[str, datetime] = {}  # channel → end of the mute holding it
         self.config = config
         self.update(config)
 
@@ -390,7 +394,9 @@ class Sender:
         """When channel ``name`` next has something to do (None: only when kicked)."""
         if name in self._stuck:
             return self.clock() + timedelta(seconds=1)
-        return self.outbox.next_due(name, self.clock())
+        due = self.outbox.next_due(name, self.clock())
+        ends = self._mute_ends.get(name)
+        return min(t for t in (due, ends) if t is not None) if due or ends else None
 
     def stuck(self) -> dict[str, StuckSend]:
         """Channels whose last send is still running past its deadline."""
@@ -405,9 +411,21 @@ class Sender:
         if channel.rate_limit is not None:
             recent = self.outbox.recent_messages(channel.name, now - channel.rate_limit.per)
         queued = self.outbox.queued(channel.name, with_context=False)
+        self._mute_ends.pop(channel.name, None)
         if not queued:
             return False
-        decided = decide(queued, channel, now, self.config.timezone, recent)
+        mutes = [
+            m for m in self.store.mutes.active(now) if m.kind != "channel" or m.name == channel.name
+        ]
+        origins: dict[int, Origin] | None = None
+        if any(m.kind != "channel" for m in mutes):
+            ready = [a.id for a in queued if a.not_before <= now]
+            origins = {i: origin(c) for i, c in self.outbox.alert_contexts(ready).items()}
+        decided = decide(
+            queued, channel, now, self.config.timezone, recent, mutes=mutes, origins=origins
+        )
+        if mutes and Held.MUTED in decided.hold.values():
+            self._mute_ends[channel.name] = mutes[0].until  # the soonest: look again then
         units = decided.units[:COMPOSE_BATCH]
         hashes = [url_hash(u) for u in channel.urls]
         contexts = self.outbox.alert_contexts([a.id for u in units for a in u.alerts])

@@ -30,6 +30,7 @@ from notifier.model import (
     FeedState,
     Match,
     MatchRecord,
+    Mute,
     NewAlert,
     Proposal,
     StoryNote,
@@ -257,6 +258,14 @@ def open_proposals(state_dir: Path) -> int | None:
         return None
     with Store.open(state_dir, read_only=True) as store:
         return len(store.proposals.proposals("open"))
+
+
+def active_mutes(state_dir: Path, now: datetime) -> list[Mute]:
+    """The mutes in force at ``now``, soonest end first (empty when no state exists yet)."""
+    if not (state_dir / FILENAME).exists():
+        return []
+    with Store.open(state_dir, read_only=True) as store:
+        return store.mutes.active(now)
 
 
 def feed_states(state_dir: Path) -> list[FeedState]:

@@ -7,7 +7,8 @@
            ├─ .outbox       OutboxStore      alerts → messages → deliveries
            ├─ .reminders    ReminderStore    deadlines tracked, reminders recorded
            ├─ .history      HistoryStore     entries, stories, matches, edits, search
-           └─ .proposals    ProposalStore    deadlines found in the news
+           ├─ .proposals    ProposalStore    deadlines found in the news
+           └─ .mutes        MuteStore        watches, feeds, channels muted until a time
 
 The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
 :mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders`,
@@ -46,6 +47,8 @@ from notifier.model import (
     FeedState,
     Held,
     MatchRecord,
+    Mute,
+    MuteKind,
     NewAlert,
     PendingMessage,
     Proposal,
@@ -422,6 +425,35 @@ class ProposalStore(Protocol):
         ...
 
 
+class MuteStore(Protocol):
+    """Mutes (``notifier mute``): what is held, until when, by whom
+    (:func:`notifier.delivery.stages.silence` decides what a mute holds)."""
+
+    def mute(
+        self,
+        kind: MuteKind,
+        name: str,
+        until: datetime,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        who: str = "cli",
+    ) -> Mute:
+        """Mute a target until ``until``; an active mute of the same target ends at
+        ``now`` and this one replaces it. Returns the new mute."""
+        ...
+
+    def active(self, now: datetime) -> list[Mute]:
+        """The mutes in force at ``now`` (not ended, ``until`` later), soonest end
+        first: one indexed lookup, read by the sender every pass."""
+        ...
+
+    def end(self, kind: MuteKind, name: str, now: datetime) -> int:
+        """End the target's active mute at ``now`` (``notifier unmute``); how many ended
+        (0 when it was not muted)."""
+        ...
+
+
 class State(FeedStateStore, SeenStore, Protocol):
     """Everything the daemon remembers, in one store with transactions."""
 
@@ -443,6 +475,11 @@ class State(FeedStateStore, SeenStore, Protocol):
     @property
     def proposals(self) -> ProposalStore:
         """The proposals table."""
+        ...
+
+    @property
+    def mutes(self) -> MuteStore:
+        """The mutes table."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -206,6 +206,22 @@ STEPS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX deadline_moves_deadline ON deadline_moves(deadline, at)",
     ),
+    # Mutes (`notifier mute`): a watch, feed or channel held until ``until``; ``ended``
+    # is set by `notifier unmute` (or a newer mute of the same target). The active
+    # ones are read every sender pass: a partial index keeps that one small lookup.
+    9: (
+        """CREATE TABLE mutes (
+            id      INTEGER PRIMARY KEY,
+            kind    TEXT NOT NULL,
+            name    TEXT NOT NULL,
+            until   TEXT NOT NULL,
+            reason  TEXT,
+            who     TEXT NOT NULL,
+            created TEXT NOT NULL,
+            ended   TEXT
+        )""",
+        "CREATE INDEX mutes_active ON mutes(until) WHERE ended IS NULL",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

@@ -48,6 +48,7 @@ from notifier.errors import StateError, StateLocked
 from notifier.model import FeedState
 from notifier.storage import migrations
 from notifier.storage.history import SqliteHistory
+from notifier.storage.mutes import SqliteMutes
 from notifier.storage.outbox import SqliteOutbox
 from notifier.storage.proposals import SqliteProposals
 from notifier.storage.reminders import SqliteReminders
@@ -78,6 +79,7 @@ class Store:
         self._reminders: SqliteReminders | None = None
         self._history: SqliteHistory | None = None
         self._proposals: SqliteProposals | None = None
+        self._mutes: SqliteMutes | None = None
         exists = self.path is not None and self.path.exists()
         if self.path is not None and exists:
             _refuse_unusable(self.path)
@@ -177,6 +179,13 @@ class Store:
         if self._proposals is None:
             self._proposals = SqliteProposals(self._db)
         return self._proposals
+
+    @property
+    def mutes(self) -> SqliteMutes:
+        """The mutes table (:mod:`notifier.storage.mutes`)."""
+        if self._mutes is None:
+            self._mutes = SqliteMutes(self._db)
+        return self._mutes
 
     @property
     def db(self) -> sqlite3.Connection:

@@ -510,7 +510,7 @@ def stories(store: State, query: StoryQuery, now: datetime) -> list[Story]:
 
 def overview(config: Config, store: State, now: datetime) -> dict[str, Any]:
     """The overview: the timeline, the latest stories, the failing feeds, the outbox,
-    and how many proposals are open."""
+    how many proposals are open, and the active mutes (read-only: ``notifier mute``)."""
     latest = store.history.stories(since=now - OVERVIEW_PERIOD, limit=OVERVIEW_STORIES)
     open_proposals = store.proposals.proposals("open")
     return {
@@ -521,4 +521,16 @@ def overview(config: Config, store: State, now: datetime) -> dict[str, Any]:
         ],
         "outbox": outbox(config, store, now),
         "open_proposals": len(open_proposals),
+        "mutes": [
+            {
+                "target": m.target,
+                "kind": m.kind,
+                "name": m.name,
+                "until": m.until,
+                "reason": m.reason,
+                "who": m.who,
+                "created": m.created,
+            }
+            for m in store.mutes.active(now)
+        ],
     }
