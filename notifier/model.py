@@ -111,6 +111,13 @@ class Channel:
     rate_limit: RateLimit | None
     timeout: timedelta = timedelta(seconds=30)
     mentions: Mentions = "escape"
+    #: Alerts below this severity do not go to this channel (``low``: every alert).
+    min_severity: Severity = "low"
+
+    def admits(self, severity: str) -> bool:
+        """Whether an alert of ``severity`` goes to this channel (an unknown one: normal)."""
+        rank: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+        return rank.get(severity, 1) >= rank[self.min_severity]
 
 
 @dataclass(frozen=True, slots=True)

@@ -336,6 +336,11 @@ class ChannelSpec(Strict):
         description="escape: @here, @everyone, @channel, @all, @room, <!here>… in text from "
         "feeds cannot ping the whole chat; allow: feed text is sent as it is.",
     )
+    min_severity: Severity = Field(
+        "low",
+        description="Only alerts of this severity or higher go to this channel (low, normal, "
+        "high, critical); a watch's or deadline's channels still apply. Default: every alert.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -881,7 +886,14 @@ def resolve(spec: WatchFile) -> Config:
 
     channels = {
         name: Channel(
-            name, tuple(c.urls), c.format, c.quiet_hours, c.rate_limit, c.timeout, c.mentions
+            name,
+            tuple(c.urls),
+            c.format,
+            c.quiet_hours,
+            c.rate_limit,
+            c.timeout,
+            c.mentions,
+            c.min_severity,
         )
         for name, c in spec.channels.items()
     }

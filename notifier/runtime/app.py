@@ -18,8 +18,14 @@ from pathlib import Path
 from notifier import clock as clocks
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
-from notifier.delivery.stages import route_health, route_matches, route_proposals
+from notifier.delivery.stages import (
+    filtered_entries,
+    route_health,
+    route_matches,
+    route_proposals,
+)
 from notifier.errors import FeedError, FetchError
+from notifier.logs import get_logger
 from notifier.matching import Matcher, Verdict
 from notifier.model import (
     Channel,
@@ -53,6 +59,8 @@ from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
 from notifier.storage.sqlite import FILENAME, Store
 
+log = get_logger("notifier.runtime.app")
+
 
 def new_parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> IdlePool:
     """A small process pool for feedparser (see :mod:`notifier.runtime.pool`): parsing uses
@@ -71,7 +79,12 @@ def parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> It
 
 
 def router_for(config: Config) -> Router:
-    """Route a poll's matches to their watches' channels, health events to the defaults."""
+    """Route a poll's matches to their watches' channels, health events to the defaults.
+
+    Entries that no channel of their watches admits (``channels.X.min_severity``) are
+    logged once per poll at INFO as filtered. They are not sent to the default channels
+    instead: the user chose those watches' channels and that threshold, and the match is
+    still recorded in history (and shown by the web UI and the brief)."""
 
     def route(
         matches: Sequence[Match],
@@ -80,6 +93,14 @@ def router_for(config: Config) -> Router:
         notes: Mapping[tuple[str, str], StoryNote] | None = None,
     ) -> list[NewAlert]:
         alerts = route_matches(matches, config, now, notes)
+        filtered = filtered_entries(matches, config)
+        if filtered:
+            log.info(
+                "alerts filtered by severity",
+                feed=filtered[0][0],
+                entries=len(filtered),
+                keys=[key for _, key in filtered[:10]],
+            )
         if event is not None:
             alerts += route_health(event, config)
         return alerts
