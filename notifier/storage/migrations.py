@@ -206,6 +206,13 @@ STEPS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX deadline_moves_deadline ON deadline_moves(deadline, at)",
     ),
+    # 9 is another change's (a parallel branch); 10: the morning briefs sent, by local day.
+    10: (
+        """CREATE TABLE briefs (
+            day     TEXT PRIMARY KEY,
+            sent_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)
