@@ -243,11 +243,11 @@ def brief(
     return brief_context(
         now.astimezone(ZONE).date(),
         now,
-        now - timedelta(days=1),
-        found,
-        [(deadline(), DUE)] * deadlines,
-        [p] * proposals,
-        [sick] * feeds,
+        since=now - timedelta(days=1),
+        stories=found,
+        deadlines=[(deadline(), DUE)] * deadlines,
+        proposals=[p] * proposals,
+        unhealthy=[sick] * feeds,
         **kw,
     )
 
@@ -400,11 +400,13 @@ def cases() -> dict[str, Case]:
                 brief_context(
                     JUNE.date(),
                     JUNE,
-                    None,
-                    [story(1, "tariffs", title=HOSTILE)],
-                    [],
-                    [],
-                    [FeedState("x", "https://x", failures=5, unhealthy=True, last_error=HOSTILE)],
+                    since=None,
+                    stories=[story(1, "tariffs", title=HOSTILE)],
+                    deadlines=[],
+                    proposals=[],
+                    unhealthy=[
+                        FeedState("x", "https://x", failures=5, unhealthy=True, last_error=HOSTILE)
+                    ],
                 )
             ]
         ),

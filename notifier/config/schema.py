@@ -180,7 +180,7 @@ Window = Annotated[
 ]
 
 
-_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 
 
 def _time_of_day(value: object) -> time:
@@ -188,18 +188,18 @@ def _time_of_day(value: object) -> time:
         return value
     m = _TIME_OF_DAY.match(value) if isinstance(value, str) else None
     if m is None:
-        raise ValueError('expected a local time HH:MM, e.g. "08:00"')
-    hour, minute = int(m[1]), int(m[2])
-    if hour > 23 or minute > 59:
-        raise ValueError("hours run 00-23 and minutes 00-59")
-    return time(hour, minute)
+        raise ValueError('expected a local time HH:MM (or HH:MM:SS), e.g. "08:00"')
+    hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError("hours run 00-23, minutes and seconds 00-59")
+    return time(hour, minute, second)
 
 
 TimeOfDay = Annotated[
     time,
     PlainValidator(_time_of_day),
-    PlainSerializer(lambda t: f"{t:%H:%M}", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}\s*$"}),
+    PlainSerializer(lambda t: f"{t:%H:%M:%S}" if t.second else f"{t:%H:%M}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}(:\d{2})?\s*$"}),
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

@@ -20,9 +20,10 @@ accepted or dismissed with a command), ``health`` (a feed
 became unhealthy or recovered), ``config`` (an edited config was rejected),
 ``test`` (``notifier test-channel``), ``dead_letter`` (an alert that could
 not be delivered in time) and ``brief`` (the morning brief: stories by watch,
-deadlines ahead, open proposals, unhealthy feeds; each list capped). A context whose kind is not in the registry (one
-queued by a newer version) is rendered like a ``config`` notice: its
-``title`` and its ``body``, with mentions escaped in both.
+deadlines ahead, open proposals, unhealthy feeds; each list capped). A context
+whose kind is not in the registry (one queued by a newer version) is rendered
+like a ``config`` notice: its ``title`` and its ``body``, with mentions escaped
+in both.
 
 ``owner`` names the context key that says whose alert it is — ``watch`` for a
 match, ``deadline`` for a reminder or a move — so that the watch's or the
@@ -80,10 +81,10 @@ if TYPE_CHECKING:
         AlertKind,
         Deadline,
         FeedState,
-        Story,
         Match,
         Proposal,
         Severity,
+        Story,
         StoryNote,
         Watch,
     )
@@ -385,6 +386,7 @@ def config_context(file: str, problems: Sequence[str]) -> Context:
 def brief_context(
     day: date,
     now: datetime,
+    *,
     since: datetime | None,
     stories: Sequence[Story],
     deadlines: Sequence[tuple[Deadline, datetime]],

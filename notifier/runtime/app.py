@@ -41,6 +41,7 @@ from notifier.model import (
     StoryNote,
     Watch,
 )
+from notifier.pipeline.brief import check_brief
 from notifier.pipeline.poll import Announcer, Poller, PollResult, Router
 from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
@@ -174,7 +175,7 @@ async def poll_once(
 
 @dataclass(frozen=True, slots=True)
 class Cycle:
-    """What one ``notifier once`` did: the feed polls and the reminders queued."""
+    """What one ``notifier once`` did: the feed polls and the reminders (and brief) queued."""
 
     polls: list[PollResult]
     reminders: list[NewAlert] = field(default_factory=list)
@@ -190,7 +191,8 @@ async def cycle(
     sink: Sink | None = None,
     command: str = "notifier",
 ) -> Cycle:
-    """One full cycle: poll every feed, queue the deadline reminders now due, send.
+    """One full cycle: poll every feed, queue the deadline reminders and the morning
+    brief now due, send.
 
     In a dry run nothing is queued or sent and no state is written.
     """
@@ -201,6 +203,7 @@ async def cycle(
         return Cycle(polls)
     with Store.open(state_dir) as store:
         reminders = check_deadlines(store, config, clock())
+        reminders += check_brief(store, config, clock())
         prune_history(store, config, clock())
         index_history(store)
         if sink is not None:
