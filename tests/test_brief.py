@@ -114,3 +114,43 @@ def test_next_brief_is_on_a_brief_day_after_now_and_then_due(
     assert brief_day(p, nxt).weekday() in days
     assert brief_due(p, brief_day(p, nxt) - timedelta(days=1), nxt) == nxt
     assert brief_due(p, brief_day(p, nxt), nxt) is None
+
+
+def test_check_brief_queues_once_a_day_and_catches_up_once(tmp_path: object) -> None:
+    """With a real store: the brief is queued at its time (key ``brief:<day>``, each
+    channel), not again that day (a restart included), and after three days down only
+    once, listing the deadline ahead and the unhealthy feed."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from notifier.model import Config, Deadline, FeedState  # noqa: PLC0415
+    from notifier.pipeline.brief import check_brief  # noqa: PLC0415
+    from notifier.storage.sqlite import Store  # noqa: PLC0415
+
+    assert isinstance(tmp_path, Path)
+    due = local("2025-06-20 17:00")
+    config = Config(
+        timezone=NY,
+        default_channels=("mail",),
+        deadlines=(Deadline("pause", "Pause ends", due, NY, (), ("mail",), "high", None, None),),
+        brief=BriefPolicy(time(8), WEEKDAYS, ("mail", "chat"), NY),
+    )
+    with Store.open(tmp_path) as store:
+        store.save_feed_state(FeedState("ustr", "https://u", failures=6, unhealthy=True))
+        assert check_brief(store, config, local("2025-06-10 07:59")) == []
+        sent = check_brief(store, config, local("2025-06-10 08:00"))
+        assert [(a.key, a.channel) for a in sent] == [
+            ("brief:2025-06-10", "mail"),
+            ("brief:2025-06-10", "chat"),
+        ]
+        context = sent[0].context
+        assert [d["deadline"] for d in context["deadlines"]] == ["pause"]
+        assert [f["feed"] for f in context["unhealthy"]] == ["ustr"]
+        assert context["unacknowledged"] == []
+        assert check_brief(store, config, local("2025-06-10 12:00")) == []
+    with Store.open(tmp_path) as store:  # a restart
+        assert check_brief(store, config, local("2025-06-10 13:00")) == []
+        back = check_brief(store, config, local("2025-06-13 10:00"))  # down Wed-Fri morning
+        assert {a.key for a in back} == {"brief:2025-06-13"}
+        assert back[0].context["since"] == local("2025-06-10 08:00").astimezone(UTC).isoformat()
+        assert check_brief(store, config, local("2025-06-13 10:01")) == []
+        assert len(store.outbox.queued("mail")) == 2
