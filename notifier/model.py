@@ -39,8 +39,19 @@ SearchField = Literal["title", "summary", "content", "categories", "author", "li
 EditPolicy = Literal["facts", "all", "none"]
 #: Every kind of alert, and so every kind a template can be written for.
 AlertKind = Literal[
-    "match", "digest", "reminder", "moved", "proposal", "health", "config", "test", "dead_letter"
+    "match",
+    "digest",
+    "reminder",
+    "moved",
+    "proposal",
+    "health",
+    "config",
+    "test",
+    "dead_letter",
+    "brief",
 ]
+#: Days of the week as the config names them, Monday first (``date.weekday()`` order).
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: What a dated statement is about (:mod:`notifier.deadlines.discover`).
 DeadlineKind = Literal["expiry", "effective", "deadline", "event"]
 #: What a proposal proposes: a new deadline, a new due time for a tracked one, or a
@@ -111,6 +122,13 @@ class Channel:
     rate_limit: RateLimit | None
     timeout: timedelta = timedelta(seconds=30)
     mentions: Mentions = "escape"
+    #: Alerts below this severity do not go to this channel (``low``: every alert).
+    min_severity: Severity = "low"
+
+    def admits(self, severity: str) -> bool:
+        """Whether an alert of ``severity`` goes to this channel (an unknown one: normal)."""
+        rank: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+        return rank.get(severity, 1) >= rank[self.min_severity]
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +248,17 @@ class WebPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class BriefPolicy:
+    """The morning brief (``brief:``): one message at local time ``at`` in ``timezone``
+    on ``days`` (``date.weekday()`` numbers, Monday 0) to ``channels``."""
+
+    at: time
+    days: frozenset[int]
+    channels: tuple[str, ...]
+    timezone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
 class Template:
     """A user's Jinja2 title and/or body for one kind of alert (None: the built-in one)."""
 
@@ -253,6 +282,7 @@ class Config:
     feeds: tuple[Feed, ...] = ()
     watches: tuple[Watch, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
+    brief: BriefPolicy | None = None
 
 
 # --------------------------------------------------------------------------- observed

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from notifier.deadlines.planning import Reminder, ToSend
-from notifier.delivery.kinds import proposal_context
+from notifier.delivery.kinds import brief_context, proposal_context
 from notifier.delivery.messages import (
     LINK_MAX,
     dead_letter_context,
@@ -29,12 +29,16 @@ from notifier.delivery.messages import (
 from notifier.model import (
     Deadline,
     Entry,
+    EntryRecord,
+    FeedState,
     Hit,
     Match,
+    MatchRecord,
     Mentions,
     Proposal,
     ProposalSource,
     Severity,
+    Story,
     StoryNote,
     Watch,
 )
@@ -182,6 +186,72 @@ def health(
     return health_context(HealthEvent(kind, "ustr", 5, error, JANUARY))
 
 
+def story(n: int, watch: str, title: str | None = None, feeds: int = 1) -> Story:
+    """Story ``n`` matched by ``watch``, told by ``feeds`` feeds."""
+    entries = tuple(
+        EntryRecord(
+            feed=("reuters", "ustr", "ap")[i % 3],
+            key=f"v1:s{n}-{i}",
+            title=title or f"Story {n}",
+            summary="",
+            link=f"https://example.com/news/{n}",
+            canonical=None,
+            published=JUNE,
+            seen=JUNE,
+            id=n * 10 + i,
+            story=n * 10,
+        )
+        for i in range(feeds)
+    )
+    return Story(
+        n * 10,
+        title or f"Story {n}",
+        JUNE,
+        JUNE,
+        entries,
+        (MatchRecord(n * 10, n * 10, watch, "title", (), JUNE),),
+    )
+
+
+def brief(
+    stories: int = 3, deadlines: int = 1, proposals: int = 1, feeds: int = 1, **kw: Any
+) -> dict[str, Any]:
+    """A morning brief on Tue 10 June 2025 at 08:00 EDT: ``stories`` stories over two
+    watches, the ``pause`` deadline, a proposal and an unhealthy feed (each ``n`` times)."""
+    now = JUNE - timedelta(hours=1)
+    found = [
+        story(n, "tariffs" if n % 3 else "rare-earths", feeds=1 + n % 2) for n in range(stories)
+    ]
+    p = Proposal(
+        id="3f9a1c2b",
+        change="deadline",
+        kind="expiry",
+        name="waiver",
+        title="Export licence waiver expires",
+        due=datetime(2025, 7, 1, tzinfo=ZONE),
+        all_day=True,
+        window_end=None,
+        timezone="America/New_York",
+        phrase="expires on July 1",
+        confidence=0.85,
+        watches=("rare-earths",),
+        sources=(),
+    )
+    sick = FeedState(
+        "ustr", "https://ustr.gov/rss.xml", failures=7, unhealthy=True, last_error="HTTP 503"
+    )
+    return brief_context(
+        now.astimezone(ZONE).date(),
+        now,
+        since=now - timedelta(days=1),
+        stories=found,
+        deadlines=[(deadline(), DUE)] * deadlines,
+        proposals=[p] * proposals,
+        unhealthy=[sick] * feeds,
+        **kw,
+    )
+
+
 def config_notice(body: str = "") -> dict[str, Any]:
     """A "config rejected" notice as the daemon queues it."""
     return {
@@ -315,6 +385,30 @@ def cases() -> dict[str, Case]:
         "dead-letter-no-error": Case([dead_letter_context("phone", "Tariffs up", JUNE, 1, None)]),
         "dead-letter-hostile": Case(
             [dead_letter_context("phone", HOSTILE, JUNE, 3, "> " + HOSTILE)]
+        ),
+        # ------------------------------------------------------------------ brief
+        "brief": Case([brief()], now=JUNE - timedelta(hours=1)),
+        "brief-empty": Case(
+            [brief(stories=0, deadlines=0, proposals=0, feeds=0)], now=JUNE - timedelta(hours=1)
+        ),
+        "brief-capped": Case(
+            [brief(stories=60, deadlines=25, proposals=22, feeds=21)],
+            now=JUNE - timedelta(hours=1),
+        ),
+        "brief-hostile": Case(
+            [
+                brief_context(
+                    JUNE.date(),
+                    JUNE,
+                    since=None,
+                    stories=[story(1, "tariffs", title=HOSTILE)],
+                    deadlines=[],
+                    proposals=[],
+                    unhealthy=[
+                        FeedState("x", "https://x", failures=5, unhealthy=True, last_error=HOSTILE)
+                    ],
+                )
+            ]
         ),
         # ------------------------------------------------------------------ reminders
         "reminder-on-time": Case([reminder(seven)], now=DUE - seven + timedelta(seconds=5)),

@@ -331,3 +331,40 @@ def test_container_entrypoint_outside_docker(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err.decode()[-2000:]
+
+
+def test_the_morning_brief_arrives_at_its_time_once_even_across_a_restart(
+    setup: tuple[Path, list[Daemon]],
+    tmp_path: Path,
+    feeds: ThreadedFeedServer,
+    smtp: SmtpReceiver,
+    chat: ThreadedWebhookReceiver,
+) -> None:
+    """``brief.at`` a few seconds ahead (local time, every day): exactly one brief
+    reaches the webhook, not before its time; a restarted daemon sends no second one."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    path, daemons = setup
+    zone = ZoneInfo("America/New_York")
+    at = datetime.now(zone).replace(microsecond=0) + timedelta(seconds=6)
+    if at.date() != (at + timedelta(seconds=30)).date():
+        pytest.skip("too close to local midnight")
+    extra = f'brief:\n  at: "{at:%H:%M:%S}"\n  channels: [chat]\n'
+    write_config(path, feeds, smtp, chat, extra)
+    daemon = start(path, tmp_path, daemons)
+    assert chat.messages() == []
+    chat.wait_for(1, timeout=20)
+    arrived = datetime.now(zone)
+    (brief,) = chat.messages()
+    assert brief.title.startswith(f"Morning brief — {at:%a} {at.day} {at:%b %Y}")
+    assert arrived >= at
+    assert arrived - at < timedelta(seconds=5)
+    daemon.wait_for_log("brief queued", day=at.date().isoformat())
+    assert daemon.stop() == 0
+
+    again = start(path, tmp_path, daemons)
+    again.wait_for_log("feed polled", feed="news")
+    time.sleep(3)
+    assert again.stop() == 0
+    assert len(chat.messages()) == 1
+    assert sum(line.get("event") == "brief queued" for line in again.log()) == 0

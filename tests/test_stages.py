@@ -11,15 +11,19 @@ from hypothesis import strategies as st
 from notifier.delivery.stages import (
     Origin,
     Outcome,
+    admitted,
     after_send,
     decide,
     digest_window_end,
+    filtered_entries,
     group,
     limit,
     mute,
     muted_by,
     origin,
+    route_health,
     route_matches,
+    route_proposals,
     window,
 )
 from notifier.model import (
@@ -32,12 +36,14 @@ from notifier.model import (
     Hit,
     Match,
     Mute,
+    Proposal,
     QueuedAlert,
     RateLimit,
     Severity,
     TimeWindow,
     Watch,
 )
+from notifier.sources.health import HealthEvent, HealthEventKind
 
 NY = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -494,3 +500,93 @@ def test_a_mute_holds_alerts_still_in_their_digest_window_as_digest_first() -> N
     assert decided.hold == {1: Held.DIGEST}
     later = decide(queued, channel(), T0 + timedelta(minutes=6), NY, 0, mutes=mutes)
     assert later.hold == {1: Held.MUTED}
+
+
+# --------------------------------------------------------------------------- min_severity
+
+
+def _graded(**minimum: Severity) -> dict[str, Channel]:
+    return {
+        name: Channel(name, ("json://127.0.0.1:9/x",), "text", None, None, min_severity=level)
+        for name, level in minimum.items()
+    }
+
+
+def test_min_severity_keeps_only_the_channels_that_admit_the_alert() -> None:
+    """``admitted`` is the one filter: a channel takes alerts at or above its
+    ``min_severity``, in order, each name once; an unknown name is kept."""
+    config = Config(
+        timezone=NY,
+        default_channels=("chat",),
+        channels=_graded(chat="low", pager="high", crit="critical"),
+    )
+    assert admitted(["chat", "pager", "crit", "chat"], "normal", config) == ("chat",)
+    assert admitted(["chat", "pager", "crit"], "high", config) == ("chat", "pager")
+    assert admitted(["pager", "crit"], "critical", config) == ("pager", "crit")
+    assert admitted(["gone"], "low", config) == ("gone",)
+
+
+def test_a_match_goes_to_its_watch_channels_that_admit_its_severity() -> None:
+    """The intersection: the watches' channels, less those wanting a higher severity;
+    the severity compared is the entry's (the highest of its matched watches)."""
+    watches = (_watch("a", "normal", ("chat", "pager")), _watch("b", "high", ("pager",)))
+    config = Config(
+        timezone=NY,
+        default_channels=("chat",),
+        channels=_graded(chat="low", pager="high"),
+        feeds=_config().feeds,
+        watches=watches,
+    )
+    only_a = route_matches([Match("a", _entry("k1"), _hit("a"))], config, T0)
+    assert [a.channel for a in only_a] == ["chat"]
+    both = route_matches(
+        [Match("a", _entry("k2"), _hit("a")), Match("b", _entry("k2"), _hit("b"))], config, T0
+    )
+    assert sorted(a.channel for a in both) == ["chat", "pager"]
+    assert filtered_entries([Match("a", _entry("k1"), _hit("a"))], config) == []
+
+
+def test_a_match_no_channel_admits_is_reported_as_filtered() -> None:
+    """An entry whose every channel wants more is not sent and is named by
+    ``filtered_entries`` (the router logs it), not silently lost."""
+    config = Config(
+        timezone=NY,
+        default_channels=("chat",),
+        channels=_graded(pager="high"),
+        feeds=_config().feeds,
+        watches=(_watch("a", "normal", ("pager",)),),
+    )
+    matches = [Match("a", _entry("k1"), _hit("a"))]
+    assert route_matches(matches, config, T0) == []
+    assert filtered_entries(matches, config) == [("wire", "k1")]
+
+
+def test_health_and_proposals_are_filtered_by_min_severity_too() -> None:
+    """A recovered feed (normal) skips a high-only default channel; unhealthy (high)
+    reaches it. A proposal goes only where its severity is admitted."""
+    config = Config(
+        timezone=NY,
+        default_channels=("chat", "pager"),
+        channels=_graded(chat="low", pager="high"),
+        watches=(_watch("a", "normal", ("chat", "pager")),),
+    )
+    down = HealthEvent(HealthEventKind.UNHEALTHY, "wire", 5, "boom", T0)
+    up = HealthEvent(HealthEventKind.RECOVERED, "wire", 0, None, T0)
+    assert [a.channel for a in route_health(down, config)] == ["chat", "pager"]
+    assert [a.channel for a in route_health(up, config)] == ["chat"]
+    proposal = Proposal(
+        id="p1",
+        change="deadline",
+        kind="deadline",
+        name="comments",
+        title="Comments due",
+        due=T0,
+        all_day=False,
+        window_end=None,
+        timezone="UTC",
+        phrase="due",
+        confidence=0.9,
+        watches=("a",),
+        sources=(),
+    )
+    assert [a.channel for a in route_proposals([proposal], config)] == ["chat"]

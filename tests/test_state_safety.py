@@ -173,6 +173,17 @@ def test_an_older_store_is_migrated_step_by_step(tmp_path: Path) -> None:
         assert store.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() is None
 
 
+def test_a_version_8_store_gains_the_briefs_table(tmp_path: Path) -> None:
+    """Step 10 (the morning briefs) applies to a store of version 8 (step 9 is another
+    change's): the table appears and the version is the latest."""
+    with Store.open(tmp_path) as store, store.transaction():
+        store.db.execute("DROP TABLE briefs")
+        store.db.execute("UPDATE schema_version SET version=8")
+    with Store.open(tmp_path) as store:
+        assert store.reminders.last_brief() is None
+        assert store.db.execute("SELECT version FROM schema_version").fetchone() == (LATEST,)
+
+
 def test_a_store_from_a_newer_notifier_is_refused(tmp_path: Path) -> None:
     """Schema 99 was written by a later version: refused, not downgraded."""
     with Store.open(tmp_path) as store, store.transaction():

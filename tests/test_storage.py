@@ -340,6 +340,24 @@ def test_reminders_are_recorded_once_and_forgotten_with_their_deadline(state: St
     assert book.tracked("other") is not None
 
 
+def test_a_brief_is_recorded_once_per_day_and_survives_a_restart(reopen: Opener) -> None:
+    """``record_brief`` says whether this call recorded the day's brief (a second one
+    for the same day changes nothing); ``last_brief`` is the latest day, after a restart."""
+    state = reopen()
+    day = T0.date()
+    assert state.reminders.last_brief() is None
+    with state.transaction():
+        assert state.reminders.record_brief(day - timedelta(days=1), T0 - timedelta(days=1))
+        assert state.reminders.record_brief(day, T0)
+        assert not state.reminders.record_brief(day, T0 + timedelta(hours=1))
+    state.close()
+    state = reopen()
+    try:
+        assert state.reminders.last_brief() == (day, T0)
+    finally:
+        state.close()
+
+
 def test_errors_are_state_errors(state: State) -> None:
     """A write that the backend refuses comes out as StateError, nothing else."""
     state.close()

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import UnionType
-from typing import Annotated, Any, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,6 +59,8 @@ from notifier.durations import PATTERN as DURATION_PATTERN
 from notifier.durations import format_duration, parse_duration
 from notifier.matching import compile_regex
 from notifier.model import (
+    WEEKDAYS,
+    BriefPolicy,
     Channel,
     ChannelFormat,
     Config,
@@ -176,6 +178,30 @@ Window = Annotated[
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}\s*$"}),
 ]
+
+
+_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+
+
+def _time_of_day(value: object) -> time:
+    if isinstance(value, time):
+        return value
+    m = _TIME_OF_DAY.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError('expected a local time HH:MM (or HH:MM:SS), e.g. "08:00"')
+    hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError("hours run 00-23, minutes and seconds 00-59")
+    return time(hour, minute, second)
+
+
+TimeOfDay = Annotated[
+    time,
+    PlainValidator(_time_of_day),
+    PlainSerializer(lambda t: f"{t:%H:%M:%S}" if t.second else f"{t:%H:%M}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}(:\d{2})?\s*$"}),
+]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhdw])\s*$")
@@ -335,6 +361,11 @@ class ChannelSpec(Strict):
         "escape",
         description="escape: @here, @everyone, @channel, @all, @room, <!here>… in text from "
         "feeds cannot ping the whole chat; allow: feed text is sent as it is.",
+    )
+    min_severity: Severity = Field(
+        "low",
+        description="Only alerts of this severity or higher go to this channel (low, normal, "
+        "high, critical); a watch's or deadline's channels still apply. Default: every alert.",
     )
 
     @model_validator(mode="before")
@@ -513,6 +544,7 @@ class KindTemplates(_Templates):
     config: TemplateSpec | None = Field(None, description="An edited config was rejected.")
     test: TemplateSpec | None = Field(None, description="notifier test-channel.")
     dead_letter: TemplateSpec | None = Field(None, description="An alert not delivered.")
+    brief: TemplateSpec | None = Field(None, description="The morning brief.")
 
 
 class WatchTemplates(_Templates):
@@ -751,6 +783,20 @@ class WebOptions(Strict):
         return WebPolicy(self.port, self.host, self.token)
 
 
+class BriefOptions(Strict):
+    """``brief``: the morning brief, one message a day (see the README)."""
+
+    at: TimeOfDay = Field(description='Local time (config time zone), e.g. "08:00".')
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(get_args(Weekday)),
+        min_length=1,
+        description="The days it is sent (default: every day).",
+    )
+    channels: list[Name] | None = Field(
+        None, description="Where it goes (default: defaults.channels)."
+    )
+
+
 class WatchFile(Strict):
     """The whole watch config file."""
 
@@ -771,6 +817,11 @@ class WatchFile(Strict):
     feeds: list[FeedSpec] = Field(default_factory=list)
     watches: list[WatchSpec] = Field(default_factory=list)
     deadlines: list[DeadlineSpec] = Field(default_factory=list)
+    brief: BriefOptions | None = Field(
+        None,
+        description="A morning brief: stories since the last one, deadlines ahead, open "
+        "proposals, unhealthy feeds.",
+    )
 
 
 # --------------------------------------------------------------------------- resolved meaning
@@ -881,7 +932,14 @@ def resolve(spec: WatchFile) -> Config:
 
     channels = {
         name: Channel(
-            name, tuple(c.urls), c.format, c.quiet_hours, c.rate_limit, c.timeout, c.mentions
+            name,
+            tuple(c.urls),
+            c.format,
+            c.quiet_hours,
+            c.rate_limit,
+            c.timeout,
+            c.mentions,
+            c.min_severity,
         )
         for name, c in spec.channels.items()
     }
@@ -948,6 +1006,23 @@ def resolve(spec: WatchFile) -> Config:
                 templates=dl.templates.resolved(),
             )
         )
+    brief = None
+    if spec.brief is not None:
+        chosen = tuple(spec.brief.channels) if spec.brief.channels else default_channels
+        if not chosen:
+            problems.append(
+                Issue(
+                    ("brief",),
+                    "names no channels, and there is no default: "
+                    "add 'channels: [...]' here or set defaults.channels",
+                )
+            )
+        brief = BriefPolicy(
+            at=spec.brief.at,
+            days=frozenset(WEEKDAYS.index(d) for d in spec.brief.days),
+            channels=chosen,
+            timezone=zone,
+        )
     if problems:
         raise InvalidConfig(problems)
     return Config(
@@ -963,6 +1038,7 @@ def resolve(spec: WatchFile) -> Config:
         feeds=feeds,
         watches=watches,
         deadlines=tuple(deadlines),
+        brief=brief,
     )
 
 
@@ -1019,6 +1095,9 @@ def check_references(raw: object) -> list[Issue]:
             check((section, i, "channels"), item.get("channels"), channel_names, "channel")
     for i, item in items("watches"):
         check(("watches", i, "feeds"), item.get("feeds"), feed_names, "feed")
+    brief = raw.get("brief")
+    if isinstance(brief, dict):
+        check(("brief", "channels"), brief.get("channels"), channel_names, "channel")
     return problems
 
 

@@ -18,10 +18,12 @@ folded into one message: its contexts are the items'), ``reminder`` and
 possible deadline, move or change found in the news, announced once, to be
 accepted or dismissed with a command), ``health`` (a feed
 became unhealthy or recovered), ``config`` (an edited config was rejected),
-``test`` (``notifier test-channel``) and ``dead_letter`` (an alert that could
-not be delivered in time). A context whose kind is not in the registry (one
-queued by a newer version) is rendered like a ``config`` notice: its
-``title`` and its ``body``, with mentions escaped in both.
+``test`` (``notifier test-channel``), ``dead_letter`` (an alert that could
+not be delivered in time) and ``brief`` (the morning brief: stories by watch,
+deadlines ahead, open proposals, unhealthy feeds; each list capped). A context
+whose kind is not in the registry (one queued by a newer version) is rendered
+like a ``config`` notice: its ``title`` and its ``body``, with mentions escaped
+in both.
 
 ``owner`` names the context key that says whose alert it is — ``watch`` for a
 match, ``deadline`` for a reminder or a move — so that the watch's or the
@@ -45,7 +47,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from notifier.delivery.safety import (
@@ -68,20 +70,29 @@ PROPOSAL_SOURCES_SHOWN: Final = 5
 #: A suggested deadline name in a proposal's context (a config name's longest).
 _NAME_MAX: Final = 64
 
+#: The stories a brief lists (all watches together); the rest are counted per watch.
+BRIEF_STORIES: Final = 50
+#: The deadlines, proposals, feeds and unacknowledged alerts a brief lists; the rest counted.
+BRIEF_ITEMS: Final = 20
+
 if TYPE_CHECKING:
     from notifier.deadlines.planning import Reminder, ToSend
     from notifier.model import (
         AlertKind,
         Deadline,
+        FeedState,
         Match,
         Proposal,
         Severity,
+        Story,
         StoryNote,
         Watch,
     )
     from notifier.sources.health import HealthEvent
 
 __all__ = [
+    "BRIEF_ITEMS",
+    "BRIEF_STORIES",
     "CONFIG_PROBLEMS_SHOWN",
     "KINDS",
     "ON_TIME",
@@ -89,6 +100,7 @@ __all__ = [
     "PROPOSAL_SOURCES_SHOWN",
     "Kind",
     "as_moment",
+    "brief_context",
     "config_context",
     "dead_letter_context",
     "entry_context",
@@ -371,6 +383,120 @@ def config_context(file: str, problems: Sequence[str]) -> Context:
 # --------------------------------------------------------------------------- as sent
 
 
+def brief_context(
+    day: date,
+    now: datetime,
+    *,
+    since: datetime | None,
+    stories: Sequence[Story],
+    deadlines: Sequence[tuple[Deadline, datetime]],
+    proposals: Sequence[Proposal],
+    unhealthy: Sequence[FeedState],
+    unacknowledged: Sequence[Mapping[str, Any]] = (),
+) -> Context:
+    """The context of the morning brief of local ``day``, queued at ``now``.
+
+    ``stories`` (newest first) are grouped under their first watch, in order of each
+    group's newest story; at most :data:`BRIEF_STORIES` are listed in all, each group
+    counting the rest (``more``). ``deadlines`` are (deadline, occurrence due) pairs,
+    listed soonest first with the time left as of ``now`` (recomputed at send time);
+    ``proposals``, ``unhealthy`` feeds and ``unacknowledged`` alerts are listed up to
+    :data:`BRIEF_ITEMS` each, the rest counted (``*_more``). ``unacknowledged`` is the
+    hook for acknowledgements (issue 16 §1): empty until that part fills it.
+    """
+    groups: dict[str, list[Story]] = {}
+    for story in stories:
+        groups.setdefault(story.watches[0] if story.watches else "", []).append(story)
+    shown = 0
+    watches = []
+    for watch, found in groups.items():
+        listed = found[: max(BRIEF_STORIES - shown, 0)]
+        shown += len(listed)
+        watches.append(
+            {
+                "watch": watch,
+                "count": len(found),
+                "more": len(found) - len(listed),
+                "stories": [
+                    {
+                        "id": st.id,
+                        "title": clip(st.title, HEADLINE_MAX),
+                        "link": cap_link(st.entries[0].link) if st.entries else None,
+                        "feeds": list(st.feeds),
+                        "sources": len(st.entries),
+                    }
+                    for st in listed
+                ],
+            }
+        )
+    ahead = sorted(deadlines, key=lambda pair: pair[1])
+    return {
+        "kind": "brief",
+        "day": day.isoformat(),
+        "day_label": f"{day:%a} {day.day} {day:%b %Y}",
+        "at": _iso(now),
+        "since": _iso(since) if since is not None else None,
+        "story_count": len(stories),
+        "watches": watches,
+        "deadlines": [
+            {
+                "deadline": d.name,
+                "title": d.title,
+                "due": _iso(due),
+                "timezone": d.timezone.key,
+                "remaining_seconds": round((due - now).total_seconds()),
+                "severity": d.severity,
+                "link": d.link,
+            }
+            for d, due in ahead[:BRIEF_ITEMS]
+        ],
+        "deadlines_more": max(len(ahead) - BRIEF_ITEMS, 0),
+        "proposals": [
+            {
+                "id": p.id,
+                "change": p.change,
+                "title": clip(p.title, HEADLINE_MAX),
+                "due": _iso(p.due),
+                "all_day": p.all_day,
+                "window_end": p.window_end.isoformat() if p.window_end else None,
+                "timezone": p.timezone,
+            }
+            for p in proposals[:BRIEF_ITEMS]
+        ],
+        "proposals_more": max(len(proposals) - BRIEF_ITEMS, 0),
+        "unhealthy": [
+            {
+                "feed": f.name,
+                "failures": f.failures,
+                "error": clip(f.last_error, DETAIL_MAX) if f.last_error is not None else None,
+                "last_ok": _iso(f.last_ok) if f.last_ok is not None else None,
+            }
+            for f in unhealthy[:BRIEF_ITEMS]
+        ],
+        "unhealthy_more": max(len(unhealthy) - BRIEF_ITEMS, 0),
+        # Hook: unacknowledged alerts (issue 16 §1, acknowledgement) — empty until then.
+        "unacknowledged": [dict(a) for a in unacknowledged[:BRIEF_ITEMS]],
+        "unacknowledged_more": max(len(unacknowledged) - BRIEF_ITEMS, 0),
+    }
+
+
+def _brief_as_of(context: Mapping[str, Any], now: datetime) -> Context:
+    """A brief's context with each deadline's time left as of ``now``."""
+    out = dict(context)
+    items = context.get("deadlines")
+    if isinstance(items, list):
+        fresh = []
+        for item in items:
+            due = as_moment(item.get("due")) if isinstance(item, Mapping) else None
+            fresh.append(
+                {**item, "remaining_seconds": round((due - now).total_seconds())}
+                if due is not None and isinstance(item, Mapping)
+                else item
+            )
+        out["deadlines"] = fresh
+    return out
+
+
 def _seconds(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -466,6 +592,12 @@ KINDS: Final[Mapping[str, Kind]] = {
         Kind("config", config_context, ("title", "body")),
         Kind("test", test_context),
         Kind("dead_letter", dead_letter_context, ("title", "last_error")),
+        Kind(
+            "brief",
+            brief_context,
+            ("watches.stories.title", "proposals.title", "unhealthy.error"),
+            as_of=_brief_as_of,
+        ),
     )
 }
 

@@ -33,7 +33,7 @@ This module is the pure side — :func:`decide` (and its stages), :func:`digest_
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -51,6 +51,7 @@ from notifier.model import (
     NewAlert,
     Proposal,
     QueuedAlert,
+    Severity,
     StoryNote,
     highest_severity,
 )
@@ -105,6 +106,37 @@ def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> d
 # --------------------------------------------------------------------------- route
 
 
+def admitted(channels: Iterable[str], severity: str, config: Config) -> tuple[str, ...]:
+    """The channels of ``channels`` whose ``min_severity`` lets an alert of ``severity``
+    through, in order and once each: the one severity filter of every route (matches,
+    health, proposals, reminders). An alert no channel admits goes nowhere; the callers
+    count it as *filtered* and log it. A name the config does not know is kept (the
+    sender reroutes alerts of removed channels)."""
+    known = config.channels
+    return tuple(
+        name
+        for name in dict.fromkeys(channels)
+        if name not in known or known[name].admits(severity)
+    )
+
+
+def filtered_entries(matches: Sequence[Match], config: Config) -> list[tuple[str, str]]:
+    """The (feed, key) of the entries :func:`route_matches` sends nowhere because every
+    channel of their watches wants a higher severity (``channels.X.min_severity``)."""
+    watches = {w.name: w for w in config.watches}
+    by_entry: dict[tuple[str, str], list[Match]] = {}
+    for m in matches:
+        if m.watch in watches:
+            by_entry.setdefault((m.entry.feed, m.entry.key), []).append(m)
+    out = []
+    for entry, found in by_entry.items():
+        severity = highest_severity(watches[m.watch].severity for m in found)
+        names = [c for m in found for c in watches[m.watch].channels]
+        if names and not admitted(names, severity, config):
+            out.append(entry)
+    return out
+
+
 def route_matches(
     matches: Sequence[Match],
     config: Config,
@@ -114,7 +146,8 @@ def route_matches(
     """One alert per (entry, channel): an entry that several watches matched makes one
     message per channel, listing the watches routed to that channel, each with its why.
 
-    * Channels: the union of the matched watches' channels.
+    * Channels: the union of the matched watches' channels, less those whose
+      ``min_severity`` is above the alert's (:func:`admitted`).
     * Severity: the highest of the matched watches'.
     * Timing: the alert goes at once when any of the channel's watches is
       immediate; when all of them are digest watches, it waits for the shortest
@@ -143,7 +176,7 @@ def route_matches(
         cap = caps.get(feed)
         channels: dict[str, list[Match]] = {}
         for m in found:
-            for channel in watches[m.watch].channels:
+            for channel in admitted(watches[m.watch].channels, severity, config):
                 channels.setdefault(channel, []).append(m)
         for channel, routed in channels.items():
             context = entry_context(routed, [watches[m.watch] for m in routed], titles.get(feed))
@@ -180,16 +213,17 @@ def route_matches(
 
 
 def route_health(event: HealthEvent, config: Config) -> list[NewAlert]:
-    """A feed health notice goes to the default channels."""
+    """A feed health notice goes to the default channels that admit its severity."""
+    severity: Severity = "high" if event.kind == "unhealthy" else "normal"
     return [
         NewAlert(
             key=f"health:{event.feed}:{event.kind}:{event.at.isoformat()}",
             channel=channel,
             kind="health",
-            severity="high" if event.kind == "unhealthy" else "normal",
+            severity=severity,
             context=health_context(event),
         )
-        for channel in config.default_channels
+        for channel in admitted(config.default_channels, severity, config)
     ]
 
 
@@ -225,7 +259,7 @@ def route_proposals(
                 severity=severity,
                 context=context,
             )
-            for channel in channels or config.default_channels
+            for channel in admitted(channels or config.default_channels, severity, config)
         ]
     return alerts
 

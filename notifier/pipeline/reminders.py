@@ -14,7 +14,10 @@ with ``now``. For every deadline of the config it:
    missed ones folded into it (never a burst) — except that once the deadline
    has passed, a reminder more than a day late is recorded but not sent
    (a deadline long past sends nothing new unless a follow-up is due);
-4. records what it sent — in the same transaction that queues the alerts in
+4. sends each to the deadline's channels that admit its severity
+   (``channels.X.min_severity``); one no channel admits is still recorded as
+   sent — the user asked not to get it there — and logged at INFO as filtered;
+5. records what it sent — in the same transaction that queues the alerts in
    the outbox, so a crash never loses or repeats a reminder.
 
 A deadline removed from the config stops reminding (its records are dropped).
@@ -30,8 +33,12 @@ from typing import Any
 
 from notifier.deadlines.planning import plan, to_send
 from notifier.delivery.kinds import moved_context, reminder_context
+from notifier.delivery.stages import admitted
+from notifier.logs import get_logger
 from notifier.model import Config, Deadline, NewAlert
 from notifier.storage import ReminderStore, State
+
+log = get_logger("notifier.pipeline.reminders")
 
 #: A reminder for a deadline already past is not caught up later than this.
 STALE_AFTER = timedelta(days=1)
@@ -56,19 +63,32 @@ def check_deadlines(store: State, config: Config, now: datetime) -> list[NewAler
     with store.transaction():
         book.forget_others({d.name for d in config.deadlines})
         for deadline in config.deadlines:
-            queued += _check_one(book, deadline, now)
+            queued += _check_one(book, config, deadline, now)
         store.outbox.enqueue(queued, now)
     return queued
 
 
-def _alerts(deadline: Deadline, key: str, kind: str, context: dict[str, Any]) -> list[NewAlert]:
+def _alerts(
+    config: Config, deadline: Deadline, key: str, kind: str, context: dict[str, Any]
+) -> list[NewAlert]:
+    channels = admitted(deadline.channels, deadline.severity, config)
+    if not channels:
+        log.info(
+            "alert filtered by severity",
+            deadline=deadline.name,
+            alert=key,
+            severity=deadline.severity,
+            channels=list(deadline.channels),
+        )
     return [
         NewAlert(key=key, channel=c, kind=kind, severity=deadline.severity, context=context)
-        for c in deadline.channels
+        for c in channels
     ]
 
 
-def _check_one(book: ReminderStore, deadline: Deadline, now: datetime) -> list[NewAlert]:
+def _check_one(
+    book: ReminderStore, config: Config, deadline: Deadline, now: datetime
+) -> list[NewAlert]:
     identity = _identity(deadline)
     tracked = book.tracked(deadline.name)
     reminders = plan(deadline, now=now)
@@ -81,6 +101,7 @@ def _check_one(book: ReminderStore, deadline: Deadline, now: datetime) -> list[N
         if old_identity != identity:
             old_due = datetime.fromisoformat(old_identity.split(" ", 1)[0])
             out += _alerts(
+                config,
                 deadline,
                 f"moved:{deadline.name}:{old_identity}->{identity}",
                 "moved",
@@ -101,6 +122,7 @@ def _check_one(book: ReminderStore, deadline: Deadline, now: datetime) -> list[N
                 book.record(r, "expired", now)
             continue
         out += _alerts(
+            config,
             deadline,
             f"reminder:{item.reminder.key}",
             "reminder",

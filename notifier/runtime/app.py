@@ -18,8 +18,14 @@ from pathlib import Path
 from notifier import clock as clocks
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
-from notifier.delivery.stages import route_health, route_matches, route_proposals
+from notifier.delivery.stages import (
+    filtered_entries,
+    route_health,
+    route_matches,
+    route_proposals,
+)
 from notifier.errors import FeedError, FetchError
+from notifier.logs import get_logger
 from notifier.matching import Matcher, Verdict
 from notifier.model import (
     Channel,
@@ -36,6 +42,7 @@ from notifier.model import (
     StoryNote,
     Watch,
 )
+from notifier.pipeline.brief import check_brief
 from notifier.pipeline.poll import Announcer, Poller, PollResult, Router
 from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
@@ -53,6 +60,8 @@ from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
 from notifier.storage.sqlite import FILENAME, Store
+
+log = get_logger("notifier.runtime.app")
 
 
 def new_parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> IdlePool:
@@ -72,7 +81,12 @@ def parse_pool(workers: int | None = None, idle_after: float = IDLE_AFTER) -> It
 
 
 def router_for(config: Config) -> Router:
-    """Route a poll's matches to their watches' channels, health events to the defaults."""
+    """Route a poll's matches to their watches' channels, health events to the defaults.
+
+    Entries that no channel of their watches admits (``channels.X.min_severity``) are
+    logged once per poll at INFO as filtered. They are not sent to the default channels
+    instead: the user chose those watches' channels and that threshold, and the match is
+    still recorded in history (and shown by the web UI and the brief)."""
 
     def route(
         matches: Sequence[Match],
@@ -81,6 +95,14 @@ def router_for(config: Config) -> Router:
         notes: Mapping[tuple[str, str], StoryNote] | None = None,
     ) -> list[NewAlert]:
         alerts = route_matches(matches, config, now, notes)
+        filtered = filtered_entries(matches, config)
+        if filtered:
+            log.info(
+                "alerts filtered by severity",
+                feed=filtered[0][0],
+                entries=len(filtered),
+                keys=[key for _, key in filtered[:10]],
+            )
         if event is not None:
             alerts += route_health(event, config)
         return alerts
@@ -154,7 +176,7 @@ async def poll_once(
 
 @dataclass(frozen=True, slots=True)
 class Cycle:
-    """What one ``notifier once`` did: the feed polls and the reminders queued."""
+    """What one ``notifier once`` did: the feed polls and the reminders (and brief) queued."""
 
     polls: list[PollResult]
     reminders: list[NewAlert] = field(default_factory=list)
@@ -170,7 +192,8 @@ async def cycle(
     sink: Sink | None = None,
     command: str = "notifier",
 ) -> Cycle:
-    """One full cycle: poll every feed, queue the deadline reminders now due, send.
+    """One full cycle: poll every feed, queue the deadline reminders and the morning
+    brief now due, send.
 
     In a dry run nothing is queued or sent and no state is written.
     """
@@ -181,6 +204,7 @@ async def cycle(
         return Cycle(polls)
     with Store.open(state_dir) as store:
         reminders = check_deadlines(store, config, clock())
+        reminders += check_brief(store, config, clock())
         prune_history(store, config, clock())
         index_history(store)
         if sink is not None:

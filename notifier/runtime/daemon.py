@@ -8,6 +8,7 @@ sender task per channel.
              jobs:  feed:<name>     every feed interval, at a fixed per-feed phase
                                     (non-drifting jitter); skipped while backing off
                     deadlines       at the next reminder time (and every minute)
+                    brief           at the next morning brief time (and every minute)
                     config          every 2 s: the file changed? → reload (read off the loop)
                     heartbeat       every 10 s: state probe (a real write), idle workers
              tasks: channel:<name>  one per channel: compose and send its outbox when
@@ -59,6 +60,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from notifier import clock as clocks
+from notifier.brief import next_brief
 from notifier.config.loader import load_with_secrets
 from notifier.config.schema import is_loopback
 from notifier.config.settings import Settings
@@ -68,6 +70,7 @@ from notifier.errors import ConfigError, Problem, StateError
 from notifier.logs import add_secrets, get_logger
 from notifier.matching import Matcher
 from notifier.model import Config, Feed, NewAlert
+from notifier.pipeline.brief import check_brief
 from notifier.pipeline.poll import Poller, PollResult
 from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
@@ -226,6 +229,7 @@ class Daemon:
         self._add(
             "deadlines", self._deadlines, IntervalTrigger(seconds=DEADLINE_TICK, timezone=UTC)
         )
+        self._add("brief", self._brief, IntervalTrigger(seconds=DEADLINE_TICK, timezone=UTC))
         self._add(
             "history",
             self._prune_history,
@@ -240,6 +244,7 @@ class Daemon:
         self._watchdog.write()
         self._watchdog.start()
         await self._deadlines()  # catch up on what was missed while down
+        await self._brief()  # a brief missed while down is sent now, once
         if self.settings.health_port is not None:
             server = HealthServer(
                 self.health, self.metrics, self.settings.health_host, self.settings.health_port
@@ -362,6 +367,7 @@ class Daemon:
             self.metrics.reloads.labels("applied").inc()
             log.info("config reloaded", feeds=len(config.feeds), watches=len(config.watches))
             await self._deadlines()  # a moved deadline is announced now, not at the next tick
+            await self._brief()  # a changed brief time is scheduled now
             return True
 
     # ------------------------------------------------------------------ config
@@ -639,6 +645,24 @@ class Daemon:
         self._add(
             "deadline-next", self._deadlines, DateTrigger(run_date=min(upcoming), timezone=UTC)
         )
+
+    async def _brief(self) -> None:
+        """Queue the morning brief if it is due (kicking its channels), then set the
+        one-off job for the next one; the every-minute check is the safety net."""
+        assert self.store is not None  # noqa: S101 - started
+        if self.config is None:
+            return
+        now = self.clock()
+        queued = check_brief(self.store, self.config, now)
+        if queued:
+            self.kick({a.channel for a in queued})
+        policy = self.config.brief
+        upcoming = next_brief(policy, now) if policy is not None else None
+        if upcoming is None:
+            if self.scheduler.get_job("brief-next") is not None:
+                self.scheduler.remove_job("brief-next")
+            return
+        self._add("brief-next", self._brief, DateTrigger(run_date=upcoming, timezone=UTC))
 
     async def _watch_config(self) -> None:
         signature = await asyncio.to_thread(_file_signature, self.settings.config)

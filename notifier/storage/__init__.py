@@ -256,6 +256,16 @@ class ReminderStore(Protocol):
         """The moves of deadline ``name``, newest first: (from, to, noticed at)."""
         ...
 
+    def last_brief(self) -> tuple[date, datetime] | None:
+        """The latest morning brief recorded: its local day and when it was queued."""
+        ...
+
+    def record_brief(self, day: date, now: datetime) -> bool:
+        """Record the brief of local ``day`` as queued at ``now``; False (and nothing
+        changed) if one is already recorded for that day. Call in the transaction that
+        queues it."""
+        ...
+
 
 class HistoryStore(Protocol):
     """Every polled entry, grouped into stories, with the matches and edits recorded.

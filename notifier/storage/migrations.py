@@ -222,6 +222,13 @@ STEPS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX mutes_active ON mutes(until) WHERE ended IS NULL",
     ),
+    # The morning briefs sent, by local day.
+    10: (
+        """CREATE TABLE briefs (
+            day     TEXT PRIMARY KEY,
+            sent_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

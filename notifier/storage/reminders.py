@@ -4,7 +4,8 @@
   first seen (reminders planned before that are never sent);
 * ``reminders``: every reminder recorded once, as ``sent``, ``late``,
   ``folded``, ``skipped`` or ``expired``;
-* ``deadline_moves``: each change of a deadline's due time (from, to, when noticed).
+* ``deadline_moves``: each change of a deadline's due time (from, to, when noticed);
+* ``briefs``: each morning brief queued, by its local day (:mod:`notifier.brief`).
 
 Call inside ``store.transaction()``.
 """
@@ -12,7 +13,7 @@ Call inside ``store.transaction()``.
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -77,3 +78,18 @@ class SqliteReminders:
             (datetime.fromisoformat(a), datetime.fromisoformat(b), datetime.fromisoformat(c))
             for a, b, c in rows
         ]
+
+    def last_brief(self) -> tuple[date, datetime] | None:
+        row = self.db.execute(
+            "SELECT day, sent_at FROM briefs ORDER BY day DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return date.fromisoformat(row[0]), datetime.fromisoformat(row[1])
+
+    def record_brief(self, day: date, now: datetime) -> bool:
+        cursor = self.db.execute(
+            "INSERT INTO briefs(day, sent_at) VALUES (?, ?) ON CONFLICT(day) DO NOTHING",
+            (day.isoformat(), _ts(now)),
+        )
+        return cursor.rowcount == 1
