@@ -156,8 +156,12 @@ def test_add_to_the_example_only_adds_lines_and_still_loads(tmp_path: Path) -> N
 
     text = path.read_text(encoding="utf-8")
     assert result.text == text
-    assert _only_added(old.decode(), text) == ["", *PAUSE_ITEM.splitlines()]
-    assert text == old.decode() + "\n" + PAUSE_ITEM
+    added_lines = _only_added(old.decode(), text)
+    assert [line for line in added_lines if line] == PAUSE_ITEM.splitlines()
+    assert added_lines.count("") == 1  # the one blank line that separates items
+    # right after the last deadline (the example's commented `brief:` block follows it)
+    last = "A date alone means 00:00 that day.\n"
+    assert text.replace(last + "\n" + PAUSE_ITEM, last, 1) == old.decode()
     assert result.backup == tmp_path / "watch.yaml.bak"
     assert result.backup.read_bytes() == old
     config = _load_config(path)

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -174,13 +175,15 @@ def test_an_older_store_is_migrated_step_by_step(tmp_path: Path) -> None:
 
 
 def test_a_version_8_store_gains_the_briefs_table(tmp_path: Path) -> None:
-    """Step 10 (the morning briefs) applies to a store of version 8 (step 9 is another
-    change's): the table appears and the version is the latest."""
+    """Steps 9 (mutes) and 10 (the morning briefs) apply to a store of version 8: the
+    tables appear and the version is the latest."""
     with Store.open(tmp_path) as store, store.transaction():
         store.db.execute("DROP TABLE briefs")
+        store.db.execute("DROP TABLE mutes")
         store.db.execute("UPDATE schema_version SET version=8")
     with Store.open(tmp_path) as store:
         assert store.reminders.last_brief() is None
+        assert store.mutes.active(datetime.now(UTC)) == []
         assert store.db.execute("SELECT version FROM schema_version").fetchone() == (LATEST,)
 
 
