@@ -6,6 +6,7 @@ SMTP server and a webhook receiver, with poll intervals of a second.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -117,13 +118,29 @@ def setup(
 ) -> Iterator[tuple[Path, list[Daemon]]]:
     """The config path, and a list the test puts its daemons in (stopped afterwards)."""
     feeds.feed("/news.xml", rss(("a1", "Old story", "x")))
+    with stopped_afterwards() as daemons:
+        yield tmp_path / "watch.yaml", daemons
+
+
+@contextlib.contextmanager
+def stopped_afterwards() -> Iterator[list[Daemon]]:
+    """A list to put daemons in; any still running at the end is killed."""
     daemons: list[Daemon] = []
-    yield tmp_path / "watch.yaml", daemons
-    for d in daemons:
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait(timeout=10)
-        d.close()
+    try:
+        yield daemons
+    finally:
+        for d in daemons:
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait(timeout=10)
+            d.close()
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    """The test's daemons, killed afterwards if still running."""
+    with stopped_afterwards() as started:
+        yield started
 
 
 def write_config(

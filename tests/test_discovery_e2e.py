@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,8 +21,10 @@ import pytest
 from tests.conftest import NOTIFIER
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import ThreadedWebhookReceiver
-from tests.test_daemon_e2e import Daemon, start
+from tests.test_daemon_e2e import Daemon, daemons, start
 from tests.test_poll import rss as poll_rss
+
+__all__ = ["daemons"]  # the fixture, used by name
 
 pytestmark = pytest.mark.slow
 
@@ -68,17 +69,6 @@ def spoken(moment: datetime) -> str:
     hour = local.hour % 12 or 12
     half = "a.m." if local.hour < 12 else "p.m."
     return f"{hour}:{local.minute:02d} {half} ET on {local:%B} {local.day}, {local.year}"
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[Daemon]]:
-    running: list[Daemon] = []
-    yield running
-    for d in running:
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait(timeout=10)
-        d.close()
 
 
 def notifier(config: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:

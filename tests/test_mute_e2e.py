@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,8 +14,10 @@ import pytest
 from tests.conftest import NOTIFIER
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import ThreadedWebhookReceiver
-from tests.test_daemon_e2e import Daemon, start
+from tests.test_daemon_e2e import Daemon, daemons, start
 from tests.test_poll import rss
+
+__all__ = ["daemons"]  # the fixture, used by name
 
 pytestmark = pytest.mark.slow
 
@@ -34,17 +35,6 @@ watches:
     any: ["rare earth"]
     channels: [chat]
 """
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[Daemon]]:
-    started: list[Daemon] = []
-    yield started
-    for d in started:
-        if d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait(timeout=10)
-        d.close()
 
 
 def test_a_muted_watch_sends_one_digest_when_the_mute_ends(
