@@ -101,6 +101,27 @@ class TimeWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class DailyDigest:
+    """A digest sent at fixed local times of day (``daily@08:00`` or
+    ``daily@08:00,17:00``): a watch's matches wait for the next of them."""
+
+    at: tuple[time, ...]
+
+    def __str__(self) -> str:
+        return "daily@" + ",".join(_clock(t) for t in self.at)
+
+    def describe(self) -> str:
+        """The policy in words: "daily at 08:00", "daily at 08:00 and 17:00"."""
+        times = [_clock(t) for t in self.at]
+        spoken = times[0] if len(times) == 1 else ", ".join(times[:-1]) + " and " + times[-1]
+        return f"daily at {spoken}"
+
+
+def _clock(t: time) -> str:
+    return f"{t:%H:%M:%S}" if t.second else f"{t:%H:%M}"
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimit:
     """At most ``count`` alerts per ``per`` on one channel; the rest are deferred."""
 
@@ -167,7 +188,9 @@ class Watch:
     fields: tuple[SearchField, ...]
     severity: Severity
     channels: tuple[str, ...]
-    digest: timedelta | None
+    #: A digest window (``1h``: matches wait for the window's end) or fixed local
+    #: times of day (:class:`DailyDigest`); None sends each match at once.
+    digest: timedelta | DailyDigest | None
     plurals: bool = True
     updates: UpdatesPolicy = "first"
     edits: EditPolicy = "facts"

@@ -20,6 +20,7 @@ from notifier.delivery.stages import (
     limit,
     mute,
     muted_by,
+    next_time_of_day,
     origin,
     route_health,
     route_matches,
@@ -29,6 +30,7 @@ from notifier.delivery.stages import (
 from notifier.model import (
     Channel,
     Config,
+    DailyDigest,
     DeliveryPolicy,
     Entry,
     Feed,
@@ -131,6 +133,82 @@ class TestDigestWindow:
         """The end is after ``created`` and at most one window (+1h for DST) later."""
         end = digest_window_end(created, window, NY)
         assert created < end <= created + window + timedelta(hours=1)
+
+
+def _at(*hhmm: str) -> DailyDigest:
+    return DailyDigest(tuple(time.fromisoformat(t) for t in hhmm))
+
+
+def _local(end: datetime) -> datetime:
+    return end.astimezone(NY).replace(tzinfo=None)
+
+
+class TestDailyDigest:
+    """``digest: daily@08:00``: the window ends at the next 08:00 local time."""
+
+    def test_an_alert_before_8_goes_at_8_the_same_day(self) -> None:
+        created = datetime(2025, 6, 10, 10, 0, tzinfo=UTC)  # 06:00 EDT
+        assert digest_window_end(created, _at("08:00"), NY) == datetime(
+            2025, 6, 10, 12, 0, tzinfo=UTC
+        )
+
+    def test_an_alert_at_or_after_8_goes_at_8_the_next_day(self) -> None:
+        for created in (T0, T0 + timedelta(hours=1)):  # 08:00 and 09:00 EDT
+            end = digest_window_end(created, _at("08:00"), NY)
+            assert _local(end) == datetime(2025, 6, 11, 8, 0)
+
+    def test_a_time_skipped_by_spring_forward_falls_on_the_first_valid_time_after(self) -> None:
+        """New York skips 02:00-03:00 on 9 March 2025: daily@02:30 goes at 03:00 EDT."""
+        created = datetime(2025, 3, 9, 4, 0, tzinfo=UTC)  # 23:00 EST on the 8th
+        end = digest_window_end(created, _at("02:30"), NY)
+        assert end == datetime(2025, 3, 9, 7, 0, tzinfo=UTC)  # 03:00 EDT
+        assert next_time_of_day(end, (time(2, 30),), NY) == datetime(
+            2025, 3, 10, 6, 30, tzinfo=UTC
+        )  # 02:30 EDT the next day
+        assert _local(digest_window_end(created, _at("08:00"), NY)) == datetime(2025, 3, 9, 8, 0)
+
+    def test_a_time_repeated_by_fall_back_counts_once_at_its_first_occurrence(self) -> None:
+        """New York repeats 01:00-02:00 on 2 November 2025: daily@01:30 goes at 01:30 EDT,
+        and an alert between the two 01:30s waits for the next day's, not 01:30 EST."""
+        before = datetime(2025, 11, 2, 4, 0, tzinfo=UTC)  # 00:00 EDT
+        assert digest_window_end(before, _at("01:30"), NY) == datetime(
+            2025, 11, 2, 5, 30, tzinfo=UTC
+        )
+        between = datetime(2025, 11, 2, 5, 45, tzinfo=UTC)  # 01:45 EDT, first pass
+        assert digest_window_end(between, _at("01:30"), NY) == datetime(
+            2025, 11, 3, 6, 30, tzinfo=UTC
+        )
+        evening = datetime(2025, 11, 1, 22, 0, tzinfo=UTC)  # 18:00 EDT on the 1st
+        assert _local(digest_window_end(evening, _at("08:00"), NY)) == datetime(2025, 11, 2, 8, 0)
+
+    def test_several_times_a_day_take_the_next_one(self) -> None:
+        policy = _at("17:00", "08:00")
+        assert _local(digest_window_end(T0 - timedelta(hours=1), policy, NY)) == datetime(
+            2025, 6, 10, 8, 0
+        )
+        assert _local(digest_window_end(T0, policy, NY)) == datetime(2025, 6, 10, 17, 0)
+        assert _local(digest_window_end(T0 + timedelta(hours=10), policy, NY)) == datetime(
+            2025, 6, 11, 8, 0
+        )
+
+    def test_the_policy_reads_naturally(self) -> None:
+        assert _at("08:00").describe() == "daily at 08:00"
+        assert _at("08:00", "12:30", "17:00").describe() == "daily at 08:00, 12:30 and 17:00"
+        assert str(_at("08:00", "17:00")) == "daily@08:00,17:00"
+
+    @given(
+        st.datetimes(
+            min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+        ),
+        st.sampled_from(["00:00", "01:30", "02:30", "08:00", "23:59"]),
+    )
+    def test_the_end_is_within_a_day_and_on_the_clock(self, created: datetime, at: str) -> None:
+        """After ``created``, at most a day (+1h for DST) later, at the time asked for
+        (or, on a spring-forward night, at the end of the skipped hour)."""
+        end = digest_window_end(created, _at(at), NY)
+        assert created < end <= created + timedelta(days=1, hours=1)
+        wall = end.astimezone(NY)
+        assert f"{wall:%H:%M}" == at or (wall.dst() and f"{wall:%H:%M}" == "03:00")
 
 
 class TestDecide:
@@ -329,7 +407,7 @@ def _watch(
     name: str,
     severity: Severity = "normal",
     channels: tuple[str, ...] = ("chat",),
-    digest: timedelta | None = None,
+    digest: timedelta | DailyDigest | None = None,
 ) -> Watch:
     return Watch(name, ("x",), (), (), (), ("title",), severity, channels, digest)
 
@@ -408,6 +486,28 @@ def test_an_immediate_watch_wins_over_a_digest_watch_on_the_same_channel() -> No
     (folded,) = route_matches([Match("a", e, _hit("a")), Match("b", e, _hit("b"))], config, T0)
     assert folded.group == "watch b"  # the window that ends first
     assert folded.not_before == digest_window_end(T0, timedelta(hours=1), NY)
+
+
+def test_a_daily_digest_watch_holds_its_matches_until_the_next_8am() -> None:
+    """T0 is 08:00 in New York: a ``daily@08:00`` match waits for tomorrow's 08:00."""
+    config = _config(_watch("a", digest=_at("08:00")))
+    (held,) = route_matches([Match("a", _entry(), _hit("a"))], config, T0 + timedelta(minutes=5))
+    assert held.group == "watch a, daily at 08:00"
+    assert held.not_before == datetime(2025, 6, 11, 12, 0, tzinfo=UTC)  # 08:00 EDT
+
+
+def test_a_daily_digest_and_a_window_the_one_that_ends_first_wins() -> None:
+    e = _entry()
+    matches = [Match("a", e, _hit("a")), Match("b", e, _hit("b"))]
+    config = _config(_watch("a", digest=timedelta(hours=6)), _watch("b", digest=_at("09:00")))
+    (alert,) = route_matches(matches, config, T0)
+    assert (alert.group, alert.not_before) == (
+        "watch b, daily at 09:00",
+        datetime(2025, 6, 10, 13, 0, tzinfo=UTC),
+    )
+    config = _config(_watch("a", digest=timedelta(hours=1)), _watch("b", digest=_at("09:00")))
+    (alert,) = route_matches(matches, config, T0)
+    assert (alert.group, alert.not_before) == ("watch a", datetime(2025, 6, 10, 13, 0, tzinfo=UTC))
 
 
 def test_max_alerts_counts_entries_not_watch_matches() -> None:

@@ -44,6 +44,7 @@ from notifier.delivery.messages import entry_context, health_context, story_cont
 from notifier.model import (
     Channel,
     Config,
+    DailyDigest,
     DeliveryPolicy,
     Held,
     Match,
@@ -53,6 +54,7 @@ from notifier.model import (
     QueuedAlert,
     Severity,
     StoryNote,
+    Watch,
     highest_severity,
 )
 from notifier.sources.health import HealthEvent
@@ -74,16 +76,22 @@ class Decision:
     hold: dict[int, Held] = field(default_factory=dict)
 
 
-def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> datetime:
+def digest_window_end(
+    created: datetime, window: timedelta | DailyDigest, zone: ZoneInfo
+) -> datetime:
     """The end of the digest window ``created`` falls in.
 
-    Windows are aligned on local midnight in ``zone`` (so ``1h`` windows end
-    on the hour and ``1d`` windows at midnight); windows longer than a day
-    are aligned on the Unix epoch. Boundaries are local wall-clock times; where
-    a daylight-saving change repeats an hour, the end is the first boundary
-    after ``created`` in real time, so it is never before ``created`` and at
-    most one window (plus the hour repeated) after it.
+    A :class:`DailyDigest` ends at the next of its local times of day
+    (:func:`next_time_of_day`). Duration windows are aligned on local midnight
+    in ``zone`` (so ``1h`` windows end on the hour and ``1d`` windows at
+    midnight); windows longer than a day are aligned on the Unix epoch.
+    Boundaries are local wall-clock times; where a daylight-saving change
+    repeats an hour, the end is the first boundary after ``created`` in real
+    time, so it is never before ``created`` and at most one window (plus the
+    hour repeated) after it.
     """
+    if isinstance(window, DailyDigest):
+        return next_time_of_day(created, window.at, zone)
     step = window.total_seconds()
     if window <= timedelta(days=1):
         wall = created.astimezone(zone).replace(tzinfo=None)
@@ -101,6 +109,47 @@ def digest_window_end(created: datetime, window: timedelta, zone: ZoneInfo) -> d
             k += 1
     epoch = created.timestamp()
     return datetime.fromtimestamp((epoch // step + 1) * step, UTC)
+
+
+def next_time_of_day(created: datetime, at: Sequence[time], zone: ZoneInfo) -> datetime:
+    """The first moment strictly after ``created`` whose local time in ``zone`` is one of ``at``.
+
+    Daylight saving is handled as a wall clock would: a time the change skips
+    (02:30 on a spring-forward night) falls on the first valid time after it
+    (03:00), and a time the change repeats (01:30 on a fall-back night) counts
+    once, at its first occurrence — so a daily digest goes once a day per time.
+    """
+    if not at:
+        raise ValueError("no time of day given")
+    day = created.astimezone(zone).date()
+    for offset in range(3):  # today's times may all have passed; tomorrow's cannot
+        moments = [
+            moment
+            for t in at
+            if (moment := _wall_clock(datetime.combine(day + timedelta(days=offset), t), zone))
+            > created
+        ]
+        if moments:
+            return min(moments)
+    raise AssertionError("unreachable: a day later every time of day is ahead")
+
+
+def _wall_clock(naive: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC moment of the local time ``naive``: its first occurrence when it is
+    repeated, the first valid minute after it when daylight saving skips it."""
+    if not _exists(naive, zone):
+        minute = naive.replace(second=0, microsecond=0)
+        naive = next(
+            later
+            for k in range(1, 24 * 60)
+            if _exists(later := minute + timedelta(minutes=k), zone)
+        )
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def _exists(naive: datetime, zone: ZoneInfo) -> bool:
+    aware = naive.replace(tzinfo=zone, fold=0)
+    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
 
 
 # --------------------------------------------------------------------------- route
@@ -191,11 +240,9 @@ def route_matches(
                     alert_key = f"replay:{feed}:{key}"
             group, not_before = None, None
             if all(watches[m.watch].digest for m in routed):
-                soonest = min(routed, key=lambda m: watches[m.watch].digest or timedelta())
-                window = watches[soonest.watch].digest
-                assert window is not None  # noqa: S101 - all of them have one
-                group = f"watch {soonest.watch}"
-                not_before = digest_window_end(now, window, config.timezone)
+                group, not_before = _digest_slot(
+                    [watches[m.watch] for m in routed], now, config.timezone
+                )
             if group is None and cap is not None and rank >= cap:
                 group = f"feed {feed}: more than {cap} new matches in one poll"
             alerts.append(
@@ -210,6 +257,20 @@ def route_matches(
                 )
             )
     return alerts
+
+
+def _digest_slot(routed: Sequence[Watch], now: datetime, zone: ZoneInfo) -> tuple[str, datetime]:
+    """The digest group an alert of these digest watches joins, and when it goes: the
+    shortest duration window's (the first such watch's), or a fixed-time digest's when
+    it ends sooner. A fixed-time group says so: "watch tariffs, daily at 08:00"."""
+    durations = [(w.digest, w) for w in routed if isinstance(w.digest, timedelta)]
+    candidates = [min(durations, key=lambda d: d[0])[1]] if durations else []
+    candidates += [w for w in routed if isinstance(w.digest, DailyDigest)]
+    ends = {w.name: digest_window_end(now, w.digest, zone) for w in candidates if w.digest}
+    soonest = min(candidates, key=lambda w: ends[w.name])
+    if isinstance(soonest.digest, DailyDigest):
+        return f"watch {soonest.name}, {soonest.digest.describe()}", ends[soonest.name]
+    return f"watch {soonest.name}", ends[soonest.name]
 
 
 def route_health(event: HealthEvent, config: Config) -> list[NewAlert]:
