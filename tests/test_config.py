@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from notifier.config.loader import MAX_BYTES, load, loads
 from notifier.config.schema import DEFAULT_REMIND, parse_due
 from notifier.errors import ConfigError
-from notifier.model import RateLimit, TimeWindow
+from notifier.model import DailyDigest, RateLimit, TimeWindow
 
 NY = ZoneInfo("America/New_York")
 
@@ -362,3 +362,54 @@ def test_the_web_section_is_off_by_default_and_needs_a_token_off_loopback() -> N
     assert shared.web.token == "a-long-enough-secret"
     with pytest.raises(ConfigError, match="at least 16"):
         loads(base + "web: {port: 8080, token: short}\n", "watch.yaml", {})
+
+
+_DIGEST_WATCH = """channels: {c: console://}
+feeds:
+  - {name: f, url: https://example.com/f}
+watches:
+  - name: w
+    any: [x]
+    digest: %s
+"""
+
+
+def test_a_digest_is_a_window_or_fixed_times_of_day() -> None:
+    """``digest: 1h`` is a window; ``daily@08:00`` (or several times, in any order) is
+    fixed local times; ``defaults.watch.digest`` takes both forms too."""
+    (watch,) = loads(_DIGEST_WATCH % "1h", "watch.yaml", {}).watches
+    assert watch.digest == timedelta(hours=1)
+    (watch,) = loads(_DIGEST_WATCH % "daily@08:00", "watch.yaml", {}).watches
+    assert watch.digest == DailyDigest((time(8, 0),))
+    (watch,) = loads(_DIGEST_WATCH % '"daily@17:00, 8:30"', "watch.yaml", {}).watches
+    assert watch.digest == DailyDigest((time(8, 30), time(17, 0)))
+    defaults = "defaults: {watch: {digest: daily@07:30}}\n"
+    (watch,) = loads(defaults + _DIGEST_WATCH.replace("    digest: %s\n", ""), "w.yaml", {}).watches
+    assert watch.digest == DailyDigest((time(7, 30),))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("daily@25:00", "'daily@25:00' is not a time of day; write daily@HH:MM, e.g. daily@08:00"),
+        ("daily@", "'daily@' is not a time of day; write daily@HH:MM, e.g. daily@08:00"),
+        (
+            '"daily@08:00,8pm"',
+            "'8pm' in 'daily@08:00,8pm' is not a time of day; "
+            "write daily@HH:MM,HH:MM, e.g. daily@08:00,17:00",
+        ),
+        ('"daily@08:00,8:00"', "08:00 is given twice in 'daily@08:00,8:00'"),
+        (
+            "daily",
+            "'daily' is not a duration; write a number and a unit, e.g. 90s, 15m, 2h, 7d, "
+            "1w or 1h30m; or daily@HH:MM for a digest at fixed times",
+        ),
+        ("0s", "must be longer than 0s"),
+    ],
+)
+def test_a_bad_digest_is_an_error_at_its_position(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        loads(_DIGEST_WATCH % value, "watch.yaml", {})
+    assert [str(p) for p in caught.value.problems] == [
+        f"watch.yaml:7:13: watches[0].digest: {message}"
+    ]

@@ -64,6 +64,7 @@ from notifier.model import (
     Channel,
     ChannelFormat,
     Config,
+    DailyDigest,
     Deadline,
     DeadlineKind,
     DeliveryPolicy,
@@ -200,6 +201,62 @@ TimeOfDay = Annotated[
     PlainValidator(_time_of_day),
     PlainSerializer(lambda t: f"{t:%H:%M:%S}" if t.second else f"{t:%H:%M}", return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\s*\d{1,2}:\d{2}(:\d{2})?\s*$"}),
+]
+
+_DAILY = re.compile(r"^\s*daily\s*@(.*)$")
+_DAILY_PATTERN = r"^\s*daily\s*@\s*\d{1,2}:\d{2}(:\d{2})?(\s*,\s*\d{1,2}:\d{2}(:\d{2})?)*\s*$"
+
+
+def _digest(value: object) -> timedelta | DailyDigest:
+    """A watch's ``digest``: a window (``1h``) or fixed local times (``daily@08:00``,
+    ``daily@08:00,17:00``)."""
+    if isinstance(value, DailyDigest):
+        return value
+    m = _DAILY.match(value) if isinstance(value, str) else None
+    if m is None:
+        try:
+            delta = _duration(value)
+        except ValueError as error:
+            raise ValueError(f"{error}; or daily@HH:MM for a digest at fixed times") from None
+        return _positive(delta)
+    parts = [part.strip() for part in m[1].split(",")]
+    times: list[time] = []
+    for part in parts:
+        try:
+            times.append(_time_of_day(part))
+        except ValueError:
+            if len(parts) == 1:
+                raise ValueError(
+                    f"{f'daily@{part}'!r} is not a time of day; write daily@HH:MM, e.g. daily@08:00"
+                ) from None
+            raise ValueError(
+                f"{part!r} in {str(value).strip()!r} is not a time of day; "
+                "write daily@HH:MM,HH:MM, e.g. daily@08:00,17:00"
+            ) from None
+    twice = sorted(
+        {t.isoformat("seconds" if t.second else "minutes") for t in times if times.count(t) > 1}
+    )
+    if twice:
+        raise ValueError(f"{', '.join(twice)} is given twice in {str(value).strip()!r}")
+    return DailyDigest(tuple(sorted(times)))
+
+
+def _digest_text(policy: timedelta | DailyDigest) -> str:
+    return str(policy) if isinstance(policy, DailyDigest) else format_duration(policy)
+
+
+DigestPolicy = Annotated[
+    timedelta | DailyDigest,
+    PlainValidator(_digest),
+    PlainSerializer(_digest_text, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "anyOf": [{"pattern": DURATION_PATTERN}, {"pattern": _DAILY_PATTERN}],
+            "description": "A digest window (a duration such as 1h or 1d: matches wait for "
+            "the window's end) or fixed local times (daily@08:00, daily@08:00,17:00).",
+        }
+    ),
 ]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -401,7 +458,9 @@ class FeedDefaults(Strict):
 class WatchDefaults(Strict):
     fields: list[SearchField] = Field(default_factory=lambda: list(DEFAULT_FIELDS), min_length=1)
     severity: Severity = "normal"
-    digest: PositiveDuration | None = None
+    digest: DigestPolicy | None = Field(
+        None, description="Batch matches into one message per window, or at fixed times."
+    )
     plurals: bool = Field(
         True, description="Let a word also match its plural: tariff → tariffs, tax → taxes."
     )
@@ -570,8 +629,10 @@ class WatchSpec(Strict):
     fields: list[SearchField] | None = Field(None, min_length=1)
     severity: Severity | None = None
     channels: list[Name] | None = Field(None, min_length=1)
-    digest: PositiveDuration | None = Field(
-        None, description="Batch matches into one message per window."
+    digest: DigestPolicy | None = Field(
+        None,
+        description="Batch matches into one message per window (1h), or at fixed local "
+        "times (daily@08:00; several: daily@08:00,17:00).",
     )
     plurals: bool | None = Field(
         None, description="Let a word also match its plural (default: defaults.watch.plurals)."
