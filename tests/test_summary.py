@@ -119,3 +119,19 @@ def test_describe_says_just_now_for_a_deadline_due_now() -> None:
         {},
     )
     assert "pause  due Sun 1 Jun 2025 12:00 UTC (just now)" in "\n".join(describe(config, NOW))
+
+
+def test_describe_says_how_a_watch_digests() -> None:
+    """A window reads "digest every 1h", fixed times "digest daily at 08:00 and 17:00"."""
+    config = loads(
+        "channels: {c: console://}\n"
+        "feeds: [{name: f, url: https://example.com/f}]\n"
+        "watches:\n"
+        "  - {name: hourly, any: [x], digest: 1h}\n"
+        '  - {name: twice, any: [x], digest: "daily@17:00,08:00"}\n',
+        "watch.yaml",
+        {},
+    )
+    text = "\n".join(describe(config, NOW))
+    assert "hourly  [normal] → c, digest every 1h" in text
+    assert "twice  [normal] → c, digest daily at 08:00 and 17:00" in text

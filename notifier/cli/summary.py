@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from notifier.deadlines.planning import next_reminder, occurrences, offsets, plan
 from notifier.delivery import apprise as apprise_channels
 from notifier.durations import format_duration
-from notifier.model import Config, Deadline
+from notifier.model import Config, DailyDigest, Deadline
 from notifier.text import mask_feed_url, relative, when
 
 
@@ -51,7 +51,11 @@ def describe(config: Config, now: datetime) -> list[str]:
             if group:
                 terms.append(f"{label}: {_quote(group)}")
         scope = "all feeds" if len(w.feeds) == len(config.feeds) else ", ".join(w.feeds)
-        digest = f", digest every {format_duration(w.digest)}" if w.digest else ""
+        digest = ""
+        if isinstance(w.digest, DailyDigest):
+            digest = f", digest {w.digest.describe()}"
+        elif w.digest:
+            digest = f", digest every {format_duration(w.digest)}"
         if not w.plurals:
             digest += ", exact words (plurals off)"
         lines.append(f"  {w.name}  [{w.severity}] → {', '.join(w.channels)}{digest}")
