@@ -592,6 +592,8 @@ class ChannelStatus:
     last_sent: datetime | None = None
     last_sent_title: str | None = None
     last_error: str | None = None
+    #: Since when every URL of the channel has been failing (``OutboxStore.failing_since``).
+    failing_since: datetime | None = None
 
 
 # --------------------------------------------------------------------------- proposals

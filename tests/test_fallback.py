@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from notifier.cli.report import status_lines
 from notifier.config.loader import loads
 from notifier.delivery.stages import FallbackReason, fallback, fallback_note
 from notifier.errors import ConfigError
-from notifier.model import Channel, Config, DeliveryPolicy
+from notifier.model import Channel, ChannelStatus, Config, DeliveryPolicy
 from notifier.pipeline.sender import Sender, TickReport
 from notifier.storage.sqlite import Store
 from tests.test_sender import NY, Clock, FakeSink, enqueue, new
@@ -227,3 +228,24 @@ async def test_a_restart_keeps_the_time_the_failures_began(store: Store) -> None
     report = TickReport()
     await Sender(store, make_config(), sink, clock=clock).run_channel("chat", report)
     assert report.wake == {"email"}
+
+
+def test_status_says_which_channel_falls_back_and_since_when() -> None:
+    """``notifier status``: a failing channel shows since when, and once its fallback
+    started, "falling back to …"; a channel without one shows only the failure."""
+    channel = chan("chat", PRIMARY, fallback=("email",), fallback_after=timedelta(minutes=10))
+    since = T0 - timedelta(minutes=30)
+    rows = [ChannelStatus("chat", retrying=1, failing_since=since)]
+    lines = status_lines([], rows, T0, fallbacks={"chat": fallback(channel, since, T0)})
+    assert "  chat: falling back to email since 20m ago (every URL failing since 30m ago)" in lines
+    plain = status_lines([], rows, T0)
+    assert "  chat: every URL failing since 30m ago" in plain
+
+
+async def test_the_outbox_status_carries_failing_since(store: Store) -> None:
+    """The outbox's status gives a retrying channel's ``failing_since``."""
+    sink = FakeSink(failing={PRIMARY})
+    enqueue(store, [new(1, "chat")], T0)
+    await Sender(store, make_config(), sink, clock=Clock(T0)).run_channel("chat", TickReport())
+    [chat] = store.outbox.status()
+    assert chat.failing_since == T0

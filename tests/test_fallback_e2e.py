@@ -3,11 +3,13 @@ primary channel's outage (issue 16 §3)."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import NOTIFIER
 from tests.feedserver import ThreadedFeedServer
 from tests.receivers import SmtpReceiver, ThreadedWebhookReceiver
 from tests.test_daemon_e2e import Daemon, setup, start
@@ -69,6 +71,21 @@ def test_a_fallback_starts_and_stops_with_the_primarys_outage(
         assert "Via fallback: channel chat failing since" in notice.body
         assert chat.messages() == []
         daemon.wait_for_log("channel failing; its alerts also go to its fallback channels")
+        status = subprocess.run(
+            [
+                str(NOTIFIER),
+                "status",
+                "--config",
+                str(path),
+                "--state-dir",
+                str(tmp_path / "state"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert "chat: falling back to backup since" in status.stdout, status.stdout
 
         chat.recover()
         chat.wait_for(1, timeout=15, accepted=True)

@@ -504,4 +504,7 @@ class SqliteOutbox:
             "(SELECT MAX(id) FROM messages WHERE channel=m.channel AND last_error IS NOT NULL)"
         ):
             slot(channel)["last_error"] = error
+        for name, slots in result.items():
+            if slots.get("retrying"):
+                slots["failing_since"] = self.failing_since(name)
         return [ChannelStatus(**result[name]) for name in sorted(result)]
