@@ -249,3 +249,19 @@ async def test_the_outbox_status_carries_failing_since(store: Store) -> None:
     await Sender(store, make_config(), sink, clock=Clock(T0)).run_channel("chat", TickReport())
     [chat] = store.outbox.status()
     assert chat.failing_since == T0
+
+
+async def test_the_web_overview_shows_the_fallback(store: Store) -> None:
+    """The web outbox gives a failing channel's ``failing_since`` and, once its fallback
+    started, the channels it falls back to."""
+    from notifier.web.views import outbox  # noqa: PLC0415 - only this test needs the web
+
+    sink = FakeSink(failing={PRIMARY})
+    enqueue(store, [new(1, "chat")], T0)
+    config = make_config()
+    await Sender(store, config, sink, clock=Clock(T0)).run_channel("chat", TickReport())
+    rows = {c["name"]: c for c in outbox(config, store, T0 + timedelta(minutes=1))["channels"]}
+    assert (rows["chat"]["failing_since"], rows["chat"]["falling_back_to"]) == (T0, [])
+    rows = {c["name"]: c for c in outbox(config, store, T0 + timedelta(minutes=10))["channels"]}
+    assert rows["chat"]["falling_back_to"] == ["email"]
+    assert rows["email"]["falling_back_to"] == []
