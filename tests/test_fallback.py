@@ -159,15 +159,27 @@ def test_fallback_copy_keeps_one_alert_per_channel(store: Store) -> None:
     fallback channel directly is not queued again, and a second copy does nothing."""
     enqueue(store, [new(1, "chat"), new(2, "chat"), new(2, "email")], T0)
     note = {"channel": "chat", "since": T0.isoformat()}
+    email = chan("email", BACKUP)
     with store.transaction():
-        copied, mark = store.outbox.fallback_copy("chat", ["email"], note, T0)
+        copied, mark = store.outbox.fallback_copy("chat", [email], note, T0)
     assert copied == 1  # k2 is queued for email already
     with store.transaction():
-        again, mark2 = store.outbox.fallback_copy("chat", ["email"], note, T0)
+        again, mark2 = store.outbox.fallback_copy("chat", [email], note, T0)
     assert (again, mark2) == (0, mark)
     queued = store.outbox.queued("email")
     assert [a.context.get("via_fallback") for a in queued] == [None, note]
     assert len(store.outbox.queued("chat")) == 2  # the originals stay
+
+
+def test_fallback_copy_respects_the_fallback_channels_min_severity(store: Store) -> None:
+    """A fallback channel with ``min_severity: high`` gets only the high alerts."""
+    enqueue(store, [new(1, "chat"), new(2, "chat", severity="high")], T0)
+    pager = chan("pager", BACKUP, min_severity="high")
+    note = {"channel": "chat", "since": T0.isoformat()}
+    with store.transaction():
+        copied, _ = store.outbox.fallback_copy("chat", [pager], note, T0)
+    assert copied == 1
+    assert [a.severity for a in store.outbox.queued("pager")] == ["high"]
 
 
 # --------------------------------------------------------------------------- sender

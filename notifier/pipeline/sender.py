@@ -538,7 +538,9 @@ class Sender:
         targets = [t for t in decision.to if t in self.config.channels]
         after = self._fallback_marks.get(name, 0)
         with self.store.transaction():
-            copied, mark = self.outbox.fallback_copy(name, targets, decision.note(name), now, after)
+            copied, mark = self.outbox.fallback_copy(
+                name, [self.config.channels[t] for t in targets], decision.note(name), now, after
+            )
         if name not in self._fallback_marks:
             log.warning(
                 "channel failing; its alerts also go to its fallback channels",

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from notifier.model import (
     BodyFormat,
+    Channel,
     ChannelStatus,
     DeadMessage,
     EntryRecord,
@@ -188,13 +189,18 @@ class OutboxStore(Protocol):
         ...
 
     def fallback_copy(
-        self, channel: str, to: Sequence[str], note: dict[str, str], now: datetime, after: int = 0
+        self,
+        channel: str,
+        to: Sequence[Channel],
+        note: dict[str, str],
+        now: datetime,
+        after: int = 0,
     ) -> tuple[int, int]:
         """Queue the pending alerts of ``channel`` (queued, or in a pending message) with
-        an id above ``after`` also for each channel of ``to``, under the same alert key
-        (so one already queued there is not queued twice), their context marked
-        ``via_fallback`` = ``note``. The originals stay. Returns (copies queued, the
-        highest alert id read, or ``after``)."""
+        an id above ``after`` also for each channel of ``to`` that admits their severity
+        (``min_severity``), under the same alert key (so one already queued there is not
+        queued twice), their context marked ``via_fallback`` = ``note``. The originals
+        stay. Returns (copies queued, the highest alert id read, or ``after``)."""
         ...
 
     def next_attempt(self) -> datetime | None:

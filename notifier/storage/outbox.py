@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from notifier.model import (
     BodyFormat,
+    Channel,
     ChannelStatus,
     DeadMessage,
     Held,
@@ -342,7 +343,12 @@ class SqliteOutbox:
         return _dt(row[0]) if row and row[0] else None
 
     def fallback_copy(
-        self, channel: str, to: Sequence[str], note: dict[str, str], now: datetime, after: int = 0
+        self,
+        channel: str,
+        to: Sequence[Channel],
+        note: dict[str, str],
+        now: datetime,
+        after: int = 0,
     ) -> tuple[int, int]:
         """Queue ``channel``'s pending alerts above id ``after`` also for ``to``, marked
         ``via_fallback``; returns (copies queued, highest id read). Call inside
@@ -360,7 +366,7 @@ class SqliteOutbox:
             ctx = json.loads(context)
             ctx["via_fallback"] = note
             base = key.rsplit("|", 1)[0]
-            for target in to:
+            for target in (t.name for t in to if t.admits(severity)):
                 cursor = self.db.execute(
                     "INSERT OR IGNORE INTO alerts(key, channel, kind, severity, context, grp, "
                     "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
