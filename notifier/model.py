@@ -145,6 +145,10 @@ class Channel:
     mentions: Mentions = "escape"
     #: Alerts below this severity do not go to this channel (``low``: every alert).
     min_severity: Severity = "low"
+    #: Channels that also get this channel's alerts while it has been failing for
+    #: ``fallback_after`` (see :func:`notifier.delivery.stages.fallback`).
+    fallback: tuple[str, ...] = ()
+    fallback_after: timedelta = timedelta(minutes=10)
 
     def admits(self, severity: str) -> bool:
         """Whether an alert of ``severity`` goes to this channel (an unknown one: normal)."""
@@ -611,6 +615,8 @@ class ChannelStatus:
     last_sent: datetime | None = None
     last_sent_title: str | None = None
     last_error: str | None = None
+    #: Since when every URL of the channel has been failing (``OutboxStore.failing_since``).
+    failing_since: datetime | None = None
 
 
 # --------------------------------------------------------------------------- proposals

@@ -187,6 +187,17 @@ def test_a_version_8_store_gains_the_briefs_table(tmp_path: Path) -> None:
         assert store.db.execute("SELECT version FROM schema_version").fetchone() == (LATEST,)
 
 
+def test_a_version_10_store_gains_the_index_of_finished_messages(tmp_path: Path) -> None:
+    """Step 11 adds the index ``failing_since`` reads (a channel's last delivery)."""
+    with Store.open(tmp_path) as store, store.transaction():
+        store.db.execute("DROP INDEX messages_finished")
+        store.db.execute("UPDATE schema_version SET version=10")
+    with Store.open(tmp_path) as store:
+        names = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
+        assert "messages_finished" in names
+        assert store.db.execute("SELECT version FROM schema_version").fetchone() == (LATEST,)
+
+
 def test_a_store_from_a_newer_notifier_is_refused(tmp_path: Path) -> None:
     """Schema 99 was written by a later version: refused, not downgraded."""
     with Store.open(tmp_path) as store, store.transaction():

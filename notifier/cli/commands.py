@@ -36,7 +36,8 @@ from notifier.errors import ConfigEditError, ConfigError, FeedError, NotifierErr
 
 if TYPE_CHECKING:
     from notifier.config.settings import Settings
-    from notifier.model import Config
+    from notifier.delivery.stages import Fallback
+    from notifier.model import ChannelStatus, Config
     from notifier.pipeline.sender import AppriseSink
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -972,12 +973,39 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     history = app.history_counts(settings.state_dir, now - timedelta(hours=24))
     proposals = app.open_proposals(settings.state_dir)
     mutes = app.active_mutes(settings.state_dir, now)
+    fallbacks = _fallbacks(settings, channels, now)
     if args.json:
-        print(redact(report.status_json(feeds, channels, history, proposals, mutes=mutes)))
+        text = report.status_json(
+            feeds, channels, history, proposals, mutes=mutes, fallbacks=fallbacks
+        )
+        print(redact(text))
     else:
-        for line in report.status_lines(feeds, channels, now, history, proposals, mutes=mutes):
+        for line in report.status_lines(
+            feeds, channels, now, history, proposals, mutes=mutes, fallbacks=fallbacks
+        ):
             print(redact(line))
     return EXIT_OK
+
+
+def _fallbacks(
+    settings: Settings, channels: Sequence[ChannelStatus], now: datetime
+) -> dict[str, Fallback]:
+    """The fallback stage's decision for each failing channel with a ``fallback`` in the
+    config; none when the config does not load (``status`` reads the state alone)."""
+    failing = [c for c in channels if c.failing_since is not None]
+    if not failing:
+        return {}
+    from notifier.delivery.stages import fallback  # noqa: PLC0415 - lazy, see above
+
+    try:
+        config = _load(settings)
+    except ConfigError:
+        return {}
+    return {
+        c.channel: fallback(config.channels[c.channel], c.failing_since, now)
+        for c in failing
+        if c.channel in config.channels and config.channels[c.channel].fallback
+    }
 
 
 def _at(value: timedelta | datetime, now: datetime, zone: tzinfo) -> datetime:

@@ -31,6 +31,7 @@ from notifier.model import (
 from notifier.text import relative, when
 
 if TYPE_CHECKING:  # the callers have these loaded already; `status` needs none of them
+    from notifier.delivery.stages import Fallback
     from notifier.matching import Verdict
     from notifier.pipeline.poll import PollResult
     from notifier.runtime.app import Replayed, ReplayReport
@@ -240,6 +241,19 @@ def outbox_lines(channels: Sequence[ChannelStatus]) -> list[str]:
     return lines
 
 
+def failing_line(since: datetime, now: datetime, fallback: Fallback | None) -> str:
+    """A failing channel's line: since when, and whether its alerts fall back."""
+    failing = f"every URL failing since {relative(since - now)}"
+    if fallback is None or not fallback.to:
+        return failing
+    targets = ", ".join(fallback.to)
+    if fallback.active and fallback.starts is not None:
+        return f"falling back to {targets} since {relative(fallback.starts - now)} ({failing})"
+    if fallback.starts is not None:
+        return f"{failing}; falls back to {targets} {relative(fallback.starts - now)}"
+    return failing
+
+
 def status_lines(
     feeds: Sequence[FeedState],
     channels: Sequence[ChannelStatus],
@@ -248,10 +262,12 @@ def status_lines(
     proposals: int | None = None,
     *,
     mutes: Sequence[Mute] = (),
+    fallbacks: Mapping[str, Fallback] | None = None,
 ) -> list[str]:
     """The text of ``notifier status``; ``history``: the counts of the last 24 hours;
     ``proposals``: how many found deadlines wait for accept or dismiss; ``mutes``: the
-    active mutes."""
+    active mutes; ``fallbacks``: the fallback stage's decision per channel (from the
+    config, when it loads)."""
     lines = [f"feeds ({len(feeds)}):"] if feeds else ["feeds: none polled yet"]
     for f in feeds:
         if f.unhealthy:
@@ -273,6 +289,9 @@ def status_lines(
             )
         if c.last_error:
             lines.append(f"  {c.channel}: last error: {clip(c.last_error, DETAIL_MAX)}")
+        if c.failing_since is not None:
+            state = failing_line(c.failing_since, now, (fallbacks or {}).get(c.channel))
+            lines.append(f"  {c.channel}: {state}")
     if history is not None:
         stories = _plural(history["stories"], "story", "stories")
         entries = _plural(history["entries"], "new entry", "new entries")
@@ -326,6 +345,7 @@ def status_json(
     proposals: int | None = None,
     *,
     mutes: Sequence[Mute] = (),
+    fallbacks: Mapping[str, Fallback] | None = None,
 ) -> str:
     """``notifier status --json``; ``history``: the counts of the last 24 hours;
     ``proposals``: the open proposals; ``mutes``: the active mutes."""
@@ -360,6 +380,10 @@ def status_json(
                     "last_sent": iso(c.last_sent),
                     "last_sent_title": c.last_sent_title,
                     "last_error": c.last_error,
+                    "failing_since": iso(c.failing_since),
+                    "falling_back_to": list(fb.to)
+                    if (fb := (fallbacks or {}).get(c.channel)) and fb.active
+                    else [],
                 }
                 for c in channels
             ],

@@ -424,6 +424,17 @@ class ChannelSpec(Strict):
         description="Only alerts of this severity or higher go to this channel (low, normal, "
         "high, critical); a watch's or deadline's channels still apply. Default: every alert.",
     )
+    fallback: list[Name] = Field(
+        default_factory=list,
+        description="Channels that also get this channel's pending and new alerts while "
+        "every URL of it has been failing for 'fallback_after' (marked 'via fallback'); "
+        "it stops when a send to this channel succeeds.",
+    )
+    fallback_after: PositiveDuration = Field(
+        timedelta(minutes=10),
+        description="How long every URL of this channel must have been failing before its "
+        "alerts also go to its 'fallback' channels.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -1001,6 +1012,8 @@ def resolve(spec: WatchFile) -> Config:
             c.timeout,
             c.mentions,
             c.min_severity,
+            tuple(c.fallback),
+            c.fallback_after,
         )
         for name, c in spec.channels.items()
     }
@@ -1159,7 +1172,61 @@ def check_references(raw: object) -> list[Issue]:
     brief = raw.get("brief")
     if isinstance(brief, dict):
         check(("brief", "channels"), brief.get("channels"), channel_names, "channel")
+    problems.extend(_check_fallbacks(raw_channels, channel_names))
     return problems
+
+
+def _check_fallbacks(raw_channels: object, known: set[str]) -> list[Issue]:
+    """``channels.X.fallback``: each names another channel that exists, and no chain of
+    fallbacks leads back to the channel it started from."""
+    if not isinstance(raw_channels, dict):
+        return []
+    problems: list[Issue] = []
+    edges: dict[str, list[str]] = {}
+    for name, spec in raw_channels.items():
+        refs = spec.get("fallback") if isinstance(spec, dict) else None
+        if not isinstance(refs, list):
+            continue
+        for j, ref in enumerate(refs):
+            if not isinstance(ref, str):
+                continue
+            loc: Loc = ("channels", name, "fallback", j)
+            if ref == name:
+                problems.append(Issue(loc, f"channel {name!r} cannot be its own fallback"))
+            elif ref not in known:
+                listing = ", ".join(sorted(known)) or "none defined"
+                problems.append(Issue(loc, f"unknown channel {ref!r} (known: {listing})"))
+            else:
+                edges.setdefault(name, []).append(ref)
+    for name, targets in edges.items():
+        for j, ref in enumerate(raw_channels[name]["fallback"]):
+            if ref not in targets:
+                continue
+            path = _fallback_path(edges, ref, name)
+            if path is not None:
+                cycle = " → ".join([name, *path])
+                problems.append(
+                    Issue(
+                        ("channels", name, "fallback", j),
+                        f"fallback cycle: {cycle} (a channel's fallback cannot lead back to it)",
+                    )
+                )
+    return problems
+
+
+def _fallback_path(edges: dict[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """The channels from ``start`` to ``goal`` following fallbacks, or None."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        if node == goal:
+            return path
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend((nxt, [*path, nxt]) for nxt in edges.get(node, ()))
+    return None
 
 
 _PYDANTIC_WORDING = {

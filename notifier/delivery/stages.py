@@ -20,6 +20,9 @@
                    (never counted as sent), a URL that joined gets a delivery
     reroute ─────▶ the alerts of a channel removed from the config are queued again
                    for the default channels (marked so), never dropped
+    fallback() ──▶ a channel whose every URL has been failing for ``fallback_after``
+                   also hands its pending and new alerts to its ``fallback`` channels
+                   (marked "via fallback"); it stops when a send to it succeeds
 
 The one window in which a crash can repeat an alert: after Apprise has handed a
 message to a service and before the following SQLite commit records it (a few
@@ -32,10 +35,12 @@ This module is the pure side — :func:`decide` (and its stages), :func:`digest_
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from notifier.backoff import backoff
@@ -539,6 +544,63 @@ def after_send(
     if now - composed >= policy.max_age:
         return Outcome("dead")
     return Outcome("retrying", now + backoff(attempt, policy.min_retry, policy.max_retry, rand))
+
+
+class FallbackReason(StrEnum):
+    """Why a channel's alerts do or do not also go to its fallback channels."""
+
+    NONE = "no fallback configured"
+    HEALTHY = "not failing"
+    WAITING = "failing, not for long enough yet"
+    FAILING = "failing for fallback_after"
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """The fallback stage's decision for one channel: whether its alerts also go to
+    ``to`` now (``active``), why, and ``starts`` — when it will if the channel keeps
+    failing (a time to look again)."""
+
+    reason: FallbackReason
+    to: tuple[str, ...] = ()
+    since: datetime | None = None
+    starts: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the channel's alerts also go to its fallback channels now."""
+        return self.reason is FallbackReason.FAILING
+
+    def note(self, channel: str) -> dict[str, str]:
+        """The context note a copy carries: ``via_fallback`` = {channel, since (ISO)}."""
+        assert self.since is not None  # noqa: S101 - only asked of an active fallback
+        return {"channel": channel, "since": self.since.astimezone(UTC).isoformat()}
+
+
+def fallback(channel: Channel, failing_since: datetime | None, now: datetime) -> Fallback:
+    """The fallback stage: ``failing_since`` is when every URL of ``channel`` started
+    failing with no success since (None: it is not failing; see
+    :meth:`notifier.storage.OutboxStore.failing_since`). Failing for at least
+    ``channel.fallback_after`` → its alerts also go to ``channel.fallback``."""
+    if not channel.fallback:
+        return Fallback(FallbackReason.NONE)
+    if failing_since is None:
+        return Fallback(FallbackReason.HEALTHY)
+    starts = failing_since + channel.fallback_after
+    reason = FallbackReason.FAILING if now >= starts else FallbackReason.WAITING
+    return Fallback(reason, channel.fallback, failing_since, starts)
+
+
+def fallback_note(context: Mapping[str, object], zone: ZoneInfo) -> str | None:
+    """The line a copy sent via fallback ends with, or None for an alert of its own."""
+    via = context.get("via_fallback")
+    if not isinstance(via, Mapping) or not via.get("channel"):
+        return None
+    since = ""
+    with contextlib.suppress(TypeError, ValueError):
+        when = datetime.fromisoformat(str(via.get("since"))).astimezone(zone)
+        since = f" since {when:%Y-%m-%d %H:%M %Z}"
+    return f"Via fallback: channel {via['channel']} failing{since}."
 
 
 def url_hash(url: str) -> str:

@@ -16,6 +16,11 @@
                  has a hard deadline (``channels.X.timeout``, default 30 s)
         record   success per URL at once; failures retry with backoff and jitter;
                  past ``delivery.max_age``: dead, reported once to the defaults
+        fallback every URL failing for ``fallback_after`` (``failing_since``, from the
+                 outbox: a restart keeps it): the channel's pending alerts, and its new
+                 ones on later passes, are also queued for its ``fallback`` channels
+                 (marked "via fallback"), which are woken (``TickReport.wake``); it
+                 stops when a send to the channel succeeds. Its own copies still retry.
 
 A send that passes its deadline counts as a failed attempt. Apprise's thread
 cannot be killed, so it is left to finish on its own (a daemon thread: it never
@@ -53,7 +58,16 @@ from notifier.delivery.messages import (
     Renderer,
     dead_letter_context,
 )
-from notifier.delivery.stages import Origin, after_send, decide, origin, url_hash
+from notifier.delivery.stages import (
+    FallbackReason,
+    Origin,
+    after_send,
+    decide,
+    fallback,
+    fallback_note,
+    origin,
+    url_hash,
+)
 from notifier.logs import get_logger, redact
 from notifier.model import (
     BodyFormat,
@@ -256,6 +270,8 @@ class TickReport:
     dead: int = 0
     held: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    #: Channels that were given alerts (via fallback) and should be woken.
+    wake: set[str] = field(default_factory=set)
 
     def add(self, other: TickReport) -> None:
         """Add ``other``'s counts (``held`` is a level, so the latest wins)."""
@@ -265,6 +281,7 @@ class TickReport:
         self.dead += other.dead
         self.held = other.held
         self.errors.update(other.errors)
+        self.wake |= other.wake
 
 
 def _with_note(rendered: Rendered, note: str) -> Rendered:
@@ -309,6 +326,8 @@ class Sender:
         self._locks: dict[str, asyncio.Lock] = {}
         self._stuck: dict[str, StuckSend] = {}
         self._mute_ends: dict[str, datetime] = {}  # channel → end of the mute holding it
+        self._fallback_starts: dict[str, datetime] = {}  # failing channel → its fallback's start
+        self._fallback_marks: dict[str, int] = {}  # channel falling back → last alert id copied
         self.config = config
         self.update(config)
 
@@ -350,15 +369,21 @@ class Sender:
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
             channel = self.config.channels.get(name)
-            if channel is None or self._settle_stuck(channel):
+            if channel is None:
                 return False
             try:
+                if self._settle_stuck(channel):
+                    self._fall_back(channel, report)
+                    return False
                 more = self._compose(channel, report)
                 due = self.outbox.due_messages(name, self.clock(), limit=SEND_BATCH)
                 for message in due:
                     await self._send_message(channel, message, report)
                     if name in self._stuck:
-                        return False  # this channel waits for its late send
+                        break  # this channel waits for its late send
+                self._fall_back(channel, report)
+                if name in self._stuck:
+                    return False
                 return more or len(due) >= SEND_BATCH
             except asyncio.CancelledError:
                 raise
@@ -394,9 +419,16 @@ class Sender:
         """When channel ``name`` next has something to do (None: only when kicked)."""
         if name in self._stuck:
             return self.clock() + timedelta(seconds=1)
-        due = self.outbox.next_due(name, self.clock())
-        ends = self._mute_ends.get(name)
-        return min(t for t in (due, ends) if t is not None) if due or ends else None
+        times = [
+            t
+            for t in (
+                self.outbox.next_due(name, self.clock()),
+                self._mute_ends.get(name),
+                self._fallback_starts.get(name),
+            )
+            if t is not None
+        ]
+        return min(times) if times else None
 
     def stuck(self) -> dict[str, StuckSend]:
         """Channels whose last send is still running past its deadline."""
@@ -477,7 +509,58 @@ class Sender:
                 "which is no longer in the config."
             )
             rendered = _with_note(rendered, note)
+        notes = dict.fromkeys(n for c in contexts if (n := fallback_note(c, self.config.timezone)))
+        for note in notes:
+            rendered = _with_note(rendered, note)
         return rendered
+
+    # ------------------------------------------------------------------ fallback
+
+    def _fall_back(self, channel: Channel, report: TickReport) -> None:
+        """The fallback stage, once a pass: while every URL of ``channel`` has been
+        failing for ``fallback_after``, queue its pending alerts not yet copied for its
+        fallback channels and wake them (:meth:`OutboxStore.fallback_copy`)."""
+        name = channel.name
+        if not channel.fallback:
+            self._fallback_starts.pop(name, None)
+            self._fallback_marks.pop(name, None)
+            return
+        now = self.clock()
+        decision = fallback(channel, self.outbox.failing_since(name), now)
+        if decision.reason is FallbackReason.WAITING and decision.starts is not None:
+            self._fallback_starts[name] = decision.starts
+        else:
+            self._fallback_starts.pop(name, None)
+        if not decision.active:
+            if self._fallback_marks.pop(name, None) is not None:
+                log.info("fallback ended", channel=name, reason=str(decision.reason))
+            return
+        targets = [t for t in decision.to if t in self.config.channels]
+        after = self._fallback_marks.get(name, 0)
+        with self.store.transaction():
+            copied, mark = self.outbox.fallback_copy(
+                name, [self.config.channels[t] for t in targets], decision.note(name), now, after
+            )
+        if name not in self._fallback_marks:
+            log.warning(
+                "channel failing; its alerts also go to its fallback channels",
+                channel=name,
+                to=",".join(targets),
+                since=decision.since.isoformat() if decision.since else None,
+                reason=str(decision.reason),
+            )
+        self._fallback_marks[name] = mark
+        if copied:
+            log.info("queued via fallback", channel=name, to=",".join(targets), alerts=copied)
+            report.wake.update(targets)
+
+    def falling_back(self) -> dict[str, tuple[str, ...]]:
+        """The channels whose alerts now also go to their fallback channels."""
+        return {
+            n: self.config.channels[n].fallback
+            for n in self._fallback_marks
+            if n in self.config.channels
+        }
 
     # ------------------------------------------------------------------ send
 

@@ -568,6 +568,8 @@ class Daemon:
             report = TickReport()
             try:
                 more = await self.sender.run_channel(name, report)
+                if report.wake:
+                    self.kick(report.wake)  # alerts queued for them via fallback
                 if report.dead:
                     self.sender.report_dead()
                     self.kick(self.config.default_channels)

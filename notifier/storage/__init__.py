@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from notifier.model import (
     BodyFormat,
+    Channel,
     ChannelStatus,
     DeadMessage,
     EntryRecord,
@@ -178,6 +179,28 @@ class OutboxStore(Protocol):
 
     def reroute(self, channel: str, to: Sequence[str], now: datetime) -> int:
         """Queue the waiting alerts of ``channel`` again for ``to``; how many."""
+        ...
+
+    def failing_since(self, channel: str) -> datetime | None:
+        """Since when every URL of ``channel`` has been failing: the earliest composing
+        time of its retrying messages composed after its last successful delivery (to
+        any URL); None when it is not failing. Durable (a restart keeps it); a few
+        indexed lookups plus the channel's pending messages."""
+        ...
+
+    def fallback_copy(
+        self,
+        channel: str,
+        to: Sequence[Channel],
+        note: dict[str, str],
+        now: datetime,
+        after: int = 0,
+    ) -> tuple[int, int]:
+        """Queue the pending alerts of ``channel`` (queued, or in a pending message) with
+        an id above ``after`` also for each channel of ``to`` that admits their severity
+        (``min_severity``), under the same alert key (so one already queued there is not
+        queued twice), their context marked ``via_fallback`` = ``note``. The originals
+        stay. Returns (copies queued, the highest alert id read, or ``after``)."""
         ...
 
     def next_attempt(self) -> datetime | None:

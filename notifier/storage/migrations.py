@@ -229,6 +229,9 @@ STEPS: dict[int, tuple[str, ...]] = {
             sent_at TEXT NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # When a channel last delivered a message (``failing_since``, for fallback channels):
+    # one index lookup instead of a scan of the channel's whole history.
+    11: ("CREATE INDEX IF NOT EXISTS messages_finished ON messages(channel, status, finished)",),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

@@ -14,6 +14,9 @@ The pure side (planning, digest windows) is :mod:`notifier.delivery.stages`.
                    that left the config is ``superseded`` (never counted as sent)
     reroute ─────▶ the alerts of a channel removed from the config are queued again
                    for the default channels (their old rows: ``message_id`` = -1)
+    fallback ────▶ ``failing_since``: when a channel's failures began (no delivery since);
+                   ``fallback_copy``: its pending alerts also queued for its fallback
+                   channels, under the same key (never twice to one channel)
 
 Every call is a few indexed statements on the one connection of the
 :class:`~notifier.storage.sqlite.Store`; call writes inside ``store.transaction()``
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from notifier.model import (
     BodyFormat,
+    Channel,
     ChannelStatus,
     DeadMessage,
     Held,
@@ -322,6 +326,64 @@ class SqliteOutbox:
         )
         return moved
 
+    def failing_since(self, channel: str) -> datetime | None:
+        """Since when every URL of ``channel`` has been failing, or None (see
+        :meth:`notifier.storage.OutboxStore.failing_since`). The last success is the
+        latest ``finished`` of its sent messages (index ``messages_finished``) or a
+        delivery of one of its pending messages; string times compare as UTC ISO."""
+        row = self.db.execute(
+            "SELECT MIN(composed) FROM messages WHERE status='pending' AND channel=:c "
+            "AND attempts>0 AND composed > COALESCE((SELECT MAX(t) FROM ("
+            "SELECT MAX(finished) AS t FROM messages WHERE channel=:c AND status='sent' "
+            "UNION ALL SELECT MAX(d.sent) FROM messages p JOIN deliveries d "
+            "ON d.message_id=p.id WHERE p.status='pending' AND p.channel=:c "
+            "AND d.status='sent')), '')",
+            {"c": channel},
+        ).fetchone()
+        return _dt(row[0]) if row and row[0] else None
+
+    def fallback_copy(
+        self,
+        channel: str,
+        to: Sequence[Channel],
+        note: dict[str, str],
+        now: datetime,
+        after: int = 0,
+    ) -> tuple[int, int]:
+        """Queue ``channel``'s pending alerts above id ``after`` also for ``to``, marked
+        ``via_fallback``; returns (copies queued, highest id read). Call inside
+        ``store.transaction()``."""
+        rows = self.db.execute(
+            "SELECT id, key, kind, severity, context, grp FROM alerts "
+            "WHERE channel=:c AND message_id IS NULL AND id>:after UNION ALL "
+            "SELECT id, key, kind, severity, context, grp FROM alerts WHERE channel=:c "
+            "AND id>:after AND message_id IN "
+            "(SELECT id FROM messages WHERE status='pending' AND channel=:c) ORDER BY 1",
+            {"c": channel, "after": after},
+        ).fetchall()
+        copied = 0
+        for _alert_id, key, kind, severity, context, grp in rows:
+            ctx = json.loads(context)
+            ctx["via_fallback"] = note
+            base = key.rsplit("|", 1)[0]
+            for target in (t.name for t in to if t.admits(severity)):
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO alerts(key, channel, kind, severity, context, grp, "
+                    "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f"{base}|{target}",
+                        target,
+                        kind,
+                        severity,
+                        json.dumps(ctx, ensure_ascii=False, sort_keys=True),
+                        grp,
+                        _ts(now),
+                        _ts(now),
+                    ),
+                )
+                copied += cursor.rowcount
+        return copied, max((r[0] for r in rows), default=after)
+
     def next_attempt(self) -> datetime | None:
         """When the earliest pending message is due, or None."""
         row = self.db.execute(
@@ -448,4 +510,7 @@ class SqliteOutbox:
             "(SELECT MAX(id) FROM messages WHERE channel=m.channel AND last_error IS NOT NULL)"
         ):
             slot(channel)["last_error"] = error
+        for name, slots in result.items():
+            if slots.get("retrying"):
+                slots["failing_since"] = self.failing_since(name)
         return [ChannelStatus(**result[name]) for name in sorted(result)]

@@ -46,6 +46,7 @@ from notifier.delivery.safety import (
     clip,
     linkable,
 )
+from notifier.delivery.stages import fallback
 from notifier.durations import format_duration
 from notifier.model import Channel, ChannelStatus, Config, Deadline, Proposal, Story, TimeWindow
 from notifier.storage import State
@@ -425,9 +426,21 @@ def outbox(config: Config, store: State, now: datetime) -> dict[str, Any]:
                 "last_sent": c.last_sent if c else None,
                 "last_sent_title": line(c.last_sent_title) if c and c.last_sent_title else None,
                 "last_error": line(c.last_error, DETAIL_MAX) if c and c.last_error else None,
+                "failing_since": c.failing_since if c else None,
+                "falling_back_to": _falling_back_to(channel, c, now),
             }
         )
     return {"channels": channels, "next_release": store.outbox.next_release()}
+
+
+def _falling_back_to(
+    channel: Channel | None, status: ChannelStatus | None, now: datetime
+) -> list[str]:
+    """The channels that now also get this channel's alerts (its fallback is active)."""
+    if channel is None or status is None or status.failing_since is None:
+        return []
+    decision = fallback(channel, status.failing_since, now)
+    return list(decision.to) if decision.active else []
 
 
 def _held_until(
