@@ -275,6 +275,19 @@ class WebPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class AckPolicy:
+    """Acknowledgement (``ack:``): alerts of ``min_severity`` or above, and every
+    deadline reminder, carry a short id to acknowledge them by (``notifier ack ID``)."""
+
+    min_severity: Severity = "high"
+
+    def eligible(self, severity: str) -> bool:
+        """Whether an alert of ``severity`` carries an ack id (an unknown one: normal)."""
+        rank: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+        return rank.get(severity, 1) >= rank[self.min_severity]
+
+
+@dataclass(frozen=True, slots=True)
 class BriefPolicy:
     """The morning brief (``brief:``): one message at local time ``at`` in ``timezone``
     on ``days`` (``date.weekday()`` numbers, Monday 0) to ``channels``."""
@@ -304,6 +317,7 @@ class Config:
     history: HistoryPolicy = field(default_factory=HistoryPolicy)
     stories: StoryPolicy = field(default_factory=StoryPolicy)
     web: WebPolicy = field(default_factory=WebPolicy)
+    ack: AckPolicy = field(default_factory=AckPolicy)
     templates: dict[TemplateKind, Template] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
     feeds: tuple[Feed, ...] = ()
@@ -662,3 +676,36 @@ class Proposal:
     old_due: datetime | None = None
     created: datetime | None = None
     updated: datetime | None = None
+
+
+AckHow = Literal["cli", "link", "web"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """An acknowledged alert: its key (without channel), short id, the deadline or
+    story it belongs to (if any), who acknowledged it, how and when."""
+
+    alert_key: str
+    ack_id: str
+    who: str
+    how: AckHow
+    at: datetime
+    deadline: str | None = None
+    story: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AckableAlert:
+    """An alert that carries an ack id (one per alert key, whatever its channels):
+    ``ack`` is None while it is open (unacknowledged)."""
+
+    alert_key: str
+    ack_id: str
+    kind: str
+    severity: str
+    title: str
+    created: datetime
+    deadline: str | None = None
+    story: int | None = None
+    ack: Ack | None = None

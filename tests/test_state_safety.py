@@ -329,3 +329,15 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path: Path) -> None:
         if holder.stdout is not None:
             holder.stdout.close()
     lock_state_dir(tmp_path, "run").release()
+
+
+def test_a_version_11_store_gains_the_ack_tables(tmp_path: Path) -> None:
+    """Step 12 adds ``ackable`` and ``acks`` (acknowledgement)."""
+    with Store.open(tmp_path) as store, store.transaction():
+        store.db.execute("DROP TABLE acks")
+        store.db.execute("DROP TABLE ackable")
+        store.db.execute("UPDATE schema_version SET version=11")
+    with Store.open(tmp_path) as store:
+        assert store.acks.alerts(datetime.now(UTC)) == []
+        assert not store.acks.is_acked("match:x")
+        assert store.db.execute("SELECT version FROM schema_version").fetchone() == (LATEST,)

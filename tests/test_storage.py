@@ -891,3 +891,61 @@ def test_muting_a_muted_target_again_replaces_its_mute(state: State) -> None:
     (only,) = state.mutes.active(T0 + timedelta(minutes=2))
     assert (only.until, only.reason) == (T0 + timedelta(minutes=10), "less")
     assert state.mutes.active(T0 + timedelta(minutes=11)) == []
+
+
+def _ackable(key: str, channel: str, **context: object) -> NewAlert:
+    from notifier.ack import short_id  # noqa: PLC0415
+
+    return NewAlert(
+        key=key,
+        channel=channel,
+        kind=str(context.get("kind", "match")),
+        severity="high",
+        context={"kind": "match", "title": key, "ack_id": short_id(key), **context},
+    )
+
+
+def test_acks_record_who_how_when_once_per_alert(state: State, reopen: Opener) -> None:
+    """An alert with an ack id is listed once whatever its channels; an ack is recorded
+    once (the first stays), survives a restart, and ``acked_keys`` — the escalation
+    hook — finds it; an alert without an ack id is never listed."""
+    from notifier.ack import short_id  # noqa: PLC0415
+
+    story = {"id": 7, "sources": 1}
+    with state.transaction():
+        state.outbox.enqueue(
+            [
+                _ackable("match:news:a", "chat", story=story),
+                _ackable("match:news:a", "mail", story=story),
+                _ackable("reminder:tax:1", "chat", kind="reminder", deadline="tax"),
+                alert(1),
+            ],
+            T0,
+        )
+    found = state.acks.alerts(T0 - timedelta(days=7))
+    assert [(a.alert_key, a.ack) for a in found] == [
+        ("match:news:a", None),  # newest first, then by key
+        ("reminder:tax:1", None),
+    ]
+    (tax,) = state.acks.alerts(T0 - timedelta(days=7), deadline="tax")
+    (news,) = state.acks.alerts(T0 - timedelta(days=7), story=7)
+    assert news.ack_id == short_id("match:news:a")
+    assert state.acks.alerts(T0 - timedelta(days=7), prefix=news.ack_id[:4])[0] == news
+    assert state.acks.alerts(T0 + timedelta(minutes=1)) == []  # bounded by ``since``
+    with state.transaction():
+        assert state.acks.ack(news, "ana", "cli", T0 + timedelta(minutes=5))
+        assert not state.acks.ack(news, "bob", "link", T0 + timedelta(minutes=6))
+    state.close()
+    again = reopen()
+    try:
+        assert again.acks.is_acked("match:news:a")
+        assert not again.acks.is_acked("reminder:tax:1")
+        assert again.acks.acked_keys(["match:news:a", "reminder:tax:1", "x"]) == {"match:news:a"}
+        listed = {a.alert_key: a.ack for a in again.acks.alerts(T0 - timedelta(days=1))}
+        ack = listed["match:news:a"]
+        assert ack is not None
+        assert (ack.who, ack.how, ack.at, ack.story) == ("ana", "cli", T0 + timedelta(minutes=5), 7)
+        assert listed["reminder:tax:1"] is None
+        assert tax.deadline == "tax"
+    finally:
+        again.close()

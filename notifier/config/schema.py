@@ -60,6 +60,7 @@ from notifier.durations import format_duration, parse_duration
 from notifier.matching import compile_regex
 from notifier.model import (
     WEEKDAYS,
+    AckPolicy,
     BriefPolicy,
     Channel,
     ChannelFormat,
@@ -855,6 +856,19 @@ class WebOptions(Strict):
         return WebPolicy(self.port, self.host, self.token)
 
 
+class AckOptions(Strict):
+    """``ack``: which alerts carry an id to acknowledge them by (see the README)."""
+
+    min_severity: Severity = Field(
+        "high",
+        description="Alerts of this severity or above carry an ack id (deadline reminders "
+        "always do).",
+    )
+
+    def policy(self) -> AckPolicy:
+        return AckPolicy(self.min_severity)
+
+
 class BriefOptions(Strict):
     """``brief``: the morning brief, one message a day (see the README)."""
 
@@ -881,6 +895,7 @@ class WatchFile(Strict):
     history: HistoryOptions = Field(default_factory=HistoryOptions)
     stories: StoryOptions = Field(default_factory=StoryOptions)
     web: WebOptions = Field(default_factory=WebOptions)
+    ack: AckOptions = Field(default_factory=AckOptions)
     templates: KindTemplates = Field(
         default_factory=KindTemplates,
         description="Replace the built-in message texts per kind (Jinja2, sandboxed).",
@@ -1107,6 +1122,7 @@ def resolve(spec: WatchFile) -> Config:
         history=spec.history.policy(),
         stories=spec.stories.policy(),
         web=spec.web.policy(),
+        ack=spec.ack.policy(),
         templates=spec.templates.resolved(),
         channels=channels,
         feeds=feeds,

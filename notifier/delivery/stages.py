@@ -43,6 +43,7 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from notifier.ack import short_id
 from notifier.backoff import backoff
 from notifier.delivery.kinds import proposal_context
 from notifier.delivery.messages import entry_context, health_context, story_context
@@ -243,6 +244,8 @@ def route_matches(
                     alert_key = f"edit:{feed}:{key}:{note.revision}"
                 elif note.change == "replay":
                     alert_key = f"replay:{feed}:{key}"
+            if config.ack.eligible(severity):
+                context["ack_id"] = short_id(alert_key)
             group, not_before = None, None
             if all(watches[m.watch].digest for m in routed):
                 group, not_before = _digest_slot(
@@ -281,14 +284,12 @@ def _digest_slot(routed: Sequence[Watch], now: datetime, zone: ZoneInfo) -> tupl
 def route_health(event: HealthEvent, config: Config) -> list[NewAlert]:
     """A feed health notice goes to the default channels that admit its severity."""
     severity: Severity = "high" if event.kind == "unhealthy" else "normal"
+    key = f"health:{event.feed}:{event.kind}:{event.at.isoformat()}"
+    context = health_context(event)
+    if config.ack.eligible(severity):
+        context["ack_id"] = short_id(key)
     return [
-        NewAlert(
-            key=f"health:{event.feed}:{event.kind}:{event.at.isoformat()}",
-            channel=channel,
-            kind="health",
-            severity=severity,
-            context=health_context(event),
-        )
+        NewAlert(key=key, channel=channel, kind="health", severity=severity, context=context)
         for channel in admitted(config.default_channels, severity, config)
     ]
 

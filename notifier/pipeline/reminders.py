@@ -31,6 +31,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from notifier.ack import short_id
 from notifier.deadlines.planning import plan, to_send
 from notifier.delivery.kinds import moved_context, reminder_context
 from notifier.delivery.stages import admitted
@@ -121,13 +122,10 @@ def _check_one(
             for r in (item.reminder, *item.folded):
                 book.record(r, "expired", now)
             continue
-        out += _alerts(
-            config,
-            deadline,
-            f"reminder:{item.reminder.key}",
-            "reminder",
-            reminder_context(deadline, item, now),
-        )
+        key = f"reminder:{item.reminder.key}"
+        context = reminder_context(deadline, item, now)
+        context["ack_id"] = short_id(key)  # every reminder can be acknowledged
+        out += _alerts(config, deadline, key, "reminder", context)
         book.record(item.reminder, "late" if item.late else "sent", now)
         for folded in item.folded:
             book.record(folded, "folded", now)

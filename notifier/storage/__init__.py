@@ -8,7 +8,8 @@
            ├─ .reminders    ReminderStore    deadlines tracked, reminders recorded
            ├─ .history      HistoryStore     entries, stories, matches, edits, search
            ├─ .proposals    ProposalStore    deadlines found in the news
-           └─ .mutes        MuteStore        watches, feeds, channels muted until a time
+           ├─ .mutes        MuteStore        watches, feeds, channels muted until a time
+           └─ .acks         AckStore         alerts acknowledged: who, how, when
 
 The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
 :mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders`,
@@ -40,6 +41,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from notifier.model import (
+    AckableAlert,
+    AckHow,
     BodyFormat,
     Channel,
     ChannelStatus,
@@ -487,6 +490,44 @@ class MuteStore(Protocol):
         ...
 
 
+class AckStore(Protocol):
+    """Acknowledgement (``notifier ack``, a signed ack link, ``POST /api/ack``): the
+    alerts that carry an ack id (:mod:`notifier.ack`) and the acks recorded.
+
+    **The hook for escalation** (issue 16 section 2): an escalation ladder checks
+    :meth:`acked_keys` (or :meth:`is_acked`) for its alerts before each step, in the
+    same transaction that queues the step, so an ack stops a ladder at once: an ack
+    is committed before the next step is decided.
+    """
+
+    def alerts(
+        self,
+        since: datetime,
+        *,
+        prefix: str | None = None,
+        deadline: str | None = None,
+        story: int | None = None,
+        limit: int = 1000,
+    ) -> list[AckableAlert]:
+        """The alerts with an ack id queued since ``since``, newest first, one per alert
+        key, each with its ack if any; only those whose id starts with ``prefix``, of
+        ``deadline``, or of ``story`` when given. At most ``limit`` (an index range)."""
+        ...
+
+    def ack(self, alert: AckableAlert, who: str, how: AckHow, now: datetime) -> bool:
+        """Record the ack of ``alert``; False when it was acknowledged already (the
+        first ack stays)."""
+        ...
+
+    def is_acked(self, alert_key: str) -> bool:
+        """Whether the alert (its key, without channel) was acknowledged."""
+        ...
+
+    def acked_keys(self, keys: Iterable[str]) -> set[str]:
+        """The ones of ``keys`` acknowledged (one indexed lookup per 500)."""
+        ...
+
+
 class State(FeedStateStore, SeenStore, Protocol):
     """Everything the daemon remembers, in one store with transactions."""
 
@@ -513,6 +554,11 @@ class State(FeedStateStore, SeenStore, Protocol):
     @property
     def mutes(self) -> MuteStore:
         """The mutes table."""
+        ...
+
+    @property
+    def acks(self) -> AckStore:
+        """The acks table."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -232,6 +232,34 @@ STEPS: dict[int, tuple[str, ...]] = {
     # When a channel last delivered a message (``failing_since``, for fallback channels):
     # one index lookup instead of a scan of the channel's whole history.
     11: ("CREATE INDEX IF NOT EXISTS messages_finished ON messages(channel, status, finished)",),
+    # Acknowledgement (`notifier ack`, a signed ack link, POST /api/ack): each alert that
+    # can be acknowledged is one ``ackable`` row (its key without channel, its short id,
+    # from its context, queued with it); an ack is one row per alert key, who, how and
+    # when. Escalation (issue 16 section 2) reads ``acks`` to stop a ladder.
+    12: (
+        """CREATE TABLE IF NOT EXISTS ackable (
+            alert_key TEXT PRIMARY KEY,
+            ack_id    TEXT NOT NULL,
+            kind      TEXT NOT NULL,
+            severity  TEXT NOT NULL,
+            title     TEXT NOT NULL,
+            deadline  TEXT,
+            story     INTEGER,
+            created   TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS ackable_id ON ackable(ack_id)",
+        "CREATE INDEX IF NOT EXISTS ackable_created ON ackable(created)",
+        """CREATE TABLE IF NOT EXISTS acks (
+            alert_key TEXT PRIMARY KEY,
+            ack_id    TEXT NOT NULL,
+            deadline  TEXT,
+            story     INTEGER,
+            who       TEXT NOT NULL,
+            how       TEXT NOT NULL,
+            at        TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS acks_id ON acks(ack_id)",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

@@ -40,6 +40,7 @@ from notifier.model import (
     PendingMessage,
     QueuedAlert,
 )
+from notifier.storage.acks import ackable
 
 if TYPE_CHECKING:
     from notifier.storage.sqlite import Store
@@ -85,6 +86,8 @@ class SqliteOutbox:
                 ),
             )
             added += cursor.rowcount
+            if isinstance(a.context.get("ack_id"), str):
+                ackable(self.db, a, now)
         return added
 
     def queued(self, channel: str, *, with_context: bool = True) -> list[QueuedAlert]:

@@ -47,6 +47,7 @@ from typing import IO, Any
 from notifier.errors import StateError, StateLocked
 from notifier.model import FeedState
 from notifier.storage import migrations
+from notifier.storage.acks import SqliteAcks
 from notifier.storage.history import SqliteHistory
 from notifier.storage.mutes import SqliteMutes
 from notifier.storage.outbox import SqliteOutbox
@@ -80,6 +81,7 @@ class Store:
         self._history: SqliteHistory | None = None
         self._proposals: SqliteProposals | None = None
         self._mutes: SqliteMutes | None = None
+        self._acks: SqliteAcks | None = None
         exists = self.path is not None and self.path.exists()
         if self.path is not None and exists:
             _refuse_unusable(self.path)
@@ -186,6 +188,13 @@ class Store:
         if self._mutes is None:
             self._mutes = SqliteMutes(self._db)
         return self._mutes
+
+    @property
+    def acks(self) -> SqliteAcks:
+        """The acks table (:mod:`notifier.storage.acks`)."""
+        if self._acks is None:
+            self._acks = SqliteAcks(self._db)
+        return self._acks
 
     @property
     def db(self) -> sqlite3.Connection:
