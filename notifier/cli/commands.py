@@ -578,6 +578,41 @@ def build_parser() -> argparse.ArgumentParser:
     unmute.add_argument("target", metavar="TARGET", help=target_help)
     unmute.set_defaults(handler=cmd_unmute)
 
+    ack = sub.add_parser(
+        "ack",
+        parents=[common],
+        formatter_class=fmt,
+        help="acknowledge an alert (by its ack id), a deadline's reminders or a story",
+        description='Acknowledge the alert whose ack id (shown in the message as "Ack:\n'
+        'notifier ack ID"; a unique prefix is enough) is ID; or, with --deadline NAME,\n'
+        "every pending reminder of that deadline (its current occurrence); or, with\n"
+        "--story ID, every alert of that story. Records who ($USER), when and how (cli).\n"
+        "Acknowledging twice keeps the first. Works beside a running daemon.\n"
+        "Exit 0 done (or already acknowledged), 1 unknown id or nothing to acknowledge,\n"
+        "2 usage error or an ambiguous prefix.",
+        epilog=EPILOG,
+    )
+    ack.add_argument("id", metavar="ID", nargs="?", help="the alert's ack id, or a unique prefix")
+    ack.add_argument("--deadline", metavar="NAME", help="acknowledge the deadline's reminders")
+    ack.add_argument(
+        "--story", metavar="ID", type=int, help="acknowledge every alert of this story"
+    )
+    ack.set_defaults(handler=cmd_ack)
+
+    acks = sub.add_parser(
+        "acks",
+        parents=[common],
+        formatter_class=fmt,
+        help="list acknowledged and open (unacknowledged) alerts of the last 7 days",
+        description="List the alerts that carry an ack id, queued in the last 7 days:\n"
+        "acknowledged ones (who, how, when) and open ones. --open lists only the open.\n"
+        "Reads the state only.",
+        epilog=EPILOG,
+    )
+    acks.add_argument("--open", action="store_true", help="only the unacknowledged alerts")
+    acks.add_argument("--json", action="store_true", help="print JSON (see the README)")
+    acks.set_defaults(handler=cmd_acks)
+
     schema = sub.add_parser(
         "schema",
         formatter_class=fmt,
@@ -1470,3 +1505,92 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INVALID
     return code
+
+
+def cmd_ack(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier ack ID | --deadline NAME | --story ID``: record an acknowledgement."""
+    from notifier.pipeline.acks import acknowledge  # noqa: PLC0415 - lazy
+    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
+
+    chosen = [x for x in (args.id, args.deadline, args.story) if x is not None]
+    if len(chosen) != 1:
+        print("notifier: give one of ID, --deadline NAME or --story ID", file=sys.stderr)
+        return EXIT_USAGE
+    what = (
+        f"ack id {args.id!r}"
+        if args.id is not None
+        else f"deadline {args.deadline!r}"
+        if args.deadline is not None
+        else f"story {args.story}"
+    )
+    if not (settings.state_dir / FILENAME).exists():
+        print(f"notifier: no alert to acknowledge for {what}", file=sys.stderr)
+        return EXIT_INVALID
+    with Store.open(settings.state_dir) as store:
+        # Beside a running daemon: one small write, SQLite serialises it (no lock).
+        result = acknowledge(
+            store,
+            clock.utcnow(),
+            who=_who(),
+            how="cli",
+            ack_id=args.id,
+            deadline=args.deadline,
+            story=args.story,
+        )
+    if result.error == "ambiguous":
+        print(
+            f"notifier: {what} matches several alerts: {', '.join(result.candidates)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if result.error is not None:
+        print(f"notifier: no alert to acknowledge for {what}", file=sys.stderr)
+        return EXIT_INVALID
+    for a in result.acked:
+        print(f"Acknowledged {a.ack_id}: {a.title}")
+    for a in result.already:
+        if a.ack is not None:
+            print(f"{a.ack_id} was already acknowledged by {a.ack.who} ({a.ack.how}).")
+    return EXIT_OK
+
+
+def cmd_acks(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier acks [--open] [--json]``: acknowledged and open alerts."""
+    from notifier.pipeline.acks import OPEN_WINDOW  # noqa: PLC0415 - lazy
+    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
+
+    now = clock.utcnow()
+    found = []
+    if (settings.state_dir / FILENAME).exists():
+        with Store.open(settings.state_dir, read_only=True) as store:
+            found = store.acks.alerts(now - OPEN_WINDOW)
+    if args.open:
+        found = [a for a in found if a.ack is None]
+    if args.json:
+        rows = [
+            {
+                "id": a.ack_id,
+                "key": a.alert_key,
+                "kind": a.kind,
+                "severity": a.severity,
+                "title": a.title,
+                "created": a.created.isoformat(),
+                "deadline": a.deadline,
+                "story": a.story,
+                "acknowledged": a.ack is not None,
+                "who": a.ack.who if a.ack else None,
+                "how": a.ack.how if a.ack else None,
+                "at": a.ack.at.isoformat() if a.ack else None,
+            }
+            for a in found
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for a in found:
+        state = (
+            f"acked by {a.ack.who} ({a.ack.how}) {a.ack.at:%Y-%m-%d %H:%M}Z" if a.ack else "OPEN"
+        )
+        print(f"{a.ack_id}  {a.severity:<8}  {state:<40}  {a.title}")
+    still = sum(1 for a in found if a.ack is None)
+    print(f"{len(found)} alert{'s' if len(found) != 1 else ''}, {still} open (last 7 days)")
+    return EXIT_OK
