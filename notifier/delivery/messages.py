@@ -94,6 +94,7 @@ A template sees:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -490,6 +491,34 @@ def _owners(values: Iterable[Watch] | Iterable[Deadline]) -> Owners:
 # --------------------------------------------------------------------------- the renderer
 
 
+_ACK_ID = re.compile(r"[0-9a-f]{8}")
+_ACK_LINK = re.compile(
+    r"https?://[A-Za-z0-9.:\[\]_-]+/ack/[0-9a-f]{8}\?exp=[0-9]+&sig=[0-9a-f]{64}"
+)
+
+
+def with_ack(rendered: Rendered, context: Mapping[str, Any]) -> Rendered:
+    """``rendered`` with the lines that acknowledge it, shared by every kind and every
+    template (the user's too): "Ack: notifier ack ID" when the context has an
+    ``ack_id`` (:mod:`notifier.ack`), and the signed link when it has an ``ack_link``
+    (added by the sender when the web port and ``NOTIFIER_SECRET`` are set)."""
+    ack_id = context.get("ack_id")
+    if not isinstance(ack_id, str) or not _ACK_ID.fullmatch(ack_id):
+        return rendered
+    link = context.get("ack_link")
+    link = link if isinstance(link, str) and _ACK_LINK.fullmatch(link) else None
+    if rendered.format == "html":
+        line = f"Ack: <code>notifier ack {ack_id}</code>"
+        if link:
+            line += f' or <a href="{escape(link)}">acknowledge</a>'
+    elif rendered.format == "markdown":
+        line = f"Ack: `notifier ack {ack_id}`" + (f" or <{link}>" if link else "")
+    else:
+        line = f"Ack: notifier ack {ack_id}" + (f" or {link}" if link else "")
+    sep = "<br>" if rendered.format == "html" else "\n"
+    return dataclasses.replace(rendered, body=f"{rendered.body.rstrip()}{sep}{line}")
+
+
 class Renderer:
     """Renders contexts into :class:`Rendered` messages, in the user's zone and templates.
 
@@ -553,14 +582,17 @@ class Renderer:
         title, body, error = self._builtin(kind, fmt, variables)
         name = one_line(ctx.get("kind"))
         owner = self._owner(kind, [ctx], watches, deadlines)
-        return self._finish(
-            name,
-            fmt,
-            clean_title(title),
-            body,
-            owner=owner,
-            variables=lambda: self._user_variables(variables, ctx, mentions),
-            error=error,
+        return with_ack(
+            self._finish(
+                name,
+                fmt,
+                clean_title(title),
+                body,
+                owner=owner,
+                variables=lambda: self._user_variables(variables, ctx, mentions),
+                error=error,
+            ),
+            context,
         )
 
     def render_digest(

@@ -328,6 +328,9 @@ class Sender:
         self._mute_ends: dict[str, datetime] = {}  # channel → end of the mute holding it
         self._fallback_starts: dict[str, datetime] = {}  # failing channel → its fallback's start
         self._fallback_marks: dict[str, int] = {}  # channel falling back → last alert id copied
+        #: ``(ack id, now) → signed ack link``, set by the daemon when its web port and
+        #: ``NOTIFIER_SECRET`` are set; messages composed then carry the link.
+        self.ack_link: Callable[[str, datetime], str] | None = None
         self.config = config
         self.update(config)
 
@@ -436,6 +439,13 @@ class Sender:
 
     # ------------------------------------------------------------------ compose
 
+    def _with_link(self, context: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The context with its signed ack link (see :attr:`ack_link`), if it has an id."""
+        ack_id = context.get("ack_id")
+        if self.ack_link is None or not isinstance(ack_id, str):
+            return context
+        return {**context, "ack_link": self.ack_link(ack_id, now)}
+
     def _compose(self, channel: Channel, report: TickReport) -> bool:
         """Compose up to :data:`COMPOSE_BATCH` messages; True if more are ready."""
         now = self.clock()
@@ -465,7 +475,7 @@ class Sender:
         with self.store.transaction():
             self.outbox.hold(decided.hold, {a.id: a.held for a in queued})
             for unit in units:
-                unit_contexts = [contexts[a.id] for a in unit.alerts]
+                unit_contexts = [self._with_link(contexts[a.id], now) for a in unit.alerts]
                 kind = unit.alerts[0].kind if len(unit.alerts) == 1 else "digest"
                 reason = unit.reason or ("digest" if len(unit.alerts) > 1 else None)
                 rendered = self._render(channel, unit_contexts, preview, reason, now)

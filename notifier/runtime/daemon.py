@@ -35,9 +35,11 @@ signals: the CLI calls :meth:`Daemon.start`, :meth:`Daemon.reload` and
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import os
+import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -60,6 +62,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from notifier import clock as clocks
+from notifier.ack import link as ack_link
 from notifier.brief import next_brief
 from notifier.config.loader import load_with_secrets
 from notifier.config.schema import is_loopback
@@ -91,6 +94,11 @@ from notifier.sources.http import HttpFetcher
 from notifier.storage.sqlite import Store, lock_state_dir
 
 log = get_logger("notifier.runtime.daemon")
+
+
+def _ack_link(base: str, secret: str, ack_id: str, now: datetime) -> str:
+    return ack_link(base, ack_id, secret, now)
+
 
 HEARTBEAT_EVERY = 10.0
 CONFIG_CHECK_EVERY = 2.0
@@ -178,6 +186,8 @@ class Daemon:
         self._watchdog: Watchdog | None = None
         self.health_port: int | None = None
         self.web_port: int | None = None
+        #: ``(ack id, now) → signed ack link`` when the web UI and NOTIFIER_SECRET are on.
+        self.ack_link: Callable[[str, datetime], str] | None = None
         self._rejected: str | None = None
         self._reloading = asyncio.Lock()
         self._feeds: dict[str, Feed] = {}  # the config's feeds by name
@@ -300,18 +310,35 @@ class Daemon:
         from notifier.web.app import WebApp  # noqa: PLC0415 - only when the UI is on
         from notifier.web.server import WebServer  # noqa: PLC0415
 
+        environ = self.environ if self.environ is not None else os.environ
+        secret = environ.get("NOTIFIER_SECRET") or None
+        if secret is not None:
+            add_secrets([secret])  # never in a log line, a page or an error
         app_ = WebApp(
             config=lambda: self.config or config,
             state_dir=self.settings.state_dir,
             token=token,
             clock=self.clock,
             command=app.command_for(self.settings.config, self.settings.state_dir),
+            secret=secret,
         )
         server = WebServer(app_, host, port)
         server.start()
         stack.push_async_callback(asyncio.to_thread, server.stop)
         self.web_port = server.port
-        log.info("web UI listening", host=host, port=self.web_port, token=bool(token))
+        if secret is not None:
+            shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+            base = f"http://{f'[{shown}]' if ':' in shown else shown}:{self.web_port}"
+            self.ack_link = functools.partial(_ack_link, base, secret)
+            if self.sender is not None:
+                self.sender.ack_link = self.ack_link
+        log.info(
+            "web UI listening",
+            host=host,
+            port=self.web_port,
+            token=bool(token),
+            ack_links=secret is not None,
+        )
 
     async def stop(self) -> None:
         """Take no new work, let in-flight polls and sends finish within the grace
@@ -420,6 +447,7 @@ class Daemon:
             self.poller.stopping = stopping
         if self.sender is None:
             self.sender = Sender(self.store, config, self.sink, clock=self.clock)
+            self.sender.ack_link = self.ack_link
         else:
             self.sender.update(config)
         self.config = config

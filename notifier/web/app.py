@@ -45,11 +45,13 @@ import jinja2
 from markupsafe import Markup, escape
 
 from notifier import __version__
+from notifier.ack import verify
 from notifier.deadlines.ics import to_ics
 from notifier.durations import parse_duration
 from notifier.errors import InvalidSearch, StateError
 from notifier.logs import get_logger
-from notifier.model import Config
+from notifier.model import AckHow, Config
+from notifier.pipeline.acks import acknowledge
 from notifier.storage.sqlite import Store
 from notifier.text import relative, when
 from notifier.web import views
@@ -94,6 +96,8 @@ _STATIC: Final[Mapping[str, str]] = {
     "favicon.svg": "image/svg+xml",
 }
 _STORY = re.compile(r"/(api/)?stories/(\d{1,18})")
+_ACK_LINK = re.compile(r"/ack/([0-9a-f]{8})")
+_ACK_API = re.compile(r"/api/ack/([0-9a-f]{1,64})")
 _HOST = re.compile(r"[A-Za-z0-9.\-]{1,253}(:\d{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?")
 _NAV: Final = (
     ("/", "Overview"),
@@ -151,8 +155,12 @@ class WebApp:
         clock: Callable[[], datetime],
         *,
         command: str = "notifier",
+        secret: str | None = None,
     ) -> None:
-        """``command``: the command line proposals show (``notifier accept ID``)."""
+        """``command``: the command line proposals show (``notifier accept ID``);
+        ``secret``: ``NOTIFIER_SECRET``, the key of the signed ack links (None: the
+        links are refused)."""
+        self._secret = secret or None
         self._config = config
         self._state_dir = state_dir
         self._token = token or None
@@ -193,6 +201,10 @@ class WebApp:
         return Response(response.status, merged, body)
 
     def _handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+        if len(target) <= TARGET_MAX:
+            acked = self._acks(method, target, headers)
+            if acked is not None:
+                return acked
         if method not in ("GET", "HEAD"):
             return Response(
                 405,
@@ -263,6 +275,83 @@ class WebApp:
         except StateError as e:
             log.warning("web_state_error", error=str(e))
             return self._problem(request, 503, "The state cannot be read", str(e))
+
+    # ------------------------------------------------------------------ acknowledgement
+
+    def _acks(self, method: str, target: str, headers: Mapping[str, str]) -> Response | None:
+        """The two routes that change state (see :mod:`notifier.ack`), or None.
+
+        ``GET /ack/<id>?exp=&sig=``, the signed link of a message: its signature is
+        its authority (no token: it is opened from a mail or a chat). A GET that
+        changes state is acceptable here because it is signed, single-purpose (it can
+        acknowledge that one alert, nothing else) and idempotent (a second visit, or
+        a link preview, records nothing new); a HEAD checks it and records nothing.
+        ``POST /api/ack/<id>`` needs ``web.token`` set and sent as a Bearer header."""
+        parts = urlsplit(target)
+        link = _ACK_LINK.fullmatch(parts.path)
+        api = _ACK_API.fullmatch(parts.path.rstrip("/"))
+        if link is not None and method in ("GET", "HEAD"):
+            query = dict(parse_qsl(parts.query, max_num_fields=FIELDS_MAX))
+            ack_id = link.group(1)
+            now = self._clock()
+            reason = (
+                verify(ack_id, query.get("exp"), query.get("sig"), self._secret, now)
+                if self._secret is not None
+                else "no secret"
+            )
+            if reason is not None:
+                log.warning("ack link refused", ack_id=ack_id, reason=reason)
+                return self._plain(403, "this ack link is not valid (tampered or expired)\n")
+            if method == "HEAD":
+                return Response(200, {"Content-Type": _HTML})
+            return self._record(ack_id, "link", now, html=True)
+        if api is not None and method == "POST":
+            if self._token is None:
+                return Response(
+                    403,
+                    {"Content-Type": _JSON},
+                    b'{"error": "acknowledging needs web.token to be set"}\n',
+                )
+            scheme, _, value = headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode(), self._token.encode()
+            ):
+                return Response(
+                    401,
+                    {"WWW-Authenticate": 'Bearer realm="notifier"', "Content-Type": _JSON},
+                    b'{"error": "a token is needed: Authorization: Bearer TOKEN"}\n',
+                )
+            return self._record(api.group(1), "web", self._clock(), html=False)
+        return None
+
+    def _record(self, ack_id: str, how: AckHow, now: datetime, *, html: bool) -> Response:
+        """Acknowledge ``ack_id`` (a short write to the state, beside the daemon's)."""
+        try:
+            with Store.open(self._state_dir) as store:
+                result = acknowledge(store, now, who=how, how=how, ack_id=ack_id)
+        except StateError as e:
+            log.warning("web_state_error", error=str(e))
+            return self._plain(503, "the state cannot be written\n")
+        if result.error is not None:
+            if html:
+                return self._plain(404, "no alert with this ack id\n")
+            body = json.dumps({"error": result.error, "candidates": result.candidates})
+            return Response(404, {"Content-Type": _JSON}, body.encode() + b"\n")
+        done = result.acked + result.already
+        log.info("acknowledged", ack_id=ack_id, how=how, new=bool(result.acked))
+        if not html:
+            rows = [
+                {"id": a.ack_id, "key": a.alert_key, "title": a.title, "new": a in result.acked}
+                for a in done
+            ]
+            return Response(200, {"Content-Type": _JSON}, json.dumps({"acked": rows}).encode())
+        items = "".join(f"<li>{escape(a.title)}</li>" for a in done)
+        page = (
+            "<!doctype html><meta charset=utf-8><title>Acknowledged</title>"
+            f"<h1>Acknowledged</h1><p>Alert <code>{escape(ack_id)}</code> is acknowledged."
+            f"</p><ul>{items}</ul>\n"
+        )
+        return Response(200, {"Content-Type": _HTML}, page.encode("utf-8"))
 
     # ------------------------------------------------------------------ the pages
 
