@@ -154,3 +154,36 @@ def test_check_brief_queues_once_a_day_and_catches_up_once(tmp_path: object) -> 
         assert back[0].context["since"] == local("2025-06-10 08:00").astimezone(UTC).isoformat()
         assert check_brief(store, config, local("2025-06-13 10:01")) == []
         assert len(store.outbox.queued("mail")) == 2
+
+
+def test_the_brief_lists_open_ack_eligible_alerts(tmp_path: object) -> None:
+    """The unacknowledged section holds the open alerts with an ack id of the last 7
+    days (newest first, with their id); an acknowledged one and an older one are not."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from notifier.ack import short_id  # noqa: PLC0415
+    from notifier.model import Config, NewAlert  # noqa: PLC0415
+    from notifier.pipeline.brief import check_brief  # noqa: PLC0415
+    from notifier.storage.sqlite import Store  # noqa: PLC0415
+
+    assert isinstance(tmp_path, Path)
+    config = Config(timezone=NY, default_channels=("mail",), brief=policy())
+    now = local("2025-06-10 08:00")
+
+    def alert(key: str) -> NewAlert:
+        context = {"kind": "match", "title": f"T {key}", "ack_id": short_id(key)}
+        return NewAlert(key, "mail", "match", "high", context)
+
+    with Store.open(tmp_path) as store:
+        with store.transaction():
+            store.outbox.enqueue([alert("old")], now - timedelta(days=8))
+            store.outbox.enqueue([alert("a"), alert("b")], now - timedelta(hours=2))
+            store.outbox.enqueue([alert("c")], now - timedelta(hours=1))
+            (b,) = store.acks.alerts(now - timedelta(days=1), prefix=short_id("b"))
+            store.acks.ack(b, "ana", "cli", now)
+        (sent,) = check_brief(store, config, now)
+    listed = sent.context["unacknowledged"]
+    assert [(a["title"], a["id"]) for a in listed] == [
+        ("T c", short_id("c")),
+        ("T a", short_id("a")),
+    ]

@@ -401,8 +401,8 @@ def brief_context(
     counting the rest (``more``). ``deadlines`` are (deadline, occurrence due) pairs,
     listed soonest first with the time left as of ``now`` (recomputed at send time);
     ``proposals``, ``unhealthy`` feeds and ``unacknowledged`` alerts are listed up to
-    :data:`BRIEF_ITEMS` each, the rest counted (``*_more``). ``unacknowledged`` is the
-    hook for acknowledgements (issue 16 §1): empty until that part fills it.
+    :data:`BRIEF_ITEMS` each, the rest counted (``*_more``). ``unacknowledged`` holds the
+    open ack-eligible alerts of the last 7 days (``{id, title, kind, severity}``).
     """
     groups: dict[str, list[Story]] = {}
     for story in stories:
@@ -474,7 +474,7 @@ def brief_context(
             for f in unhealthy[:BRIEF_ITEMS]
         ],
         "unhealthy_more": max(len(unhealthy) - BRIEF_ITEMS, 0),
-        # Hook: unacknowledged alerts (issue 16 §1, acknowledgement) — empty until then.
+        # Open ack-eligible alerts ({id, title, kind, severity}; pipeline/brief.py).
         "unacknowledged": [dict(a) for a in unacknowledged[:BRIEF_ITEMS]],
         "unacknowledged_more": max(len(unacknowledged) - BRIEF_ITEMS, 0),
     }

@@ -24,6 +24,7 @@ from notifier.deadlines.planning import occurrences
 from notifier.delivery.kinds import brief_context
 from notifier.logs import get_logger
 from notifier.model import Config, Deadline, NewAlert
+from notifier.pipeline.acks import open_alerts
 from notifier.storage import State
 
 log = get_logger("notifier.pipeline.brief")
@@ -32,6 +33,8 @@ log = get_logger("notifier.pipeline.brief")
 AHEAD = timedelta(days=14)
 #: With no brief before, the stories of this long before it.
 FIRST_SINCE = timedelta(days=1)
+#: The open (unacknowledged) alerts read for a brief (the context lists fewer).
+UNACKED_READ = 200
 #: The stories read for a brief (the context lists fewer, and counts the rest).
 STORIES_READ = 500
 
@@ -56,6 +59,11 @@ def check_brief(store: State, config: Config, now: datetime) -> list[NewAlert]:
             continue
     proposals = store.proposals.proposals("open")
     unhealthy = [f for f in store.feed_states() if f.unhealthy]
+    # Open ack-eligible alerts of the last 7 days, newest first (capped in the context).
+    unacknowledged = [
+        {"id": a.ack_id, "title": a.title, "kind": a.kind, "severity": a.severity}
+        for a in open_alerts(store, now, limit=UNACKED_READ)
+    ]
     context = brief_context(
         day,
         now,
@@ -64,6 +72,7 @@ def check_brief(store: State, config: Config, now: datetime) -> list[NewAlert]:
         deadlines=ahead,
         proposals=proposals,
         unhealthy=unhealthy,
+        unacknowledged=unacknowledged,
     )
     alerts = [
         NewAlert(
