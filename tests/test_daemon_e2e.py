@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,8 +64,10 @@ class Daemon:
         log: Path,
         port: int | None = None,
         extra: Sequence[str] = (),
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
+        env.update(environ or {})  # the test's own NOTIFIER_* (e.g. NOTIFIER_SECRET)
         args = [str(NOTIFIER), "run", "--config", str(config), "--state-dir", str(state), *extra]
         # DEBUG: the tests wait for routine lines ("feed polled" with nothing new).
         args += ["--log-format", "json", "--log-level", "debug", "--grace", "5"]

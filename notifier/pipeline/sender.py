@@ -475,7 +475,7 @@ class Sender:
         with self.store.transaction():
             self.outbox.hold(decided.hold, {a.id: a.held for a in queued})
             for unit in units:
-                unit_contexts = [self._with_link(contexts[a.id], now) for a in unit.alerts]
+                unit_contexts = [contexts[a.id] for a in unit.alerts]
                 kind = unit.alerts[0].kind if len(unit.alerts) == 1 else "digest"
                 reason = unit.reason or ("digest" if len(unit.alerts) > 1 else None)
                 rendered = self._render(channel, unit_contexts, preview, reason, now)
@@ -505,7 +505,9 @@ class Sender:
     ) -> Rendered:
         """Render at ``now`` (a reminder states the time left when it is sent), feed text
         with mentions escaped unless the channel allows them, with the templates of the
-        watch or deadline the alerts come from."""
+        watch or deadline the alerts come from; with the signed ack link of an alert
+        that has an ack id, when :attr:`ack_link` is set (fresh at each send)."""
+        contexts = [self._with_link(c, now) for c in contexts]
         if len(contexts) == 1 and reason is None:
             rendered = self.renderer.render(contexts[0], fmt, now=now, mentions=channel.mentions)
         else:
