@@ -137,3 +137,32 @@ def test_post_with_the_token_acknowledges(state_dir: Path) -> None:
     assert done.status == 200
     assert json.loads(done.body)["acked"][0]["id"] == ID
     assert _acked(state_dir) == {KEY: ("web", "web")}
+
+
+def test_ack_min_severity_decides_which_matches_carry_an_id() -> None:
+    """``ack.min_severity`` (default high): a match at or above it carries its short
+    id in the context; below it, none. Health notices alike."""
+    from notifier.config.loader import loads  # noqa: PLC0415
+    from notifier.delivery.stages import route_matches  # noqa: PLC0415
+    from notifier.model import Entry, Match  # noqa: PLC0415
+
+    text = """
+defaults: {channels: [console]}
+channels:
+  console: ["console://"]
+feeds:
+  - {name: wire, url: "https://example.com/feed.xml"}
+watches:
+  - {name: hot, any: [tariff], severity: high}
+  - {name: mild, any: [tariff]}
+"""
+    config = loads(text, "watch.yaml", {})
+    assert config.ack.min_severity == "high"
+    strict = loads(text + "ack: {min_severity: critical}\n", "watch.yaml", {})
+    assert strict.ack.min_severity == "critical"
+    entry = Entry(feed="wire", key="k1", title="A tariff")
+    hot = route_matches([Match("hot", entry, ())], config, NOW)
+    mild = route_matches([Match("mild", entry, ())], config, NOW)
+    assert hot[0].context["ack_id"] == short_id(hot[0].key)
+    assert "ack_id" not in mild[0].context
+    assert "ack_id" not in route_matches([Match("hot", entry, ())], strict, NOW)[0].context

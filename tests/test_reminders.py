@@ -352,3 +352,22 @@ def test_title_and_body_always_agree(offset: timedelta, late: timedelta) -> None
     else:
         assert title == f"[HIGH] 90-day pause expires — {said}"
     assert any(line.startswith("Sent late: ") for line in body) == (late > ON_TIME)
+
+
+def test_every_reminder_carries_an_ack_id_and_can_be_acknowledged(state: Path) -> None:
+    """A reminder (whatever its severity) has the short id of its alert key, stored as
+    ack-eligible; ``--deadline`` acknowledges its pending reminders."""
+    from notifier.ack import short_id  # noqa: PLC0415
+    from notifier.pipeline.acks import acknowledge  # noqa: PLC0415
+
+    cfg = config(extra="ack: {min_severity: critical}\n")
+    with Store.open(state) as store:
+        check_deadlines(store, cfg, DUE_UTC - timedelta(days=30))  # starts tracking
+        queued = check_deadlines(store, cfg, DUE_UTC - timedelta(days=7))
+        assert queued
+        assert queued[0].context["ack_id"] == short_id(queued[0].key)
+        done = acknowledge(
+            store, DUE_UTC - timedelta(days=7), who="ana", how="cli", deadline="pause"
+        )
+        assert [a.alert_key for a in done.acked] == [queued[0].key]
+        assert store.acks.is_acked(queued[0].key)
