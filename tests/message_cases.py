@@ -413,6 +413,19 @@ def cases() -> dict[str, Case]:
         # ------------------------------------------------------------------ reminders
         "reminder-on-time": Case([reminder(seven)], now=DUE - seven + timedelta(seconds=5)),
         "reminder-as-queued": Case([reminder(seven)]),
+        # Acknowledgement: the ack line every kind gets (the id from route_* / reminders,
+        # the signed link from the sender at send time).
+        "reminder-with-ack": Case(
+            [
+                {
+                    **reminder(seven),
+                    "ack_id": "0a1b2c3d",
+                    "ack_link": "http://127.0.0.1:8080/ack/0a1b2c3d?exp=1752033660&sig="
+                    + "ab" * 32,
+                }
+            ]
+        ),
+        "match-with-ack-id": Case([{**match("high"), "ack_id": "9f8e7d6c"}]),
         "reminder-33s-late": Case(
             [reminder(timedelta(minutes=2))], now=DUE - timedelta(minutes=2, seconds=-33)
         ),
