@@ -586,6 +586,15 @@ def cases() -> dict[str, Case]:
         ),
         "digest-several-watches": Case(several_watches, reason="rate limit 30/1h"),
         "digest-single": Case([match("high")], reason="held during quiet hours 22:00-07:00"),
+        "digest-with-ack-ids": Case(
+            [
+                {**match("high"), "ack_id": "9f8e7d6c"},
+                match(),
+                {**reminder(seven), "ack_id": "0a1b2c3d"},
+            ],
+            reason="digest of the last hour",
+            now=DUE - seven,
+        ),
         "digest-every-kind": Case(every_kind, reason="held during quiet hours", now=DUE - seven),
         "digest-ten-items": Case([match(title=f"Item {n}") for n in range(11)], reason="digest"),
         "digest-no-reason": Case([health(), test_context("phone", JUNE)], reason=""),

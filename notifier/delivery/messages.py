@@ -519,6 +519,32 @@ def with_ack(rendered: Rendered, context: Mapping[str, Any]) -> Rendered:
     return dataclasses.replace(rendered, body=f"{rendered.body.rstrip()}{sep}{line}")
 
 
+#: A digest lists at most this many ack ids (the rest: ``notifier acks --open``).
+DIGEST_ACKS = 10
+
+
+def digest_with_acks(rendered: Rendered, contexts: Sequence[Mapping[str, Any]]) -> Rendered:
+    """A digest with one line naming the ack ids of its alerts that have one (no links:
+    one per alert would drown the digest)."""
+    ids = [
+        c["ack_id"]
+        for c in contexts
+        if isinstance(c.get("ack_id"), str) and _ACK_ID.fullmatch(c["ack_id"])
+    ]
+    if not ids:
+        return rendered
+    shown = ", ".join(ids[:DIGEST_ACKS]) + (
+        f" (+{len(ids) - DIGEST_ACKS} more: notifier acks --open)" if len(ids) > DIGEST_ACKS else ""
+    )
+    line = f"Ack: notifier ack ID — {shown}"
+    if rendered.format == "html":
+        line = f"Ack: <code>notifier ack ID</code> — {shown}"
+    elif rendered.format == "markdown":
+        line = f"Ack: `notifier ack ID` — {shown}"
+    sep = "<br>" if rendered.format == "html" else "\n"
+    return dataclasses.replace(rendered, body=f"{rendered.body.rstrip()}{sep}{line}")
+
+
 class Renderer:
     """Renders contexts into :class:`Rendered` messages, in the user's zone and templates.
 
@@ -641,14 +667,17 @@ class Renderer:
             }
 
         owner = self._owner(KINDS["digest"], prepared, watches, deadlines)
-        return self._finish(
-            "digest",
-            fmt,
-            clean_title(title),
-            body,
-            owner=owner,
-            variables=user_variables,
-            error="; ".join(errors) or None,
+        return digest_with_acks(
+            self._finish(
+                "digest",
+                fmt,
+                clean_title(title),
+                body,
+                owner=owner,
+                variables=user_variables,
+                error="; ".join(errors) or None,
+            ),
+            contexts,
         )
 
     # ------------------------------------------------------------------ contexts
