@@ -23,6 +23,11 @@ or ``?token=`` (compared in constant time), and the links of a page keep the
 ``?token=`` the request came with. Inputs are bounded: the target's length, the
 number of query fields and each value's length, ``limit``, ``since``; a story id is
 an integer. Feed text is never a template: it is a value, escaped by autoescape.
+
+Two routes write, before everything above (:meth:`WebApp._acks`): the signed ack link
+``GET /ack/<id>?exp=&sig=`` (its HMAC is its authority, no token; see :mod:`notifier.ack`
+for why a GET may change state here) and ``POST /api/ack/<id>`` (``web.token`` as a
+Bearer header). Each opens the store for one short write transaction.
 """
 
 from __future__ import annotations
