@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -115,7 +116,7 @@ def test_tampered_or_expired_links_are_403_and_acknowledge_nothing(
     assert _app(state_dir).handle("GET", tampered, {}).status == 403
     late = _app(state_dir, now=NOW + LINK_TTL + timedelta(minutes=1))
     assert late.handle("GET", url, {}).status == 403
-    no_secret = WebApp(lambda: Config(UTC, ()), state_dir, None, lambda: NOW)
+    no_secret = WebApp(lambda: Config(ZoneInfo("UTC"), ()), state_dir, None, lambda: NOW)
     assert no_secret.handle("GET", url, {}).status == 403
     assert _acked(state_dir) == {}
     captured = capsys.readouterr()
