@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import get_args
@@ -143,10 +144,15 @@ async def test_a_deadline_s_own_templates_reach_its_reminders_and_moves(tmp_path
         moved = config(YAML.replace("2025-07-09T00:01", "2025-07-10T00:01"))
         check_deadlines(store, moved, at)
         await Sender(store, moved, sink, clock=lambda: at).tick()
-    assert [(title, body) for _, title, body in sink.sent] == [
-        ("90-day pause expires (in 7 days)", "kind reminder"),
-        ("[HIGH] Deadline moved: 90-day pause expires", "moved to Thu 10 Jul 2025 00:01 EDT"),
-    ]
+    sent = [(title, body) for _, title, body in sink.sent]
+    (reminder_title, reminder_body), moved_notice = sent
+    assert reminder_title == "90-day pause expires (in 7 days)"
+    # the user's body, and the ack line every reminder gets (issue 16: a reminder is acked)
+    assert re.fullmatch(r"kind reminder\nAck: notifier ack [0-9a-f]{8}", reminder_body)
+    assert moved_notice == (
+        "[HIGH] Deadline moved: 90-day pause expires",
+        "moved to Thu 10 Jul 2025 00:01 EDT",
+    )
 
 
 def test_every_kind_can_have_a_template_and_owners_only_their_own() -> None:

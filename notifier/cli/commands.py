@@ -593,9 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     ack.add_argument("id", metavar="ID", nargs="?", help="the alert's ack id, or a unique prefix")
-    ack.add_argument("--deadline", metavar="NAME", help="acknowledge the deadline's reminders")
     ack.add_argument(
-        "--story", metavar="ID", type=int, help="acknowledge every alert of this story"
+        "--deadline", type=name_type, metavar="NAME", help="acknowledge the deadline's reminders"
+    )
+    ack.add_argument(
+        "--story", metavar="ID", type=count_type, help="acknowledge every alert of this story"
     )
     ack.set_defaults(handler=cmd_ack)
 
