@@ -181,6 +181,17 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """One rung of an escalation ladder (``escalate:``): ``after`` the alert was first
+    queued, still unacknowledged, it goes again to ``to``; ``repeat`` (the last step
+    only) sends that step again every interval until it is acknowledged."""
+
+    after: timedelta
+    to: tuple[str, ...]
+    repeat: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Watch:
     """A keyword rule: ``any`` / ``all`` / ``none`` terms over some fields of some feeds."""
 
@@ -201,6 +212,8 @@ class Watch:
     deadlines: DiscoveryMode = "matched"
     #: The watch's own templates (``match``, ``digest``), before ``Config.templates``.
     templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
+    #: The escalation ladder of its unacknowledged alerts (empty: the severity's).
+    escalate: tuple[EscalationStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +239,8 @@ class Deadline:
     match_all: tuple[str, ...] = ()
     #: The deadline's own templates (``reminder``, ``moved``), before ``Config.templates``.
     templates: dict[TemplateKind, Template] = field(default_factory=dict, hash=False)
+    #: The escalation ladder of its unacknowledged reminders (empty: the severity's).
+    escalate: tuple[EscalationStep, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +339,9 @@ class Config:
     watches: tuple[Watch, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     brief: BriefPolicy | None = None
+    #: Escalation ladders by severity (``escalate: {high: [...]}``), for alerts whose
+    #: watch or deadline has none of its own.
+    escalate: dict[str, tuple[EscalationStep, ...]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- observed
