@@ -604,6 +604,14 @@ def fallback_note(context: Mapping[str, object], zone: ZoneInfo) -> str | None:
     return f"Via fallback: channel {via['channel']} failing{since}."
 
 
+def escalation_note(context: Mapping[str, object]) -> str | None:
+    """The line an escalation ends with, or None for an alert that is not one."""
+    marked = context.get("escalated")
+    if not isinstance(marked, Mapping) or not marked.get("after"):
+        return None
+    return f"Escalated (not acknowledged after {marked['after']})."
+
+
 def url_hash(url: str) -> str:
     """A stable id for a channel URL that does not reveal it (URLs hold secrets)."""
     return hashlib.sha256(url.encode()).hexdigest()[:24]

@@ -64,6 +64,7 @@ from notifier.delivery.stages import (
     after_send,
     decide,
     fallback,
+    escalation_note,
     fallback_note,
     origin,
     url_hash,
@@ -521,7 +522,10 @@ class Sender:
                 "which is no longer in the config."
             )
             rendered = _with_note(rendered, note)
-        notes = dict.fromkeys(n for c in contexts if (n := fallback_note(c, self.config.timezone)))
+        notes = dict.fromkeys(n for c in contexts if (n := escalation_note(c)))
+        notes.update(
+            dict.fromkeys(n for c in contexts if (n := fallback_note(c, self.config.timezone)))
+        )
         for note in notes:
             rendered = _with_note(rendered, note)
         return rendered

@@ -9,6 +9,7 @@ sender task per channel.
                                     (non-drifting jitter); skipped while backing off
                     deadlines       at the next reminder time (and every minute)
                     brief           at the next morning brief time (and every minute)
+                    escalate        at the next escalation step (and every minute)
                     config          every 2 s: the file changed? → reload (read off the loop)
                     heartbeat       every 10 s: state probe (a real write), idle workers
              tasks: channel:<name>  one per channel: compose and send its outbox when
@@ -74,6 +75,7 @@ from notifier.logs import add_secrets, get_logger
 from notifier.matching import Matcher
 from notifier.model import Config, Feed, NewAlert
 from notifier.pipeline.brief import check_brief
+from notifier.pipeline.escalate import check_escalations
 from notifier.pipeline.poll import Poller, PollResult
 from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
@@ -240,6 +242,7 @@ class Daemon:
             "deadlines", self._deadlines, IntervalTrigger(seconds=DEADLINE_TICK, timezone=UTC)
         )
         self._add("brief", self._brief, IntervalTrigger(seconds=DEADLINE_TICK, timezone=UTC))
+        self._add("escalate", self._escalate, IntervalTrigger(seconds=DEADLINE_TICK, timezone=UTC))
         self._add(
             "history",
             self._prune_history,
@@ -255,6 +258,7 @@ class Daemon:
         self._watchdog.start()
         await self._deadlines()  # catch up on what was missed while down
         await self._brief()  # a brief missed while down is sent now, once
+        await self._escalate()  # steps missed while down: caught up now, folded into one
         if self.settings.health_port is not None:
             server = HealthServer(
                 self.health, self.metrics, self.settings.health_host, self.settings.health_port
@@ -557,6 +561,7 @@ class Daemon:
         self._record_poll(result)
         if result.matches or result.event:
             self.kick()  # the channels send; the poll never waits for them
+            self._escalate_soon()  # plan the ladders of the alerts just queued
 
     def _record_poll(self, result: PollResult) -> None:
         self.metrics.polls.labels(str(result.status)).inc()
@@ -658,6 +663,7 @@ class Daemon:
                 self.metrics.reminder_lateness.inc(max(lateness, 0.0))
         if queued:
             self.kick({a.channel for a in queued})
+            self._escalate_soon()
         self._schedule_next_reminder(now)
 
     def _schedule_next_reminder(self, checked: datetime) -> None:
@@ -693,6 +699,28 @@ class Daemon:
                 self.scheduler.remove_job("brief-next")
             return
         self._add("brief-next", self._brief, DateTrigger(run_date=upcoming, timezone=UTC))
+
+    def _escalate_soon(self) -> None:
+        """Run the escalation check now, as its own job (a new alert's first step is
+        planned at once, not at the next minute)."""
+        self._add("escalate-next", self._escalate, DateTrigger(run_date=self.clock(), timezone=UTC))
+
+    async def _escalate(self) -> None:
+        """Queue the escalation steps due (kicking their channels), then set the one-off
+        job for the next step; the every-minute check is the safety net (and finds the
+        ladders of alerts queued since)."""
+        assert self.store is not None  # noqa: S101 - started
+        if self.config is None:
+            return
+        now = self.clock()
+        queued, upcoming = check_escalations(self.store, self.config, now)
+        if queued:
+            self.kick({a.channel for a in queued})
+        if upcoming is None:
+            if self.scheduler.get_job("escalate-next") is not None:
+                self.scheduler.remove_job("escalate-next")
+            return
+        self._add("escalate-next", self._escalate, DateTrigger(run_date=upcoming, timezone=UTC))
 
     async def _watch_config(self) -> None:
         signature = await asyncio.to_thread(_file_signature, self.settings.config)

@@ -9,7 +9,8 @@
            ├─ .history      HistoryStore     entries, stories, matches, edits, search
            ├─ .proposals    ProposalStore    deadlines found in the news
            ├─ .mutes        MuteStore        watches, feeds, channels muted until a time
-           └─ .acks         AckStore         alerts acknowledged: who, how, when
+           ├─ .acks         AckStore         alerts acknowledged: who, how, when
+           └─ .escalations  EscalationStore  escalation steps done per alert
 
 The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
 :mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders`,
@@ -528,6 +529,25 @@ class AckStore(Protocol):
         ...
 
 
+class EscalationStore(Protocol):
+    """Escalation ladders (:mod:`notifier.escalation`): the steps done per alert key,
+    and the original alert an escalation copies. Writes inside :meth:`State.transaction`,
+    in the same one that queues the step (never doubled, never lost)."""
+
+    def done(self, alert_keys: Iterable[str]) -> dict[str, set[tuple[int, int]]]:
+        """The (step, n) recorded for each of ``alert_keys`` (absent: none)."""
+        ...
+
+    def record(self, alert_key: str, step: int, n: int, at: datetime, folded: int = 0) -> bool:
+        """Record a step done; False when it was recorded already."""
+        ...
+
+    def original(self, alert_key: str) -> tuple[str, str, dict[str, Any]] | None:
+        """The (kind, severity, context) of the alert queued under ``alert_key`` (its
+        first channel's), or None when it is no longer in the outbox."""
+        ...
+
+
 class State(FeedStateStore, SeenStore, Protocol):
     """Everything the daemon remembers, in one store with transactions."""
 
@@ -559,6 +579,11 @@ class State(FeedStateStore, SeenStore, Protocol):
     @property
     def acks(self) -> AckStore:
         """The acks table."""
+        ...
+
+    @property
+    def escalations(self) -> EscalationStore:
+        """The escalation steps done."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

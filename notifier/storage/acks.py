@@ -28,8 +28,11 @@ def _ts(value: datetime) -> str:
 
 def ackable(db: sqlite3.Connection, alert: NewAlert, now: datetime) -> None:
     """Store that ``alert`` (its context has an ``ack_id``) can be acknowledged; once per
-    alert key (its other channels add nothing)."""
+    alert key (its other channels add nothing). An escalation (its context has
+    ``escalated``) is not stored: it is acknowledged through the alert it escalates."""
     context = alert.context
+    if "escalated" in context:
+        return
     name = context.get("deadline")
     title = context.get("title") or context.get("feed") or alert.key
     db.execute(

@@ -260,6 +260,18 @@ STEPS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX IF NOT EXISTS acks_id ON acks(ack_id)",
     ),
+    # 13: escalation ladders (issue 16 section 2): the steps done per alert key, so a
+    # restart neither loses nor repeats one (notifier.storage.escalations).
+    13: (
+        """CREATE TABLE IF NOT EXISTS escalations (
+            alert_key TEXT NOT NULL,
+            step      INTEGER NOT NULL,
+            n         INTEGER NOT NULL,
+            at        TEXT NOT NULL,
+            folded    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (alert_key, step, n)
+        ) WITHOUT ROWID""",
+    ),
 }
 #: The version this notifier writes.
 LATEST = max(STEPS)

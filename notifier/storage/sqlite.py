@@ -48,6 +48,7 @@ from notifier.errors import StateError, StateLocked
 from notifier.model import FeedState
 from notifier.storage import migrations
 from notifier.storage.acks import SqliteAcks
+from notifier.storage.escalations import SqliteEscalations
 from notifier.storage.history import SqliteHistory
 from notifier.storage.mutes import SqliteMutes
 from notifier.storage.outbox import SqliteOutbox
@@ -82,6 +83,7 @@ class Store:
         self._proposals: SqliteProposals | None = None
         self._mutes: SqliteMutes | None = None
         self._acks: SqliteAcks | None = None
+        self._escalations: SqliteEscalations | None = None
         exists = self.path is not None and self.path.exists()
         if self.path is not None and exists:
             _refuse_unusable(self.path)
@@ -195,6 +197,13 @@ class Store:
         if self._acks is None:
             self._acks = SqliteAcks(self._db)
         return self._acks
+
+    @property
+    def escalations(self) -> SqliteEscalations:
+        """The escalations table (:mod:`notifier.storage.escalations`)."""
+        if self._escalations is None:
+            self._escalations = SqliteEscalations(self._db)
+        return self._escalations
 
     @property
     def db(self) -> sqlite3.Connection:
