@@ -28,6 +28,7 @@ Meanings worth knowing (also in the README):
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -71,6 +72,7 @@ from notifier.model import (
     DeliveryPolicy,
     DiscoveryMode,
     EditPolicy,
+    EscalationStep,
     Feed,
     FetchPolicy,
     HistoryPolicy,
@@ -632,6 +634,38 @@ class DeadlineTemplates(_Templates):
     moved: TemplateSpec | None = Field(None, description="This deadline's due time changed.")
 
 
+class EscalationStepSpec(Strict):
+    """One step of an escalation ladder."""
+
+    after: PositiveDuration = Field(
+        description="Since the alert was first queued, still unacknowledged (30m)."
+    )
+    to: list[Name] = Field(min_length=1, description="The channels this step goes to.")
+    repeat: PositiveDuration | None = Field(
+        None, description="Send this step again every interval (the last step only)."
+    )
+
+
+def _ladder(steps: list[EscalationStepSpec]) -> list[EscalationStepSpec]:
+    for before, step in itertools.pairwise(steps):
+        if step.after <= before.after:
+            raise ValueError("each step's 'after' must be later than the step before")
+    if any(step.repeat is not None for step in steps[:-1]):
+        raise ValueError("only the last step can 'repeat'")
+    return steps
+
+
+Ladder = Annotated[
+    list[EscalationStepSpec],
+    AfterValidator(_ladder),
+    Field(
+        min_length=1,
+        description="An escalation ladder: unacknowledged, the alert goes again to each "
+        "step's channels 'after' its first sending, until acknowledged.",
+    ),
+]
+
+
 class WatchSpec(Strict):
     name: Name
     any: list[Term] = Field(default_factory=list, description="At least one must match.")
@@ -664,6 +698,7 @@ class WatchSpec(Strict):
         default_factory=WatchTemplates,
         description="This watch's own message texts; they come before 'templates'.",
     )
+    escalate: Ladder | None = None
 
     @model_validator(mode="after")
     def _has_terms(self) -> WatchSpec:
@@ -697,6 +732,7 @@ class DeadlineSpec(Strict):
         None, description="Follow-ups after the due time, e.g. [1d] ('passed yesterday')."
     )
     at_due: bool | None = Field(None, description="Also alert at the due time itself.")
+    escalate: Ladder | None = None
     recur: str | None = Field(
         None,
         description="Repeat: an RFC 5545 RRULE such as FREQ=MONTHLY;BYMONTHDAY=15, "
@@ -909,6 +945,11 @@ class WatchFile(Strict):
         description="A morning brief: stories since the last one, deadlines ahead, open "
         "proposals, unhealthy feeds.",
     )
+    escalate: dict[Severity, Ladder] = Field(
+        default_factory=dict,
+        description="Escalation ladders per severity, for alerts whose watch or deadline "
+        "has none of its own.",
+    )
 
 
 # --------------------------------------------------------------------------- resolved meaning
@@ -1017,6 +1058,16 @@ def resolve(spec: WatchFile) -> Config:
             )
         return chosen
 
+    def ladder(loc: Loc, steps: list[EscalationStepSpec] | None) -> tuple[EscalationStep, ...]:
+        for j, step in enumerate(steps or ()):
+            for k, name in enumerate(step.to):
+                if name not in spec.channels:
+                    listing = ", ".join(sorted(spec.channels)) or "none"
+                    problems.append(
+                        Issue((*loc, j, "to", k), f"unknown channel {name!r} (known: {listing})")
+                    )
+        return tuple(EscalationStep(s.after, tuple(s.to), s.repeat) for s in steps or ())
+
     channels = {
         name: Channel(
             name,
@@ -1067,6 +1118,7 @@ def resolve(spec: WatchFile) -> Config:
             edits=w.edits or d.watch.edits,
             deadlines=w.deadlines or d.watch.deadlines,
             templates=w.templates.resolved(),
+            escalate=ladder(("watches", i, "escalate"), w.escalate),
         )
         for i, w in enumerate(spec.watches)
     )
@@ -1093,8 +1145,14 @@ def resolve(spec: WatchFile) -> Config:
                 match_any=tuple(t for t in dl.match.any if t.strip()) if dl.match else (),
                 match_all=tuple(t for t in dl.match.all if t.strip()) if dl.match else (),
                 templates=dl.templates.resolved(),
+                escalate=ladder(("deadlines", i, "escalate"), dl.escalate),
             )
         )
+    escalate: dict[str, tuple[EscalationStep, ...]] = {
+        sev: steps
+        for sev, spec_steps in spec.escalate.items()
+        if (steps := ladder(("escalate", sev), spec_steps))
+    }
     brief = None
     if spec.brief is not None:
         chosen = tuple(spec.brief.channels) if spec.brief.channels else default_channels
@@ -1129,6 +1187,7 @@ def resolve(spec: WatchFile) -> Config:
         watches=watches,
         deadlines=tuple(deadlines),
         brief=brief,
+        escalate=escalate,
     )
 
 
