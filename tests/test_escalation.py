@@ -176,3 +176,27 @@ def test_quiet_hours_hold_a_non_critical_escalation() -> None:
     going, held = mute(alerts, quiet, T0.replace(hour=23), ZoneInfo("UTC"))
     assert [a.id for a in going] == [2]
     assert held == [1]
+
+
+def test_an_ack_by_signed_link_stops_the_ladder_too(tmp_path: Path) -> None:
+    """The same alert acknowledged through the web UI's signed link (not the CLI): the
+    next step is not queued."""
+    from notifier.ack import link  # noqa: PLC0415
+    from notifier.web.app import WebApp  # noqa: PLC0415
+
+    ladder = (
+        EscalationStep(timedelta(minutes=30), ("desk",)),
+        EscalationStep(timedelta(hours=1), ("desk", "chat")),
+    )
+    config = _config(ladder)
+    secret = "s" * 32
+    with Store.open(tmp_path) as store:
+        alert = _queue(store, T0)
+        queued, _ = check_escalations(store, config, T0 + timedelta(minutes=31))
+        assert [a.key for a in queued] == ["escalate:match:news:a2:1"]
+    now = T0 + timedelta(minutes=40)
+    web = WebApp(lambda: config, tmp_path, None, lambda: now, secret=secret)
+    target = link("http://h:1", alert.context["ack_id"], secret, now).removeprefix("http://h:1")
+    assert web.handle("GET", target, {}).status == 200
+    with Store.open(tmp_path) as store:
+        assert check_escalations(store, config, T0 + timedelta(hours=2)) == ([], None)
