@@ -167,3 +167,43 @@ watches:
     assert hot[0].context["ack_id"] == short_id(hot[0].key)
     assert "ack_id" not in mild[0].context
     assert "ack_id" not in route_matches([Match("hot", entry, ())], strict, NOW)[0].context
+
+
+def test_mute_and_unmute_from_the_web_need_the_token(state_dir: Path) -> None:
+    """``POST /api/mute`` and ``/api/unmute`` (the web UI's mute, issue 16 §4): the
+    token as a Bearer header, a target the config knows, a bounded duration."""
+    from notifier.config.loader import loads  # noqa: PLC0415
+
+    config = loads(
+        'channels: {chat: ["json://127.0.0.1:9/x"]}\n'
+        'feeds: [{name: wire, url: "http://127.0.0.1:9/w.xml"}]\n'
+        "watches: [{name: tariffs, any: [tariff]}]\n",
+        "watch.yaml",
+        {},
+    )
+    token = "t" * 20
+    app = WebApp(lambda: config, state_dir, token, lambda: NOW)
+    bearer = {"Authorization": f"Bearer {token}"}
+    target = "/api/mute?target=watch:tariffs&for=2h&reason=board+meeting"
+    assert app.handle("POST", target, {}).status == 401
+    assert app.handle("POST", target, {"Authorization": "Bearer wrong"}).status == 401
+    no_token = WebApp(lambda: config, state_dir, None, lambda: NOW)
+    assert no_token.handle("POST", target, bearer).status == 403
+    assert app.handle("POST", "/api/mute?target=watch:nope", bearer).status == 400
+    assert app.handle("POST", "/api/mute?target=tariffs&for=90d", bearer).status == 400
+    done = app.handle("POST", target, bearer)
+    assert done.status == 200, done.body
+    assert json.loads(done.body)["muted"] == "watch:tariffs"
+    with Store.open(state_dir, read_only=True) as store:
+        (mute,) = store.mutes.active(NOW)
+    assert (mute.kind, mute.name, mute.reason, mute.who) == (
+        "watch",
+        "tariffs",
+        "board meeting",
+        "web",
+    )
+    assert mute.until == NOW + timedelta(hours=2)
+    assert app.handle("GET", target, bearer).status == 404  # a GET never mutes
+    assert app.handle("POST", "/api/unmute?target=watch:tariffs", bearer).status == 200
+    with Store.open(state_dir, read_only=True) as store:
+        assert store.mutes.active(NOW) == []

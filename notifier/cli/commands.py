@@ -1358,25 +1358,10 @@ def cmd_dismiss(args: argparse.Namespace, settings: Settings) -> int:
 def _mute_target(
     text: str, config: Config, also: Sequence[tuple[str, str]] = ()
 ) -> tuple[str, str] | str:
-    """``(kind, name)`` of a mute target named ``kind:name`` or by a bare name that one
-    watch, feed or channel of ``config`` (or of ``also``: the active mutes) has; else
-    the one line saying why not."""
-    known = {("watch", w.name) for w in config.watches}
-    known |= {("feed", f.name) for f in config.feeds}
-    known |= {("channel", c) for c in config.channels}
-    known |= set(also)
-    kind, sep, name = text.partition(":")
-    if sep and kind in {"watch", "feed", "channel"}:
-        if (kind, name) in known:
-            return kind, name
-        return f"no {kind} named {name!r} in the config"
-    found = sorted(k for k, n in known if n == text)
-    if len(found) == 1:
-        return found[0], text
-    if not found:
-        return f"no watch, feed or channel named {text!r} in the config"
-    kinds = " or ".join(f"{k}:{text}" for k in found)
-    return f"{text!r} names a {' and a '.join(found)}: say {kinds}"
+    """:func:`notifier.delivery.stages.mute_target` (loaded when a command runs)."""
+    from notifier.delivery.stages import mute_target  # noqa: PLC0415 - lazy
+
+    return mute_target(text, config, also)
 
 
 def _who() -> str:

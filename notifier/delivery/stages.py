@@ -359,6 +359,30 @@ def origin(context: Mapping[str, object]) -> Origin:
     return Origin(feed if isinstance(feed, str) else None, watches)
 
 
+def mute_target(
+    text: str, config: Config, also: Sequence[tuple[str, str]] = ()
+) -> tuple[str, str] | str:
+    """``(kind, name)`` of a mute target named ``kind:name`` or by a bare name that one
+    watch, feed or channel of ``config`` (or of ``also``: the active mutes) has; else
+    the one line saying why not (``notifier mute`` and the web UI's ``/api/mute``)."""
+    known = {("watch", w.name) for w in config.watches}
+    known |= {("feed", f.name) for f in config.feeds}
+    known |= {("channel", c) for c in config.channels}
+    known |= set(also)
+    kind, sep, name = text.partition(":")
+    if sep and kind in {"watch", "feed", "channel"}:
+        if (kind, name) in known:
+            return kind, name
+        return f"no {kind} named {name!r} in the config"
+    found = sorted(k for k, n in known if n == text)
+    if len(found) == 1:
+        return found[0], text
+    if not found:
+        return f"no watch, feed or channel named {text!r} in the config"
+    kinds = " or ".join(f"{k}:{text}" for k in found)
+    return f"{text!r} names a {' and a '.join(found)}: say {kinds}"
+
+
 def muted_by(alert_origin: Origin | None, channel: str, mutes: Sequence[Mute]) -> Mute | None:
     """The mute that holds an alert of ``channel`` from ``alert_origin``, or None.
 

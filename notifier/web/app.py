@@ -52,6 +52,7 @@ from markupsafe import Markup, escape
 from notifier import __version__
 from notifier.ack import verify
 from notifier.deadlines.ics import to_ics
+from notifier.delivery.stages import mute_target
 from notifier.durations import parse_duration
 from notifier.errors import InvalidSearch, StateError
 from notifier.logs import get_logger
@@ -103,6 +104,9 @@ _STATIC: Final[Mapping[str, str]] = {
 _STORY = re.compile(r"/(api/)?stories/(\d{1,18})")
 _ACK_LINK = re.compile(r"/ack/([0-9a-f]{8})")
 _ACK_API = re.compile(r"/api/ack/([0-9a-f]{1,64})")
+_MUTE_API = re.compile(r"/api/(mute|unmute)")
+#: The longest mute the web UI sets.
+MUTE_MAX: Final = timedelta(days=30)
 _HOST = re.compile(r"[A-Za-z0-9.\-]{1,253}(:\d{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?")
 _NAV: Final = (
     ("/", "Overview"),
@@ -310,6 +314,13 @@ class WebApp:
             if method == "HEAD":
                 return Response(200, {"Content-Type": _HTML})
             return self._record(ack_id, "link", now, html=True)
+        mute = _MUTE_API.fullmatch(parts.path.rstrip("/"))
+        if mute is not None and method == "POST":
+            refused = self._refuse_without_token(headers)
+            if refused is not None:
+                return refused
+            query = dict(parse_qsl(parts.query, max_num_fields=FIELDS_MAX))
+            return self._mute(mute.group(1), query)
         if api is not None and method == "POST":
             if self._token is None:
                 return Response(
@@ -328,6 +339,69 @@ class WebApp:
                 )
             return self._record(api.group(1), "web", self._clock(), html=False)
         return None
+
+    def _refuse_without_token(self, headers: Mapping[str, str]) -> Response | None:
+        """403 when no ``web.token`` is set, 401 without it as a Bearer header; else None."""
+        if self._token is None:
+            return Response(
+                403,
+                {"Content-Type": _JSON},
+                b'{"error": "changing state needs web.token to be set"}\n',
+            )
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            value.strip().encode(), self._token.encode()
+        ):
+            return Response(
+                401,
+                {"WWW-Authenticate": 'Bearer realm="notifier"', "Content-Type": _JSON},
+                b'{"error": "a token is needed: Authorization: Bearer TOKEN"}\n',
+            )
+        return None
+
+    def _mute(self, action: str, query: Mapping[str, str]) -> Response:
+        """``POST /api/mute?target=watch:NAME&for=2h&reason=…`` and ``POST
+        /api/unmute?target=…``: what ``notifier mute``/``unmute`` do (one short write)."""
+        config, now = self._config(), self._clock()
+
+        def error(status: int, message: str) -> Response:
+            body = json.dumps({"error": message}, ensure_ascii=False).encode()
+            return Response(status, {"Content-Type": _JSON}, body + b"\n")
+
+        text = (query.get("target") or "")[:200]
+        try:
+            with Store.open(self._state_dir) as store:
+                active = store.mutes.active(now)
+                target = mute_target(text, config, [(m.kind, m.name) for m in active])
+                if isinstance(target, str):
+                    return error(400, target)
+                kind, name = target
+                if action == "unmute":
+                    with store.transaction():
+                        store.mutes.end(kind, name, now)  # type: ignore[arg-type]
+                    log.info("unmuted from the web UI", target=f"{kind}:{name}")
+                    return _json({"unmuted": f"{kind}:{name}"}, config)
+                try:
+                    length = parse_duration(query.get("for") or "1h")
+                except ValueError as e:
+                    return error(400, f"for: {e}")
+                if not timedelta(0) < length <= MUTE_MAX:
+                    return error(400, "for: between a second and 30 days")
+                reason = " ".join((query.get("reason") or "").split())[:200] or None
+                with store.transaction():
+                    muted = store.mutes.mute(
+                        kind,  # type: ignore[arg-type]
+                        name,
+                        now + length,
+                        now,
+                        reason=reason,
+                        who="web",
+                    )
+        except StateError as e:
+            log.warning("web_state_error", error=str(e))
+            return error(503, "the state cannot be written")
+        log.info("muted from the web UI", target=muted.target, until=muted.until.isoformat())
+        return _json({"muted": muted.target, "until": muted.until, "reason": reason}, config)
 
     def _record(self, ack_id: str, how: AckHow, now: datetime, *, html: bool) -> Response:
         """Acknowledge ``ack_id`` (a short write to the state, beside the daemon's)."""
