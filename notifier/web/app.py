@@ -322,21 +322,9 @@ class WebApp:
             query = dict(parse_qsl(parts.query, max_num_fields=FIELDS_MAX))
             return self._mute(mute.group(1), query)
         if api is not None and method == "POST":
-            if self._token is None:
-                return Response(
-                    403,
-                    {"Content-Type": _JSON},
-                    b'{"error": "acknowledging needs web.token to be set"}\n',
-                )
-            scheme, _, value = headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(
-                value.strip().encode(), self._token.encode()
-            ):
-                return Response(
-                    401,
-                    {"WWW-Authenticate": 'Bearer realm="notifier"', "Content-Type": _JSON},
-                    b'{"error": "a token is needed: Authorization: Bearer TOKEN"}\n',
-                )
+            refused = self._refuse_without_token(headers)
+            if refused is not None:
+                return refused
             return self._record(api.group(1), "web", self._clock(), html=False)
         return None
 
