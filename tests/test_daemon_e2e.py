@@ -65,10 +65,11 @@ class Daemon:
         port: int | None = None,
         extra: Sequence[str] = (),
         environ: Mapping[str, str] | None = None,
+        command: str = "run",
     ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFIER_")}
         env.update(environ or {})  # the test's own NOTIFIER_* (e.g. NOTIFIER_SECRET)
-        args = [str(NOTIFIER), "run", "--config", str(config), "--state-dir", str(state), *extra]
+        args = [str(NOTIFIER), command, "--config", str(config), "--state-dir", str(state), *extra]
         # DEBUG: the tests wait for routine lines ("feed polled" with nothing new).
         args += ["--log-format", "json", "--log-level", "debug", "--grace", "5"]
         if port is not None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from notifier.delivery.stages import Fallback
     from notifier.model import ChannelStatus, Config
     from notifier.pipeline.sender import AppriseSink
+    from notifier.storage.cluster import WorkerRow
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 T = TypeVar("T")
@@ -188,6 +189,7 @@ _SETTING_FLAGS = (
     ("web_port", "PORT", "serve the read-only web UI on this port", "web.port, off"),
     ("web_host", "HOST", "address for the web UI (not loopback: web.token)", "web.host"),
     ("grace", "SECONDS", "time in-flight work gets to finish on SIGTERM", "10"),
+    ("state_url", "URL", "PostgreSQL state of `notifier worker` (prefer the variable)", "unset"),
 )
 
 
@@ -232,6 +234,67 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     run.set_defaults(handler=cmd_run)
+
+    worker = sub.add_parser(
+        "worker",
+        parents=[common],
+        formatter_class=fmt,
+        help="run one worker of a cluster sharing a PostgreSQL state (NOTIFIER_STATE_URL)",
+        description="Run one worker of a cluster: several `notifier worker` processes, on\n"
+        "one machine or many, share the PostgreSQL state named by NOTIFIER_STATE_URL\n"
+        "(install notifier[postgres]) and split the work through Procrastinate: one\n"
+        "poller per feed at a time, reminders on the second, one sender per channel.\n"
+        "Each worker reads the same config file and reloads it when it changes. A\n"
+        "worker killed mid-job is noticed within 10 s and its jobs run elsewhere.\n"
+        "SIGTERM or SIGINT stops it after its jobs finish (--grace). Exit 0 after a\n"
+        "clean stop, 1 if the config or the state URL is invalid or unreachable.",
+        epilog=EPILOG,
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=count_type,
+        default=10,
+        metavar="N",
+        help="jobs this process runs at once (default 10)",
+    )
+    worker.set_defaults(handler=cmd_worker)
+
+    state = sub.add_parser(
+        "state",
+        parents=[common],
+        formatter_class=fmt,
+        help="manage the state store: migrate a SQLite state folder to PostgreSQL",
+        description="Manage the state store.",
+        epilog=EPILOG,
+    )
+    state_sub = state.add_subparsers(dest="state_command", metavar="ACTION", parser_class=_Parser)
+    state_sub.required = True
+    migrate = state_sub.add_parser(
+        "migrate",
+        parents=[common],
+        formatter_class=fmt,
+        help="copy the SQLite state folder (--state-dir) into a PostgreSQL state",
+        description="Copy the SQLite state folder (--state-dir) into the PostgreSQL state\n"
+        "named by --to (or NOTIFIER_STATE_URL): seen keys, feed states, the outbox,\n"
+        "the reminder book and the history, in one transaction; then compare the\n"
+        "row counts of every table. Stop `notifier run` first (the state folder is\n"
+        "locked while copying). Exit 0 when every count matches, 1 otherwise or when\n"
+        "the target already holds rows (without --merge).",
+        epilog=EPILOG,
+    )
+    migrate.add_argument(
+        "--to",
+        metavar="URL",
+        type=SETTING_TYPES["state_url"],
+        default=None,
+        help="postgresql://USER:PASSWORD@HOST/DB (default: NOTIFIER_STATE_URL)",
+    )
+    migrate.add_argument(
+        "--merge",
+        action="store_true",
+        help="add to a PostgreSQL state that already holds rows (rows present are kept)",
+    )
+    migrate.set_defaults(handler=cmd_state_migrate)
 
     healthcheck = sub.add_parser(
         "healthcheck",
@@ -748,6 +811,112 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(serve())
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier worker``: one worker of a PostgreSQL cluster, until SIGTERM or SIGINT."""
+    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
+    import signal  # noqa: PLC0415
+
+    from notifier.logs import get_logger  # noqa: PLC0415
+    from notifier.runtime.worker import Worker  # noqa: PLC0415
+
+    if not settings.state_url:
+        print(
+            "notifier: worker needs NOTIFIER_STATE_URL=postgresql://USER:PASSWORD@HOST/DB "
+            "(one PostgreSQL state shared by every worker)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    service = Worker(settings, _sink(), concurrency=args.concurrency)
+
+    async def serve() -> int:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+
+        def on_stop(name: str) -> None:
+            if stop.is_set():
+                log.warning("second signal: exiting now", signal=name)
+                os._exit(EXIT_INTERRUPTED)
+            log.info("stopping", signal=name)
+            stop.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, on_stop, sig.name)
+        loop.add_signal_handler(
+            signal.SIGHUP,
+            lambda: loop.create_task(service.reload()),
+        )
+        try:
+            await service.start()
+        except ConfigError as e:
+            _report(e, settings.config)
+            await service.stop()
+            return EXIT_INVALID
+        except StateError as e:
+            print(f"notifier: {redact(str(e))}", file=sys.stderr)
+            await service.stop()
+            return EXIT_INVALID
+        await stop.wait()
+        await service.stop()
+        return EXIT_OK
+
+    log = get_logger("notifier.worker")
+    return asyncio.run(serve())
+
+
+def cmd_state_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier state migrate``: copy the SQLite state into PostgreSQL, verify counts."""
+    from notifier.storage import open_store  # noqa: PLC0415 - lazy, see the module docstring
+    from notifier.storage.migrate import copy_state  # noqa: PLC0415
+    from notifier.storage.sqlite import FILENAME, Store, lock_state_dir  # noqa: PLC0415
+
+    url = args.to or settings.state_url
+    if not url:
+        print("notifier: give --to postgresql://... or set NOTIFIER_STATE_URL", file=sys.stderr)
+        return EXIT_INVALID
+    if not (settings.state_dir / FILENAME).exists():
+        print(f"notifier: no SQLite state in {settings.state_dir}", file=sys.stderr)
+        return EXIT_INVALID
+    from contextlib import suppress  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from notifier.logs import add_secrets  # noqa: PLC0415
+
+    with suppress(ValueError):
+        if password := urlsplit(url).password:
+            add_secrets([password])
+
+    def progress(table: str, rows: int) -> None:
+        if rows % 50000 == 0:
+            print(f"  {table}: {rows:,} rows", file=sys.stderr)
+
+    try:
+        lock = lock_state_dir(settings.state_dir, "state migrate")
+        try:
+            with Store.open(settings.state_dir, read_only=True) as source:
+                target = open_store(settings.state_dir, url)
+                try:
+                    counts = copy_state(source, target, merge=args.merge, progress=progress)
+                finally:
+                    target.close()
+        finally:
+            lock.release()
+    except StateError as e:
+        print(f"notifier: {redact(str(e))}", file=sys.stderr)
+        return EXIT_INVALID
+    width = max(len(c.table) for c in counts)
+    bad = 0
+    for c in counts:
+        mark = "ok" if c.ok else "MISSING"
+        bad += not c.ok
+        print(f"{c.table:<{width}}  {c.source:>10,} → {c.target:>10,}  {mark}")
+    total = sum(c.source for c in counts)
+    if bad:
+        print(f"{bad} table(s) short in PostgreSQL: the copy is incomplete", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"copied {total:,} rows into the PostgreSQL state; every count matches")
+    return EXIT_OK
+
+
 def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier healthcheck``: is the daemon healthy, by its own health file?"""
     from notifier.runtime.monitor import HEALTH_FILE, read_health_file  # noqa: PLC0415 - lazy
@@ -1011,17 +1180,41 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     proposals = app.open_proposals(settings.state_dir)
     mutes = app.active_mutes(settings.state_dir, now)
     fallbacks = _fallbacks(settings, channels, now)
+    workers = _workers(settings, now)
     if args.json:
         text = report.status_json(
             feeds, channels, history, proposals, mutes=mutes, fallbacks=fallbacks
         )
+        if workers is not None:
+            data = json.loads(text)
+            data["workers"] = report.workers_json(workers, now)
+            text = json.dumps(data, indent=2, ensure_ascii=False)
         print(redact(text))
     else:
         for line in report.status_lines(
             feeds, channels, now, history, proposals, mutes=mutes, fallbacks=fallbacks
         ):
             print(redact(line))
+        if workers is not None:
+            for line in report.worker_lines(workers, now):
+                print(redact(line))
     return EXIT_OK
+
+
+def _workers(settings: Settings, now: datetime) -> list[WorkerRow] | None:
+    """The cluster's workers (``notifier worker``), or None without NOTIFIER_STATE_URL."""
+    if not settings.state_url:
+        return None
+    from notifier.storage.cluster import Cluster  # noqa: PLC0415 - lazy, see above
+
+    cluster = Cluster(settings.state_url)
+    try:
+        return cluster.workers(now, include_gone=True)
+    except StateError as e:
+        print(f"notifier: workers unknown: {redact(str(e))}", file=sys.stderr)
+        return []
+    finally:
+        cluster.close()
 
 
 def _fallbacks(

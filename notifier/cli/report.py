@@ -10,6 +10,7 @@ labelled so ("updated Tue 10 Jun 2025 09:00 EDT"); JSON has both.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
@@ -28,7 +29,7 @@ from notifier.model import (
     StoryNote,
     highest_severity,
 )
-from notifier.text import relative, when
+from notifier.text import relative, span, when
 
 if TYPE_CHECKING:  # the callers have these loaded already; `status` needs none of them
     from notifier.delivery.stages import Fallback
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # the callers have these loaded already; `status` needs none 
     from notifier.pipeline.poll import PollResult
     from notifier.runtime.app import Replayed, ReplayReport
     from notifier.sources.health import HealthEvent
+    from notifier.storage.cluster import WorkerRow
 
 
 def _entry_json(entry: Entry) -> dict[str, Any]:
@@ -608,3 +610,51 @@ def proposal_json(p: Proposal, command: str = "notifier") -> dict[str, Any]:
         else None,
         "dismiss": f"{command} dismiss {p.id}" if p.status != "fact" else None,
     }
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+def worker_lines(workers: Sequence[WorkerRow], now: datetime) -> list[str]:
+    """The ``status`` lines of a cluster's workers (``notifier worker``)."""
+    alive = [w for w in workers if w.alive(now)]
+    hashes = Counter(w.config_hash for w in alive if w.config_hash)
+    common = hashes.most_common(1)[0][0] if hashes else None
+    lines = [
+        "",
+        f"workers: {len(alive)} alive"
+        + (f", {len(workers) - len(alive)} gone" if len(workers) > len(alive) else ""),
+    ]
+    for w in workers:
+        state = "alive" if w.alive(now) else "gone"
+        differs = w.alive(now) and w.config_hash is not None and w.config_hash != common
+        config = (w.config_hash or "?")[:12] + (" DIFFERS from the others" if differs else "")
+        holding = ", ".join(w.holding) if w.holding else "nothing"
+        lines.append(
+            f"  worker {w.id}  {w.host} pid {w.pid}  {state}, beat {relative(w.seen - now)}, "
+            f"up {span(now - w.started)}  config {config}  holding {holding}"
+        )
+    return lines
+
+
+def workers_json(workers: Sequence[WorkerRow], now: datetime) -> list[dict[str, Any]]:
+    """The workers for ``status --json``."""
+    alive = [w for w in workers if w.alive(now)]
+    hashes = Counter(w.config_hash for w in alive if w.config_hash)
+    common = hashes.most_common(1)[0][0] if hashes else None
+    return [
+        {
+            "id": w.id,
+            "host": w.host,
+            "pid": w.pid,
+            "alive": w.alive(now),
+            "started": w.started.isoformat(),
+            "seen": w.seen.isoformat(),
+            "config_hash": w.config_hash,
+            "config_differs": w.alive(now)
+            and w.config_hash is not None
+            and w.config_hash != common,
+            "holding": list(w.holding),
+        }
+        for w in workers
+    ]

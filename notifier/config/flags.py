@@ -96,6 +96,18 @@ def parse_path(text: str) -> Path:
     return Path(text)
 
 
+def parse_state_url(text: str) -> str:
+    """A PostgreSQL URL (``postgresql://user:pass@host:5432/db``): the shared state of
+    ``notifier worker``. The text is never repeated in an error (it may hold a password)."""
+    value = text.strip()
+    scheme, sep, rest = value.partition("://")
+    if scheme.lower() not in ("postgresql", "postgres") or not sep or not rest:
+        raise ValueError(
+            "is not a PostgreSQL URL; write postgresql://USER:PASSWORD@HOST:5432/DATABASE"
+        )
+    return value
+
+
 #: Setting name → the parser of its flag's and variable's text.
 PARSERS: dict[str, Callable[[str], Any]] = {
     "config": parse_path,
@@ -107,6 +119,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "web_port": parse_port,
     "web_host": parse_host,
     "grace": parse_grace,
+    "state_url": parse_state_url,
 }
 
 

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     grace: float = Field(
         10.0, ge=0, le=MAX_GRACE, description="Seconds to let in-flight work finish on SIGTERM."
     )
+    state_url: str | None = Field(
+        None,
+        description="PostgreSQL URL of the shared state (notifier worker); SQLite if unset.",
+        repr=False,
+    )
 
     @field_validator("*", mode="before")
     @classmethod

@@ -73,6 +73,7 @@ class _Snapshot:
     state_error: str | None = None
     state_checked: float = 0.0
     outbox: dict[str, int] = field(default_factory=dict)
+    cluster: dict[str, Any] | None = None  # notifier worker only
 
 
 class Health:
@@ -121,6 +122,12 @@ class Health:
             self._s.state_ok, self._s.state_error = ok, error
             self._s.state_checked = self._monotonic()
 
+    def cluster(self, info: Mapping[str, Any]) -> None:
+        """A worker's view of its cluster (``notifier worker``): queue depth, stalled
+        jobs, the locks it holds; shown as ``cluster`` in the health body."""
+        with self._lock:
+            self._s.cluster = dict(info)
+
     def outbox(self, counts: Mapping[str, int]) -> None:
         with self._lock:
             self._s.outbox = dict(counts)
@@ -166,6 +173,8 @@ class Health:
             "state_writable": s.state_ok,
             "uptime_seconds": round(now - s.started, 1),
         }
+        if s.cluster is not None:
+            body["cluster"] = s.cluster
         return Verdict(not problems, tuple(problems), body)
 
 

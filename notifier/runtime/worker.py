@@ -1,0 +1,702 @@
+"""``notifier worker``: one of several processes sharing a PostgreSQL state, coordinated
+by Procrastinate (a PostgreSQL task queue). The single-machine daemon
+(:mod:`notifier.runtime.daemon`, SQLite and APScheduler 3) does not change.
+
+::
+
+    periodic  notifier.tick      every second (one run per second in the whole cluster:
+                                 Procrastinate dedups periodic jobs by their timestamp)
+                                 ─▶ a poll job per feed whose slot came, a reminder job
+                                 per upcoming reminder, a send job per channel with work
+                                 due; every 5 s: stalled jobs retried
+    jobs      notifier.poll      lock + queueing lock ``feed:<name>``: one poller per
+                                 feed; claims its slot (storage.cluster) before fetching
+              notifier.remind    ``schedule_at`` the reminder time, queueing lock
+                                 ``reminder:<deadline>:<time>``, lock ``deadlines``: the
+                                 same idempotent deadline check as ``run``
+              notifier.send      lock ``channel:<name>``: today's sender, one channel,
+                                 so digests, rate limits and quiet hours stay correct
+              notifier.minute    lock ``minute``: deadlines, brief, escalation, history
+    loop      every second       heartbeat (cluster_workers), config file changed? →
+                                 reload, state probe (a real write), health, gauges
+
+**Failover.** Procrastinate's workers beat every :data:`HEARTBEAT` s; a job whose
+worker has not beaten for :data:`STALL_AFTER` s is *stalled* and the tick puts it
+back to ``todo`` (same id), where another worker takes it. A poll's slot claim
+accepts the same job again, so the retried poll runs; every write of a poll is one
+transaction whose alerts are ``ON CONFLICT DO NOTHING`` by key, so a worker that was
+presumed dead but still lives cannot alert twice. A send interrupted by a kill is
+sent again (at-least-once, like ``run`` after a crash).
+
+**PostgreSQL down.** Every store call fails with :class:`StateError`; the jobs fail
+and are retried by the next tick once it is back; Procrastinate's worker is restarted
+with backoff; ``/healthz`` says the state is not writable. Nothing is lost: an alert is
+either committed with its poll or the poll is redone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import math
+import time
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import AsyncExitStack, suppress
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from notifier import clock as clocks
+from notifier.config.loader import load_with_secrets
+from notifier.config.settings import Settings
+from notifier.deadlines.planning import next_reminder, plan
+from notifier.errors import ConfigError, NotifierError, StateError
+from notifier.logs import add_secrets, get_logger
+from notifier.matching import Matcher
+from notifier.model import Config, Feed
+from notifier.pipeline.brief import check_brief
+from notifier.pipeline.escalate import check_escalations
+from notifier.pipeline.poll import Poller
+from notifier.pipeline.proposals import Discovery
+from notifier.pipeline.reminders import check_deadlines
+from notifier.pipeline.sender import Sender, Sink, TickReport
+from notifier.pipeline.stories import StoryBook
+from notifier.runtime import app as wiring
+from notifier.runtime.daemon import phase
+from notifier.runtime.http import HealthServer
+from notifier.runtime.monitor import Health, Metrics
+from notifier.sources.http import HttpFetcher
+from notifier.storage import State, open_store
+from notifier.storage.cluster import Cluster
+
+if TYPE_CHECKING:
+    import procrastinate
+
+log = get_logger("notifier.runtime.worker")
+
+#: Procrastinate's worker heartbeat, and the silence after which its jobs are stalled.
+HEARTBEAT = 2.0
+STALL_AFTER = 10.0
+#: How often the tick looks for stalled jobs.
+STALLED_EVERY = 5
+#: Jobs each worker process runs at once (polls wait on the network, mostly).
+CONCURRENCY = 10
+#: A send job's passes over its channel at most (then the next sweep goes on).
+SEND_PASSES = 20
+#: How far ahead reminder jobs are deferred (they are deferred again if missed).
+REMIND_AHEAD = timedelta(hours=1)
+MATCH_THREADS = 2
+
+
+def slot(feed: Feed, moment: datetime) -> int:
+    """The poll slot of ``feed`` at ``moment``: its interval's count since the epoch,
+    shifted by the feed's fixed phase (the same spread as ``run``'s)."""
+    interval = feed.interval.total_seconds()
+    offset = phase(feed.name, feed.interval).total_seconds()
+    return math.floor((moment.timestamp() - offset) / interval)
+
+
+def due_polls(feeds: Iterable[Feed], deferred: dict[str, int], now: datetime) -> dict[str, int]:
+    """Feed → slot to poll now: each enabled feed whose current slot is past the last
+    one deferred (missed slots fold into the current one)."""
+    out: dict[str, int] = {}
+    for feed in feeds:
+        if not feed.enabled:
+            continue
+        current = slot(feed, now)
+        if current > deferred.get(feed.name, -1):
+            out[feed.name] = current
+    return out
+
+
+def _conninfo_password(url: str) -> str | None:
+    with suppress(ValueError):
+        return urlsplit(url).password
+    return None
+
+
+class Worker:
+    """One ``notifier worker`` process. ``start`` → (``reload``)* → ``stop``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sink: Sink,
+        *,
+        clock: clocks.Clock = clocks.utcnow,
+        executor: Executor | None = None,
+        environ: dict[str, str] | None = None,
+        concurrency: int = CONCURRENCY,
+        stall_after: float = STALL_AFTER,
+    ) -> None:
+        if not settings.state_url:
+            raise StateError("notifier worker needs NOTIFIER_STATE_URL (a PostgreSQL URL)")
+        self.settings = settings
+        self.url: str = settings.state_url
+        self.sink = sink
+        self.clock = clock
+        self.environ = environ
+        self.concurrency = concurrency
+        self.stall_after = stall_after
+        self._executor = executor
+        self._match_pool: ThreadPoolExecutor | None = None
+        self._resources = AsyncExitStack()
+        self.health = Health(scheduler_stale_after=max(35.0, stall_after * 3))
+        self.metrics = Metrics(self.health)
+        self.config: Config | None = None
+        self.config_hash: str | None = None
+        self._config_signature: tuple[int, int, int] | None = None
+        self.matcher: Matcher | None = None
+        self.store: State | None = None
+        self.cluster = Cluster(self.url)
+        self.worker_id: int | None = None
+        self.fetcher: HttpFetcher | None = None
+        self.poller: Poller | None = None
+        self.sender: Sender | None = None
+        self._story_book: StoryBook | None = None
+        self._feeds: dict[str, Feed] = {}
+        self._holding: set[str] = set()
+        self._queue: Any = None  # the procrastinate App
+        self._runner: asyncio.Task[None] | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._reloading = asyncio.Lock()
+        self._mismatch: frozenset[str] | None = None
+        self.stopping = False
+        self.health_port: int | None = None
+        self.queue_depth = 0
+        self.stalled_jobs = 0
+        self.retried_stalled = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Connect, load the config (raising ConfigError if invalid), and start the
+        Procrastinate worker, the tick and the health loop."""
+        gc.freeze()
+        password = _conninfo_password(self.url)
+        if password:
+            add_secrets([password])
+        stack = self._resources
+        config, matcher = await asyncio.to_thread(self._load)
+        self.store = await asyncio.to_thread(open_store, self.settings.state_dir, self.url)
+        stack.callback(self._close_store)
+        await asyncio.to_thread(self.cluster.setup)
+        stack.callback(self.cluster.close)
+        if self._executor is None:
+            self._executor = pool = wiring.new_parse_pool()
+            stack.callback(pool.shutdown, wait=False, cancel_futures=True)
+        self._match_pool = ThreadPoolExecutor(MATCH_THREADS, thread_name_prefix="notifier-match")
+        stack.callback(self._match_pool.shutdown, wait=False, cancel_futures=True)
+        stack.push_async_callback(self._close_fetcher)
+        self._queue = await self._open_queue()
+        stack.push_async_callback(self._close_queue)
+        book = self._stories_for(config)
+        book.load_in_background(self.store.history.recent_entries(self.clock() - book.window))
+        await self._apply(config, matcher)
+        self.worker_id = self.cluster.register(self.clock(), self.config_hash)
+        stack.callback(self._leave)
+        self.health.scheduler(running=True)
+        self._runner = asyncio.create_task(self._run_queue(), name="notifier-procrastinate")
+        self._loop_task = asyncio.create_task(self._housekeeping(), name="notifier-worker-loop")
+        if self.settings.health_port is not None:
+            server = HealthServer(
+                self.health, self.metrics, self.settings.health_host, self.settings.health_port
+            )
+            server.start()
+            stack.push_async_callback(asyncio.to_thread, server.stop)
+            self.health_port = server.port
+        log.info(
+            "worker started",
+            worker=self.worker_id,
+            feeds=len(config.feeds),
+            channels=len(config.channels),
+            health_port=self.health_port,
+        )
+
+    async def stop(self) -> None:
+        """Finish the jobs in hand within the grace period, leave the cluster."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self.health.scheduler(running=False, stopping=True)
+        if self.poller is not None:
+            self.poller.stopping.set()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self._loop_task
+        if self._runner is not None:
+            self._runner.cancel()  # Procrastinate: graceful, then cancels its jobs
+            with suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._runner, self.settings.grace + 5)
+        await self._resources.aclose()
+        log.info("worker stopped", worker=self.worker_id)
+
+    def _close_store(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def _leave(self) -> None:
+        if self.worker_id is not None:
+            with suppress(StateError):
+                self.cluster.leave(self.worker_id)
+
+    async def _close_fetcher(self) -> None:
+        if self.fetcher is not None:
+            await self.fetcher.close()
+
+    # ------------------------------------------------------------------ the queue
+
+    async def _open_queue(self) -> procrastinate.App:
+        import procrastinate  # noqa: PLC0415 - the optional postgres extra
+
+        connector = procrastinate.PsycopgConnector(
+            conninfo=self.url,
+            min_size=1,
+            max_size=max(4, self.concurrency // 2),
+            kwargs={"connect_timeout": 5, "options": "-c statement_timeout=15000"},
+        )
+        queue = procrastinate.App(connector=connector)
+        self._register_tasks(queue)
+        await queue.open_async()
+        await self._apply_queue_schema(queue)
+        return queue
+
+    async def _close_queue(self) -> None:
+        if self._queue is not None:
+            with suppress(Exception):
+                await self._queue.close_async()
+
+    async def _apply_queue_schema(self, queue: procrastinate.App) -> None:
+        """Procrastinate's own tables, once per database (under an advisory lock)."""
+        connector = queue.connector
+        await connector.execute_query_async("SELECT pg_advisory_lock(1852798063)")
+        try:
+            row = await connector.execute_query_one_async(
+                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+            )
+            if not row["present"]:
+                await queue.schema_manager.apply_schema_async()
+                log.info("procrastinate schema applied")
+        finally:
+            await connector.execute_query_async("SELECT pg_advisory_unlock(1852798063)")
+
+    async def _run_queue(self) -> None:
+        """Run Procrastinate's worker; restart it (with backoff) when it fails, e.g.
+        while PostgreSQL is down."""
+        delay = 1.0
+        while not self.stopping:
+            started = time.monotonic()
+            try:
+                await self._queue.run_worker_async(
+                    concurrency=self.concurrency,
+                    wait=True,
+                    install_signal_handlers=False,
+                    update_heartbeat_interval=HEARTBEAT,
+                    stalled_worker_timeout=self.stall_after,
+                    shutdown_graceful_timeout=self.settings.grace,
+                    fetch_job_polling_interval=1.0,
+                    delete_jobs="successful",
+                    name=f"notifier-{self.worker_id}",
+                )
+                if self.stopping:
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - PostgreSQL down, say: it must come back
+                log.error("job queue worker failed; restarting", error=str(e)[:300])
+            if time.monotonic() - started > 30:
+                delay = 1.0
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    def _register_tasks(self, queue: procrastinate.App) -> None:
+        worker = self
+
+        @queue.periodic(cron="* * * * * *", periodic_id="tick")
+        @queue.task(name="notifier.tick", queue="notifier", pass_context=False)
+        async def tick(timestamp: int) -> None:
+            await worker.tick(datetime.fromtimestamp(timestamp, UTC))
+
+        @queue.task(name="notifier.poll", queue="notifier", pass_context=True)
+        async def poll(context: Any, feed: str, slot: int) -> None:
+            await worker.run_poll(feed, slot, int(context.job.id))
+
+        @queue.task(name="notifier.remind", queue="notifier")
+        async def remind(at: str) -> None:
+            await worker.run_deadlines()
+
+        @queue.task(name="notifier.send", queue="notifier")
+        async def send(channel: str) -> None:
+            await worker.run_send(channel)
+
+        @queue.task(name="notifier.minute", queue="notifier")
+        async def minute() -> None:
+            await worker.run_minute()
+
+    async def _defer(
+        self,
+        task: str,
+        *,
+        lock: str | None = None,
+        queueing_lock: str | None = None,
+        schedule_at: datetime | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        """Defer a job; False when one with the same queueing lock is already waiting."""
+        from procrastinate import exceptions  # noqa: PLC0415
+
+        options: dict[str, Any] = {"queue": "notifier"}
+        if lock is not None:
+            options["lock"] = lock
+        if queueing_lock is not None:
+            options["queueing_lock"] = queueing_lock
+        if schedule_at is not None:
+            options["schedule_at"] = schedule_at
+        try:
+            await self._queue.configure_task(task, **options).defer_async(**kwargs)
+        except exceptions.AlreadyEnqueued:
+            return False
+        return True
+
+    async def kick(self, channels: Iterable[str] | None = None) -> None:
+        """Defer a send job for each of ``channels`` (all by default)."""
+        if self.config is None:
+            return
+        names = self.config.channels if channels is None else channels
+        for name in sorted(set(names)):
+            if name in self.config.channels:
+                await self._defer(
+                    "notifier.send",
+                    lock=f"channel:{name}",
+                    queueing_lock=f"send:{name}",
+                    channel=name,
+                )
+
+    # ------------------------------------------------------------------ jobs
+
+    async def tick(self, now: datetime) -> None:
+        """The cluster's clock: defer what is due (polls, reminders, sends); every few
+        seconds retry stalled jobs; every minute the minute job."""
+        if self.config is None or self.stopping:
+            return
+        now = max(now, self.clock())
+        deferred = self.cluster.deferred()
+        due = due_polls(self._feeds.values(), deferred, now)
+        done: dict[str, int] = {}
+        for name, number in due.items():
+            await self._defer(
+                "notifier.poll",
+                lock=f"feed:{name}",
+                queueing_lock=f"feed:{name}",
+                feed=name,
+                slot=number,
+            )
+            done[name] = number  # waiting already (queueing lock): that one polls it
+        self.cluster.set_deferred(done)
+        for deadline in self.config.deadlines:
+            upcoming = next_reminder(plan(deadline, now=now), now)
+            if upcoming is not None and upcoming.at - now <= REMIND_AHEAD:
+                at = upcoming.at.isoformat()
+                await self._defer(
+                    "notifier.remind",
+                    lock="deadlines",
+                    queueing_lock=f"reminder:{deadline.name}:{at}",
+                    schedule_at=upcoming.at,
+                    at=at,
+                )
+        if self.sender is not None:
+            wake = [
+                name
+                for name in self.config.channels
+                if (w := self.sender.next_wake(name)) is not None and w <= now
+            ]
+            if wake:
+                await self.kick(wake)
+        second = int(now.timestamp())
+        if second % STALLED_EVERY == 0:
+            await self.retry_stalled()
+        if second % 60 == 0:
+            await self._defer("notifier.minute", lock="minute", queueing_lock="minute")
+
+    async def retry_stalled(self) -> int:
+        """Put the jobs of workers silent for :attr:`stall_after` s back to ``todo``."""
+        manager = self._queue.job_manager
+        stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=self.stall_after))
+        self.stalled_jobs = len(stalled)
+        for job in stalled:
+            log.warning(
+                "retrying a stalled job (its worker stopped beating)",
+                job=job.id,
+                task=job.task_name,
+                lock=job.lock,
+            )
+            await manager.retry_job(job)
+        self.retried_stalled += len(stalled)
+        return len(stalled)
+
+    async def run_poll(self, name: str, number: int, job: int) -> None:
+        """Poll feed ``name`` for slot ``number`` (once: see :meth:`Cluster.claim`)."""
+        feed = self._feeds.get(name)
+        if feed is None or self.poller is None or self.stopping:
+            return
+        if not self.cluster.claim(name, number, job):
+            log.debug("poll slot already run", feed=name, slot=number)
+            return
+        state = self.poller.state(name)
+        if state and state.failures and state.next_poll and self.clock() < state.next_poll:
+            log.debug("feed backing off", feed=name, until=state.next_poll.isoformat())
+            return
+        self._hold(f"feed:{name}")
+        try:
+            result = await self.poller.poll(feed)
+        finally:
+            self._hold(f"feed:{name}", held=False)
+        log.debug("poll slot done", feed=name, slot=number, job=job, worker=self.worker_id)
+        self.metrics.polls.labels(str(result.status)).inc()
+        if not result.ok:
+            self.metrics.poll_failures.inc()
+        self.metrics.entries_new.inc(len(result.new))
+        self.metrics.matches.inc(len(result.matches))
+        if result.matches or result.event:
+            await self.kick()
+            await self._escalate()
+
+    async def run_deadlines(self) -> None:
+        """The deadline check (idempotent): queue what is due, kick its channels."""
+        if self.store is None or self.config is None:
+            return
+        queued = check_deadlines(self.store, self.config, self.clock())
+        for alert in queued:
+            if alert.kind == "reminder":
+                self.metrics.reminders.inc()
+        if queued:
+            await self.kick({a.channel for a in queued})
+
+    async def _escalate(self) -> None:
+        if self.store is None or self.config is None:
+            return
+        queued, _ = check_escalations(self.store, self.config, self.clock())
+        if queued:
+            await self.kick({a.channel for a in queued})
+
+    async def run_minute(self) -> None:
+        """Once a minute somewhere in the cluster: deadlines, brief, escalations,
+        and history upkeep (the same checks ``run`` makes every minute)."""
+        if self.store is None or self.config is None:
+            return
+        await self.run_deadlines()
+        queued = check_brief(self.store, self.config, self.clock())
+        if queued:
+            await self.kick({a.channel for a in queued})
+        await self._escalate()
+        wiring.prune_history(self.store, self.config, self.clock(), 5)
+        wiring.index_history(self.store, batches=2, limit=500)
+
+    async def run_send(self, name: str) -> None:
+        """Send channel ``name``'s outbox (the job holds lock ``channel:<name>``)."""
+        if self.sender is None or self.config is None or name not in self.config.channels:
+            return
+        self._hold(f"channel:{name}")
+        try:
+            for _ in range(SEND_PASSES):
+                report = TickReport()
+                more = await self.sender.run_channel(name, report)
+                self._account(report)
+                if report.wake:
+                    await self.kick(report.wake)
+                if report.dead:
+                    self.sender.report_dead()
+                    await self.kick(self.config.default_channels)
+                if name in self.sender.stuck():
+                    # A send past its deadline: hold the channel until its thread ends,
+                    # so no other worker sends behind it.
+                    while name in self.sender.stuck() and not self.stopping:
+                        await asyncio.sleep(0.5)
+                    continue
+                if not more:
+                    break
+        finally:
+            self._hold(f"channel:{name}", held=False)
+
+    def _account(self, report: TickReport) -> None:
+        for outcome in ("sent", "failed", "dead"):
+            value = getattr(report, outcome)
+            if value:
+                self.metrics.alerts.labels(outcome).inc(value)
+
+    # ------------------------------------------------------------------ config
+
+    def _load(self) -> tuple[Config, Matcher]:
+        from notifier.runtime.daemon import _file_hash, _file_signature  # noqa: PLC0415
+
+        path = self.settings.config
+        self._config_signature = _file_signature(path)
+        self.config_hash = _file_hash(path)
+        config, secrets = load_with_secrets(path, self.environ)
+        add_secrets(secrets)
+        return config, Matcher.compile(config.watches)
+
+    def _stories_for(self, config: Config) -> StoryBook:
+        if self._story_book is None or self._story_book.window != config.stories.window:
+            self._story_book = StoryBook(config.stories.window)
+        return self._story_book
+
+    async def _apply(self, config: Config, matcher: Matcher) -> None:
+        old = self.config
+        assert self.store is not None  # noqa: S101 - started
+        if self.fetcher is None or (old is not None and old.fetch != config.fetch):
+            if self.fetcher is not None:
+                await self.fetcher.close()
+            self.fetcher = HttpFetcher(config.fetch)
+            await self.fetcher.__aenter__()
+        self.matcher = matcher
+        stopping = self.poller.stopping if self.poller is not None else None
+        self.poller = Poller(
+            self.store,
+            self.fetcher,
+            matcher,
+            max_bytes=config.fetch.max_bytes,
+            executor=self._executor,
+            clock=self.clock,
+            router=wiring.router_for(config),
+            match_executor=self._match_pool,
+            stories=self._stories_for(config),
+            watches={w.name: w for w in config.watches},
+            discovery=Discovery.of(config),
+            announce=wiring.announcer_for(config, "notifier"),
+        )
+        if stopping is not None:
+            self.poller.stopping = stopping
+        if self.sender is None:
+            self.sender = Sender(self.store, config, self.sink, clock=self.clock)
+        else:
+            self.sender.update(config)
+        self.config = config
+        self._feeds = {f.name: f for f in config.feeds}
+        if self.sender.reroute_removed():
+            await self.kick(config.default_channels)
+
+    async def reload(self) -> bool:
+        """Reload the config file; a broken one is refused and the old one kept."""
+        async with self._reloading:
+            try:
+                config, matcher = await asyncio.to_thread(self._load)
+            except ConfigError as e:
+                self.metrics.reloads.labels("rejected").inc()
+                for problem in e.problems:
+                    log.error("config rejected", problem=str(problem))
+                return False
+            await self._apply(config, matcher)
+            self.metrics.reloads.labels("applied").inc()
+            log.info("config reloaded", feeds=len(config.feeds), watches=len(config.watches))
+            await self.run_deadlines()
+            return True
+
+    async def _watch_config(self) -> None:
+        from notifier.runtime.daemon import _file_hash, _file_signature  # noqa: PLC0415
+
+        signature = await asyncio.to_thread(_file_signature, self.settings.config)
+        if signature == self._config_signature:
+            return
+        hashed = await asyncio.to_thread(_file_hash, self.settings.config)
+        if hashed is not None and hashed != self.config_hash:
+            log.info("config file changed", path=str(self.settings.config))
+            await self.reload()
+        else:
+            self._config_signature = signature
+
+    # ------------------------------------------------------------------ housekeeping
+
+    async def _housekeeping(self) -> None:
+        """Every second: beat, config, health; never ends while running."""
+        last_probe = 0.0
+        while not self.stopping:
+            self.health.beat()
+            try:
+                await self._watch_config()
+            except Exception:  # the loop must outlive any bug
+                log.exception("config check failed")
+            if time.monotonic() - last_probe >= 2.0:
+                last_probe = time.monotonic()
+                await self._beat_cluster()
+            await asyncio.sleep(1.0)
+
+    async def _beat_cluster(self) -> None:
+        """Heartbeat, state probe, queue gauges, config hashes compared."""
+        now = self.clock()
+        error = None
+        try:
+            assert self.store is not None  # noqa: S101 - started
+            self.store.probe(now)
+            if self.worker_id is not None:
+                self.cluster.beat(
+                    self.worker_id, now, self.config_hash, tuple(sorted(self._holding))
+                )
+            self._compare_configs(now)
+            self._update_outbox_counts()
+        except (StateError, NotifierError) as e:
+            error = str(e)
+        except Exception as e:  # noqa: BLE001 - psycopg errors on a broken connection
+            error = f"PostgreSQL state: {type(e).__name__}"
+        if error is not None:
+            log.error("state not writable", error=error)
+        self.health.state(error is None, error)
+        runner_alive = self._runner is not None and not self._runner.done()
+        self.health.job_ran(runner_alive and error is None)
+        with contextlib.suppress(Exception):
+            await self._queue_gauges()
+
+    async def _queue_gauges(self) -> None:
+        row = await self._queue.connector.execute_query_one_async(
+            "SELECT count(*) AS n FROM procrastinate_jobs WHERE status='todo' "
+            "AND (scheduled_at IS NULL OR scheduled_at <= now())"
+        )
+        self.queue_depth = int(row["n"])
+        self._report_cluster()
+
+    def _hold(self, lock: str, *, held: bool = True) -> None:
+        """This worker now holds (or let go of) ``lock``: shown at once in /healthz."""
+        if held:
+            self._holding.add(lock)
+        else:
+            self._holding.discard(lock)
+        self._report_cluster()
+
+    def _report_cluster(self) -> None:
+        self.health.cluster(
+            {
+                "worker_id": self.worker_id,
+                "queue_depth": self.queue_depth,
+                "stalled_jobs": self.stalled_jobs,
+                "retried_stalled_jobs": self.retried_stalled,
+                "holding": sorted(self._holding),
+            }
+        )
+
+    def _compare_configs(self, now: datetime) -> None:
+        hashes = {w.config_hash for w in self.cluster.workers(now) if w.config_hash}
+        differing = frozenset(hashes) if len(hashes) > 1 else frozenset()
+        if differing and differing != self._mismatch:
+            log.warning(
+                "workers run different config files",
+                hashes=",".join(sorted(h[:12] for h in differing)),
+                mine=(self.config_hash or "")[:12],
+            )
+        self._mismatch = differing
+
+    def _update_outbox_counts(self) -> None:
+        if self.store is None:
+            return
+        counts: Counter[str] = Counter()
+        for c in self.store.outbox.status():
+            for key in ("queued", "held", "pending", "retrying", "dead", "sent", "rerouted"):
+                counts[key] += getattr(c, key)
+        self.health.outbox(counts)
+
+    def healthy(self) -> tuple[bool, dict[str, Any]]:
+        verdict = self.health.judge()
+        return verdict.ok, verdict.body
