@@ -153,7 +153,9 @@ class Store:
         file system, a damaged file)."""
         with self.transaction():
             self._db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', ?)", (_ts(now),)
+                "INSERT INTO meta(key, value) VALUES ('probe', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (_ts(now),),
             )
 
     @property
@@ -273,9 +275,14 @@ class Store:
     def save_feed_state(self, state: FeedState) -> None:
         """Insert or replace the state of one feed (call inside :meth:`transaction`)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO feeds(name, url, etag, last_modified, body_hash, "
+            "INSERT INTO feeds(name, url, etag, last_modified, body_hash, "
             "last_polled, last_ok, last_parsed, failures, unhealthy, last_error, next_poll) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "url=excluded.url, etag=excluded.etag, last_modified=excluded.last_modified, "
+            "body_hash=excluded.body_hash, last_polled=excluded.last_polled, "
+            "last_ok=excluded.last_ok, last_parsed=excluded.last_parsed, "
+            "failures=excluded.failures, unhealthy=excluded.unhealthy, "
+            "last_error=excluded.last_error, next_poll=excluded.next_poll",
             (
                 state.name,
                 state.url,
