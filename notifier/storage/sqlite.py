@@ -231,6 +231,9 @@ class Store:
         except sqlite3.Error as e:
             raise StateError(f"state store write failed: {e}") from e
 
+    def lock_feed(self, name: str) -> None:
+        """Nothing to do: one process writes a SQLite store (:func:`lock_state_dir`)."""
+
     # ------------------------------------------------------------------ feeds
 
     _FEED_COLUMNS = (
