@@ -57,6 +57,7 @@ class Store(Protocol):
         """Group writes into one commit."""
         ...
 
+
 #: ``alerts.message_id`` of an alert moved to other channels (:meth:`SqliteOutbox.reroute`).
 REROUTED = -1
 

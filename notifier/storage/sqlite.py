@@ -152,6 +152,18 @@ class SqlState:
         with self._db:
             yield
 
+    def probe(self, now: datetime) -> None:
+        """Prove the store can be written: a real row changed and committed.
+
+        Raises :class:`StateError` when it cannot (a full disk, a read-only
+        file system, a damaged file)."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO meta(key, value) VALUES ('probe', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (_ts(now),),
+            )
+
     def lock_feed(self, name: str) -> None:
         """Nothing to do: one process writes a SQLite store (:func:`lock_state_dir`)."""
 
@@ -368,18 +380,6 @@ class Store(SqlState):
             self._db.close()
             self._db = copy
             migrations.migrate(self._db)
-
-    def probe(self, now: datetime) -> None:
-        """Prove the store can be written: a real row changed and committed.
-
-        Raises :class:`StateError` when it cannot (a full disk, a read-only
-        file system, a damaged file)."""
-        with self.transaction():
-            self._db.execute(
-                "INSERT INTO meta(key, value) VALUES ('probe', ?) "
-                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (_ts(now),),
-            )
 
     @property
     def db(self) -> sqlite3.Connection:
