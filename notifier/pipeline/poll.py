@@ -526,6 +526,7 @@ class Poller:
         outcome = None
         touched, self._touched = self._touched, {}
         with self.store.transaction():
+            self.store.lock_feed(state.name)
             if touched:
                 self.store.touch_feeds(touched.values())
             self.store.save_feed_state(state)

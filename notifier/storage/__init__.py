@@ -590,6 +590,12 @@ class State(FeedStateStore, SeenStore, Protocol):
         """Group writes into one commit; roll back on error (raises StateError)."""
         ...
 
+    def lock_feed(self, name: str) -> None:
+        """Called first inside the poll's transaction: serialises two polls of one
+        feed (by two workers sharing one store) until that transaction ends. A no-op
+        where there is one writer (SQLite)."""
+        ...
+
     def probe(self, now: datetime) -> None:
         """Prove the store can be written (a real write); raises StateError if not."""
         ...

@@ -12,12 +12,12 @@ Call writes inside ``store.transaction()``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from notifier.model import Ack, AckableAlert, AckHow, NewAlert
+from notifier.storage.dbapi import Connection
 
 _CHUNK = 500
 
@@ -26,7 +26,7 @@ def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def ackable(db: sqlite3.Connection, alert: NewAlert, now: datetime) -> None:
+def ackable(db: Connection, alert: NewAlert, now: datetime) -> None:
     """Store that ``alert`` (its context has an ``ack_id``) can be acknowledged; once per
     alert key (its other channels add nothing). An escalation (its context has
     ``escalated``) is not stored: it is acknowledged through the alert it escalates."""
@@ -36,8 +36,8 @@ def ackable(db: sqlite3.Connection, alert: NewAlert, now: datetime) -> None:
     name = context.get("deadline")
     title = context.get("title") or context.get("feed") or alert.key
     db.execute(
-        "INSERT OR IGNORE INTO ackable(alert_key, ack_id, kind, severity, title, deadline, "
-        "story, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ackable(alert_key, ack_id, kind, severity, title, deadline, "
+        "story, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (
             alert.key,
             str(context["ack_id"]),
@@ -61,7 +61,7 @@ def _story(context: dict[str, Any]) -> int | None:
 class SqliteAcks:
     """The ``acks`` table (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     def alerts(
@@ -108,8 +108,8 @@ class SqliteAcks:
 
     def ack(self, alert: AckableAlert, who: str, how: AckHow, now: datetime) -> bool:
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO acks(alert_key, ack_id, deadline, story, who, how, at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO acks(alert_key, ack_id, deadline, story, who, how, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (alert.alert_key, alert.ack_id, alert.deadline, alert.story, who, how, _ts(now)),
         )
         return cursor.rowcount > 0

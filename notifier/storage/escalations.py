@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+
+from notifier.storage.dbapi import Connection
 
 _CHUNK = 500
 
@@ -17,7 +18,7 @@ _CHUNK = 500
 class SqliteEscalations:
     """The ``escalations`` table (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     def done(self, alert_keys: Iterable[str]) -> dict[str, set[tuple[int, int]]]:
@@ -36,8 +37,8 @@ class SqliteEscalations:
 
     def record(self, alert_key: str, step: int, n: int, at: datetime, folded: int = 0) -> bool:
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO escalations(alert_key, step, n, at, folded) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO escalations(alert_key, step, n, at, folded) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (alert_key, step, n, at.astimezone(UTC).isoformat(), folded),
         )
         return cursor.rowcount > 0

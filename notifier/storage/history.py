@@ -42,6 +42,7 @@ from typing import Any, Final
 
 from notifier.errors import InvalidSearch
 from notifier.model import EditRecord, EntryRecord, MatchKind, MatchRecord, Story
+from notifier.storage.dbapi import Connection
 from notifier.storage.search import fts_query, index_text
 
 #: Longest title and summary stored (the caller caps them too).
@@ -133,15 +134,19 @@ def _chunks(values: Sequence[Any]) -> Iterator[tuple[Sequence[Any], str]]:
 class SqliteHistory:
     """The history tables of the state store (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     # ------------------------------------------------------------------ the index
 
-    def _index(self, entry: int, title: str, summary: str) -> None:
-        self.db.execute(
+    # The four methods below are the only ones that know the index is FTS5; the
+    # PostgreSQL history (notifier.storage.postgres) overrides them.
+
+    def _index(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """Add (id, title, summary) rows to the index."""
+        self.db.executemany(
             "INSERT INTO entries_fts(rowid, text) VALUES (?, ?)",
-            (entry, index_text(title, summary)),
+            [(entry, index_text(title, summary)) for entry, title, summary in rows],
         )
 
     def _unindex(self, rows: Iterable[tuple[int, str, str]]) -> None:
@@ -149,6 +154,20 @@ class SqliteHistory:
         self.db.executemany(
             "INSERT INTO entries_fts(entries_fts, rowid, text) VALUES ('delete', ?, ?)",
             [(entry, index_text(title, summary)) for entry, title, summary in rows],
+        )
+
+    def _merge_index(self) -> None:
+        """A bounded step of an incremental "optimize": drops the delete markers."""
+        self.db.execute(
+            "INSERT INTO entries_fts(entries_fts, rank) VALUES ('merge', ?)",
+            (-FTS_MERGE_PAGES,),
+        )
+
+    def _search(self, search: str) -> tuple[str, Any]:
+        """The condition on ``e.id`` for a user's search, and its one parameter."""
+        return (
+            "e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)",
+            fts_query(search),
         )
 
     def index_pending(self, limit: int = INDEX_BATCH) -> int:
@@ -161,10 +180,7 @@ class SqliteHistory:
         ).fetchall()
         if not rows:
             return 0
-        self.db.executemany(
-            "INSERT INTO entries_fts(rowid, text) VALUES (?, ?)",
-            [(entry, index_text(title, summary)) for entry, title, summary in rows],
-        )
+        self._index(rows)
         for chunk, marks in _chunks([row[0] for row in rows]):
             self.db.execute(f"UPDATE entries SET indexed = 1 WHERE id IN ({marks})", chunk)  # noqa: S608
         return len(rows)
@@ -177,9 +193,9 @@ class SqliteHistory:
         for r in records:
             title, summary = r.title[:TITLE_MAX], r.summary[:SUMMARY_MAX]
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO entries(feed, key, title, summary, link, canonical, "
+                "INSERT INTO entries(feed, key, title, summary, link, canonical, "
                 "published, seen, changed, text_hash, story) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (
                     r.feed,
                     r.key,
@@ -194,13 +210,14 @@ class SqliteHistory:
                     r.story if r.story is not None else 0,
                 ),
             )
-            if cursor.rowcount == 0:
+            added = cursor.fetchall()
+            if not added:
                 row = self.db.execute(
                     "SELECT id FROM entries WHERE feed=? AND key=?", (r.feed, r.key)
                 ).fetchone()
                 ids.append(int(row[0]))
                 continue
-            entry = int(cursor.lastrowid or 0)  # an INSERT that added a row: its id
+            entry = int(added[0][0])  # an INSERT that added a row: its id
             if r.story is None:
                 self.db.execute("UPDATE entries SET story=id WHERE id=?", (entry,))
             ids.append(entry)  # indexed for search later: index_pending()
@@ -282,7 +299,7 @@ class SqliteHistory:
         )
         if indexed:
             self._unindex([(entry, old_title, old_summary)])
-            self._index(entry, title, summary)
+            self._index([(entry, title, summary)])
 
     # ------------------------------------------------------------------ matches
 
@@ -382,8 +399,9 @@ class SqliteHistory:
             where.append("e.feed = ?")
             params.append(feed)
         if search is not None:
-            where.append("e.id IN (SELECT rowid FROM entries_fts WHERE entries_fts MATCH ?)")
-            params.append(fts_query(search))
+            clause, param = self._search(search)
+            where.append(clause)
+            params.append(param)
         if watch is not None:
             where.append("EXISTS (SELECT 1 FROM matches m WHERE m.story = e.story AND m.watch = ?)")
             params.append(watch)
@@ -486,11 +504,7 @@ class SqliteHistory:
                     f"DELETE FROM entries WHERE id IN ({marks})",  # noqa: S608
                     chunk,
                 ).rowcount
-            # A bounded step of an incremental "optimize": drops the delete markers.
-            self.db.execute(
-                "INSERT INTO entries_fts(entries_fts, rank) VALUES ('merge', ?)",
-                (-FTS_MERGE_PAGES,),
-            )
+            self._merge_index()
         return deleted
 
     def feed_activity(self, bounds: Sequence[datetime]) -> dict[str, list[tuple[int, int]]]:

@@ -11,11 +11,11 @@ Call writes inside ``store.transaction()``.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from typing import cast
 
 from notifier.model import Mute, MuteKind
+from notifier.storage.dbapi import Connection
 
 
 def _ts(value: datetime) -> str:
@@ -25,7 +25,7 @@ def _ts(value: datetime) -> str:
 class SqliteMutes:
     """The ``mutes`` table (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     def mute(
@@ -40,10 +40,11 @@ class SqliteMutes:
     ) -> Mute:
         self.end(kind, name, now)
         cursor = self.db.execute(
-            "INSERT INTO mutes(kind, name, until, reason, who, created) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO mutes(kind, name, until, reason, who, created) VALUES (?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
             (kind, name, _ts(until), reason, who, _ts(now)),
         )
-        return Mute(kind, name, until, now, reason, who, cursor.lastrowid or 0)
+        return Mute(kind, name, until, now, reason, who, int(cursor.fetchone()[0]))
 
     def active(self, now: datetime) -> list[Mute]:
         rows = self.db.execute(

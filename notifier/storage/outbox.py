@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from notifier.model import (
     BodyFormat,
@@ -41,9 +42,21 @@ from notifier.model import (
     QueuedAlert,
 )
 from notifier.storage.acks import ackable
+from notifier.storage.dbapi import Connection
 
-if TYPE_CHECKING:
-    from notifier.storage.sqlite import Store
+
+class Store(Protocol):
+    """What the outbox needs of its store: the connection, and transactions."""
+
+    @property
+    def db(self) -> Connection:
+        """The connection."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes into one commit."""
+        ...
+
 
 #: ``alerts.message_id`` of an alert moved to other channels (:meth:`SqliteOutbox.reroute`).
 REROUTED = -1
@@ -72,8 +85,8 @@ class SqliteOutbox:
         added = 0
         for a in alerts:
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO alerts(key, channel, kind, severity, context, grp, "
-                "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO alerts(key, channel, kind, severity, context, grp, "
+                "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     f"{a.key}|{a.channel}",
                     a.channel,
@@ -178,7 +191,8 @@ class SqliteOutbox:
         """Store one message for ``alert_ids`` with a pending delivery per URL."""
         cursor = self.db.execute(
             "INSERT INTO messages(channel, kind, title, body, format, alerts, composed, status, "
-            "next_attempt, reason, severity) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            "next_attempt, reason, severity) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?) "
+            "RETURNING id",
             (
                 channel,
                 kind,
@@ -192,13 +206,13 @@ class SqliteOutbox:
                 severity,
             ),
         )
-        message_id = int(cursor.lastrowid or 0)
+        message_id = int(cursor.fetchone()[0])
         self.db.executemany(
             "UPDATE alerts SET message_id=? WHERE id=?", [(message_id, a) for a in alert_ids]
         )
         self.db.executemany(
-            "INSERT OR IGNORE INTO deliveries(message_id, url_hash, status) "
-            "VALUES (?, ?, 'pending')",
+            "INSERT INTO deliveries(message_id, url_hash, status) "
+            "VALUES (?, ?, 'pending') ON CONFLICT DO NOTHING",
             [(message_id, h) for h in url_hashes],
         )
         return message_id
@@ -305,8 +319,8 @@ class SqliteOutbox:
             base = key.rsplit("|", 1)[0]
             for target in to:
                 cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO alerts(key, channel, kind, severity, context, grp, "
-                    "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO alerts(key, channel, kind, severity, context, grp, "
+                    "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (
                         f"{base}|rerouted-from:{channel}|{target}",
                         target,
@@ -340,7 +354,7 @@ class SqliteOutbox:
             "SELECT MAX(finished) AS t FROM messages WHERE channel=:c AND status='sent' "
             "UNION ALL SELECT MAX(d.sent) FROM messages p JOIN deliveries d "
             "ON d.message_id=p.id WHERE p.status='pending' AND p.channel=:c "
-            "AND d.status='sent')), '')",
+            "AND d.status='sent') AS s), '')",
             {"c": channel},
         ).fetchone()
         return _dt(row[0]) if row and row[0] else None
@@ -371,8 +385,8 @@ class SqliteOutbox:
             base = key.rsplit("|", 1)[0]
             for target in (t.name for t in to if t.admits(severity)):
                 cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO alerts(key, channel, kind, severity, context, grp, "
-                    "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO alerts(key, channel, kind, severity, context, grp, "
+                    "created, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (
                         f"{base}|{target}",
                         target,
@@ -437,7 +451,7 @@ class SqliteOutbox:
         row = self.db.execute(
             "SELECT MIN(t) FROM (SELECT MIN(next_attempt) AS t FROM messages "
             "WHERE channel=? AND status='pending' UNION ALL SELECT MIN(not_before) FROM alerts "
-            "WHERE channel=? AND message_id IS NULL AND not_before>?)",
+            "WHERE channel=? AND message_id IS NULL AND not_before>?) AS t",
             (channel, channel, _ts(now)),
         ).fetchone()
         return _dt(row[0]) if row and row[0] else None

@@ -8,13 +8,13 @@ writers inside ``store.transaction()``.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
 from notifier.model import Proposal, ProposalSource, ProposalStatus
+from notifier.storage.dbapi import Connection
 
 #: At most this many sources are kept per proposal (the count goes on).
 MAX_SOURCES = 50
@@ -49,7 +49,7 @@ def _sources_json(sources: Sequence[ProposalSource]) -> str:
     )
 
 
-def _row(row: sqlite3.Row | tuple[Any, ...]) -> tuple[Proposal, frozenset[str]]:
+def _row(row: tuple[Any, ...]) -> tuple[Proposal, frozenset[str]]:
     (pid, change, kind, name, title, due, all_day, window_end, zone, phrase, confidence,
      watches, sources, status, deadline, old_due, created, updated, terms) = row  # fmt: skip
     due_at = datetime.fromisoformat(due)
@@ -79,7 +79,7 @@ def _row(row: sqlite3.Row | tuple[Any, ...]) -> tuple[Proposal, frozenset[str]]:
 class SqliteProposals:
     """The ``proposals`` table (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     def for_day(self, day: date) -> list[tuple[Proposal, frozenset[str]]]:

@@ -12,9 +12,10 @@ Call inside ``store.transaction()``.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
+
+from notifier.storage.dbapi import Connection
 
 if TYPE_CHECKING:
     from notifier.deadlines.planning import Reminder
@@ -27,7 +28,7 @@ def _ts(value: datetime) -> str:
 class SqliteReminders:
     """The ``deadlines`` and ``reminders`` tables (see the module docstring)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Connection) -> None:
         self.db = db
 
     def tracked(self, name: str) -> tuple[str, datetime] | None:
@@ -57,8 +58,8 @@ class SqliteReminders:
 
     def record(self, reminder: Reminder, status: str, now: datetime) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO reminders(key, deadline, at, status, done) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO reminders(key, deadline, at, status, done) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (reminder.key, reminder.deadline, _ts(reminder.at), status, _ts(now)),
         )
 

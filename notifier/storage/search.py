@@ -35,6 +35,15 @@ see :mod:`notifier.storage.history`): a row is removed by giving FTS5 the same
 text again, which :func:`index_text` recomputes from the stored title and
 summary. Changing :func:`index_text` therefore needs a migration that rebuilds
 the index (bump :data:`INDEX_VERSION`).
+
+**PostgreSQL.** :mod:`notifier.storage.postgres` keeps a ``tsvector`` per entry
+instead. Its text parser and dictionaries depend on the server's locale (a ``C``
+server drops Chinese), so they are not used at all: :func:`lexemes` cuts the same
+:func:`index_text` into the tokens ``unicode61`` would make (letters and digits;
+case and diacritics folded by :func:`_fold`), stored with ``array_to_tsvector``;
+:func:`tsquery` makes the same quoted, ANDed terms as :func:`fts_query`, each
+one a quoted lexeme of a ``tsquery`` literal (``'tariff':* & '稀土'``), so a search
+finds the same entries on both.
 """
 
 from __future__ import annotations
@@ -91,23 +100,70 @@ def fts_query(text: str) -> str:
 
     Raises :class:`InvalidSearch` for a text longer than :data:`MAX_SEARCH`
     characters or with nothing to search for (no letter or digit)."""
+    return " ".join(_quote(term) + ("*" if prefix else "") for term, prefix in _terms(text))
+
+
+#: A token of the indexed text, as ``unicode61`` cuts it: letters and digits.
+_TOKEN = re.compile(r"[^\W_]+")
+_HAS_CJK = re.compile(f"[{_CJK}]")
+#: PostgreSQL refuses a lexeme of 2 KiB or more; no word is that long.
+_LEXEME_MAX = 200
+
+
+def _fold(word: str) -> str:
+    """Case and diacritics folded, as ``unicode61`` with ``remove_diacritics 2`` does
+    (CJK is left alone: its marks, like the kana voicing marks, are not accents)."""
+    if _HAS_CJK.search(word):
+        return word
+    stripped = "".join(
+        c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
+    )
+    return unicodedata.normalize("NFC", stripped).lower()
+
+
+def lexemes(title: str, summary: str) -> list[str]:
+    """The distinct search tokens of an entry (PostgreSQL's index of it): the tokens
+    of :func:`index_text`, folded."""
+    found = {_fold(t): None for t in _TOKEN.findall(index_text(title, summary))}
+    return [t for t in found if 0 < len(t) <= _LEXEME_MAX]
+
+
+def _lexeme(term: str) -> str:
+    """One quoted lexeme of a ``tsquery`` literal (terms are letters and digits only;
+    quoting anyway keeps any other character a literal)."""
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery(text: str) -> str:
+    """The PostgreSQL ``tsquery`` literal for a user's search ``text``: the terms of
+    :func:`fts_query`, folded, each quoted, prefixes marked ``:*``, ANDed. Cast it
+    (``?::tsquery``), never parse it with ``to_tsquery``. Raises
+    :class:`InvalidSearch` as :func:`fts_query` does."""
+    return " & ".join(
+        _lexeme(_fold(term)[:_LEXEME_MAX]) + (":*" if prefix else "")
+        for term, prefix in _terms(text)
+    )
+
+
+def _terms(text: str) -> list[tuple[str, bool]]:
+    """A search's terms, each with whether it matches as a prefix; see the module doc."""
     if len(text) > MAX_SEARCH:
         raise InvalidSearch(
             f"the search is {len(text)} characters long; search for at most {MAX_SEARCH}"
         )
-    terms: dict[str, None] = {}
+    terms: dict[tuple[str, bool], None] = {}
     for m in _TERM.finditer(unicodedata.normalize("NFKC", text)):
         if m.group("cjk"):
             run = m.group("cjk")
             if len(run) == 1:
-                terms[_quote(run) + "*"] = None
+                terms[(run, True)] = None
             for bigram in _bigrams(run):
-                terms[_quote(bigram)] = None
+                terms[(bigram, False)] = None
         else:
             word = m.group("word")
-            terms[_quote(word) + ("*" if len(word) >= PREFIX_MIN else "")] = None
+            terms[(word, len(word) >= PREFIX_MIN)] = None
     if not terms:
         raise InvalidSearch(
             f"nothing to search for in {text[:40]!r}: give a word (letters or digits)"
         )
-    return " ".join(terms)
+    return list(terms)

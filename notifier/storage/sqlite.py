@@ -48,6 +48,7 @@ from notifier.errors import StateError, StateLocked
 from notifier.model import FeedState
 from notifier.storage import migrations
 from notifier.storage.acks import SqliteAcks
+from notifier.storage.dbapi import Connection
 from notifier.storage.escalations import SqliteEscalations
 from notifier.storage.history import SqliteHistory
 from notifier.storage.mutes import SqliteMutes
@@ -72,11 +73,17 @@ def _dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-class Store:
-    """SQLite state. Not thread-safe: use it from one thread (the event loop's)."""
+class SqlState:
+    """The State protocol on a :class:`~notifier.storage.dbapi.Connection` with this
+    package's portable SQL: feeds and seen keys here, the other tables in their
+    modules. :class:`Store` (SQLite) and :class:`~notifier.storage.postgres.PgStore`
+    add opening, migrating and their transactions."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
-        self.path = Path(path) if str(path) != ":memory:" else None
+    _db: Connection
+    #: The history class (PostgreSQL's overrides the search index).
+    _history_type: type[SqliteHistory] = SqliteHistory
+
+    def _reset_tables(self) -> None:
         self._outbox: SqliteOutbox | None = None
         self._reminders: SqliteReminders | None = None
         self._history: SqliteHistory | None = None
@@ -84,77 +91,6 @@ class Store:
         self._mutes: SqliteMutes | None = None
         self._acks: SqliteAcks | None = None
         self._escalations: SqliteEscalations | None = None
-        exists = self.path is not None and self.path.exists()
-        if self.path is not None and exists:
-            _refuse_unusable(self.path)
-        try:
-            if read_only:
-                if self.path is None or not exists:
-                    # Nothing stored yet: an empty in-memory store changes nothing on disk.
-                    self._db = sqlite3.connect(":memory:")
-                else:
-                    self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            else:
-                if self.path is not None and not exists:
-                    _create_private(self.path)
-                self._db = sqlite3.connect(str(path))
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            if not read_only or self.path is None or not exists:
-                self._migrate()
-            else:
-                self._migrate_copy()
-        except sqlite3.DatabaseError as e:
-            raise StateError(damaged(self.path or path, e)) from e
-        except sqlite3.Error as e:
-            raise StateError(f"cannot open the state store {path}: {e}") from e
-
-    @classmethod
-    def open(cls, state_dir: Path, *, read_only: bool = False) -> Store:
-        """Open (creating the folder and file if needed) the store in ``state_dir``."""
-        if not read_only:
-            try:
-                state_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise StateError(
-                    f"state folder {state_dir} is not usable: {e.strerror or type(e).__name__}"
-                ) from e
-        return cls(state_dir / FILENAME, read_only=read_only)
-
-    def _check_version(self) -> None:
-        try:
-            migrations.check(self._db)
-        except migrations.NewerStore as e:
-            raise StateError(
-                f"the state store was written by a newer notifier (schema {e.version}); "
-                "upgrade notifier or use another state folder"
-            ) from None
-
-    def _migrate(self) -> None:
-        """Bring the store to the latest schema (see :mod:`notifier.storage.migrations`)."""
-        self._check_version()
-        migrations.migrate(self._db)
-
-    def _migrate_copy(self) -> None:
-        """A read-only store of an older version: migrate a copy in memory."""
-        self._check_version()
-        if migrations.version(self._db) < migrations.LATEST:
-            copy = sqlite3.connect(":memory:")
-            self._db.backup(copy)
-            self._db.close()
-            self._db = copy
-            migrations.migrate(self._db)
-
-    def probe(self, now: datetime) -> None:
-        """Prove the store can be written: a real row changed and committed.
-
-        Raises :class:`StateError` when it cannot (a full disk, a read-only
-        file system, a damaged file)."""
-        with self.transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', ?)", (_ts(now),)
-            )
 
     @property
     def outbox(self) -> SqliteOutbox:
@@ -174,7 +110,7 @@ class Store:
     def history(self) -> SqliteHistory:
         """The history tables (:mod:`notifier.storage.history`)."""
         if self._history is None:
-            self._history = SqliteHistory(self._db)
+            self._history = self._history_type(self._db)
         return self._history
 
     @property
@@ -206,28 +142,30 @@ class Store:
         return self._escalations
 
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Connection:
         """The connection, for the modules that own other tables (the outbox)."""
         return self._db
-
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        self._db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes into one commit; roll back on error."""
-        try:
-            with self._db:
-                yield
-        except sqlite3.Error as e:
-            raise StateError(f"state store write failed: {e}") from e
+        with self._db:
+            yield
+
+    def probe(self, now: datetime) -> None:
+        """Prove the store can be written: a real row changed and committed.
+
+        Raises :class:`StateError` when it cannot (a full disk, a read-only
+        file system, a damaged file)."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO meta(key, value) VALUES ('probe', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (_ts(now),),
+            )
+
+    def lock_feed(self, name: str) -> None:
+        """Nothing to do: one process writes a SQLite store (:func:`lock_state_dir`)."""
 
     # ------------------------------------------------------------------ feeds
 
@@ -273,9 +211,14 @@ class Store:
     def save_feed_state(self, state: FeedState) -> None:
         """Insert or replace the state of one feed (call inside :meth:`transaction`)."""
         self._db.execute(
-            "INSERT OR REPLACE INTO feeds(name, url, etag, last_modified, body_hash, "
+            "INSERT INTO feeds(name, url, etag, last_modified, body_hash, "
             "last_polled, last_ok, last_parsed, failures, unhealthy, last_error, next_poll) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+            "url=excluded.url, etag=excluded.etag, last_modified=excluded.last_modified, "
+            "body_hash=excluded.body_hash, last_polled=excluded.last_polled, "
+            "last_ok=excluded.last_ok, last_parsed=excluded.last_parsed, "
+            "failures=excluded.failures, unhealthy=excluded.unhealthy, "
+            "last_error=excluded.last_error, next_poll=excluded.next_poll",
             (
                 state.name,
                 state.url,
@@ -366,6 +309,101 @@ class Store:
         else:
             row = self._db.execute("SELECT COUNT(*) FROM seen WHERE feed=?", (feed,)).fetchone()
         return int(row[0])
+
+
+class Store(SqlState):
+    """SQLite state. Not thread-safe: use it from one thread (the event loop's)."""
+
+    _db: sqlite3.Connection
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        self._reset_tables()
+        exists = self.path is not None and self.path.exists()
+        if self.path is not None and exists:
+            _refuse_unusable(self.path)
+        try:
+            if read_only:
+                if self.path is None or not exists:
+                    # Nothing stored yet: an empty in-memory store changes nothing on disk.
+                    self._db = sqlite3.connect(":memory:")
+                else:
+                    self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            else:
+                if self.path is not None and not exists:
+                    _create_private(self.path)
+                self._db = sqlite3.connect(str(path))
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            if not read_only or self.path is None or not exists:
+                self._migrate()
+            else:
+                self._migrate_copy()
+        except sqlite3.DatabaseError as e:
+            raise StateError(damaged(self.path or path, e)) from e
+        except sqlite3.Error as e:
+            raise StateError(f"cannot open the state store {path}: {e}") from e
+
+    @classmethod
+    def open(cls, state_dir: Path, *, read_only: bool = False) -> Store:
+        """Open (creating the folder and file if needed) the store in ``state_dir``."""
+        if not read_only:
+            try:
+                state_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StateError(
+                    f"state folder {state_dir} is not usable: {e.strerror or type(e).__name__}"
+                ) from e
+        return cls(state_dir / FILENAME, read_only=read_only)
+
+    def _check_version(self) -> None:
+        try:
+            migrations.check(self._db)
+        except migrations.NewerStore as e:
+            raise StateError(
+                f"the state store was written by a newer notifier (schema {e.version}); "
+                "upgrade notifier or use another state folder"
+            ) from None
+
+    def _migrate(self) -> None:
+        """Bring the store to the latest schema (see :mod:`notifier.storage.migrations`)."""
+        self._check_version()
+        migrations.migrate(self._db)
+
+    def _migrate_copy(self) -> None:
+        """A read-only store of an older version: migrate a copy in memory."""
+        self._check_version()
+        if migrations.version(self._db) < migrations.LATEST:
+            copy = sqlite3.connect(":memory:")
+            self._db.backup(copy)
+            self._db.close()
+            self._db = copy
+            migrations.migrate(self._db)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the modules that own other tables (the outbox)."""
+        return self._db
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit; roll back on error."""
+        try:
+            with self._db:
+                yield
+        except sqlite3.Error as e:
+            raise StateError(f"state store write failed: {e}") from e
 
 
 def damaged(path: Path | str, error: BaseException) -> str:
