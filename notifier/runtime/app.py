@@ -59,6 +59,7 @@ from notifier.runtime.pool import IDLE_AFTER, IdlePool
 from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
+from notifier.storage import State
 from notifier.storage.sqlite import FILENAME, Store
 
 log = get_logger("notifier.runtime.app")
@@ -214,7 +215,7 @@ async def cycle(
     return Cycle(polls, reminders)
 
 
-def prune_history(store: Store, config: Config, now: datetime, batches: int = 20) -> int:
+def prune_history(store: State, config: Config, now: datetime, batches: int = 20) -> int:
     """Forget history older than ``history.keep`` (and matches older than the longest
     feed retention), in at most ``batches`` bounded transactions; rows deleted."""
     keep = config.history.keep
@@ -230,7 +231,7 @@ def prune_history(store: Store, config: Config, now: datetime, batches: int = 20
     return removed
 
 
-def index_history(store: Store, batches: int | None = None, limit: int = 2000) -> int:
+def index_history(store: State, batches: int | None = None, limit: int = 2000) -> int:
     """Make the entries recorded since the last call searchable, ``limit`` entries per
     transaction (all of them, or at most ``batches`` batches); how many."""
     done = 0

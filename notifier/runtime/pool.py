@@ -38,6 +38,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -54,7 +55,11 @@ _POLL_SECONDS = 1.0
 
 
 def exit_with(main_pid: int) -> None:
-    """Worker initializer: end this process as soon as ``main_pid`` is gone (see module)."""
+    """Worker initializer: end this process as soon as ``main_pid`` is gone (see module).
+
+    Ctrl-C reaches the whole process group: a worker ignores SIGINT (the main process
+    decides when to stop, and a traceback from each worker would only be noise)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         pidfd: int | None = os.pidfd_open(main_pid)
     except ProcessLookupError:  # gone before we could watch it

@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import math
 import time
 from collections import Counter
@@ -69,7 +70,7 @@ from notifier.runtime.daemon import phase
 from notifier.runtime.http import HealthServer
 from notifier.runtime.monitor import Health, Metrics
 from notifier.sources.http import HttpFetcher
-from notifier.storage import State, open_store
+from notifier.storage import State
 from notifier.storage.cluster import Cluster
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ SEND_PASSES = 20
 #: How far ahead reminder jobs are deferred (they are deferred again if missed).
 REMIND_AHEAD = timedelta(hours=1)
 MATCH_THREADS = 2
+#: How often an idle worker looks for jobs whose ``schedule_at`` came (new jobs wake it
+#: at once through LISTEN/NOTIFY; a reminder's job is found within this).
+FETCH_EVERY = 0.5
 
 
 def slot(feed: Feed, moment: datetime) -> int:
@@ -110,6 +114,12 @@ def due_polls(feeds: Iterable[Feed], deferred: dict[str, int], now: datetime) ->
         if current > deferred.get(feed.name, -1):
             out[feed.name] = current
     return out
+
+
+def _connect(url: str) -> State:
+    from notifier.storage.postgres import PgStore  # noqa: PLC0415 - the postgres extra
+
+    return PgStore.connect(url)
 
 
 def _conninfo_password(url: str) -> str | None:
@@ -176,12 +186,15 @@ class Worker:
         """Connect, load the config (raising ConfigError if invalid), and start the
         Procrastinate worker, the tick and the health loop."""
         gc.freeze()
+        # Procrastinate logs every job start and end at INFO (several lines a second
+        # here); our own lines say what each job did.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
         password = _conninfo_password(self.url)
         if password:
             add_secrets([password])
         stack = self._resources
         config, matcher = await asyncio.to_thread(self._load)
-        self.store = await asyncio.to_thread(open_store, self.settings.state_dir, self.url)
+        self.store = await asyncio.to_thread(_connect, self.url)
         stack.callback(self._close_store)
         await asyncio.to_thread(self.cluster.setup)
         stack.callback(self.cluster.close)
@@ -288,7 +301,9 @@ class Worker:
         """Run Procrastinate's worker; restart it (with backoff) when it fails, e.g.
         while PostgreSQL is down."""
         delay = 1.0
-        while not self.stopping:
+        while True:
+            if self.stopping:
+                return
             started = time.monotonic()
             try:
                 await self._queue.run_worker_async(
@@ -298,12 +313,10 @@ class Worker:
                     update_heartbeat_interval=HEARTBEAT,
                     stalled_worker_timeout=self.stall_after,
                     shutdown_graceful_timeout=self.settings.grace,
-                    fetch_job_polling_interval=1.0,
+                    fetch_job_polling_interval=FETCH_EVERY,
                     delete_jobs="successful",
                     name=f"notifier-{self.worker_id}",
                 )
-                if self.stopping:
-                    return
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001 - PostgreSQL down, say: it must come back
