@@ -4,6 +4,7 @@ itself runs on PostgreSQL in ``test_storage.py``."""
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import time
@@ -72,16 +73,17 @@ def test_errors_are_state_errors_and_never_show_the_password(pg_server: PgServer
     the password of the URL."""
     secret = "s3cr3t-Pa55"
     missing = f"postgresql://notifier:{secret}@127.0.0.1:{pg_server.port}/nowhere"
-    with socket_closed() as port:
-        closed = f"postgresql://notifier:{secret}@127.0.0.1:{port}/x"
-        keyword = f"host=127.0.0.1 port={port} user=notifier password={secret} dbname=x"
-        for url in (missing, closed, keyword):
-            with pytest.raises(StateError) as caught:
-                PgStore.connect(url)
-            assert secret not in str(caught.value)
-            assert "***" in str(caught.value)
-            assert caught.value.__cause__ is None
-            assert caught.value.__suppress_context__
+    port = _closed_port()
+    closed = f"postgresql://notifier:{secret}@127.0.0.1:{port}/x"
+    keyword = f"host=127.0.0.1 port={port} user=notifier password={secret} dbname=x"
+    invalid = f"postgresql://notifier:{secret}@127.0.0.1:{port}/x?nonsense=1"
+    for url in (missing, closed, keyword, invalid):
+        with pytest.raises(StateError) as caught:
+            PgStore.connect(url)
+        assert secret not in str(caught.value)
+        assert "***" in str(caught.value)
+        assert caught.value.__cause__ is None
+        assert caught.value.__suppress_context__
     url = pg_server.database().replace("notifier@", f"notifier:{secret}@")
     with PgStore.connect(url) as store, pytest.raises(StateError) as failed:
         store.db.execute("SELECT * FROM no_such_table")
@@ -89,18 +91,24 @@ def test_errors_are_state_errors_and_never_show_the_password(pg_server: PgServer
     assert secret not in str(failed.value)
 
 
-class socket_closed:
+def _closed_port() -> int:
     """A port nothing listens on (bound, then closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-    def __enter__(self) -> int:
-        import socket  # noqa: PLC0415
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+def test_the_urls_own_options_win(pg_url: str) -> None:
+    """A URL's ``options`` (here another schema, a longer statement timeout) are kept
+    after notifier's own: the tables go in that schema."""
+    with PgStore.connect(pg_url) as store:
+        store.db.execute("CREATE SCHEMA alerting")
+    url = pg_url + "?options=-c%20search_path%3Dalerting%20-c%20statement_timeout%3D30s"
+    with PgStore.connect(url) as store:
+        assert store.db.execute("SHOW statement_timeout").fetchone() == ("30s",)
+        assert store.db.execute("SELECT to_regclass('alerting.feeds') IS NOT NULL").fetchone() == (
+            True,
+        )
 
 
 def test_mask_url_hides_passwords_in_urls_and_conninfo() -> None:
