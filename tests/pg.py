@@ -18,6 +18,7 @@ it; with ``CI=true`` they fail instead.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import itertools
@@ -139,6 +140,7 @@ def start() -> PgServer:
             "-o", options, "start",
         )  # fmt: skip
         if done.returncode == 0:
+            atexit.register(server.stop)  # also when the session ends abruptly
             return server
         error = done.stderr.strip() or done.stdout.strip()
         with contextlib.suppress(OSError):
