@@ -22,6 +22,7 @@ import structlog
 from notifier import logs
 from notifier.cli.commands import main
 from tests.feedserver import ThreadedFeedServer
+from tests.pg import pg_server, pg_url  # noqa: F401 - fixtures for every test module
 from tests.receivers import SmtpReceiver, ThreadedWebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,8 +1,9 @@
 """The storage contract: every backend of :class:`notifier.storage.State` passes these.
 
 Written against the protocols only (no SQL, no connection), parametrised by
-backend, so a new backend (PostgreSQL, in a later issue) runs the same suite by
-adding itself to :data:`BACKENDS`. Backend-specific behaviour (files, WAL, locks,
+backend, so every backend runs the same suite by
+adding itself to :data:`BACKENDS` (SQLite and PostgreSQL, the latter on the
+throwaway server of ``tests/pg.py``). Backend-specific behaviour (files, WAL, locks,
 migrations of old SQLite stores) is tested beside each backend (``test_store.py``,
 ``test_state_safety.py``, ``test_upgrade.py``).
 """
@@ -27,18 +28,29 @@ T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 Opener = Callable[[], State]
 
 
-def _sqlite(tmp_path: Path) -> Opener:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     return lambda: Store.open(tmp_path / "state")
 
 
-#: backend name → (tmp folder → a function opening the same store again).
-BACKENDS: dict[str, Callable[[Path], Opener]] = {"sqlite": _sqlite}
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    from notifier.storage.postgres import PgStore  # noqa: PLC0415 - psycopg is optional
+
+    url: str = request.getfixturevalue("pg_url")  # a new database (tests/pg.py)
+    return lambda: PgStore.connect(url)
+
+
+#: backend name → (the test's request, tmp folder → a function opening the same store
+#: again).
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Opener]] = {
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     """Opens the backend's store (the same one each call: a restart)."""
-    opener: Opener = BACKENDS[request.param](tmp_path)
+    opener: Opener = BACKENDS[request.param](request, tmp_path)
     return opener
 
 

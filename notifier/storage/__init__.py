@@ -12,11 +12,15 @@
            ├─ .acks         AckStore         alerts acknowledged: who, how, when
            └─ .escalations  EscalationStore  escalation steps done per alert
 
-The SQLite implementation is :class:`notifier.storage.sqlite.Store` (with
-:mod:`~notifier.storage.outbox`, :mod:`~notifier.storage.reminders`,
-:mod:`~notifier.storage.history` and the
-numbered :mod:`~notifier.storage.migrations`); a PostgreSQL one will implement
-the same protocols, and ``tests/test_storage.py`` runs against every backend.
+Two implementations share one SQL text (:mod:`~notifier.storage.dbapi`): SQLite,
+:class:`notifier.storage.sqlite.Store` (with :mod:`~notifier.storage.outbox`,
+:mod:`~notifier.storage.reminders`, :mod:`~notifier.storage.history` and the
+numbered :mod:`~notifier.storage.migrations`), and PostgreSQL,
+:class:`notifier.storage.postgres.PgStore` (psycopg 3, the optional extra
+``notifier[postgres]``; its own :mod:`~notifier.storage.pg_migrations`; several
+daemons may share it, :meth:`State.lock_feed` serialising polls of one feed).
+:func:`notifier.storage.open.open_store` opens the one the settings name, and
+``tests/test_storage.py`` runs against both.
 
 **Blocking.** The store is called from the event loop, so every call is bounded:
 a handful of indexed statements on a local file, never a scan that grows with

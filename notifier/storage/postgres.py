@@ -220,6 +220,23 @@ class PgHistory(SqliteHistory):
         return "e.id IN (SELECT id FROM entries_fts WHERE tsv @@ ?::tsquery)", tsquery(search)
 
 
+def _settings(url: str) -> dict[str, Any]:
+    """The connection settings notifier adds to ``url``'s: the timeouts and keepalives
+    above, unless the URL sets them; the URL's ``options`` (a ``search_path`` for
+    another schema, a longer ``statement_timeout``) follow :data:`OPTIONS`, so they win."""
+    given = conninfo.conninfo_to_dict(url)
+    settings: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+    settings = {k: v for k, v in settings.items() if k not in given}
+    settings["options"] = f"{OPTIONS} {given['options']}" if given.get("options") else OPTIONS
+    return settings
+
+
 class PgStore(SqlState):
     """The state in a PostgreSQL database (see the module docstring). Not
     thread-safe: use it from one thread, as :class:`~notifier.storage.sqlite.Store`."""
@@ -239,16 +256,7 @@ class PgStore(SqlState):
         cannot write, refused if the schema is not the latest."""
         where = mask_url(url)
         try:
-            raw = psycopg.connect(
-                url,
-                autocommit=True,
-                connect_timeout=CONNECT_TIMEOUT,
-                options=OPTIONS,
-                keepalives=1,
-                keepalives_idle=30,
-                keepalives_interval=10,
-                keepalives_count=3,
-            )
+            raw = psycopg.connect(url, autocommit=True, **_settings(url))
         except psycopg.Error as e:
             text = str(e).strip() or type(e).__name__
             secret = _secret(url)
