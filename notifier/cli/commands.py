@@ -865,8 +865,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_state_migrate(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier state migrate``: copy the SQLite state into PostgreSQL, verify counts."""
-    from notifier.storage import open_store  # noqa: PLC0415 - lazy, see the module docstring
     from notifier.storage.migrate import copy_state  # noqa: PLC0415
+    from notifier.storage.open import open_store  # noqa: PLC0415 - lazy, see the module docstring
     from notifier.storage.sqlite import FILENAME, Store, lock_state_dir  # noqa: PLC0415
 
     url = args.to or settings.state_url

@@ -68,7 +68,7 @@ from notifier.pipeline.stories import StoryBook
 from notifier.runtime import app as wiring
 from notifier.runtime.daemon import phase
 from notifier.runtime.http import HealthServer
-from notifier.runtime.monitor import Health, Metrics
+from notifier.runtime.monitor import HEALTH_FILE, Health, Metrics, Watchdog
 from notifier.sources.http import HttpFetcher
 from notifier.storage import State
 from notifier.storage.cluster import Cluster
@@ -214,6 +214,12 @@ class Worker:
         self.health.scheduler(running=True)
         self._runner = asyncio.create_task(self._run_queue(), name="notifier-procrastinate")
         self._loop_task = asyncio.create_task(self._housekeeping(), name="notifier-worker-loop")
+        # health.json in the state folder, from a thread: `notifier healthcheck` reads it.
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        watchdog = Watchdog(self.health, self.settings.state_dir / HEALTH_FILE)
+        stack.callback(watchdog.stop)
+        watchdog.write()
+        watchdog.start()
         if self.settings.health_port is not None:
             server = HealthServer(
                 self.health, self.metrics, self.settings.health_host, self.settings.health_port
