@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from aiohttp import web
 
@@ -172,6 +173,18 @@ def test_three_workers_one_killed_mid_poll_nothing_lost_or_doubled(
             for w in survivors:
                 assert w.stop(signal.SIGTERM, timeout=30) == 0
         finally:
+            # What the queue held at the end, for a failure's post-mortem.
+            with psycopg.connect(pg_url) as db:
+                (tmp_path / "jobs.txt").write_text(
+                    "\n".join(
+                        str(r)
+                        for r in db.execute(
+                            "SELECT j.id, task_name, status, lock, queueing_lock, scheduled_at, "
+                            "attempts, args, (SELECT string_agg(type || ' ' || at::text, '; ') FROM procrastinate_events e WHERE e.job_id=j.id) "
+                            "FROM procrastinate_jobs j WHERE task_name <> 'notifier.tick' ORDER BY j.id"
+                        )
+                    )
+                )
             for w in workers:
                 if w.proc.poll() is None:
                     w.proc.kill()
@@ -201,7 +214,7 @@ def test_three_workers_one_killed_mid_poll_nothing_lost_or_doubled(
         for offset in offsets:
             planned = due - timedelta(seconds=offset)
             got = [t for t in arrivals if "Pause ends" in t and f"in {offset} seconds" in t]
-            assert got, f"no reminder {offset}s before"
+            assert got, (offset, sorted(t for t in arrivals if "Pause" in t))
             late.append((wall[got[0]] - planned).total_seconds())
         print(
             f"\ncluster: {len(expected)} planted, {len(missing)} missing, {len(doubled)} doubled, "

@@ -211,6 +211,10 @@ class Worker:
         await self._apply(config, matcher)
         self.worker_id = self.cluster.register(self.clock(), self.config_hash)
         stack.callback(self._leave)
+        # Catch up as `run` does at start: a deadline is known from now on (a reminder
+        # planned before its deadline was first seen is not sent), missed reminders and
+        # a missed brief go out now (folded), missed escalation steps too.
+        await self.run_minute()
         self.health.scheduler(running=True)
         self._runner = asyncio.create_task(self._run_queue(), name="notifier-procrastinate")
         self._loop_task = asyncio.create_task(self._housekeeping(), name="notifier-worker-loop")
@@ -346,6 +350,7 @@ class Worker:
 
         @queue.task(name="notifier.remind", queue="notifier")
         async def remind(at: str) -> None:
+            log.debug("reminder job", at=at, worker=worker.worker_id)
             await worker.run_deadlines()
 
         @queue.task(name="notifier.send", queue="notifier")
@@ -446,14 +451,28 @@ class Worker:
         manager = self._queue.job_manager
         stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=self.stall_after))
         self.stalled_jobs = len(stalled)
+        from procrastinate import exceptions, jobs  # noqa: PLC0415 - the postgres extra
+
         for job in stalled:
-            log.warning(
-                "retrying a stalled job (its worker stopped beating)",
-                job=job.id,
-                task=job.task_name,
-                lock=job.lock,
-            )
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except exceptions.UniqueViolation:
+                # A newer job with its queueing lock waits already (the next poll of that
+                # feed, the next send of that channel): it does this one's work.
+                await manager.finish_job(job, status=jobs.Status.FAILED, delete_job=False)
+                log.warning(
+                    "closed a stalled job: a newer one does its work",
+                    job=job.id,
+                    task=job.task_name,
+                    lock=job.lock,
+                )
+            else:
+                log.warning(
+                    "retrying a stalled job (its worker stopped beating)",
+                    job=job.id,
+                    task=job.task_name,
+                    lock=job.lock,
+                )
         self.retried_stalled += len(stalled)
         return len(stalled)
 
@@ -489,6 +508,7 @@ class Worker:
         if self.store is None or self.config is None:
             return
         queued = check_deadlines(self.store, self.config, self.clock())
+        log.debug("deadlines checked", queued=len(queued))
         for alert in queued:
             if alert.kind == "reminder":
                 self.metrics.reminders.inc()
