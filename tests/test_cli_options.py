@@ -38,6 +38,7 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "reminder list": ("soon", "7d,1d"),
     "severity": ("urgent", "high"),
     "reason": ("", "in a meeting"),
+    "state_url": ("mysql://u:hunter2@db/notifier", "postgresql://u:pw@db:5432/notifier"),
 }
 
 
@@ -101,6 +102,7 @@ def test_a_bad_value_is_a_one_line_usage_error(
     assert len(err.splitlines()) == 1, err
     assert f"argument {flag}" in err or f"argument {'/'.join(action.option_strings)}" in err, err
     assert "Traceback" not in err
+    assert "hunter2" not in err  # a URL's password is never repeated
 
     # The same option with a good value gets past the parser.
     parser = notifier_cli.build_parser()

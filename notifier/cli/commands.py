@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from notifier.delivery.stages import Fallback
     from notifier.model import ChannelStatus, Config
     from notifier.pipeline.sender import AppriseSink
+    from notifier.storage import State
     from notifier.storage.cluster import WorkerRow
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_FEEDS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -261,7 +262,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     state = sub.add_parser(
         "state",
-        parents=[common],
         formatter_class=fmt,
         help="manage the state store: migrate a SQLite state folder to PostgreSQL",
         description="Manage the state store.",
@@ -710,6 +710,22 @@ def _sink() -> AppriseSink:
     return AppriseSink()
 
 
+def _has_state(settings: Settings) -> bool:
+    """Is there a state to read: the SQLite file, or a PostgreSQL URL (the server knows)?"""
+    if settings.state_url:
+        return True
+    from notifier.storage.sqlite import FILENAME  # noqa: PLC0415 - lazy, see above
+
+    return (settings.state_dir / FILENAME).exists()
+
+
+def _open_state(settings: Settings, *, read_only: bool = False) -> State:
+    """The state the settings name: SQLite in --state-dir, or NOTIFIER_STATE_URL's."""
+    from notifier.storage.open import open_store  # noqa: PLC0415 - lazy, see above
+
+    return open_store(settings.state_dir, settings.state_url, read_only=read_only)
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from notifier.config.settings import load_settings  # noqa: PLC0415 - lazy, see above
 
@@ -762,8 +778,24 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _sqlite_only(settings: Settings, command: str) -> bool:
+    """``run``, ``once``, ``deliver`` and ``replay`` work on the SQLite state folder: with
+    NOTIFIER_STATE_URL set they would miss the cluster's state; say so (True: refused)."""
+    if not settings.state_url:
+        return False
+    print(
+        f"notifier: {command} keeps its state in SQLite (--state-dir), but "
+        "NOTIFIER_STATE_URL names a PostgreSQL state: run `notifier worker` on it, "
+        "or unset NOTIFIER_STATE_URL",
+        file=sys.stderr,
+    )
+    return True
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier run``: the daemon, until SIGTERM or SIGINT (a second one exits at once)."""
+    if _sqlite_only(settings, "run"):
+        return EXIT_INVALID
     import asyncio  # noqa: PLC0415 - lazy, see the module docstring
     import signal  # noqa: PLC0415
 
@@ -953,6 +985,8 @@ def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_once(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier once``: poll every feed once and print the matches."""
+    if _sqlite_only(settings, "once"):
+        return EXIT_INVALID
     import asyncio  # noqa: PLC0415 - lazy, see the module docstring
 
     from notifier.cli import report  # noqa: PLC0415
@@ -1121,6 +1155,8 @@ def cmd_ics(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_deliver(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier deliver``: send the outbox now."""
+    if _sqlite_only(settings, "deliver"):
+        return EXIT_INVALID
     import asyncio  # noqa: PLC0415 - lazy, see the module docstring
 
     from notifier.cli import report  # noqa: PLC0415
@@ -1173,12 +1209,13 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from notifier.cli import report  # noqa: PLC0415 - lazy, see the module docstring
     from notifier.runtime import app  # noqa: PLC0415
 
-    feeds = app.feed_states(settings.state_dir)
-    channels = app.outbox_status(settings.state_dir) or []
+    url = settings.state_url
+    feeds = app.feed_states(settings.state_dir, url)
+    channels = app.outbox_status(settings.state_dir, url) or []
     now = clock.utcnow()
-    history = app.history_counts(settings.state_dir, now - timedelta(hours=24))
-    proposals = app.open_proposals(settings.state_dir)
-    mutes = app.active_mutes(settings.state_dir, now)
+    history = app.history_counts(settings.state_dir, now - timedelta(hours=24), url)
+    proposals = app.open_proposals(settings.state_dir, url)
+    mutes = app.active_mutes(settings.state_dir, now, url)
     fallbacks = _fallbacks(settings, channels, now)
     workers = _workers(settings, now)
     if args.json:
@@ -1248,7 +1285,6 @@ def _at(value: timedelta | datetime, now: datetime, zone: tzinfo) -> datetime:
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier history``: the stories of the history, newest first."""
     from notifier.cli import report  # noqa: PLC0415 - lazy, see the module docstring
-    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415
 
     config = _load_or_report(settings)
     if config is None:
@@ -1259,7 +1295,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     if until is not None and until <= since:
         print("notifier: --until must be later than --since", file=sys.stderr)
         return EXIT_USAGE
-    if not (settings.state_dir / FILENAME).exists():
+    if not _has_state(settings):
         print(
             f"notifier: no state in {settings.state_dir} yet: nothing polled, no history",
             file=sys.stderr,
@@ -1267,7 +1303,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print("[]")
         return EXIT_OK
-    with Store.open(settings.state_dir, read_only=True) as store:
+    with _open_state(settings, read_only=True) as store:
         stories = store.history.stories(
             since=since,
             until=until,
@@ -1289,11 +1325,13 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier replay``: the current watches over the stored entries of a period."""
+    if _sqlite_only(settings, "replay"):
+        return EXIT_INVALID
     import asyncio  # noqa: PLC0415 - lazy, see the module docstring
 
     from notifier.cli import report  # noqa: PLC0415
     from notifier.runtime import app  # noqa: PLC0415
-    from notifier.storage.sqlite import FILENAME, lock_state_dir  # noqa: PLC0415
+    from notifier.storage.sqlite import lock_state_dir  # noqa: PLC0415
 
     config = _load_or_report(settings)
     if config is None:
@@ -1308,7 +1346,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if until <= since:
         print("notifier: --until must be later than --since", file=sys.stderr)
         return EXIT_USAGE
-    if not (settings.state_dir / FILENAME).exists():
+    if not _has_state(settings):
         print(f"notifier: no state in {settings.state_dir} yet: no history", file=sys.stderr)
         return EXIT_OK
     lock = lock_state_dir(settings.state_dir, "replay") if args.send else None
@@ -1353,12 +1391,11 @@ def cmd_proposals(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier proposals``: the deadlines found in the news, open (or all)."""
     from notifier.cli import report  # noqa: PLC0415 - lazy, see the module docstring
     from notifier.runtime import app  # noqa: PLC0415
-    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415
 
     command = app.command_for(settings.config, settings.state_dir)
     found = []
-    if (settings.state_dir / FILENAME).exists():
-        with Store.open(settings.state_dir, read_only=True) as store:
+    if _has_state(settings):
+        with _open_state(settings, read_only=True) as store:
             if args.facts:
                 found = store.proposals.proposals("fact")
             elif args.all:
@@ -1388,12 +1425,11 @@ def cmd_proposals(args: argparse.Namespace, settings: Settings) -> int:
 def _proposal(settings: Settings, pid: str) -> tuple[Any, Any] | None:
     """The store (open for writing: a status is tiny and SQLite serialises it with a
     running daemon) and the one proposal ``pid`` names; None after saying why."""
-    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
 
-    if not (settings.state_dir / FILENAME).exists():
+    if not _has_state(settings):
         print(f"notifier: no state in {settings.state_dir}: no proposals yet", file=sys.stderr)
         return None
-    store = Store.open(settings.state_dir)
+    store = _open_state(settings)
     found = store.proposals.get(pid.strip().lower())
     if len(found) != 1:
         store.close()
@@ -1563,7 +1599,6 @@ def _who() -> str:
 
 def cmd_mute(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier mute TARGET --for DURATION``: hold its alerts until then."""
-    from notifier.storage.sqlite import Store  # noqa: PLC0415 - lazy, see the docstring
 
     config = _load_or_report(settings)
     if config is None:
@@ -1574,7 +1609,7 @@ def cmd_mute(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     kind, name = target
     now = clock.utcnow()
-    with Store.open(settings.state_dir) as store, store.transaction():
+    with _open_state(settings) as store, store.transaction():
         # Beside a running daemon: one small write, SQLite serialises it (no lock).
         muted = store.mutes.mute(
             kind,  # type: ignore[arg-type]
@@ -1592,12 +1627,11 @@ def cmd_mute(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_mutes(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier mutes``: the active mutes."""
-    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
 
     now = clock.utcnow()
     found = []
-    if (settings.state_dir / FILENAME).exists():
-        with Store.open(settings.state_dir, read_only=True) as store:
+    if _has_state(settings):
+        with _open_state(settings, read_only=True) as store:
             found = store.mutes.active(now)
     from notifier.cli.report import mute_json, mute_lines  # noqa: PLC0415 - lazy
 
@@ -1612,13 +1646,12 @@ def cmd_mutes(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_unmute(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier unmute TARGET``: end its mute now."""
-    from notifier.storage.sqlite import Store  # noqa: PLC0415 - lazy, see the docstring
 
     config = _load_or_report(settings)
     if config is None:
         return EXIT_INVALID
     now = clock.utcnow()
-    with Store.open(settings.state_dir) as store:
+    with _open_state(settings) as store:
         active = [(m.kind, m.name) for m in store.mutes.active(now)]
         target = _mute_target(args.target, config, active)
         if isinstance(target, str):
@@ -1690,7 +1723,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_ack(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier ack ID | --deadline NAME | --story ID``: record an acknowledgement."""
     from notifier.pipeline.acks import acknowledge  # noqa: PLC0415 - lazy
-    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
 
     chosen = [x for x in (args.id, args.deadline, args.story) if x is not None]
     if len(chosen) != 1:
@@ -1703,10 +1735,10 @@ def cmd_ack(args: argparse.Namespace, settings: Settings) -> int:
         if args.deadline is not None
         else f"story {args.story}"
     )
-    if not (settings.state_dir / FILENAME).exists():
+    if not _has_state(settings):
         print(f"notifier: no alert to acknowledge for {what}", file=sys.stderr)
         return EXIT_INVALID
-    with Store.open(settings.state_dir) as store:
+    with _open_state(settings) as store:
         # Beside a running daemon: one small write, SQLite serialises it (no lock).
         result = acknowledge(
             store,
@@ -1737,12 +1769,11 @@ def cmd_ack(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_acks(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier acks [--open] [--json]``: acknowledged and open alerts."""
     from notifier.pipeline.acks import OPEN_WINDOW  # noqa: PLC0415 - lazy
-    from notifier.storage.sqlite import FILENAME, Store  # noqa: PLC0415 - lazy
 
     now = clock.utcnow()
     found = []
-    if (settings.state_dir / FILENAME).exists():
-        with Store.open(settings.state_dir, read_only=True) as store:
+    if _has_state(settings):
+        with _open_state(settings, read_only=True) as store:
             found = store.acks.alerts(now - OPEN_WINDOW)
     if args.open:
         found = [a for a in found if a.ack is None]

@@ -60,6 +60,7 @@ from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
 from notifier.sources.http import FetchRequest, HttpFetcher
 from notifier.storage import State
+from notifier.storage.open import open_store
 from notifier.storage.sqlite import FILENAME, Store
 
 log = get_logger("notifier.runtime.app")
@@ -262,40 +263,59 @@ async def deliver(
         return report, store.outbox.status()
 
 
-def outbox_status(state_dir: Path) -> list[ChannelStatus] | None:
+def _reader(state_dir: Path, state_url: str | None) -> State | None:
+    """The state opened read-only: SQLite in ``state_dir`` (None when no file exists
+    yet), or the PostgreSQL state at ``state_url``."""
+    if state_url is None and not (state_dir / FILENAME).exists():
+        return None
+    return open_store(state_dir, state_url, read_only=True)
+
+
+def outbox_status(state_dir: Path, state_url: str | None = None) -> list[ChannelStatus] | None:
     """The outbox per channel, or None when no state exists yet."""
-    with Store.open(state_dir, read_only=True) as store:
+    if state_url is None:
+        with Store.open(state_dir, read_only=True) as local:
+            return local.outbox.status()
+    with open_store(state_dir, state_url, read_only=True) as store:
         return store.outbox.status()
 
 
-def history_counts(state_dir: Path, since: datetime) -> dict[str, int] | None:
+def history_counts(
+    state_dir: Path, since: datetime, state_url: str | None = None
+) -> dict[str, int] | None:
     """History's counts since ``since`` (see ``HistoryStore.history_counts``), or None
     when no state exists yet."""
-    if not (state_dir / FILENAME).exists():
+    store = _reader(state_dir, state_url)
+    if store is None:
         return None
-    with Store.open(state_dir, read_only=True) as store:
+    with store:
         return store.history.history_counts(since)
 
 
-def open_proposals(state_dir: Path) -> int | None:
+def open_proposals(state_dir: Path, state_url: str | None = None) -> int | None:
     """How many proposals wait for ``accept`` or ``dismiss`` (None: no state yet)."""
-    if not (state_dir / FILENAME).exists():
+    store = _reader(state_dir, state_url)
+    if store is None:
         return None
-    with Store.open(state_dir, read_only=True) as store:
+    with store:
         return len(store.proposals.proposals("open"))
 
 
-def active_mutes(state_dir: Path, now: datetime) -> list[Mute]:
+def active_mutes(state_dir: Path, now: datetime, state_url: str | None = None) -> list[Mute]:
     """The mutes in force at ``now``, soonest end first (empty when no state exists yet)."""
-    if not (state_dir / FILENAME).exists():
+    store = _reader(state_dir, state_url)
+    if store is None:
         return []
-    with Store.open(state_dir, read_only=True) as store:
+    with store:
         return store.mutes.active(now)
 
 
-def feed_states(state_dir: Path) -> list[FeedState]:
+def feed_states(state_dir: Path, state_url: str | None = None) -> list[FeedState]:
     """Every feed's stored state (empty when no state exists yet)."""
-    with Store.open(state_dir, read_only=True) as store:
+    if state_url is None:
+        with Store.open(state_dir, read_only=True) as local:
+            return local.feed_states()
+    with open_store(state_dir, state_url, read_only=True) as store:
         return store.feed_states()
 
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from notifier.model import (
     AckableAlert,
@@ -606,4 +606,12 @@ class State(FeedStateStore, SeenStore, Protocol):
 
     def close(self) -> None:
         """Close (idempotent)."""
+        ...
+
+    def __enter__(self) -> Self:
+        """The store itself (``with open_store(...) as store``)."""
+        ...
+
+    def __exit__(self, *exc: object) -> None:
+        """Close it."""
         ...
