@@ -69,6 +69,7 @@ class PgServer:
     folder: Path
     port: int
     prefix: list[str] = field(default_factory=list)
+    options: str = ""
     _names: Iterator[int] = field(default_factory=itertools.count)
 
     def url(self, database: str = "postgres") -> str:
@@ -93,6 +94,19 @@ class PgServer:
             timeout=60,
             check=False,
         )
+
+    def pause(self) -> None:
+        """Stop the server (fast shutdown: connections are cut), keeping its data."""
+        done = self.run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+        assert done.returncode == 0, done.stderr
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        done = self.run(
+            "pg_ctl", "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-w",
+            "-t", "30", "-o", self.options, "start",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr or done.stdout
 
     def stop(self) -> None:
         """Stop the server now and delete its folder."""
@@ -140,6 +154,7 @@ def start() -> PgServer:
             "-o", options, "start",
         )  # fmt: skip
         if done.returncode == 0:
+            server.options = options
             atexit.register(server.stop)  # also when the session ends abruptly
             return server
         error = done.stderr.strip() or done.stdout.strip()

@@ -61,8 +61,12 @@ class Copied:
         return self.target >= self.source
 
 
-def _columns(sqlite_db: Any, table: str) -> list[str]:
-    return [row[1] for row in sqlite_db.execute(f"PRAGMA table_info({table})")]
+def _columns(sqlite_db: Any, table: str) -> tuple[list[str], str]:
+    """The table's columns, and the order to copy it in: its primary key (insertion
+    order, ``rowid``, for a table without one)."""
+    rows = list(sqlite_db.execute(f"PRAGMA table_info({table})"))
+    key = [r[1] for r in sorted(rows, key=lambda r: r[5]) if r[5]]
+    return [r[1] for r in rows], ", ".join(key) or "rowid"
 
 
 def copy_state(
@@ -88,11 +92,10 @@ def copy_state(
             )
     with target.transaction():
         for table in TABLES:
-            columns = _columns(src, table)
+            columns, order = _columns(src, table)
             names = ", ".join(columns)
             marks = ", ".join("?" for _ in columns)
             insert = f"INSERT INTO {table}({names}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
-            order = "rowid" if table not in ("briefs",) else "day"
             cursor = src.execute(f"SELECT {names} FROM {table} ORDER BY {order}")  # noqa: S608
             done = 0
             while rows := cursor.fetchmany(BATCH):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any
@@ -138,12 +138,33 @@ class PgConnection:
 
     The connection is in autocommit: a statement outside ``with conn:`` commits
     alone; ``with conn:`` is a transaction, and a nested one a savepoint. Errors
-    are :class:`StateError` (saying ``where``, never a password)."""
+    are :class:`StateError` (saying ``where``, never a password).
 
-    def __init__(self, raw: psycopg.Connection[Any], where: str) -> None:
+    A connection lost (the server restarted, the network cut) is opened again with
+    ``reopen`` at the next statement outside a transaction: a worker comes back by
+    itself once PostgreSQL does; a transaction cut short fails as a whole."""
+
+    def __init__(
+        self,
+        raw: psycopg.Connection[Any],
+        where: str,
+        reopen: Callable[[], psycopg.Connection[Any]] | None = None,
+    ) -> None:
         self.raw = raw
         self.where = where
+        self._reopen = reopen
         self._transactions: list[AbstractContextManager[Any]] = []
+
+    def _live(self) -> None:
+        """Open the connection again if it was lost (only between transactions)."""
+        if self._transactions or self._reopen is None:
+            return
+        if not (self.raw.closed or self.raw.broken):
+            return
+        try:
+            self.raw = self._reopen()
+        except psycopg.Error as e:
+            raise self._error(e) from None
 
     def _error(self, e: psycopg.Error) -> StateError:
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -151,6 +172,7 @@ class PgConnection:
 
     def execute(self, sql: str, parameters: Params = (), /) -> PgCursor:
         """Run one statement (``?`` or ``:name`` placeholders)."""
+        self._live()
         try:
             with self.raw.cursor() as cur:
                 cur.execute(translate(sql), _params(parameters))
@@ -164,6 +186,7 @@ class PgConnection:
         batch = [_params(p) for p in parameters]
         if not batch:
             return PgCursor([], 0)
+        self._live()
         try:
             with self.raw.cursor() as cur:
                 cur.executemany(translate(sql), batch)
@@ -172,6 +195,7 @@ class PgConnection:
             raise self._error(e) from e
 
     def __enter__(self) -> PgConnection:
+        self._live()
         transaction = self.raw.transaction()
         try:
             transaction.__enter__()
@@ -255,6 +279,13 @@ class PgStore(SqlState):
         string) and bring it to the latest schema; ``read_only``: a session that
         cannot write, refused if the schema is not the latest."""
         where = mask_url(url)
+
+        def reopen() -> psycopg.Connection[Any]:
+            raw = psycopg.connect(url, autocommit=True, **_settings(url))
+            if read_only:
+                raw.execute("SET default_transaction_read_only = on")
+            return raw
+
         try:
             raw = psycopg.connect(url, autocommit=True, **_settings(url))
         except psycopg.Error as e:
@@ -265,7 +296,7 @@ class PgStore(SqlState):
             raise StateError(
                 f"cannot connect to the PostgreSQL state store {where}: {mask_url(text)}"
             ) from None
-        store = cls(PgConnection(raw, where), read_only=read_only)
+        store = cls(PgConnection(raw, where, reopen), read_only=read_only)
         try:
             store._open()
         except BaseException:

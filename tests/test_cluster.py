@@ -1,0 +1,288 @@
+"""The cluster mode around the failover test: PostgreSQL down and back, workers with
+different config files, ``status`` listing the workers, ``state migrate`` from SQLite,
+and the pure slot arithmetic. Real PostgreSQL servers (tests/pg.py), real ``notifier``
+processes, a real feed server and webhook receiver.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from notifier.errors import StateError
+from notifier.model import Feed, NewAlert
+from notifier.runtime.daemon import phase
+from notifier.runtime.worker import due_polls, slot
+from notifier.storage.postgres import PgStore
+from notifier.storage.sqlite import Store
+from tests.conftest import CLI
+from tests.feedserver import ThreadedFeedServer
+from tests.pg import PgServer, start
+from tests.receivers import ThreadedWebhookReceiver
+from tests.test_daemon_e2e import Daemon, free_port
+
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def rss(*items: tuple[str, str]) -> str:
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t}</title><link>https://x.example/{g}</link></item>"
+        for g, t in items
+    )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>c</title>{body}</channel></rss>"
+    )
+
+
+# --------------------------------------------------------------------------- slots (pure)
+
+
+def test_a_feed_is_due_once_per_interval_at_its_phase() -> None:
+    feed = Feed(name="news", url="https://x.example/f", title=None, interval=timedelta(seconds=60))
+    offset = phase("news", feed.interval)
+    start_of_slot = datetime.fromtimestamp((slot(feed, T0) + 1) * 60 + offset.total_seconds(), UTC)
+    before = start_of_slot - timedelta(milliseconds=1)
+    assert slot(feed, start_of_slot) == slot(feed, before) + 1
+    deferred = {"news": slot(feed, before)}
+    assert due_polls([feed], deferred, before) == {}
+    assert due_polls([feed], deferred, start_of_slot) == {"news": slot(feed, start_of_slot)}
+    # Missed slots (every worker down for five minutes) fold into the current one.
+    later = start_of_slot + timedelta(minutes=5)
+    assert due_polls([feed], deferred, later) == {"news": slot(feed, later)}
+    # A disabled feed is never due; a feed never deferred is due at once.
+    off = Feed(
+        name="off", url="https://x.example/o", title=None, interval=feed.interval, enabled=False
+    )
+    assert due_polls([off, feed], {}, T0) == {"news": slot(feed, T0)}
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def test_a_lost_connection_is_opened_again_between_transactions(pg_server: PgServer) -> None:
+    url = pg_server.database()
+    store = PgStore.connect(url)
+    try:
+        with psycopg.connect(url, autocommit=True) as admin:
+            (pid,) = admin.execute("SELECT pg_backend_pid()").fetchone() or (0,)
+            (mine,) = store.db.execute("SELECT pg_backend_pid()").fetchone()
+            admin.execute("SELECT pg_terminate_backend(%s)", (mine,))
+            assert pid != mine
+        with pytest.raises(StateError):  # the statement the cut caught fails...
+            store.seen_count()
+        assert store.seen_count() == 0  # ...and the next one runs on a new connection
+    finally:
+        store.close()
+
+
+# --------------------------------------------------------------------------- migrate
+
+
+def test_state_migrate_copies_everything_and_verifies_the_counts(
+    tmp_path: Path, pg_url: str, cli_process: CLI
+) -> None:
+    """A SQLite state made by the real ``once`` (feed states, seen keys, history, the
+    outbox) copied by ``state migrate``: every count matches, the history is searchable
+    in PostgreSQL, and ids go on after the copied ones."""
+    state = tmp_path / "state"
+    with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as chat:
+        doc = feeds.feed("/news.xml", rss(("a1", "Old story")))
+        config = tmp_path / "watch.yaml"
+        _config(config, feeds, chat)
+        args = ("--config", str(config), "--state-dir", str(state))
+        assert cli_process("once", *args).code == 0
+        doc.update(rss(("a2", "New 稀土 rare earth rules"), ("a1", "Old story")))
+        assert cli_process("once", *args).code == 0
+    r = cli_process("state", "migrate", *args, "--to", pg_url)
+    assert r.code == 0, r.err
+    assert "every count matches" in r.out
+    assert all(t in r.out for t in ("seen", "alerts", "entries", "feeds"))
+    with Store.open(state, read_only=True) as sqlite, PgStore.connect(pg_url) as pg:
+        assert pg.known_keys("news", ["a1", "a2", "a3"]) == sqlite.known_keys(
+            "news", ["a1", "a2", "a3"]
+        )
+        assert pg.feed_states() == sqlite.feed_states()
+        assert pg.outbox.status() == sqlite.outbox.status()
+        with pg.transaction():  # new ids go on after the copied ones
+            pg.outbox.enqueue(
+                [NewAlert(key="n1", channel="chat", kind="test", severity="normal", context={})],
+                T0,
+            )
+    found = cli_process(
+        "history", "--search", "稀土", "--all", "--json", *args, env={"NOTIFIER_STATE_URL": pg_url}
+    )
+    assert found.code == 0, found.err
+    assert "New 稀土 rare earth rules" in found.out
+    # A second copy into a state that holds rows is refused, unless --merge.
+    again = cli_process("state", "migrate", *args, "--to", pg_url)
+    assert again.code == 1
+    assert "already holds rows" in again.err
+    merged = cli_process("state", "migrate", *args, "--to", pg_url, "--merge")
+    assert merged.code == 0, merged.err
+
+
+def test_state_migrate_never_prints_the_password(tmp_path: Path, cli_process: CLI) -> None:
+    state = tmp_path / "state"
+    Store.open(state).close()
+    port = free_port()  # nothing listens there
+    r = cli_process(
+        "state", "migrate", "--state-dir", str(state),
+        "--to", f"postgresql://desk:hunter2secret@127.0.0.1:{port}/notifier",
+    )  # fmt: skip
+    assert r.code == 1
+    assert "hunter2secret" not in r.err + r.out
+    assert "cannot connect" in r.err
+
+
+# --------------------------------------------------------------------------- workers
+
+
+def _worker(tmp_path: Path, config: Path, url: str, n: int, port: int | None = None) -> Daemon:
+    return Daemon(
+        config,
+        tmp_path / f"state-{n}",
+        tmp_path / f"worker-{n}.log",
+        port if port is not None else free_port(),
+        environ={"NOTIFIER_STATE_URL": url},
+        command="worker",
+    )
+
+
+def _config(
+    path: Path, feeds: ThreadedFeedServer, chat: ThreadedWebhookReceiver, extra: str = ""
+) -> None:
+    path.write_text(
+        "delivery: {min_retry: 1s, max_retry: 2s}\n"
+        "defaults: {channels: [chat]}\n"
+        f'channels:\n  chat: ["{chat.json_url("/c")}"]\n'
+        f"feeds:\n  - name: news\n    url: {feeds.url('/news.xml')}\n    interval: 1s\n"
+        f"watches:\n  - name: rare\n    any: [rare earth]\n{extra}",
+        "utf-8",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("postgres")
+def test_postgres_down_and_back_nothing_lost_and_healthz_says_so(
+    tmp_path: Path, pg_server: PgServer
+) -> None:
+    """PostgreSQL stops under a running worker: /healthz says the state is not writable,
+    the worker keeps running and retrying; once PostgreSQL is back, the entry planted
+    while it was down alerts exactly once, and /healthz is ok again."""
+    server = start()  # a server of its own: this test stops it
+    try:
+        url = server.database()
+        with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as chat:
+            doc = feeds.feed("/news.xml", rss(("a1", "Old story")))
+            config = tmp_path / "watch.yaml"
+            _config(config, feeds, chat)
+            worker = _worker(tmp_path, config, url, 0)
+            try:
+                worker.wait_for_log("worker started", timeout=60)
+                worker.wait_for_log("feed polled", feed="news", status="first_poll", timeout=30)
+                server.pause()
+                doc.update(rss(("a2", "New rare earth rules"), ("a1", "Old story")))
+                deadline = time.monotonic() + 30
+                body: dict[str, object] = {}
+                while time.monotonic() < deadline:
+                    status, text = worker.get("/healthz")
+                    body = json.loads(text)
+                    if status == 503 and any(
+                        "state store not writable" in str(p)
+                        for p in body["problems"]  # type: ignore[attr-defined]
+                    ):
+                        break
+                    time.sleep(0.5)
+                else:
+                    raise AssertionError(f"/healthz never said the state is down: {body}")
+                time.sleep(3)  # down a while: the worker must outlive it
+                assert worker.proc.poll() is None
+                assert chat.messages() == []
+                server.resume()
+                chat.wait_for(1, timeout=60)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    status, _ = worker.get("/healthz")
+                    if status == 200:
+                        break
+                    time.sleep(0.5)
+                assert status == 200
+                time.sleep(3)  # polls go on: nothing arrives twice
+                assert [n.title for n in chat.messages()].count("New rare earth rules") == 1
+                assert worker.stop() == 0
+            finally:
+                if worker.proc.poll() is None:
+                    worker.proc.kill()
+                    worker.proc.wait(timeout=10)
+                worker.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("postgres")
+def test_workers_with_different_configs_are_named_by_status(
+    tmp_path: Path, pg_url: str, cli_process: CLI
+) -> None:
+    """Two workers, two config files that differ: a warning in the log, and ``status``
+    lists both workers, one marked as differing; each says what it holds."""
+    with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as chat:
+        feeds.feed("/news.xml", rss(("a1", "Old story")))
+        one, two = tmp_path / "one.yaml", tmp_path / "two.yaml"
+        _config(one, feeds, chat)
+        _config(two, feeds, chat, "  - name: extra\n    any: [quota]\n")
+        workers = [_worker(tmp_path, one, pg_url, 0), _worker(tmp_path, two, pg_url, 1)]
+        try:
+            for w in workers:
+                w.wait_for_log("worker started", timeout=60)
+            deadline = time.monotonic() + 30
+            while not any(
+                line.get("event") == "workers run different config files"
+                for w in workers
+                for line in w.log()
+            ):
+                assert time.monotonic() < deadline, "no warning about differing configs"
+                time.sleep(0.3)
+            r = cli_process(
+                "status", "--config", str(one), "--state-dir", str(tmp_path / "s"),
+                env={"NOTIFIER_STATE_URL": pg_url},
+            )  # fmt: skip
+            assert r.code == 0, r.err
+            assert "workers: 2 alive" in r.out
+            assert r.out.count("DIFFERS") == 1
+            j = cli_process(
+                "status", "--json", "--config", str(one), env={"NOTIFIER_STATE_URL": pg_url}
+            )
+            data = json.loads(j.out)
+            assert len(data["workers"]) == 2
+            assert sum(w["config_differs"] for w in data["workers"]) == 1
+            assert all(w["alive"] for w in data["workers"])
+            for w in workers:
+                assert w.stop() == 0
+            # Stopped workers leave the cluster.
+            after = cli_process("status", "--config", str(one), env={"NOTIFIER_STATE_URL": pg_url})
+            assert "workers: 0 alive" in after.out
+        finally:
+            for w in workers:
+                if w.proc.poll() is None:
+                    w.proc.kill()
+                    w.proc.wait(timeout=10)
+                w.close()
+
+
+def test_run_refuses_a_postgresql_state(tmp_path: Path, cli_process: CLI) -> None:
+    """``run`` keeps SQLite: with NOTIFIER_STATE_URL set it says to use ``worker``."""
+    r = cli_process("run", env={"NOTIFIER_STATE_URL": "postgresql://u@127.0.0.1:1/x"})
+    assert r.code == 1
+    assert "notifier worker" in r.err
+
+
+def test_worker_without_a_state_url_says_what_to_set(cli_process: CLI) -> None:
+    r = cli_process("worker")
+    assert r.code == 1
+    assert "NOTIFIER_STATE_URL" in r.err
