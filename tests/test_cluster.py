@@ -7,6 +7,7 @@ processes, a real feed server and webhook receiver.
 from __future__ import annotations
 
 import json
+import signal
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +22,10 @@ from notifier.runtime.worker import due_polls, slot
 from notifier.storage.postgres import PgStore
 from notifier.storage.sqlite import Store
 from tests.conftest import CLI
-from tests.feedserver import ThreadedFeedServer
+from tests.feedserver import Document, ThreadedFeedServer
 from tests.pg import PgServer, start
 from tests.receivers import ThreadedWebhookReceiver
+from tests.test_cluster_failover import Timed
 from tests.test_daemon_e2e import Daemon, free_port
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -262,6 +264,12 @@ def test_workers_with_different_configs_are_named_by_status(
             assert len(data["workers"]) == 2
             assert sum(w["config_differs"] for w in data["workers"]) == 1
             assert all(w["alive"] for w in data["workers"])
+            status, metrics = workers[0].get("/metrics")
+            assert status == 200
+            assert "notifier_queue_depth " in metrics
+            assert "notifier_stalled_jobs " in metrics
+            status, health = workers[0].get("/healthz")
+            assert "queue_depth" in json.loads(health)["cluster"]
             for w in workers:
                 assert w.stop() == 0
             # Stopped workers leave the cluster.
@@ -286,3 +294,56 @@ def test_worker_without_a_state_url_says_what_to_set(cli_process: CLI) -> None:
     r = cli_process("worker")
     assert r.code == 1
     assert "NOTIFIER_STATE_URL" in r.err
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("postgres")
+def test_a_worker_presumed_dead_that_wakes_up_does_not_alert_twice(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A worker frozen (SIGSTOP) in the middle of a poll is presumed dead: its poll runs
+    again on the other worker, which alerts. Thawed (SIGCONT), the first one finishes
+    its own poll and commits it: the alert is not queued or sent a second time."""
+    with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as chat:
+        slow = feeds.route(
+            "/news.xml", Timed(Document(rss(("a1", "Old story")).encode()), delay=0.0)
+        )
+        config = tmp_path / "watch.yaml"
+        _config(config, feeds, chat)
+        workers = [_worker(tmp_path, config, pg_url, n) for n in range(2)]
+        try:
+            for w in workers:
+                w.wait_for_log("worker started", timeout=60)
+            deadline = time.monotonic() + 30
+            while not any(line.get("event") == "feed polled" for w in workers for line in w.log()):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            slow.delay = 4.0
+            slow.then.update(rss(("a2", "New rare earth rules"), ("a1", "Old story")))
+            frozen = None
+            deadline = time.monotonic() + 30
+            while frozen is None and time.monotonic() < deadline:
+                for w in workers:
+                    _, body = w.get("/healthz")
+                    if "feed:news" in json.loads(body).get("cluster", {}).get("holding", []):
+                        frozen = w
+                        break
+                time.sleep(0.05)
+            assert frozen is not None, "no worker seen polling"
+            frozen.proc.send_signal(signal.SIGSTOP)
+            try:
+                chat.wait_for(1, timeout=45)  # the other worker took the poll over
+                slow.delay = 0.0
+            finally:
+                frozen.proc.send_signal(signal.SIGCONT)
+            time.sleep(8)  # the thawed worker finishes its poll and commits it
+            titles = [n.title for n in chat.messages()]
+            assert titles.count("New rare earth rules") == 1, titles
+            for w in workers:
+                assert w.stop() == 0
+        finally:
+            for w in workers:
+                if w.proc.poll() is None:
+                    w.proc.kill()
+                    w.proc.wait(timeout=10)
+                w.close()

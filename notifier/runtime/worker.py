@@ -50,6 +50,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from prometheus_client import Counter as PromCounter
+from prometheus_client import Gauge
+
 from notifier import clock as clocks
 from notifier.config.loader import load_with_secrets
 from notifier.config.settings import Settings
@@ -156,6 +159,18 @@ class Worker:
         self._resources = AsyncExitStack()
         self.health = Health(scheduler_stale_after=max(35.0, stall_after * 3))
         self.metrics = Metrics(self.health)
+        registry = self.metrics.registry
+        self._queue_gauge = Gauge(
+            "notifier_queue_depth", "Jobs due and waiting for a worker.", registry=registry
+        )
+        self._stalled_gauge = Gauge(
+            "notifier_stalled_jobs",
+            "Jobs of workers that stopped beating, at the last look.",
+            registry=registry,
+        )
+        self._retried = PromCounter(
+            "notifier_stalled_jobs_retried", "Stalled jobs put back to run.", registry=registry
+        )
         self.config: Config | None = None
         self.config_hash: str | None = None
         self._config_signature: tuple[int, int, int] | None = None
@@ -474,6 +489,8 @@ class Worker:
                     lock=job.lock,
                 )
         self.retried_stalled += len(stalled)
+        self._stalled_gauge.set(len(stalled))
+        self._retried.inc(len(stalled))
         return len(stalled)
 
     async def run_poll(self, name: str, number: int, job: int) -> None:
@@ -695,6 +712,7 @@ class Worker:
             "AND (scheduled_at IS NULL OR scheduled_at <= now())"
         )
         self.queue_depth = int(row["n"])
+        self._queue_gauge.set(self.queue_depth)
         self._report_cluster()
 
     def _hold(self, lock: str, *, held: bool = True) -> None:
