@@ -347,3 +347,57 @@ def test_a_worker_presumed_dead_that_wakes_up_does_not_alert_twice(
                     w.proc.kill()
                     w.proc.wait(timeout=10)
                 w.close()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("postgres")
+def test_a_story_spans_feeds_polled_by_different_workers(tmp_path: Path, pg_url: str) -> None:
+    """One story published by two feeds, each feed polled by whichever worker is free:
+    the second copy joins the story the first one started (one alert per story), even
+    when another worker recorded the first."""
+    with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as chat:
+        a = feeds.feed("/a.xml", rss(("a0", "Old story A")))
+        b = feeds.feed("/b.xml", rss(("b0", "Old story B")))
+        config = tmp_path / "watch.yaml"
+        config.write_text(
+            "defaults: {channels: [chat]}\n"
+            f'channels:\n  chat: ["{chat.json_url("/c")}"]\n'
+            "feeds:\n"
+            f"  - name: a\n    url: {feeds.url('/a.xml')}\n    interval: 1s\n"
+            f"  - name: b\n    url: {feeds.url('/b.xml')}\n    interval: 1s\n"
+            "watches:\n  - name: rare\n    any: [rare earth]\n",
+            "utf-8",
+        )
+        workers = [_worker(tmp_path, config, pg_url, n) for n in range(2)]
+        try:
+            for w in workers:
+                w.wait_for_log("worker started", timeout=60)
+            for name in ("a", "b"):
+                deadline = time.monotonic() + 30
+                while not any(
+                    line.get("event") == "feed polled" and line.get("feed") == name
+                    for w in workers
+                    for line in w.log()
+                ):
+                    assert time.monotonic() < deadline
+                    time.sleep(0.2)
+            items_a, items_b = [("a0", "Old story A")], [("b0", "Old story B")]
+            for n in range(4):
+                title = f"Rare earth export rules, part {n}"
+                link = f"https://gov.example/rules-{n}"
+                items_a.insert(0, (f"a{n + 1}", title))
+                a.update(rss(*items_a).replace(f"https://x.example/a{n + 1}", link))
+                chat.wait_for(n + 1, timeout=30)
+                items_b.insert(0, (f"b{n + 1}", title))
+                b.update(rss(*items_b).replace(f"https://x.example/b{n + 1}", link))
+                time.sleep(2.5)  # both workers poll b meanwhile; the copy must join
+            titles = [m.title for m in chat.messages()]
+            assert len(titles) == 4, titles
+            for w in workers:
+                assert w.stop() == 0
+        finally:
+            for w in workers:
+                if w.proc.poll() is None:
+                    w.proc.kill()
+                    w.proc.wait(timeout=10)
+                w.close()

@@ -93,6 +93,10 @@ SEND_PASSES = 20
 #: How far ahead reminder jobs are deferred (they are deferred again if missed).
 REMIND_AHEAD = timedelta(hours=1)
 MATCH_THREADS = 2
+#: How often a poll first looks for the entries other workers recorded (their stories),
+#: and how far back each look reaches (a slow poll commits after its clock was read).
+STORY_SYNC_EVERY = timedelta(seconds=1)
+STORY_SYNC_OVERLAP = timedelta(seconds=90)
 #: How often an idle worker looks for jobs whose ``schedule_at`` came (new jobs wake it
 #: at once through LISTEN/NOTIFY; a reminder's job is found within this).
 FETCH_EVERY = 0.5
@@ -182,6 +186,9 @@ class Worker:
         self.poller: Poller | None = None
         self.sender: Sender | None = None
         self._story_book: StoryBook | None = None
+        self._book_synced: datetime | None = None
+        self._indexed: dict[tuple[str, str], datetime] = {}  # (feed, key) in the book
+        self._indexed_limit = 10_000
         self._feeds: dict[str, Feed] = {}
         self._holding: set[str] = set()
         self._queue: Any = None  # the procrastinate App
@@ -222,7 +229,10 @@ class Worker:
         self._queue = await self._open_queue()
         stack.push_async_callback(self._close_queue)
         book = self._stories_for(config)
-        book.load_in_background(self.store.history.recent_entries(self.clock() - book.window))
+        self._book_synced = self.clock()
+        records = self.store.history.recent_entries(self._book_synced - book.window)
+        self._indexed = {(r.feed, r.key): r.seen for r in records}
+        book.load_in_background(records)
         await self._apply(config, matcher)
         self.worker_id = self.cluster.register(self.clock(), self.config_hash)
         stack.callback(self._leave)
@@ -505,11 +515,15 @@ class Worker:
         if state and state.failures and state.next_poll and self.clock() < state.next_poll:
             log.debug("feed backing off", feed=name, until=state.next_poll.isoformat())
             return
+        self._sync_stories()
         self._hold(f"feed:{name}")
         try:
             result = await self.poller.poll(feed)
         finally:
             self._hold(f"feed:{name}", held=False)
+        seen = self.clock()
+        for entry in result.new:
+            self._indexed[(name, entry.key)] = seen
         log.debug("poll slot done", feed=name, slot=number, job=job, worker=self.worker_id)
         self.metrics.polls.labels(str(result.status)).inc()
         if not result.ok:
@@ -519,6 +533,31 @@ class Worker:
         if result.matches or result.event:
             await self.kick()
             await self._escalate()
+
+    def _sync_stories(self) -> None:
+        """Index in this worker's story book the entries other workers recorded since
+        the last look (a story spans feeds polled by different workers). Reads the
+        entries of the last minute and more, so one recorded late (a slow poll
+        commits after its clock was read) is not missed; each is indexed once."""
+        book, store = self._story_book, self.store
+        if book is None or store is None or self._book_synced is None:
+            return
+        now = self.clock()
+        if now - self._book_synced < STORY_SYNC_EVERY:
+            return
+        since = self._book_synced - STORY_SYNC_OVERLAP
+        self._book_synced = now
+        fresh = [
+            r for r in store.history.recent_entries(since) if (r.feed, r.key) not in self._indexed
+        ]
+        for r in fresh:
+            self._indexed[(r.feed, r.key)] = r.seen
+        if fresh:
+            book.fill(fresh)
+        if len(self._indexed) > self._indexed_limit:  # forget what left the window
+            horizon = now - book.window
+            self._indexed = {k: t for k, t in self._indexed.items() if t >= horizon}
+            self._indexed_limit = max(10_000, 2 * len(self._indexed))
 
     async def run_deadlines(self) -> None:
         """The deadline check (idempotent): queue what is due, kick its channels."""
