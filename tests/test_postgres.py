@@ -266,3 +266,37 @@ def test_open_store_without_psycopg_says_what_to_install(
     monkeypatch.delitem(sys.modules, "notifier.storage.postgres", raising=False)
     with pytest.raises(StateError, match=r"notifier\[postgres\]"):
         open_store(tmp_path, "postgresql://u:p@127.0.0.1:1/x")
+
+
+def test_lock_stories_serialises_the_story_step_of_two_workers(pg_url: str) -> None:
+    """While one worker places entries in stories, another's story step waits, then sees
+    the first one's entries; a feed lock is not the stories' lock."""
+    first, second = PgStore.connect(pg_url), PgStore.connect(pg_url)
+    held = threading.Event()
+    waited: list[float] = []
+    counts: list[int] = []
+
+    def place_too() -> None:
+        held.wait(10)
+        with second.transaction():
+            second.lock_feed("stories")  # another lock: does not wait
+        begun = time.monotonic()
+        with second.transaction():
+            second.lock_stories()
+            waited.append(time.monotonic() - begun)
+            counts.append(second.seen_count())
+
+    thread = threading.Thread(target=place_too)
+    thread.start()
+    try:
+        with first.transaction():
+            first.lock_stories()
+            held.set()
+            time.sleep(0.3)
+            first.mark_seen("news", ["k1"], datetime(2026, 1, 1, tzinfo=UTC))
+        thread.join(10)
+    finally:
+        first.close()
+        second.close()
+    assert waited and waited[0] >= 0.2, waited
+    assert counts == [1]

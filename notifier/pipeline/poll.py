@@ -205,7 +205,15 @@ class Poller:
         watches: Mapping[str, Watch] | None = None,
         discovery: Discovery | None = None,
         announce: Announcer | None = None,
+        shared: bool = False,
+        refresh_stories: Callable[[], None] | None = None,
     ) -> None:
+        #: Other processes poll the same store (``notifier worker``): feed state is
+        #: read from the store at each poll, and a poll's writes are never deferred.
+        self.shared = shared
+        #: Called (shared only) in the poll's transaction, under the stories' lock,
+        #: before new entries are placed: the worker indexes the others' entries.
+        self.refresh_stories = refresh_stories
         self.store = store
         self.fetcher = fetcher
         self.matcher = matcher
@@ -245,7 +253,7 @@ class Poller:
             result = PollResult(feed.name, PollStatus.FAILED, error=f"internal error: {e!r}")
         finally:
             self._inflight -= 1
-            if not self._inflight:
+            if not self._inflight or self.shared:
                 self.flush()
         result = replace(result, duration=time.perf_counter() - started)
         self._log(feed, result)
@@ -258,7 +266,12 @@ class Poller:
         every write this poller makes: the poller is the writer of feed state, so
         a poll costs no SELECT. (Another process polling the same state folder at
         the same time only makes this copy stale: the next poll then refetches or
-        re-checks entries against the seen table, which stays authoritative.)"""
+        re-checks entries against the seen table, which stays authoritative.)
+
+        A ``shared`` poller (a worker of a cluster) reads it from the store every
+        time: another worker may have polled the feed since."""
+        if self.shared:
+            return self.store.feed_state(name)
         if self._states is None:
             self._states = {s.name: s for s in self.store.feed_states()}
         return self._states.get(name)
@@ -539,6 +552,12 @@ class Poller:
                 try:
                     if not self.stories.loaded:
                         self.stories.load(self.store.history, now)
+                    if self.shared:
+                        # Another worker may have placed entries since: wait for the
+                        # others' story step, then read what they recorded.
+                        self.store.lock_stories()
+                        if self.refresh_stories is not None:
+                            self.refresh_stories()
                     outcome = record_stories(
                         self.store.history, self.stories, stories, self.watches, now
                     )

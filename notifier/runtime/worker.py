@@ -93,9 +93,8 @@ SEND_PASSES = 20
 #: How far ahead reminder jobs are deferred (they are deferred again if missed).
 REMIND_AHEAD = timedelta(hours=1)
 MATCH_THREADS = 2
-#: How often a poll first looks for the entries other workers recorded (their stories),
-#: and how far back each look reaches (a slow poll commits after its clock was read).
-STORY_SYNC_EVERY = timedelta(seconds=1)
+#: How far back a look for the entries other workers recorded reaches, before the one
+#: before (an entry's ``seen`` is its poll's clock, read before that poll's commit).
 STORY_SYNC_OVERLAP = timedelta(seconds=90)
 #: How often an idle worker looks for jobs whose ``schedule_at`` came (new jobs wake it
 #: at once through LISTEN/NOTIFY; a reminder's job is found within this).
@@ -515,15 +514,14 @@ class Worker:
         if state and state.failures and state.next_poll and self.clock() < state.next_poll:
             log.debug("feed backing off", feed=name, until=state.next_poll.isoformat())
             return
-        self._sync_stories()
         self._hold(f"feed:{name}")
         try:
             result = await self.poller.poll(feed)
         finally:
             self._hold(f"feed:{name}", held=False)
-        seen = self.clock()
-        for entry in result.new:
-            self._indexed[(name, entry.key)] = seen
+        seen = self.clock()  # the entries this poll placed are in the book already
+        for key in {*(e.key for e in result.new), *result.story_of}:
+            self._indexed[(name, key)] = seen
         log.debug("poll slot done", feed=name, slot=number, job=job, worker=self.worker_id)
         self.metrics.polls.labels(str(result.status)).inc()
         if not result.ok:
@@ -536,15 +534,15 @@ class Worker:
 
     def _sync_stories(self) -> None:
         """Index in this worker's story book the entries other workers recorded since
-        the last look (a story spans feeds polled by different workers). Reads the
-        entries of the last minute and more, so one recorded late (a slow poll
-        commits after its clock was read) is not missed; each is indexed once."""
+        the last look (a story spans feeds polled by different workers). The poll
+        calls it in its transaction, holding the stories' lock, so every entry placed
+        before is committed and seen. Reads back :data:`STORY_SYNC_OVERLAP` before the
+        last look (a slow poll commits long after its clock was read); each entry is
+        indexed once."""
         book, store = self._story_book, self.store
         if book is None or store is None or self._book_synced is None:
             return
         now = self.clock()
-        if now - self._book_synced < STORY_SYNC_EVERY:
-            return
         since = self._book_synced - STORY_SYNC_OVERLAP
         self._book_synced = now
         fresh = [
@@ -663,6 +661,8 @@ class Worker:
             watches={w.name: w for w in config.watches},
             discovery=Discovery.of(config),
             announce=wiring.announcer_for(config, "notifier"),
+            shared=True,  # other workers poll the same feeds
+            refresh_stories=self._sync_stories,
         )
         if stopping is not None:
             self.poller.stopping = stopping

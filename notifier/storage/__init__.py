@@ -600,6 +600,12 @@ class State(FeedStateStore, SeenStore, Protocol):
         where there is one writer (SQLite)."""
         ...
 
+    def lock_stories(self) -> None:
+        """Called inside a poll's transaction before it places new entries in stories:
+        serialises that step across processes sharing one store (so each sees the
+        entries the others placed). A no-op where there is one writer (SQLite)."""
+        ...
+
     def probe(self, now: datetime) -> None:
         """Prove the store can be written (a real write); raises StateError if not."""
         ...

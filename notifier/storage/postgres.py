@@ -217,7 +217,8 @@ class PgConnection:
             raise self._error(e) from e
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent; a closed connection is not opened again)."""
+        self._reopen = None
         self.raw.close()
 
 
@@ -326,6 +327,10 @@ class PgStore(SqlState):
     def lock_feed(self, name: str) -> None:
         """Wait for (then hold, until this transaction ends) the feed's advisory lock."""
         self._db.execute("SELECT pg_advisory_xact_lock(hashtext(?))", ("feed:" + name,))
+
+    def lock_stories(self) -> None:
+        """Wait for (then hold, until this transaction ends) the stories' advisory lock."""
+        self._db.execute("SELECT pg_advisory_xact_lock(hashtext('stories'))")
 
     def close(self) -> None:
         """Close the connection (idempotent)."""

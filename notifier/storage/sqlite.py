@@ -167,6 +167,9 @@ class SqlState:
     def lock_feed(self, name: str) -> None:
         """Nothing to do: one process writes a SQLite store (:func:`lock_state_dir`)."""
 
+    def lock_stories(self) -> None:
+        """Nothing to do: one process writes a SQLite store (:func:`lock_state_dir`)."""
+
     # ------------------------------------------------------------------ feeds
 
     _FEED_COLUMNS = (
