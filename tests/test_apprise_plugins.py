@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def fresh(code: str) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter; it prints one JSON object as its last line."""
-    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
+    done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=ROOT,
         capture_output=True,
