@@ -1,6 +1,7 @@
 """Idle memory of ``notifier run`` alone: the daemon benchmark's memory part, nothing else.
 
-``.venv/bin/python -m bench.idle_memory [--feeds 1000] [--entries 50] [--quiet 10] [--json]``
+``.venv/bin/python -m bench.idle_memory [--feeds 1000] [--entries 50] [--quiet 10]
+[--channel URL] [--work DIR] [--json]``
 
 Runs :func:`bench.daemon.memory_bench` (a feed server with ``--feeds`` feeds, the
 real ``notifier run`` on them with a ``console://`` channel, ``/proc`` sampled
@@ -30,16 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--quiet", type=float, default=10.0, help="seconds idle before reading")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--channel",
+        default="console://",
+        help="the channel's URL (console:// needs no Apprise plugin; json://127.0.0.1:9/x does)",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    parser.add_argument("--work", default=None, help="keep the config, log and state here")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-idle-") as work:
+    with tempfile.TemporaryDirectory(prefix="bench-idle-") as temporary:
         result = asyncio.run(
             memory_bench(
-                Path(work),
+                Path(args.work or temporary),
                 feeds=args.feeds,
                 entries=args.entries,
                 seed=args.seed,
                 quiet=args.quiet,
+                channel=args.channel,
             )
         )
     if args.json:

@@ -237,6 +237,7 @@ class Poller:
         self._moved_logged: set[tuple[str, str]] = set()
         self._warned: dict[str, str] = {}  # feed -> the warning last logged
         self._inflight = 0
+        self._finished = 0
         self._touched: dict[str, FeedState] = {}
         self._states: dict[str, FeedState] | None = None  # see state()
         self._proposed: dict[str, tuple[Proposal, ...]] = {}  # feed -> its poll's new proposals
@@ -254,11 +255,22 @@ class Poller:
             result = PollResult(feed.name, PollStatus.FAILED, error=f"internal error: {e!r}")
         finally:
             self._inflight -= 1
+            self._finished += 1
             if not self._inflight:
                 self.flush()
         result = replace(result, duration=time.perf_counter() - started)
         self._log(feed, result)
         return result
+
+    @property
+    def busy(self) -> bool:
+        """Whether a poll is in flight."""
+        return self._inflight > 0
+
+    @property
+    def polls(self) -> int:
+        """How many polls this poller has finished (to tell whether any ran since)."""
+        return self._finished
 
     def state(self, name: str) -> FeedState | None:
         """Feed ``name``'s state as this poller last wrote it (None: never polled).

@@ -156,6 +156,10 @@ class Store:
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', ?)", (_ts(now),)
             )
 
+    def shrink_memory(self) -> None:
+        """Free what the connection's page cache holds (refilled from disk as needed)."""
+        self._db.execute("PRAGMA shrink_memory")
+
     @property
     def outbox(self) -> SqliteOutbox:
         """The outbox tables (:mod:`notifier.storage.outbox`)."""
