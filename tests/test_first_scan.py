@@ -171,6 +171,26 @@ _extras = st.sampled_from(
     ]
 )
 
+_atom_extras = st.sampled_from(
+    [
+        "",
+        "<content type='html'>&lt;p&gt;Full &lt;b&gt;rare earth&lt;/b&gt; text&lt;/p&gt;</content>",
+        "<content>plain content</content>",
+        "<content type='text'>  spaced\n content </content>",
+        "<content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>x</div></content>",
+        "<content type='html' src='https://x.org/c'/>",
+        "<link rel='enclosure' href='https://x.org/a.mp3'/>",
+        "<link rel='alternate' type='text/html' href='https://x.org/second'/>",
+        "<link rel='alternate' type='application/pdf' href='https://x.org/doc.pdf'/>",
+        "<link rel='self' href='https://x.org/self'/>",
+        "<link href='relative/x'/>",
+        "<author><name>A</name><email>a@x.org</email></author>",
+        "<category term='trade'/>",
+        "<published>2025-06-09T08:00:00Z</published>",
+        "<summary>second summary</summary>",
+    ]
+)
+
 
 @st.composite
 def items(draw: st.DrawFn) -> dict[str, Any]:
@@ -183,6 +203,8 @@ def items(draw: st.DrawFn) -> dict[str, Any]:
         "summary": draw(_words),
         "date": draw(_dates),
         "extra": draw(_extras),
+        "atom_extras": draw(st.lists(_atom_extras, max_size=2)),
+        "content_first": draw(st.booleans()),
     }
 
 
@@ -223,7 +245,9 @@ def atom_doc(entries: list[dict[str, Any]]) -> str:
         if e["link"] is not None:
             href = e["link"] if "&amp;" in e["link"] else escape(e["link"])
             parts.append(f"<link href='{href}'/>")
-        parts.append(f"<summary type='html'>{e['summary']}</summary>")
+        summary = f"<summary type='html'>{e['summary']}</summary>"
+        extras = "".join(e.get("atom_extras", ()))
+        parts.extend([extras, summary] if e.get("content_first") else [summary, extras])
         if e["date"] is not None:
             parts.append(f"<updated>{e['date']}</updated>")
         out.append(f"<entry>{''.join(parts)}</entry>")
