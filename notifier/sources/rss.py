@@ -789,6 +789,9 @@ _XML_MEDIA_TYPES = frozenset(
     {"application/xml", "application/xml-dtd", "application/xml-external-parsed-entity"}
 )
 _TEXT_TYPES = frozenset({"text/plain", "text/html"})
+#: feedparser's default content type of each text field (RSS descriptions are HTML).
+_ATOM_DEFAULT_TYPES = {"title": "text/plain", "summary": "text/plain", "content": "text/plain"}
+_RSS_DEFAULT_TYPES = {"title": "text/plain", "summary": "text/html", "content": "text/html"}
 #: A link as the scan takes it: printable ASCII without spaces or angle brackets.
 _PLAIN_LINK = re.compile(r"[!-;=?-~]+")
 #: feedparser's fix-up of ``?a=1&b;=2`` in an RSS ``<link>`` (after ``&amp;`` → ``&``).
@@ -812,13 +815,14 @@ def _popped(pieces: list[str]) -> str:
     whose characters are all below U+0100 and whose Latin-1 bytes are UTF-8).
     """
     text = "".join(pieces).strip()
-    if not text.isascii():
-        try:
-            repaired = text.encode("iso-8859-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            repaired = text
-        if repaired != text:
-            raise _Unsure("text feedparser would re-decode")
+    if text.isascii():
+        return text  # nothing for either step to change
+    try:
+        repaired = text.encode("iso-8859-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        repaired = text
+    if repaired != text:
+        raise _Unsure("text feedparser would re-decode")
     return text.translate(feedparser.html._cp1252)
 
 
@@ -893,9 +897,7 @@ class _FirstScanner:
     def _attributes(self, field: str, attrs: dict[str, str]) -> None:
         """Check a text field's attributes; note its content type in ``self.detail``."""
         self.detail = {}
-        kinds = {"title": "text/plain", "summary": "text/plain", "content": "text/plain"}
-        if not self.atom:
-            kinds = {"title": "text/plain", "summary": "text/html", "content": "text/html"}
+        kinds = _ATOM_DEFAULT_TYPES if self.atom else _RSS_DEFAULT_TYPES
         for key in attrs:
             local = key.rpartition(" ")[2].lower()
             if key == f"{_XML_NS} lang":
