@@ -503,7 +503,11 @@ class Poller:
             scan, fetched.body, fetched.headers, feed.url, feed.name, max_bytes=self.max_bytes
         )
         loop = asyncio.get_running_loop()
-        scanned: ParsedFeed | None = await loop.run_in_executor(self.executor, call)
+        try:
+            scanned: ParsedFeed | None = await loop.run_in_executor(self.executor, call)
+        except Exception:  # a bug in the fast path must not fail the feed: parse instead
+            log.exception("first scan failed; parsing", feed=feed.name)
+            return None
         if scanned is None:
             return None
         keys = [e.key for e in scanned.entries]
