@@ -529,3 +529,44 @@ async def test_cold_start_falls_back_to_the_parse_when_unsure(tmp_path: Path) ->
         assert [r.status for r in results] == [PollStatus.FIRST, PollStatus.FIRST]
         assert sorted(recording.calls) == ["first_scan", "parse", "parse"]
         assert [len(r.new) for r in results] == [0, 1]  # backfill: the newest is new
+
+
+class FailingScan(RecordingExecutor):
+    """Records like :class:`RecordingExecutor`, but the first scan raises (a bug, a dead pool)."""
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        inner = fn.func if isinstance(fn, functools.partial) else fn
+        if getattr(inner, "__name__", "") == "first_scan":
+            self.calls.append("first_scan")
+            future: Future[T] = Future()
+            future.set_exception(RuntimeError("boom"))
+            return future
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_a_failing_first_scan_or_known_keys_mean_a_full_parse(tmp_path: Path) -> None:
+    """A first scan that raises is logged and the feed parsed; a first poll whose keys
+    are already stored (state lost, seen keys kept) is parsed too (edits are looked at)."""
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/a.xml", rss_body(OLD))
+        with Store.open(tmp_path / "state") as store:
+            failing = FailingScan()
+            poller = Poller(
+                store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7, executor=failing
+            )
+            a = Feed(name="rss", url=server.url("/a.xml"), title=None, interval=timedelta(hours=1))
+            result = await poller.poll(a)
+            assert result.status is PollStatus.FIRST
+            assert failing.calls == ["first_scan", "parse"]
+
+            keys = [e.key for e in parse(doc.body, {}, a.url, "rss").entries]
+            with store.transaction():
+                store.mark_seen("atom", keys, NOW, None)
+            recording = RecordingExecutor()
+            poller = Poller(
+                store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7, executor=recording
+            )
+            b = Feed(name="atom", url=server.url("/a.xml"), title=None, interval=timedelta(hours=1))
+            result = await poller.poll(b)
+            assert result.status is PollStatus.FIRST
+            assert recording.calls == ["first_scan", "parse"]
