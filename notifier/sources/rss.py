@@ -623,7 +623,7 @@ class _Scanner:
     """Expat handlers collecting the one guid/id of each item/entry, or raising _Unsure."""
 
     def __init__(self, parser: Any) -> None:
-        self.parser = parser
+        self.parser: Any = parser
         self.depth = 0
         self.entry_depth: int | None = None
         self.entry_ids: list[str] = []
@@ -744,6 +744,9 @@ def prescan(
         parser.Parse(body, True)
     except (_Unsure, xml.parsers.expat.ExpatError, ValueError, LookupError):
         return None
+    finally:
+        scanner.parser = None  # the parser's handlers and the scanner refer to each
+        # other: without this cycle, the parser and its buffers go now, not at the next GC
     if not scanner.ids or len(set(scanner.ids)) != len(scanner.ids):
         return None
     return [entry_key(guid, None, "", None) for guid in scanner.ids]
@@ -1074,6 +1077,9 @@ def first_scan(
         parser.Parse(body, True)
     except (_Unsure, xml.parsers.expat.ExpatError, ValueError, LookupError):
         return None
+    finally:
+        scanner.parser = None  # the parser's handlers and the scanner refer to each
+        # other: without this cycle, the parser and its buffers go now, not at the next GC
     ids = [e["id"] for e in scanner.entries]
     if not ids or len(set(ids)) != len(ids):
         return None
