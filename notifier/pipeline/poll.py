@@ -22,7 +22,7 @@
 **A silent first poll** (no ``backfill``) alerts on nothing, so it needs each
 entry's key and what history keeps of it (title, summary, link, dates), not a
 full feedparser parse: the source's ``first_scan``
-(:func:`notifier.sources.rss.first_scan`, about 2.5x cheaper, in the same pool)
+(:func:`notifier.sources.rss.first_scan`, about 2.5-3x cheaper, in the same pool)
 reads those exactly or says it is unsure, and then the poll parses as always.
 Everything after is the same: seen keys, fingerprints, history rows.
 
@@ -341,9 +341,9 @@ class Poller:
                 )
 
         try:
-            parsed = (first and await self._first_scan(fetched, feed)) or await self._parse(
-                fetched, feed
-            )
+            parsed = await self._first_scan(fetched, feed) if first else None
+            if parsed is None:
+                parsed = await self._parse(fetched, feed)
         except FeedError as e:
             # Keep the old caching headers: a 304 next time must not hide the broken body.
             return self._fail(feed, state, str(e), None)
