@@ -588,8 +588,13 @@ async def memory_bench(
     interval: str = "15m",
     quiet: float = 10.0,
     every: float = SAMPLE_EVERY,
+    channel: str = "console://",
 ) -> dict[str, Any]:
     """RSS of ``notifier run`` with ``feeds`` feeds × ``entries`` entries (see the module doc).
+
+    ``channel``: the one channel's Apprise URL (the benchmark's is ``console://``, which
+    needs no Apprise plugin; e.g. ``json://127.0.0.1:9/hook`` measures a daemon that
+    loads one; nothing is sent to it during the measurement: first polls are silent).
 
     Returns ``{"feeds", "entries", "interval", "watches", "startup_s", "first_cycle_s",
     "first_polls": {"statuses", "duration_ms"}, "quiet_s", "samples", "main": {...},
@@ -604,7 +609,7 @@ async def memory_bench(
             server,
             feeds=feeds,
             interval=interval,
-            channels={"console": ["console://"]},
+            channels={"console": [channel]},
             default="console",
             vocab=vocab,
         )

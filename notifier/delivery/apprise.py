@@ -10,11 +10,23 @@ not when this module is. The plain built-in URL, ``console://``, is our own
 schema: checking, masking and finding its secrets need no Apprise, so
 ``notifier check`` on a config with only the console channel never loads it.
 Any other URL, ``console://`` with options included, is handed to Apprise.
+
+**Only the plugins in use.** Apprise imports all of its ~190 plugin modules
+(about 17 MiB resident) the first time its plugin registry is touched.
+:func:`load_apprise` marks the registry as loaded but empty instead, and every
+hand-off of URLs to Apprise (:func:`quiet_apprise` with those URLs) first
+imports the plugin modules of their schemes, found in
+:mod:`notifier.delivery.apprise_index` (a table generated from the installed
+Apprise). A scheme not in that table, or another Apprise version than the
+table's, loads every plugin as Apprise would, so an unknown scheme is refused
+with the same message and nothing Apprise supports is ever missing. A URL
+rotated to a new scheme at a reload loads its plugin at its first check.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import ipaddress
 import logging
 import re
@@ -48,6 +60,8 @@ def _console(body: str, title: str, notify_type: str, *args: Any, **kwargs: Any)
 def load_apprise() -> Any:
     """The ``apprise`` module, imported on the first call with ``console://`` registered.
 
+    Its plugin registry starts empty (see the module docstring): use
+    :func:`quiet_apprise` with the URLs to hand over, which loads their plugins.
     Safe from any thread (sends run in threads of their own); later calls cost
     nothing.
     """
@@ -58,23 +72,85 @@ def load_apprise() -> Any:
                 import apprise  # noqa: PLC0415 - see the module docstring
                 from apprise.decorators import notify  # noqa: PLC0415
 
+                _start_empty(apprise.NotificationManager())
                 notify(on=CONSOLE_SCHEMA, name="notifier console")(_console)
                 _apprise = apprise
     return _apprise
 
 
+#: Marks Apprise's plugin registry as loaded (so that touching it imports nothing);
+#: Apprise's own full load (``load_modules()``) still runs when asked, see _load_schemes.
+_ONE_BY_ONE = "notifier: plugins loaded one by one"
+
+
+def _start_empty(manager: Any) -> None:
+    """Make Apprise's plugin registry count as loaded, with no plugin in it yet."""
+    with manager._lock:
+        if not manager:  # never loaded: Apprise would import every plugin on first use
+            manager._module_map = {}
+            manager._schema_map = {}
+            manager._custom_module_map = {}
+            manager._loaded.add(_ONE_BY_ONE)
+
+
+def _load_plugin(manager: Any, name: str) -> None:
+    """Import ``apprise.plugins.<name>`` and register it as Apprise's ``load_modules`` does."""
+    with manager._lock:
+        if name in manager._module_map:
+            return
+        path = f"{manager.module_name_prefix}.{name}"
+        module = importlib.import_module(path)
+        for attribute in dir(module):
+            if not manager.module_filter_re.match(attribute):
+                continue
+            plugin = getattr(module, attribute)
+            if not hasattr(plugin, "app_id"):
+                continue
+            manager._module_map[name] = {
+                "plugin": {plugin},
+                "module": module,
+                "path": path,
+                "native": True,
+            }
+            schemas = getattr(plugin, "schemas", None)
+            for schema in schemas(plugin) if callable(schemas) else ():
+                manager._schema_map.setdefault(schema, plugin)
+            break
+        manager._build_dep_counter()
+
+
+def _load_schemes(apprise: Any, urls: Iterable[str]) -> None:
+    """Load the plugins serving ``urls``' schemes; every plugin when one is not indexed."""
+    from notifier.delivery.apprise_index import (  # noqa: PLC0415 - with Apprise only
+        APPRISE_VERSION,
+        MODULE_OF,
+    )
+
+    manager = apprise.NotificationManager()
+    missing = {s for s in map(scheme_of, urls) if s and s not in manager._schema_map}
+    if not missing:
+        return
+    if apprise.__version__ != APPRISE_VERSION or not missing <= MODULE_OF.keys():
+        manager.load_modules()  # as Apprise itself would: a truly unknown scheme stays unknown
+        return
+    for name in sorted({MODULE_OF[s] for s in missing}):
+        _load_plugin(manager, name)
+
+
 @contextmanager
-def quiet_apprise() -> Iterator[Any]:
+def quiet_apprise(*urls: str) -> Iterator[Any]:
     """Silence the ``apprise`` logger (it logs unparseable URLs verbatim).
 
-    Every hand-off of a URL to Apprise happens inside this, so it also loads
-    Apprise (see :func:`load_apprise`), and yields the module.
+    Every hand-off of a URL to Apprise happens inside this, with the URLs
+    handed over: it loads Apprise (see :func:`load_apprise`) and the plugins of
+    those URLs' schemes, and yields the module.
     """
     apprise = load_apprise()
     log = logging.getLogger("apprise")
     was = log.disabled
     log.disabled = True
     try:
+        _load_schemes(apprise, urls)
         yield apprise
     finally:
         log.disabled = was
@@ -107,7 +183,7 @@ def check_url(url: str) -> str | None:
         return "not an Apprise URL: expected scheme://..., e.g. mailto://, slack://, json://"
     if is_builtin_console(url):
         return None
-    with quiet_apprise() as apprise:
+    with quiet_apprise(url) as apprise:
         if scheme not in apprise.NotificationManager():
             return f"unknown Apprise scheme {scheme + '://'!r}"
         plugin = apprise.Apprise.instantiate(url)
@@ -126,7 +202,7 @@ def mask_url(url: str) -> str:
     """
     if is_builtin_console(url):
         return f"{CONSOLE_SCHEMA}://"
-    with quiet_apprise() as apprise:
+    with quiet_apprise(url) as apprise:
         plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return f"{scheme_of(url) or '?'}://<hidden>"
@@ -209,7 +285,7 @@ def _apprise_masked_parts(url: str) -> set[str]:
     """The parts of ``url`` that Apprise itself hides in its privacy form."""
     if is_builtin_console(url):
         return set()
-    with quiet_apprise() as apprise:
+    with quiet_apprise(url) as apprise:
         plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return set()

@@ -139,7 +139,7 @@ def body_formats(url: str) -> tuple[BodyFormat, ...]:
     From Apprise's own declaration for the service (and a ``?format=`` in the
     URL): ntfy and Mattermost render plain text, Slack markdown, e-mail and
     Telegram HTML first. A URL Apprise cannot read gets ``("text",)``."""
-    with quiet_apprise():
+    with quiet_apprise(url):
         plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return ("text",)
@@ -220,7 +220,7 @@ class AppriseSink:
     @staticmethod
     def _send(url: str, title: str, body: str, fmt: BodyFormat, notify_type: str) -> SendOutcome:
         sender = apprise.Apprise(asset=_ASSET)
-        with quiet_apprise():
+        with quiet_apprise(url):
             added = sender.add(url)
         if not added:
             return SendOutcome(False, "Apprise cannot use this URL")

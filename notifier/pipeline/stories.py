@@ -394,11 +394,12 @@ def record(
         stories[entry.key] = (story, joined is not None)
 
     if work.silent:
-        history.add_entries(
+        history.add_silent(
+            feed.name,
             [
                 _record(feed, e, work.prepared.get(e.key) or prepare_light(e), now, None)
                 for e in work.silent
-            ]
+            ],
         )
 
     alerting: list[Match] = []

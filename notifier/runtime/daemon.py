@@ -81,7 +81,7 @@ from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import Sender, Sink, TickReport
 from notifier.pipeline.stories import StoryBook
-from notifier.runtime import app, systemd
+from notifier.runtime import app, memory, systemd
 from notifier.runtime.http import HealthServer
 from notifier.runtime.monitor import (
     BEAT_EVERY,
@@ -193,6 +193,7 @@ class Daemon:
         self._rejected: str | None = None
         self._reloading = asyncio.Lock()
         self._feeds: dict[str, Feed] = {}  # the config's feeds by name
+        self._trimmed_at = 0  # the poller's poll count when memory was last given back
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -742,7 +743,18 @@ class Daemon:
         await self._probe_state()
         self._update_outbox_counts()
         self._report_stuck()
+        self._give_memory_back()
         systemd.notify("WATCHDOG=1")
+
+    def _give_memory_back(self) -> None:
+        """After polls, once none is in flight: hand freed memory back (see
+        :mod:`notifier.runtime.memory`)."""
+        poller, store = self.poller, self.store
+        if poller is None or store is None or poller.busy or poller.polls == self._trimmed_at:
+            return
+        self._trimmed_at = poller.polls
+        store.shrink_memory()
+        memory.give_back()
 
     async def _probe_state(self) -> None:
         """A real write to the store and to a new file in the state folder: a full

@@ -80,6 +80,22 @@ class PrescanFn(Protocol):
     ) -> list[str] | None: ...
 
 
+class FirstScanFn(Protocol):
+    """The :class:`ParsedFeed` :class:`ParseFn` would give, read much more cheaply, or None.
+
+    Optional (a source module may define ``first_scan``): the poller calls it, in
+    the parse pool, only for a first poll that records its entries silently (no
+    ``backfill``). Each entry's key, title, summary, content, link and dates must
+    be exactly the parse's; what a silent first poll does not read (categories,
+    author, the feed's own title and link) may be left empty. None means
+    "unsure: parse". Never raises.
+    """
+
+    def __call__(
+        self, body: bytes, headers: Mapping[str, str], url: str, feed: str, *, max_bytes: int
+    ) -> ParsedFeed | None: ...
+
+
 @runtime_checkable
 class Source(Protocol):
     """One ``type:`` of feed: how a fetched body becomes entries.
@@ -94,6 +110,9 @@ class Source(Protocol):
       its keys returns None, and every changed body is parsed);
     - ``ACCEPT``: the HTTP ``Accept`` header to send for feeds of this type,
       or None for the fetcher's default (the XML feed types).
+
+    And optionally ``first_scan`` (see :class:`FirstScanFn`), a cheap read for a
+    feed's silent first poll (``notifier.sources.rss`` has one).
     """
 
     ACCEPT: str | None

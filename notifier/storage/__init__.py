@@ -313,6 +313,11 @@ class HistoryStore(Protocol):
         id is returned. Titles are cut at 500 characters, summaries at 2,000."""
         ...
 
+    def add_silent(self, feed: str, records: Sequence[EntryRecord]) -> None:
+        """Store entries of ``feed`` as :meth:`add_entries` stores records with
+        ``story=None``, without returning their ids (cheaper for many)."""
+        ...
+
     def entries_by_key(self, feed: str, keys: Iterable[str]) -> dict[str, EntryRecord]:
         """The stored entries of ``feed`` among ``keys``, by key."""
         ...

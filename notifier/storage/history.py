@@ -223,6 +223,33 @@ class SqliteHistory:
             ids.append(entry)  # indexed for search later: index_pending()
         return ids
 
+    def add_silent(self, feed: str, records: Sequence[EntryRecord]) -> None:
+        """Store entries of ``feed`` each as its own story, in two statements (a first
+        poll records thousands; their ids are not needed). Same rows as :meth:`add_entries`
+        with ``story=None``; an entry already stored keeps its row."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO entries(feed, key, title, summary, link, canonical, "
+            "published, seen, changed, text_hash, story) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            [
+                (
+                    feed,
+                    r.key,
+                    r.title[:TITLE_MAX],
+                    r.summary[:SUMMARY_MAX],
+                    r.link,
+                    r.canonical,
+                    _opt_ts(r.published),
+                    _ts(r.seen),
+                    _opt_ts(r.changed),
+                    r.text_hash,
+                )
+                for r in records
+            ],
+        )
+        # Only rows just inserted have story 0 (add_entries sets it at once too).
+        self.db.execute("UPDATE entries SET story=id WHERE feed=? AND story=0", (feed,))
+
     def entries_by_key(self, feed: str, keys: Iterable[str]) -> dict[str, EntryRecord]:
         """The stored entries of ``feed`` among ``keys``, by key."""
         found: dict[str, EntryRecord] = {}

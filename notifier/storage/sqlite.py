@@ -92,6 +92,10 @@ class SqlState:
         self._acks: SqliteAcks | None = None
         self._escalations: SqliteEscalations | None = None
 
+    def shrink_memory(self) -> None:
+        """Free what the connection's page cache holds (refilled from disk as needed)."""
+        self._db.execute("PRAGMA shrink_memory")
+
     @property
     def outbox(self) -> SqliteOutbox:
         """The outbox tables (:mod:`notifier.storage.outbox`)."""
