@@ -441,6 +441,28 @@ def test_entries_are_stored_once_and_start_their_own_stories(state: State, reope
         store.close()
 
 
+def test_silent_entries_are_stored_once_each_its_own_story(state: State) -> None:
+    """A first poll's entries (``add_silent``): each starts its own story, an entry
+    already stored keeps its row, and texts are capped as ``add_entries`` caps them."""
+    (kept,) = add(state, record("a", T0, title="Kept"))
+    with state.transaction():
+        state.history.add_silent(
+            "news",
+            [
+                record("a", T0, title="Other"),
+                record("b", T0),
+                record("c", T0, title="t" * 600),
+            ],
+        )
+    got = state.history.entries_by_key("news", ["a", "b", "c"])
+    assert got["a"].id == kept
+    assert got["a"].title == "Kept"
+    assert got["b"].story == got["b"].id
+    assert got["c"].story == got["c"].id
+    assert got["b"].id != got["c"].id
+    assert len(got["c"].title) == 500
+
+
 def test_long_texts_are_capped(state: State) -> None:
     """Titles are kept to 500 characters and summaries to 2,000."""
     add(state, record("a", T0, title="t" * 600, summary="s" * 3000))

@@ -228,9 +228,9 @@ class SqliteHistory:
         poll records thousands; their ids are not needed). Same rows as :meth:`add_entries`
         with ``story=None``; an entry already stored keeps its row."""
         self.db.executemany(
-            "INSERT OR IGNORE INTO entries(feed, key, title, summary, link, canonical, "
+            "INSERT INTO entries(feed, key, title, summary, link, canonical, "
             "published, seen, changed, text_hash, story) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING",
             [
                 (
                     feed,
