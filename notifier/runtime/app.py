@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from notifier import clock as clocks
+from notifier.clock import Clock
 from notifier.delivery.apprise import mask_url
 from notifier.delivery.messages import Renderer, test_context
 from notifier.delivery.stages import (
@@ -58,7 +60,7 @@ from notifier.pipeline.stories import StoryBook
 from notifier.runtime.pool import IDLE_AFTER, IdlePool
 from notifier.sources import DEFAULT_TYPE, ParsedFeed, source_for
 from notifier.sources.health import HealthEvent
-from notifier.sources.http import FetchRequest, HttpFetcher
+from notifier.sources.http import Fetcher, FetchRequest, HttpFetcher
 from notifier.storage import State
 from notifier.storage.open import open_store
 from notifier.storage.sqlite import FILENAME, Store
@@ -115,6 +117,48 @@ def router_for(config: Config) -> Router:
 #: Where ``notifier`` looks when given no ``--config`` or ``--state-dir``.
 DEFAULT_CONFIG = Path("config/watch.yaml")
 DEFAULT_STATE_DIR = Path("state")
+
+
+def poller_for(
+    config: Config,
+    store: State,
+    fetcher: Fetcher,
+    matcher: Matcher,
+    *,
+    executor: Executor | None,
+    clock: Clock,
+    match_executor: Executor | None,
+    stories: StoryBook,
+    command: str,
+    shared: bool = False,
+    refresh_stories: Callable[[], None] | None = None,
+) -> Poller:
+    """The poller of a long-running process (``run``, ``worker``) for ``config``."""
+    return Poller(
+        store,
+        fetcher,
+        matcher,
+        max_bytes=config.fetch.max_bytes,
+        executor=executor,
+        clock=clock,
+        router=router_for(config),
+        match_executor=match_executor,
+        stories=stories,
+        watches={w.name: w for w in config.watches},
+        discovery=Discovery.of(config),
+        announce=announcer_for(config, command),
+        shared=shared,
+        refresh_stories=refresh_stories,
+    )
+
+
+def outbox_counts(store: State) -> Counter[str]:
+    """The outbox's counts over every channel (for ``/healthz``)."""
+    counts: Counter[str] = Counter()
+    for c in store.outbox.status():
+        for key in ("queued", "held", "pending", "retrying", "dead", "sent", "rerouted"):
+            counts[key] += getattr(c, key)
+    return counts
 
 
 def command_for(config_path: Path | None = None, state_dir: Path | None = None) -> str:

@@ -42,7 +42,6 @@ import hashlib
 import os
 import socket
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import AsyncExitStack, suppress
@@ -65,7 +64,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from notifier import clock as clocks
 from notifier.ack import link as ack_link
 from notifier.brief import next_brief
-from notifier.config.loader import load_with_secrets
 from notifier.config.schema import is_loopback
 from notifier.config.settings import Settings
 from notifier.deadlines.planning import next_reminder, plan
@@ -77,11 +75,11 @@ from notifier.model import Config, Feed, NewAlert
 from notifier.pipeline.brief import check_brief
 from notifier.pipeline.escalate import check_escalations
 from notifier.pipeline.poll import Poller, PollResult
-from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import Sender, Sink, TickReport
 from notifier.pipeline.stories import StoryBook
 from notifier.runtime import app, memory, systemd
+from notifier.runtime.configfile import ConfigFile
 from notifier.runtime.http import HealthServer
 from notifier.runtime.monitor import (
     BEAT_EVERY,
@@ -115,8 +113,6 @@ HISTORY_INDEX_BATCH = 500
 CHANNEL_IDLE_WAKE = 5.0
 #: Threads for regex matching (off the event loop; each search releases the GIL).
 MATCH_THREADS = 2
-#: The largest config file read on a reload (the loader refuses more, with a message).
-_CONFIG_READ_LIMIT = 2 * 1024 * 1024
 
 
 def phase(name: str, interval: timedelta) -> timedelta:
@@ -125,26 +121,6 @@ def phase(name: str, interval: timedelta) -> timedelta:
     span = min(interval.total_seconds() / 10, 30.0)
     spread = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big")
     return timedelta(seconds=span * (spread / 2**32))
-
-
-def _file_signature(path: Path) -> tuple[int, int, int] | None:
-    """(size, mtime, inode): cheap evidence that the config file changed."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _file_hash(path: Path) -> str | None:
-    """A hash of the file's first bytes and its size (a huge file is not read whole)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(_CONFIG_READ_LIMIT)
-            size = os.fstat(f.fileno()).st_size
-    except OSError:
-        return None
-    return hashlib.sha256(head + str(size).encode()).hexdigest()
 
 
 class Daemon:
@@ -173,8 +149,7 @@ class Daemon:
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
         )
         self.config: Config | None = None
-        self.config_hash: str | None = None
-        self._config_signature: tuple[int, int, int] | None = None
+        self.config_file = ConfigFile(settings.config, environ)
         self.store: Store | None = None
         self.fetcher: HttpFetcher | None = None
         self.poller: Poller | None = None
@@ -404,23 +379,14 @@ class Daemon:
 
     # ------------------------------------------------------------------ config
 
+    @property
+    def config_hash(self) -> str | None:
+        """The hash of the config file as last loaded."""
+        return self.config_file.hash
+
     def _load(self) -> tuple[Config, Matcher]:
-        """Read, validate and compile the config (in a worker thread: a large file
-        takes seconds, and the event loop must not wait for it)."""
-        path = self.settings.config
-        self._config_signature = _file_signature(path)
-        self.config_hash = _file_hash(path)
-        # A large file is a tree of millions of objects while it is read; the cyclic
-        # GC's full collections over them hold the GIL for half a second at a time (a
-        # 1 MB config, measured), and the event loop stands still meanwhile. Reading
-        # makes no cycles worth collecting: the collector rests until it is done.
-        gc.disable()
-        try:
-            config, secrets = load_with_secrets(path, self.environ)
-        finally:
-            gc.enable()
-        add_secrets(secrets)
-        return config, Matcher.compile(config.watches)
+        """Read, validate and compile the config (in a worker thread)."""
+        return self.config_file.load()
 
     async def _apply(self, config: Config, matcher: Matcher) -> None:
         """Switch to ``config``: reschedule only the feeds whose schedule changed."""
@@ -432,21 +398,16 @@ class Daemon:
             self.fetcher = HttpFetcher(config.fetch)
             await self.fetcher.__aenter__()
         stopping = self.poller.stopping if self.poller is not None else None
-        self.poller = Poller(
+        self.poller = app.poller_for(
+            config,
             self.store,
             self.fetcher,
             matcher,
-            max_bytes=config.fetch.max_bytes,
             executor=self._executor,
             clock=self.clock,
-            router=app.router_for(config),
             match_executor=self._match_pool,
             stories=self._stories_for(config),
-            watches={w.name: w for w in config.watches},
-            discovery=Discovery.of(config),
-            announce=app.announcer_for(
-                config, app.command_for(self.settings.config, self.settings.state_dir)
-            ),
+            command=app.command_for(self.settings.config, self.settings.state_dir),
         )
         if stopping is not None:
             self.poller.stopping = stopping
@@ -724,15 +685,8 @@ class Daemon:
         self._add("escalate-next", self._escalate, DateTrigger(run_date=upcoming, timezone=UTC))
 
     async def _watch_config(self) -> None:
-        signature = await asyncio.to_thread(_file_signature, self.settings.config)
-        if signature == self._config_signature:
-            return
-        hashed = await asyncio.to_thread(_file_hash, self.settings.config)
-        if hashed is not None and hashed != self.config_hash:
-            log.info("config file changed", path=str(self.settings.config))
+        if await self.config_file.changed():
             await self.reload()
-        else:
-            self._config_signature = signature
 
     async def _heartbeat(self) -> None:
         """Prove the state can be written, stop idle parse workers, tell systemd."""
@@ -773,13 +727,8 @@ class Daemon:
         self.health.state(error is None, error)
 
     def _update_outbox_counts(self) -> None:
-        if self.store is None:
-            return
-        counts: Counter[str] = Counter()
-        for c in self.store.outbox.status():
-            for key in ("queued", "held", "pending", "retrying", "dead", "sent", "rerouted"):
-                counts[key] += getattr(c, key)
-        self.health.outbox(counts)
+        if self.store is not None:
+            self.health.outbox(app.outbox_counts(self.store))
 
     async def _beat_loop(self) -> None:
         """Tell the health monitor every :data:`BEAT_EVERY` s that the loop runs."""

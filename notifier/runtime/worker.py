@@ -42,7 +42,6 @@ import gc
 import logging
 import math
 import time
-from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import AsyncExitStack, suppress
@@ -54,7 +53,6 @@ from prometheus_client import Counter as PromCounter
 from prometheus_client import Gauge
 
 from notifier import clock as clocks
-from notifier.config.loader import load_with_secrets
 from notifier.config.settings import Settings
 from notifier.deadlines.planning import next_reminder, plan
 from notifier.errors import ConfigError, NotifierError, StateError
@@ -64,11 +62,11 @@ from notifier.model import Config, Feed
 from notifier.pipeline.brief import check_brief
 from notifier.pipeline.escalate import check_escalations
 from notifier.pipeline.poll import Poller
-from notifier.pipeline.proposals import Discovery
 from notifier.pipeline.reminders import check_deadlines
 from notifier.pipeline.sender import Sender, Sink, TickReport
 from notifier.pipeline.stories import StoryBook
 from notifier.runtime import app as wiring
+from notifier.runtime.configfile import ConfigFile
 from notifier.runtime.daemon import phase
 from notifier.runtime.http import HealthServer
 from notifier.runtime.monitor import HEALTH_FILE, Health, Metrics, Watchdog
@@ -175,8 +173,7 @@ class Worker:
             "notifier_stalled_jobs_retried", "Stalled jobs put back to run.", registry=registry
         )
         self.config: Config | None = None
-        self.config_hash: str | None = None
-        self._config_signature: tuple[int, int, int] | None = None
+        self.config_file = ConfigFile(settings.config, environ)
         self.matcher: Matcher | None = None
         self.store: State | None = None
         self.cluster = Cluster(self.url)
@@ -623,15 +620,13 @@ class Worker:
 
     # ------------------------------------------------------------------ config
 
-    def _load(self) -> tuple[Config, Matcher]:
-        from notifier.runtime.daemon import _file_hash, _file_signature  # noqa: PLC0415
+    @property
+    def config_hash(self) -> str | None:
+        """The hash of the config file as last loaded (shown to the cluster)."""
+        return self.config_file.hash
 
-        path = self.settings.config
-        self._config_signature = _file_signature(path)
-        self.config_hash = _file_hash(path)
-        config, secrets = load_with_secrets(path, self.environ)
-        add_secrets(secrets)
-        return config, Matcher.compile(config.watches)
+    def _load(self) -> tuple[Config, Matcher]:
+        return self.config_file.load()
 
     def _stories_for(self, config: Config) -> StoryBook:
         if self._story_book is None or self._story_book.window != config.stories.window:
@@ -648,19 +643,16 @@ class Worker:
             await self.fetcher.__aenter__()
         self.matcher = matcher
         stopping = self.poller.stopping if self.poller is not None else None
-        self.poller = Poller(
+        self.poller = wiring.poller_for(
+            config,
             self.store,
             self.fetcher,
             matcher,
-            max_bytes=config.fetch.max_bytes,
             executor=self._executor,
             clock=self.clock,
-            router=wiring.router_for(config),
             match_executor=self._match_pool,
             stories=self._stories_for(config),
-            watches={w.name: w for w in config.watches},
-            discovery=Discovery.of(config),
-            announce=wiring.announcer_for(config, "notifier"),
+            command="notifier",
             shared=True,  # other workers poll the same feeds
             refresh_stories=self._sync_stories,
         )
@@ -692,17 +684,8 @@ class Worker:
             return True
 
     async def _watch_config(self) -> None:
-        from notifier.runtime.daemon import _file_hash, _file_signature  # noqa: PLC0415
-
-        signature = await asyncio.to_thread(_file_signature, self.settings.config)
-        if signature == self._config_signature:
-            return
-        hashed = await asyncio.to_thread(_file_hash, self.settings.config)
-        if hashed is not None and hashed != self.config_hash:
-            log.info("config file changed", path=str(self.settings.config))
+        if await self.config_file.changed():
             await self.reload()
-        else:
-            self._config_signature = signature
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -785,13 +768,8 @@ class Worker:
         self._mismatch = differing
 
     def _update_outbox_counts(self) -> None:
-        if self.store is None:
-            return
-        counts: Counter[str] = Counter()
-        for c in self.store.outbox.status():
-            for key in ("queued", "held", "pending", "retrying", "dead", "sent", "rerouted"):
-                counts[key] += getattr(c, key)
-        self.health.outbox(counts)
+        if self.store is not None:
+            self.health.outbox(wiring.outbox_counts(self.store))
 
     def healthy(self) -> tuple[bool, dict[str, Any]]:
         verdict = self.health.judge()
