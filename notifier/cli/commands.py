@@ -27,7 +27,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 from notifier import __version__, clock
 from notifier.config.flags import ENV, FLAGS, PARSERS, parse_path
@@ -796,18 +796,46 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``notifier run``: the daemon, until SIGTERM or SIGINT (a second one exits at once)."""
     if _sqlite_only(settings, "run"):
         return EXIT_INVALID
-    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
-    import signal  # noqa: PLC0415
-
-    from notifier.logs import get_logger  # noqa: PLC0415
-    from notifier.runtime.daemon import Daemon  # noqa: PLC0415
+    from notifier.runtime.daemon import Daemon  # noqa: PLC0415 - lazy, see the docstring
 
     try:
         _prepare_state_dir(settings.state_dir)
     except StateError as e:
         print(f"notifier: {e}", file=sys.stderr)
         return EXIT_INVALID
-    service = Daemon(settings, _sink())
+    return _serve(Daemon(settings, _sink()), settings, "notifier.run")
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """``notifier worker``: one worker of a PostgreSQL cluster, until SIGTERM or SIGINT."""
+    from notifier.runtime.worker import Worker  # noqa: PLC0415 - lazy, see the docstring
+
+    if not settings.state_url:
+        print(
+            "notifier: worker needs NOTIFIER_STATE_URL=postgresql://USER:PASSWORD@HOST/DB "
+            "(one PostgreSQL state shared by every worker)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    worker = Worker(settings, _sink(), concurrency=args.concurrency)
+    return _serve(worker, settings, "notifier.worker")
+
+
+class _Service(Protocol):
+    async def start(self) -> None: ...
+    async def reload(self) -> bool: ...
+    async def stop(self) -> None: ...
+
+
+def _serve(service: _Service, settings: Settings, logger: str) -> int:
+    """Start ``service``, run it until SIGTERM or SIGINT (a second one exits at once),
+    reload it on SIGHUP, stop it. Exit 1 when it cannot start (its config or state)."""
+    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
+    import signal  # noqa: PLC0415
+
+    from notifier.logs import get_logger  # noqa: PLC0415
+
+    log = get_logger(logger)
 
     async def serve() -> int:
         loop = asyncio.get_running_loop()
@@ -835,54 +863,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             _report(e, settings.config)
             await service.stop()
             return EXIT_INVALID
-        await stop.wait()
-        await service.stop()
-        return EXIT_OK
-
-    log = get_logger("notifier.run")
-    return asyncio.run(serve())
-
-
-def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    """``notifier worker``: one worker of a PostgreSQL cluster, until SIGTERM or SIGINT."""
-    import asyncio  # noqa: PLC0415 - lazy, see the module docstring
-    import signal  # noqa: PLC0415
-
-    from notifier.logs import get_logger  # noqa: PLC0415
-    from notifier.runtime.worker import Worker  # noqa: PLC0415
-
-    if not settings.state_url:
-        print(
-            "notifier: worker needs NOTIFIER_STATE_URL=postgresql://USER:PASSWORD@HOST/DB "
-            "(one PostgreSQL state shared by every worker)",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
-    service = Worker(settings, _sink(), concurrency=args.concurrency)
-
-    async def serve() -> int:
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-
-        def on_stop(name: str) -> None:
-            if stop.is_set():
-                log.warning("second signal: exiting now", signal=name)
-                os._exit(EXIT_INTERRUPTED)
-            log.info("stopping", signal=name)
-            stop.set()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, on_stop, sig.name)
-        loop.add_signal_handler(
-            signal.SIGHUP,
-            lambda: loop.create_task(service.reload()),
-        )
-        try:
-            await service.start()
-        except ConfigError as e:
-            _report(e, settings.config)
-            await service.stop()
-            return EXIT_INVALID
         except StateError as e:
             print(f"notifier: {redact(str(e))}", file=sys.stderr)
             await service.stop()
@@ -891,7 +871,6 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         await service.stop()
         return EXIT_OK
 
-    log = get_logger("notifier.worker")
     return asyncio.run(serve())
 
 
