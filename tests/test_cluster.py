@@ -401,3 +401,20 @@ def test_a_story_spans_feeds_polled_by_different_workers(tmp_path: Path, pg_url:
                     w.proc.kill()
                     w.proc.wait(timeout=10)
                 w.close()
+
+
+def test_worker_with_postgresql_unreachable_exits_1_without_the_password(
+    tmp_path: Path, cli_process: CLI
+) -> None:
+    config = tmp_path / "watch.yaml"
+    config.write_text(
+        'channels:\n  chat: ["json://127.0.0.1:9/hook"]\n'
+        "feeds:\n  - name: news\n    url: http://127.0.0.1:9/f.xml\n"
+        "watches:\n  - name: rare\n    any: [rare earth]\n",
+        "utf-8",
+    )
+    url = f"postgresql://desk:hunter2secret@127.0.0.1:{free_port()}/notifier"
+    r = cli_process("worker", "--config", str(config), env={"NOTIFIER_STATE_URL": url})
+    assert r.code == 1
+    assert "hunter2secret" not in r.err + r.out
+    assert "cannot connect" in r.err

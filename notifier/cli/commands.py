@@ -829,7 +829,7 @@ class _Service(Protocol):
 
 def _serve(service: _Service, settings: Settings, logger: str) -> int:
     """Start ``service``, run it until SIGTERM or SIGINT (a second one exits at once),
-    reload it on SIGHUP, stop it. Exit 1 when it cannot start (its config or state)."""
+    reload it on SIGHUP, stop it. Exit 1 when its config is invalid at start."""
     import asyncio  # noqa: PLC0415 - lazy, see the module docstring
     import signal  # noqa: PLC0415
 
@@ -863,10 +863,8 @@ def _serve(service: _Service, settings: Settings, logger: str) -> int:
             _report(e, settings.config)
             await service.stop()
             return EXIT_INVALID
-        except StateError as e:
-            print(f"notifier: {redact(str(e))}", file=sys.stderr)
-            await service.stop()
-            return EXIT_INVALID
+        # A StateError (the folder locked, PostgreSQL unreachable) goes to main():
+        # one line, exit 1.
         await stop.wait()
         await service.stop()
         return EXIT_OK
