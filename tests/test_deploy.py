@@ -160,3 +160,24 @@ def test_daemon_works_with_memory_deny_write_execute(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "MATCH rare-earths" in proc.stdout
     assert "1 feeds polled: 1 ok" in proc.stderr or "1 feed polled: 1 ok" in proc.stderr
+
+
+def test_the_scale_compose_file_runs_workers_on_one_postgresql() -> None:
+    """docker-compose.scale.yml (no Docker engine here: its content is checked): a
+    PostgreSQL service with a health check, and a worker service running `worker`
+    with NOTIFIER_STATE_URL at that service, the config mounted read-only, started
+    only once PostgreSQL is healthy; the image carries the postgres extra."""
+    from ruamel.yaml import YAML  # noqa: PLC0415
+
+    compose = YAML(typ="safe").load((ROOT / "docker-compose.scale.yml").read_text("utf-8"))
+    services = compose["services"]
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    worker = services["worker"]
+    assert worker["command"] == ["worker"]
+    assert worker["environment"]["NOTIFIER_STATE_URL"].startswith("postgresql://")
+    assert "@postgres:5432/" in worker["environment"]["NOTIFIER_STATE_URL"]
+    assert worker["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "./config:/config:ro" in worker["volumes"]
+    assert worker["deploy"]["replicas"] >= 2
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
+    assert "notifier[postgres]" in dockerfile
