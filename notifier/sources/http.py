@@ -327,7 +327,8 @@ class HttpFetcher:
             url = URL(raw)
         except (TypeError, ValueError) as e:
             raise FetchError("<invalid URL>: not a URL", kind="bad_url", retryable=False) from e
-        target = (url, _without_credentials(url), _check_url(url).lower())
+        host = _check_url(url).lower()
+        target = (url, _without_credentials(url), host)
         if len(self._targets) >= _KEPT_TARGETS:  # feeds come and go with config reloads
             self._targets.clear()
         self._targets[raw] = target
