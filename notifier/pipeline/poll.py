@@ -369,6 +369,9 @@ class Poller:
 
         try:
             parsed = await self._first_scan(fetched, feed) if first else None
+            # A first scan answers only when none of its keys is known (checked with no
+            # await since, so nothing can have been recorded in between).
+            scanned = parsed is not None
             if parsed is None:
                 parsed = await self._parse(fetched, feed)
         except FeedError as e:
@@ -379,7 +382,7 @@ class Poller:
         keys = [e.key for e in entries]
         # An entry whose key changed with the key scheme is known by its old key.
         legacy = [e.legacy_key for e in entries if e.legacy_key]
-        known = self.store.known_keys(feed.name, keys + legacy)
+        known = set() if scanned else self.store.known_keys(feed.name, keys + legacy)
         unseen = tuple(
             {
                 e.key: e
