@@ -500,18 +500,24 @@ class Matcher:
         self._regexes = regexes
         # feed -> (watches reading it, fields to run the automaton over)
         self._plans: dict[str, tuple[tuple[_Watch, ...], tuple[int, ...]]] = {}
-        reading_by_feed: dict[str, list[_Watch]] = {}
-        for w in watches:  # in watch order, so each feed's tuple is in watch order too
-            for feed in w.feeds:
-                reading_by_feed.setdefault(feed, []).append(w)
-        # Feeds read by the same watches (the common case: every watch on every feed)
-        # share one plan: computed once, not once per feed.
+        # Watches naming the same feeds (the common case: every watch on every feed)
+        # are grouped, and feeds read by the same groups share one plan: a config of
+        # W watches on F feeds costs about F steps, not W * F.
+        groups: dict[frozenset[str], list[int]] = {}
+        for i, w in enumerate(watches):
+            groups.setdefault(w.feeds, []).append(i)
+        reading_by_feed: dict[str, list[int]] = {}
+        for g, (feeds, _) in enumerate(groups.items()):
+            for feed in feeds:
+                reading_by_feed.setdefault(feed, []).append(g)
+        members = list(groups.values())
         shared: dict[tuple[int, ...], tuple[tuple[_Watch, ...], tuple[int, ...]]] = {}
         for feed in sorted(reading_by_feed):
-            reading = tuple(reading_by_feed[feed])
-            key = tuple(id(w) for w in reading)
+            key = tuple(reading_by_feed[feed])
             plan = shared.get(key)
             if plan is None:
+                # In watch order, so each feed's tuple is in watch order too.
+                reading = tuple(watches[i] for i in sorted(i for g in key for i in members[g]))
                 scanned = {fi for w in reading if w.literal for fi in w.fields}
                 plan = shared[key] = (reading, tuple(sorted(scanned)))
             self._plans[feed] = plan
@@ -553,13 +559,15 @@ class Matcher:
             if w.plurals and _is_latin_letter(norm[-1]):
                 variants += [norm + "s", norm + "es"]  # "'s" needs no variant: ' is a boundary
             found_keys = []
+            searched = field_sets[index]
             for variant in variants:
                 kid = key_id(variant)
-                for fi in {FIELDS.index(f) for f in w.fields}:
+                for fi in searched:
                     owners[kid][fi].append(slot)
                 found_keys.append((kid, len(variant)))
             return _Term(text, role, slot=slot, keys=tuple(found_keys))
 
+        field_sets = [{FIELDS.index(f) for f in w.fields} for w in watches]
         compiled = []
         for index, w in enumerate(watches):
             terms = [

@@ -129,3 +129,38 @@ def test_success_schedules_the_next_poll_at_the_interval() -> None:
     state, _ = on_success(FeedState("f", FEED.url), FEED, NOW)
     assert state.next_poll == NOW + FEED.interval
     assert state.last_ok == NOW
+
+
+def test_success_is_replace_of_the_health_fields() -> None:
+    """on_success (built field by field, for speed) equals ``dataclasses.replace`` of the
+    poll and health fields: every other field of the state, present or future, is kept."""
+    from dataclasses import fields, replace  # noqa: PLC0415 - this test only
+
+    state = FeedState(
+        "f",
+        "https://example.com/f",
+        etag='"e"',
+        last_modified="Sun, 01 Jun 2025 00:00:00 GMT",
+        body_hash="h",
+        last_polled=NOW - timedelta(hours=1),
+        last_ok=NOW - timedelta(hours=2),
+        last_parsed=NOW - timedelta(hours=3),
+        failures=4,
+        unhealthy=True,
+        last_error="boom",
+        next_poll=NOW,
+    )
+    assert {f.name for f in fields(FeedState)} == {
+        "name", "url", "etag", "last_modified", "body_hash", "last_polled", "last_ok",
+        "last_parsed", "failures", "unhealthy", "last_error", "next_poll",
+    }  # fmt: skip
+    new, _ = on_success(state, FEED, NOW)
+    assert new == replace(
+        state,
+        last_polled=NOW,
+        last_ok=NOW,
+        failures=0,
+        unhealthy=False,
+        last_error=None,
+        next_poll=NOW + FEED.interval,
+    )

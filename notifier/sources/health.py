@@ -93,10 +93,17 @@ def on_success(state: FeedState, feed: Feed, now: datetime) -> tuple[FeedState, 
         if state.unhealthy
         else None
     )
-    new = replace(
-        state,
+    # Built field by field: ``dataclasses.replace`` costs several times more, and
+    # this runs for every poll (the whole of a 304's state change).
+    new = FeedState(
+        name=state.name,
+        url=state.url,
+        etag=state.etag,
+        last_modified=state.last_modified,
+        body_hash=state.body_hash,
         last_polled=now,
         last_ok=now,
+        last_parsed=state.last_parsed,
         failures=0,
         unhealthy=False,
         last_error=None,

@@ -71,6 +71,8 @@ _PERMANENT = frozenset({301, 308})
 _RETRYABLE_4XX = frozenset({408, 425, 429})
 _HONOURS_RETRY_AFTER = frozenset({429, 503})
 _CHUNK = 64 * 1024
+#: Parsed feed URLs kept between polls (cleared when full).
+_KEPT_TARGETS = 10_000
 
 #: The longest wait :func:`parse_retry_after` reports; a longer ``Retry-After`` is
 #: read as this. Far below what ``timedelta`` and ``datetime`` arithmetic can
@@ -259,6 +261,7 @@ class HttpFetcher:
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._targets: dict[str, tuple[URL, URL, str]] = {}  # see _target
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -306,21 +309,43 @@ class HttpFetcher:
         session, slots = self._session, self._slots
         if session is None or slots is None:
             raise RuntimeError("HttpFetcher is not open: use 'async with HttpFetcher(...)'")
+        target = self._targets.get(request.url)
+        if target is None:
+            target = self._target(request.url)
+        url, plain, host = target
+        if self._options.per_host >= self._options.concurrency:
+            # The global slots alone keep a host within per_host: skip its semaphore.
+            async with slots:
+                return await self._timed(session, request, url, plain)
+        async with self._host_slot(host), slots:
+            return await self._timed(session, request, url, plain)
+
+    def _target(self, raw: str) -> tuple[URL, URL, str]:
+        """A feed URL parsed, without its credentials, and its host (lower case);
+        kept for the next poll."""
         try:
-            url = URL(request.url)
+            url = URL(raw)
         except (TypeError, ValueError) as e:
             raise FetchError("<invalid URL>: not a URL", kind="bad_url", retryable=False) from e
-        host = _check_url(url)
-        async with self._host_slot(host.lower()), slots:
-            started = time.monotonic()
-            try:
-                async with asyncio.timeout(self._timeout):
-                    return await self._follow(session, request, url, started)
-            except TimeoutError as e:
-                raise FetchError(
-                    f"{safe_url(url)}: no complete response within {_seconds(self._timeout)}",
-                    kind="timeout",
-                ) from e
+        host = _check_url(url).lower()
+        target = (url, _without_credentials(url), host)
+        if len(self._targets) >= _KEPT_TARGETS:  # feeds come and go with config reloads
+            self._targets.clear()
+        self._targets[raw] = target
+        return target
+
+    async def _timed(
+        self, session: aiohttp.ClientSession, request: FetchRequest, url: URL, plain: URL
+    ) -> Fetched:
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._follow(session, request, url, plain, started)
+        except TimeoutError as e:
+            raise FetchError(
+                f"{safe_url(url)}: no complete response within {_seconds(self._timeout)}",
+                kind="timeout",
+            ) from e
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._host_slots.get(host)
@@ -329,7 +354,12 @@ class HttpFetcher:
         return slot
 
     async def _follow(
-        self, session: aiohttp.ClientSession, request: FetchRequest, first: URL, started: float
+        self,
+        session: aiohttp.ClientSession,
+        request: FetchRequest,
+        first: URL,
+        plain: URL,
+        started: float,
     ) -> Fetched:
         headers: dict[str, str] = {}
         if request.accept:
@@ -338,17 +368,17 @@ class HttpFetcher:
             headers["If-None-Match"] = request.etag
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
-        url = first
-        plain = _without_credentials(first)  # what is requested: credentials go in a header
+        url = first  # ``plain`` is what is requested: credentials go in a header
         visited = {str(plain)}
         hops = 0
         all_permanent = True
         while True:
             try:
-                hop_headers = dict(headers)
-                authorization = _authorization(url, first)
-                if authorization is not None:
-                    hop_headers["Authorization"] = authorization
+                hop_headers = headers
+                if url.user is not None or first.user is not None:
+                    authorization = _authorization(url, first)
+                    if authorization is not None:
+                        hop_headers = {**headers, "Authorization": authorization}
                 async with session.get(
                     plain, headers=hop_headers, allow_redirects=False
                 ) as response:

@@ -183,19 +183,21 @@ class SqlState:
 
     @staticmethod
     def _feed_row(row: tuple[Any, ...]) -> FeedState:
+        # Positional, in the columns' (and the dataclass's) order: read for every feed.
+        name, url, etag, modified, body, polled, ok, parsed, failures, bad, error, due = row
         return FeedState(
-            name=row[0],
-            url=row[1],
-            etag=row[2],
-            last_modified=row[3],
-            body_hash=row[4],
-            last_polled=_dt(row[5]),
-            last_ok=_dt(row[6]),
-            last_parsed=_dt(row[7]),
-            failures=row[8],
-            unhealthy=bool(row[9]),
-            last_error=row[10],
-            next_poll=_dt(row[11]),
+            name,
+            url,
+            etag,
+            modified,
+            body,
+            None if polled is None else datetime.fromisoformat(polled),
+            None if ok is None else datetime.fromisoformat(ok),
+            None if parsed is None else datetime.fromisoformat(parsed),
+            failures,
+            bool(bad),
+            error,
+            None if due is None else datetime.fromisoformat(due),
         )
 
     def feed_state(self, name: str) -> FeedState | None:
@@ -245,9 +247,13 @@ class SqlState:
     def touch_feeds(self, states: Iterable[FeedState]) -> None:
         """Write only the poll times of feeds whose other state did not change
         (call inside :meth:`transaction`): the cheap write of a 304 poll."""
+        rows = []
+        for s in states:
+            polled = _ts(s.last_polled)
+            ok = polled if s.last_ok == s.last_polled else _ts(s.last_ok)  # a 304: the same
+            rows.append((polled, ok, _ts(s.next_poll), s.name))
         self._db.executemany(
-            "UPDATE feeds SET last_polled=?, last_ok=?, next_poll=? WHERE name=?",
-            [(_ts(s.last_polled), _ts(s.last_ok), _ts(s.next_poll), s.name) for s in states],
+            "UPDATE feeds SET last_polled=?, last_ok=?, next_poll=? WHERE name=?", rows
         )
 
     # ------------------------------------------------------------------ seen
