@@ -369,10 +369,10 @@ async def _window(
     server: Server,
     session: aiohttp.ClientSession,
     procs: Processes,
+    *,
     pg: Postgres | None,
     state_url: str | None,
     plan: Plan,
-    *,
     churn: bool,
 ) -> dict[str, Any]:
     """Settle, then measure polls, CPU and backlog over ``plan.window_s``."""
@@ -467,9 +467,15 @@ async def steady(
         try:
             # The cold cycle: every feed's first poll is a 200 (the server's feeds are
             # as reset, and nothing has an ETag yet).
+            # Done when every feed had its 200 and no 200 came for a second (a feed
+            # polled twice before its ETag was stored counts twice: wait those out).
+            last_200, quiet_since = -1, time.monotonic()
             while True:
                 now = await _stats(server, session)
-                if now.get("200", 0) - start.get("200", 0) >= plan.feeds:
+                got = now.get("200", 0) - start.get("200", 0)
+                if got != last_200:
+                    last_200, quiet_since = got, time.monotonic()
+                if got >= plan.feeds and time.monotonic() - quiet_since >= 1.0:
                     break
                 procs.check_alive()
                 if time.monotonic() - started > plan.cold_timeout_s:
@@ -478,13 +484,18 @@ async def steady(
                         f"({now})\n{procs.tail()}"
                     )
                 await asyncio.sleep(0.2)
-            cold_s = time.monotonic() - started
+            cold_s = quiet_since - started
+            cold_200 = last_200
             progress(f"{name}: cold cycle done {cold_s:.1f} s after start")
             await server.control(session, "mode/304")
-            c304 = await _window(server, session, procs, pg, state_url, plan, churn=False)
+            c304 = await _window(
+                server, session, procs, pg=pg, state_url=state_url, plan=plan, churn=False
+            )
             progress(f"{name}: 304 {_said(c304)}")
             await server.control(session, "reset")
-            churn = await _window(server, session, procs, pg, state_url, plan, churn=True)
+            churn = await _window(
+                server, session, procs, pg=pg, state_url=state_url, plan=plan, churn=True
+            )
             progress(f"{name}: churn {_said(churn)}")
         finally:
             await asyncio.to_thread(procs.stop)
@@ -493,6 +504,7 @@ async def steady(
         "command": "notifier worker" if workers else "notifier run",
         "processes": max(workers, 1),
         "cold_s": round(cold_s, 1),
+        "cold_200": cold_200,
         "not_modified_304": c304,
         "churn": churn,
     }
@@ -603,7 +615,8 @@ def markdown(result: dict[str, Any]) -> list[str]:
                 if a and b and a.get("backlog") and b.get("backlog")
                 else "—"
             )
-            + f" | {_cell(a, 'machine_cpu_share', '.2f')} / {_cell(b, 'machine_cpu_share', '.2f')} |"
+            + f" | {_cell(a, 'machine_cpu_share', '.2f')} / "
+            f"{_cell(b, 'machine_cpu_share', '.2f')} |"
         )
     lines += ["", "## What limits it on this machine", "", result["limits"], ""]
     return lines
@@ -630,6 +643,8 @@ def limits(result: dict[str, Any]) -> str:
     last = cluster[-1]["not_modified_304"]
     first = cluster[0]["not_modified_304"]
     busy = last["machine_cpu_share"]
+    cost_first = first["cpu_ms_per_poll"] + (first["pg_cpu_ms_per_poll"] or 0.0)
+    cost_last = last["cpu_ms_per_poll"] + (last["pg_cpu_ms_per_poll"] or 0.0)
     pg_part = (last["pg_cpu_ms_per_poll"] or 0.0) / max(
         (last["pg_cpu_ms_per_poll"] or 0.0) + last["cpu_ms_per_poll"], 1e-9
     )
@@ -644,8 +659,7 @@ def limits(result: dict[str, Any]) -> str:
             "the backlog: 0 means the workers ran out of due polls, not of capacity)"
         )
         + f". PostgreSQL takes {100 * pg_part:.0f}% of the CPU spent per poll (304 cycle), "
-        f"and the per-poll cost goes from {first['cpu_ms_per_poll'] + (first['pg_cpu_ms_per_poll'] or 0):.2f} "
-        f"to {last['cpu_ms_per_poll'] + (last['pg_cpu_ms_per_poll'] or 0):.2f} ms "
+        f"and the per-poll cost goes from {cost_first:.2f} to {cost_last:.2f} ms "
         "(workers + PostgreSQL) from the first to the last row. On machines with a core per "
         "worker (and PostgreSQL on its own), the throughput would be bounded by "
         "PostgreSQL's CPU per poll instead."
