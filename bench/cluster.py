@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import gc
@@ -286,6 +287,20 @@ class Processes:
                 out.append(f"--- {log.name}\n" + log.read_text(errors="replace")[-chars:])
         return "\n".join(out)
 
+    def logged_statuses(self) -> dict[str, int]:
+        """The statuses of the ``feed polled`` lines logged at info (first polls, parsed
+        bodies, errors: 304s and unchanged bodies are logged at debug only)."""
+        counts: dict[str, int] = {}
+        for log in self.logs:
+            with contextlib.suppress(OSError):
+                for raw in log.read_bytes().splitlines():
+                    if b'"feed polled"' not in raw:
+                        continue
+                    with contextlib.suppress(ValueError):
+                        status = str(json.loads(raw).get("status"))
+                        counts[status] = counts.get(status, 0) + 1
+        return counts
+
     def check_alive(self) -> None:
         for proc in self.procs:
             if proc.poll() is not None:
@@ -487,7 +502,28 @@ async def steady(
             cold_s = quiet_since - started
             cold_200 = last_200
             progress(f"{name}: cold cycle done {cold_s:.1f} s after start")
+            # Each worker keeps its own copy of the feed states (Poller.state): its first
+            # poll of a feed another worker polled goes without validators. In mode/304
+            # such a poll is the only 200: wait until a second passes without one.
             await server.control(session, "mode/304")
+            warm_start = await _stats(server, session)
+            last_200, quiet_since = warm_start.get("200", 0), time.monotonic()
+            warm_started = time.monotonic()
+            while time.monotonic() - quiet_since < 2.0:
+                now = await _stats(server, session)
+                if now.get("200", 0) != last_200:
+                    last_200, quiet_since = now.get("200", 0), time.monotonic()
+                procs.check_alive()
+                if time.monotonic() - warm_started > plan.cold_timeout_s:
+                    raise TimeoutError(f"{name}: unconditional polls went on ({now})")
+                await asyncio.sleep(0.2)
+            warm_200 = last_200 - warm_start.get("200", 0)
+            warm_s = quiet_since - warm_started
+            if warm_200:
+                progress(
+                    f"{name}: {warm_200} more unconditional polls (200) over {warm_s:.1f} s "
+                    "after the cold cycle"
+                )
             c304 = await _window(
                 server, session, procs, pg=pg, state_url=state_url, plan=plan, churn=False
             )
@@ -500,6 +536,11 @@ async def steady(
         finally:
             await asyncio.to_thread(procs.stop)
     return {
+        "interval_s": plan.interval_s,
+        "demand_per_s": round(plan.feeds / plan.interval_s, 1),
+        "warm_200": warm_200,
+        "warm_s": round(warm_s, 1),
+        "logged_statuses": procs.logged_statuses(),
         "mode": "cluster" if workers else "sqlite",
         "command": "notifier worker" if workers else "notifier run",
         "processes": max(workers, 1),
@@ -583,30 +624,41 @@ def _cell(c: dict[str, Any] | None, key: str, fmt: str) -> str:
 def markdown(result: dict[str, Any]) -> list[str]:
     p = result["parameters"]
     m = result["machine"]
+    load = " / ".join(
+        f"{x:.1f}" for x in m.get("load_before", ())[:1] + m.get("load_after", ())[:1]
+    )
     lines = [
         "# notifier scale-out benchmark (`notifier worker` + PostgreSQL)",
         "",
         f"{result['date']} · {m['cpu_model']} · {m['cpu_count']} cores · {m['platform']} · "
-        f"Python {m['python']} · PostgreSQL {result.get('postgres', '?')}",
+        f"Python {m['python']} · PostgreSQL {result.get('postgres', '?')} · load average "
+        f"before / after {load}",
         "",
-        f"{p['feeds']:,} feeds × {p['entries']} entries at interval {p['interval_s']:g} s "
-        f"(demand {p['feeds'] / p['interval_s']:.0f} polls/s), worker concurrency "
-        f"{p['concurrency']}; each cycle settles {p['settle_s']:g} s then is measured over "
+        f"{p['feeds']:,} feeds × {p['entries']} entries; each row's interval makes more "
+        "polls due than it can run (demand = feeds / interval), worker concurrency "
+        f"{p['concurrency']}; each cycle settles {p['settle_s']:g} s, then is measured over "
         f"{p['window_s']:g} s. CPU in ms per poll (workers or daemon with their parse pools; "
-        "PG: postmaster and backends).",
+        "PG: postmaster and backends). *Extra 200s*: unconditional polls after the cold "
+        "cycle (a worker's first poll of a feed another worker polled).",
         "",
-        "| mode | processes | 304 polls/s | churn polls/s | scaling (304 / churn) "
-        "| CPU per poll (304 / churn) | PG CPU per poll (304 / churn) | backlog min "
-        "(304 / churn) | cores busy (304 / churn) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| mode | processes | interval s (demand/s) | 304 polls/s | churn polls/s "
+        "| scaling (304 / churn) | CPU per poll (304 / churn) | PG CPU per poll (304 / churn) "
+        "| backlog min (304 / churn) | cores busy (304 / churn) | extra 200s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
         a, b = row.get("not_modified_304"), row.get("churn")
-        label = row["mode"] + (" (in-process cycle)" if "wall_s" in (a or {}) else "")
+        cycle = "wall_s" in (a or {})
+        label = row["mode"] + (" (in-process cycle)" if cycle else f" (`{row['command']}`)")
         scaling = row.get("scaling")
         lines.append(
-            f"| {label} | {row['processes']} | {_cell(a, 'polls_per_s', '.1f')} | "
-            f"{_cell(b, 'polls_per_s', '.1f')} | "
+            f"| {label} | {row['processes']} | "
+            + (
+                f"{row['interval_s']:g} ({row['demand_per_s']:.0f})"
+                if "interval_s" in row
+                else "— (one cycle)"
+            )
+            + f" | {_cell(a, 'polls_per_s', '.1f')} | {_cell(b, 'polls_per_s', '.1f')} | "
             + (f"{scaling['not_modified_304']:.2f} / {scaling['churn']:.2f}" if scaling else "—")
             + f" | {_cell(a, 'cpu_ms_per_poll', '.2f')} / {_cell(b, 'cpu_ms_per_poll', '.2f')} | "
             f"{_cell(a, 'pg_cpu_ms_per_poll', '.2f')} / {_cell(b, 'pg_cpu_ms_per_poll', '.2f')} | "
@@ -616,7 +668,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
                 else "—"
             )
             + f" | {_cell(a, 'machine_cpu_share', '.2f')} / "
-            f"{_cell(b, 'machine_cpu_share', '.2f')} |"
+            f"{_cell(b, 'machine_cpu_share', '.2f')} | {row.get('warm_200', '—')} |"
         )
     lines += ["", "## What limits it on this machine", "", result["limits"], ""]
     return lines
@@ -645,8 +697,6 @@ def verdict(c: dict[str, Any], demand: float, cores: int) -> str:
 def limits(result: dict[str, Any]) -> str:
     """A paragraph from the figures: how busy the machine was, where the CPU went."""
     cores = result["machine"]["cpu_count"] or 1
-    p = result["parameters"]
-    demand = p["feeds"] / p["interval_s"]
     cluster = [r for r in result["rows"] if r["mode"] == "cluster"]
     if not cluster:
         return "No cluster measurement."
@@ -655,8 +705,10 @@ def limits(result: dict[str, Any]) -> str:
         for cycle in ("not_modified_304", "churn"):
             c = r[cycle]
             window = c["window_s"]
+            demand = r["demand_per_s"]
             parts.append(
-                f"{r['processes']} worker(s), {cycle}: {c['polls_per_s']:.0f} polls/s; "
+                f"{r['processes']} worker(s), {cycle}: {c['polls_per_s']:.0f} polls/s "
+                f"(demand {demand:.0f}); "
                 f"workers {c['cpu_s'] / window:.2f} + PostgreSQL "
                 f"{(c['pg_cpu_s'] or 0.0) / window:.2f} + feed server "
                 f"{c['server_cpu_s'] / window:.2f} = {c['machine_cpu_share']:.2f} of "
@@ -666,8 +718,7 @@ def limits(result: dict[str, Any]) -> str:
     pg_ms = last["pg_cpu_ms_per_poll"] or 0.0
     share = pg_ms / max(pg_ms + last["cpu_ms_per_poll"], 1e-9)
     return (
-        "Measured (demand "
-        f"{demand:.0f} polls/s): "
+        "Measured: "
         + ". ".join(parts)
         + f". With {cluster[-1]['processes']} workers PostgreSQL takes {100 * share:.0f}% "
         "of the CPU spent per 304 poll. Everything — workers, PostgreSQL, the feed server "
@@ -689,9 +740,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     gc.freeze()
     counts = [int(x) for x in args.workers.split(",") if x.strip()]
+    load_before = os.getloadavg()
+
+    def interval(workers: int) -> float:
+        """--interval, else feeds / (workers × --demand-per-worker), 0.1 s steps."""
+        if args.interval:
+            return float(args.interval)
+        return max(0.1, round(float(args.feeds) / (workers * float(args.demand_per_worker)), 1))
+
     plan = Plan(
         feeds=args.feeds,
-        interval_s=args.interval,
+        interval_s=interval(max(counts, default=1)),
         settle_s=args.settle,
         window_s=args.window,
         concurrency=args.concurrency,
@@ -702,7 +761,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     pg = start_postgres(max_connections=50 + 20 * max(counts, default=1))
     with contextlib.ExitStack() as stack:
         stack.callback(pg.stop)
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-cluster-")))
+        if args.work:
+            work = Path(args.work)
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-cluster-")))
         progress(f"starting the feed server ({args.feeds} feeds × {args.entries} entries)")
         server = Server(args.feeds, args.entries, args.seed)
         stack.callback(server.close)
@@ -712,7 +774,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rows.append(asyncio.run(steady(server, None, work, plan, workers=0, seed=args.seed)))
         base: dict[str, Any] | None = None
         for n in counts:
-            row = asyncio.run(steady(server, pg, work, plan, workers=n, seed=args.seed))
+            row_plan = dataclasses.replace(plan, interval_s=interval(n))
+            row = asyncio.run(steady(server, pg, work, row_plan, workers=n, seed=args.seed))
             base = base or row
             row["scaling"] = {
                 c: round(row[c]["polls_per_s"] / max(base[c]["polls_per_s"], 1e-9), 2)
@@ -722,12 +785,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         version = _pg_version(pg)
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {**machine(), "load_before": os.getloadavg()},
+        "machine": {**machine(), "load_before": load_before, "load_after": os.getloadavg()},
         "postgres": version,
         "parameters": {
             "feeds": args.feeds,
             "entries": args.entries,
             "interval_s": args.interval,
+            "demand_per_worker": args.demand_per_worker,
             "settle_s": args.settle,
             "window_s": args.window,
             "concurrency": args.concurrency,
@@ -750,10 +814,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--workers", default=None, help="worker counts (1,2,3; smoke 1,2)")
     parser.add_argument(
-        "--interval", type=float, default=None, help="feed interval, s (5; smoke 1)"
+        "--interval",
+        type=float,
+        default=None,
+        help="feed interval, s, every row (default: per row, from --demand-per-worker)",
     )
+    parser.add_argument(
+        "--demand-per-worker",
+        type=float,
+        default=None,
+        help="due polls/s per worker, above what one sustains (60; smoke 20); the SQLite "
+        "row gets the largest cluster's",
+    )
+    parser.add_argument("--work", default=None, help="keep configs and logs here")
     parser.add_argument("--window", type=float, default=None, help="measured s (15; smoke 2)")
-    parser.add_argument("--settle", type=float, default=None, help="s before (3; smoke 1)")
+    parser.add_argument("--settle", type=float, default=None, help="s before (5; smoke 1)")
     parser.add_argument("--concurrency", type=int, default=10, help="jobs per worker (10)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the notifier run row")
     parser.add_argument("--no-cycle", action="store_true", help="skip the in-process row")
@@ -763,9 +838,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.feeds = args.feeds or (20 if args.smoke else 1000)
     args.workers = args.workers or ("1,2" if args.smoke else "1,2,3")
-    args.interval = args.interval or (1.0 if args.smoke else 5.0)
+    args.demand_per_worker = args.demand_per_worker or (20.0 if args.smoke else 60.0)
     args.window = args.window or (2.0 if args.smoke else 15.0)
-    args.settle = args.settle if args.settle is not None else (1.0 if args.smoke else 3.0)
+    args.settle = args.settle if args.settle is not None else (1.0 if args.smoke else 5.0)
     if args.smoke:
         args.entries = min(args.entries, 10)
     why = pg_unavailable()
