@@ -460,7 +460,7 @@ async def steady(
     config = _config(
         server,
         feeds=plan.feeds,
-        interval=f"{plan.interval_s:g}s",
+        interval=f"{round(plan.interval_s)}s",
         channels={"console": ["console://"]},
         default="console",
         vocab=vocab,
@@ -743,10 +743,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
 
     def interval(workers: int) -> float:
-        """--interval, else feeds / (workers × --demand-per-worker), 0.1 s steps."""
+        """--interval, else feeds / (workers × --demand-per-worker), in whole seconds
+        (the config's durations are)."""
         if args.interval:
             return float(args.interval)
-        return max(0.1, round(float(args.feeds) / (workers * float(args.demand_per_worker)), 1))
+        return float(max(1, round(args.feeds / (workers * args.demand_per_worker))))
 
     plan = Plan(
         feeds=args.feeds,
@@ -815,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default=None, help="worker counts (1,2,3; smoke 1,2)")
     parser.add_argument(
         "--interval",
-        type=float,
+        type=int,
         default=None,
         help="feed interval, s, every row (default: per row, from --demand-per-worker)",
     )
