@@ -363,6 +363,8 @@ class Plan:
     window_s: float
     concurrency: int
     cold_timeout_s: float
+    #: Seconds without a 200 that end the cold cycle and the workers' warm-up.
+    quiet_s: float = 2.0
 
 
 async def _stats(server: Server, session: aiohttp.ClientSession) -> dict[str, int]:
@@ -492,15 +494,15 @@ async def steady(
         try:
             # The cold cycle: every feed's first poll is a 200 (the server's feeds are
             # as reset, and nothing has an ETag yet).
-            # Done when every feed had its 200 and no 200 came for a second (a feed
-            # polled twice before its ETag was stored counts twice: wait those out).
+            # Done when every feed had its 200 and none came for quiet_s (with several
+            # workers a feed gets one 200 per worker: see below; wait those out).
             last_200, quiet_since = -1, time.monotonic()
             while True:
                 now = await _stats(server, session)
                 got = now.get("200", 0) - start.get("200", 0)
                 if got != last_200:
                     last_200, quiet_since = got, time.monotonic()
-                if got >= plan.feeds and time.monotonic() - quiet_since >= 1.0:
+                if got >= plan.feeds and time.monotonic() - quiet_since >= plan.quiet_s:
                     break
                 procs.check_alive()
                 if time.monotonic() - started > plan.cold_timeout_s:
@@ -512,14 +514,15 @@ async def steady(
             cold_s = quiet_since - started
             cold_200 = last_200
             progress(f"{name}: cold cycle done {cold_s:.1f} s after start")
-            # Each worker keeps its own copy of the feed states (Poller.state): its first
-            # poll of a feed another worker polled goes without validators. In mode/304
-            # such a poll is the only 200: wait until a second passes without one.
+            # Each worker keeps its own copy of the feed states (Poller.state, read once):
+            # its first poll of a feed another worker polled goes without validators (and
+            # is logged as a first poll). In mode/304 such a poll is the only 200: wait
+            # until quiet_s pass without one.
             await server.control(session, "mode/304")
             warm_start = await _stats(server, session)
             last_200, quiet_since = warm_start.get("200", 0), time.monotonic()
             warm_started = time.monotonic()
-            while time.monotonic() - quiet_since < 2.0:
+            while time.monotonic() - quiet_since < plan.quiet_s:
                 now = await _stats(server, session)
                 if now.get("200", 0) != last_200:
                     last_200, quiet_since = now.get("200", 0), time.monotonic()
@@ -776,6 +779,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         window_s=args.window,
         concurrency=args.concurrency,
         cold_timeout_s=120 + args.feeds * 0.5,
+        quiet_s=1.0 if args.smoke else 2.0,
     )
     rows: list[dict[str, Any]] = []
     progress("starting PostgreSQL")
@@ -848,8 +852,8 @@ def main(argv: list[str] | None = None) -> int:
         "row polls every feed every second",
     )
     parser.add_argument("--work", default=None, help="keep configs and logs here")
-    parser.add_argument("--window", type=float, default=None, help="measured s (15; smoke 2)")
-    parser.add_argument("--settle", type=float, default=None, help="s before (5; smoke 1)")
+    parser.add_argument("--window", type=float, default=None, help="measured s (15; smoke 1.5)")
+    parser.add_argument("--settle", type=float, default=None, help="s before (5; smoke 0.5)")
     parser.add_argument("--concurrency", type=int, default=10, help="jobs per worker (10)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the notifier run row")
     parser.add_argument("--no-cycle", action="store_true", help="skip the in-process row")
@@ -860,8 +864,8 @@ def main(argv: list[str] | None = None) -> int:
     args.feeds = args.feeds or (20 if args.smoke else 1000)
     args.workers = args.workers or ("1,2" if args.smoke else "1,2,3")
     args.demand_per_worker = args.demand_per_worker or (20.0 if args.smoke else 60.0)
-    args.window = args.window or (2.0 if args.smoke else 15.0)
-    args.settle = args.settle if args.settle is not None else (1.0 if args.smoke else 5.0)
+    args.window = args.window or (1.5 if args.smoke else 15.0)
+    args.settle = args.settle if args.settle is not None else (0.5 if args.smoke else 5.0)
     if args.smoke:
         args.entries = min(args.entries, 10)
     why = pg_unavailable()

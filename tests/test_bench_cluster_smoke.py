@@ -39,7 +39,7 @@ def test_bench_cluster_smoke(tmp_path: Path) -> None:
     result: dict[str, Any] = json.loads((tmp_path / "cluster.json").read_text())
     md = (tmp_path / "cluster.md").read_text()
     assert md == proc.stdout
-    assert "| mode | processes | 304 polls/s | churn polls/s |" in md
+    assert "| mode | processes | interval s (demand/s) | 304 polls/s | churn polls/s |" in md
 
     rows = result["rows"]
     assert [(r["mode"], r["processes"]) for r in rows] == [
