@@ -55,8 +55,10 @@ def test_bench_cluster_smoke(tmp_path: Path) -> None:
             assert c["cpu_ms_per_poll"] > 0, (row["mode"], row["processes"], cycle)
             if row["mode"] == "cluster":
                 assert c["pg_cpu_ms_per_poll"] > 0, (row["processes"], cycle)
+    # SQLite: 304s only, then some 200s in churn. (A worker may still make its first,
+    # unconditional poll of a feed in the 304 window: not asserted for the cluster.)
+    assert rows[1]["not_modified_304"]["statuses"]["200"] == 0
     for row in rows[1:]:
-        assert row["not_modified_304"]["statuses"]["200"] == 0, row["processes"]
         assert row["churn"]["statuses"]["200"] > 0, row["processes"]
     assert rows[2]["scaling"] == {"not_modified_304": 1.0, "churn": 1.0}
     assert result["limits"].startswith("Measured")
