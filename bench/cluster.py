@@ -1,8 +1,9 @@
 """Scale-out benchmark (issue 17): polls per second of 1, 2 and 3 ``notifier worker``
 processes sharing a throwaway PostgreSQL, next to the SQLite mode, on the same feeds.
 
-Usage: ``python -m bench.cluster [--feeds 1000] [--workers 1,2,3] [--interval 5]
-[--window 15] [--out bench/results] [--smoke]``. Writes ``cluster.json`` and
+Usage: ``python -m bench.cluster [--feeds 1000] [--workers 1,2,3]
+[--demand-per-worker 60 | --interval S] [--window 15] [--settle 5] [--concurrency 10]
+[--work DIR] [--out bench/results] [--smoke]``. Writes ``cluster.json`` and
 ``cluster.md`` into ``--out`` and prints the Markdown on stdout; progress goes to
 stderr. Without PostgreSQL (``initdb``/``pg_ctl``) or the ``postgres`` extra it prints
 a ``skipped`` line and exits 0.
@@ -15,15 +16,19 @@ What runs, all on 127.0.0.1:
   run as root; ``fsync=off``), a fresh database for each measurement;
 * per measurement, ``N`` real ``notifier worker`` processes (or one ``notifier run``
   for the SQLite daemon row), started as ``python -m notifier`` with this checkout
-  on ``PYTHONPATH``, JSON logs at ``info``, one config: the feeds at ``--interval``,
-  the 20 benchmark watches, a ``console://`` channel into /dev/null.
+  on ``PYTHONPATH``, JSON logs at ``info``, one config: the feeds at the row's
+  interval, the 20 benchmark watches, a ``console://`` channel into /dev/null.
 
 **Polls per second** is the throughput sustained while polls are always due: the
-interval is short enough that ``feeds / interval`` is more than the cluster can poll,
-so the queue of poll jobs never empties (checked: the ``todo`` poll jobs are counted
-every second of the window; their minimum is shown as *backlog*). It is the feed
-server's count of answered feed requests over a steady window, after the cold cycle
-(every feed's first poll: a 200, parsed) and a few seconds of settling.
+interval is short enough that ``feeds / interval`` is more than the processes can poll
+(``N`` workers: ``feeds / (N × --demand-per-worker)`` s, whole seconds; ``notifier
+run``: 1 s), so the queue of poll jobs never empties (checked: the ``todo`` poll jobs
+are counted every second of the window; their minimum is shown as *backlog*). It is
+the feed server's count of answered feed requests over a steady window, after the cold
+cycle (every feed's first poll: a 200, parsed), the workers' own first polls (each
+worker reads the feed states once, so its first poll of a feed another worker polled
+is unconditional: the 200s after the cold cycle, waited out and shown as *extra
+200s*) and ``--settle`` seconds.
 
 * **304 cycle**: the server answers 304 to every conditional request (``mode/304``),
   as in ``python -m bench``'s ``not_modified_304``.
@@ -36,8 +41,9 @@ server's count of answered feed requests over a steady window, after the cold cy
 worker and its descendants — the parse pool's forkserver and workers —, plus the
 children they reaped) over the window, divided by its polls. **PG CPU per poll**:
 the same for the postmaster and all its backends. The feed server's CPU is shown
-apart. The SQLite rows are ``notifier run`` measured the same way (its parse pool
-included; PostgreSQL not used) and, for reference, ``python -m bench``'s in-process
+apart, and the whole machine's busy cores (``/proc/stat``: other processes included).
+The SQLite rows are ``notifier run`` measured the same way (its parse pool included;
+PostgreSQL not used) and, for reference, ``python -m bench``'s in-process
 cycle (``bench.run.notifier_cycle``: one ``asyncio.gather`` over every feed,
 concurrency 50), its polls/s being feeds / wall time of one cycle.
 """
