@@ -502,13 +502,13 @@ async def steady(
             # as reset, and nothing has an ETag yet).
             # Done when every feed had its 200 and none came for quiet_s (with several
             # workers a feed gets one 200 per worker: see below; wait those out).
-            last_200, quiet_since = -1, time.monotonic()
+            last_200, quiet_since, polls_then = -1, time.monotonic(), 0
             while True:
                 now = await _stats(server, session)
                 got = now.get("200", 0) - start.get("200", 0)
                 if got != last_200:
-                    last_200, quiet_since = got, time.monotonic()
-                if got >= plan.feeds and time.monotonic() - quiet_since >= plan.quiet_s:
+                    last_200, quiet_since, polls_then = got, time.monotonic(), now["requests"]
+                if got >= plan.feeds and _quiet(plan, quiet_since, now["requests"] - polls_then):
                     break
                 procs.check_alive()
                 if time.monotonic() - started > plan.cold_timeout_s:
@@ -527,11 +527,15 @@ async def steady(
             await server.control(session, "mode/304")
             warm_start = await _stats(server, session)
             last_200, quiet_since = warm_start.get("200", 0), time.monotonic()
+            polls_then = warm_start["requests"]
             warm_started = time.monotonic()
-            while time.monotonic() - quiet_since < plan.quiet_s:
+            while True:
                 now = await _stats(server, session)
                 if now.get("200", 0) != last_200:
                     last_200, quiet_since = now.get("200", 0), time.monotonic()
+                    polls_then = now["requests"]
+                if _quiet(plan, quiet_since, now["requests"] - polls_then):
+                    break
                 procs.check_alive()
                 if time.monotonic() - warm_started > plan.cold_timeout_s:
                     raise TimeoutError(f"{name}: unconditional polls went on ({now})")
@@ -568,6 +572,12 @@ async def steady(
         "not_modified_304": c304,
         "churn": churn,
     }
+
+
+def _quiet(plan: Plan, since: float, polls: int) -> bool:
+    """No 200 for ``plan.quiet_s`` s and for ``min(feeds, 50)`` polls (a slow cluster
+    takes long to come round to a feed)."""
+    return time.monotonic() - since >= plan.quiet_s and polls >= min(plan.feeds, 50)
 
 
 def _said(c: dict[str, Any]) -> str:
