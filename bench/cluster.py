@@ -688,7 +688,14 @@ def markdown(result: dict[str, Any]) -> list[str]:
                 else "— (one cycle)"
             )
             + f" | {_cell(a, 'polls_per_s', '.1f')} | {_cell(b, 'polls_per_s', '.1f')} | "
-            + (f"{scaling['not_modified_304']:.2f} / {scaling['churn']:.2f}" if scaling else "—")
+            + (
+                " / ".join(
+                    "—" if scaling[c] is None else f"{scaling[c]:.2f}"
+                    for c in ("not_modified_304", "churn")
+                )
+                if scaling
+                else "—"
+            )
             + f" | {_cell(a, 'cpu_ms_per_poll', '.2f')} / {_cell(b, 'cpu_ms_per_poll', '.2f')} | "
             f"{_cell(a, 'pg_cpu_ms_per_poll', '.2f')} / {_cell(b, 'pg_cpu_ms_per_poll', '.2f')} | "
             + (
@@ -818,8 +825,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             row_plan = dataclasses.replace(plan, interval_s=interval(n))
             row = asyncio.run(steady(server, pg, work, row_plan, workers=n, seed=args.seed))
             base = base or row
+            # vs 1 worker (None when that one polled nothing in its window)
             row["scaling"] = {
-                c: round(row[c]["polls_per_s"] / max(base[c]["polls_per_s"], 1e-9), 2)
+                c: round(row[c]["polls_per_s"] / base[c]["polls_per_s"], 2)
+                if base[c]["polls_per_s"] > 0
+                else None
                 for c in ("not_modified_304", "churn")
             }
             rows.append(row)
