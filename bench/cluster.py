@@ -445,16 +445,16 @@ async def _window(
                 await churner
     polls = after["requests"] - before["requests"]
     statuses = {k: after.get(k, 0) - before.get(k, 0) for k in ("200", "304")}
-    per = max(polls, 1)
+    per = polls or None  # no poll in the window: no cost per poll
     return {
         "window_s": round(wall, 2),
         "polls": polls,
         "statuses": statuses,
         "polls_per_s": round(polls / wall, 1),
         "cpu_s": round(cpu, 2),
-        "cpu_ms_per_poll": round(1000 * cpu / per, 3),
+        "cpu_ms_per_poll": round(1000 * cpu / per, 3) if per else None,
         "pg_cpu_s": round(pg_cpu, 2) if pg_cpu is not None else None,
-        "pg_cpu_ms_per_poll": round(1000 * pg_cpu / per, 3) if pg_cpu is not None else None,
+        "pg_cpu_ms_per_poll": round(1000 * pg_cpu / per, 3) if pg_cpu is not None and per else None,
         "server_cpu_s": round(srv, 2),
         "machine_cpu_share": round((cpu + (pg_cpu or 0.0) + srv) / wall, 2),
         "machine_busy_cores": round(everything / wall, 2),
@@ -581,11 +581,13 @@ def _quiet(plan: Plan, since: float, polls: int) -> bool:
 
 
 def _said(c: dict[str, Any]) -> str:
-    pg = f", PG {c['pg_cpu_ms_per_poll']:.2f} ms/poll" if c["pg_cpu_ms_per_poll"] else ""
+    pg = (
+        f", PG {_cell(c, 'pg_cpu_ms_per_poll', '.2f')} ms/poll" if c["pg_cpu_s"] is not None else ""
+    )
     backlog = f", backlog min {c['backlog']['min']}" if c["backlog"] else ""
     return (
         f"{c['polls_per_s']:.1f} polls/s ({c['statuses']}), "
-        f"CPU {c['cpu_ms_per_poll']:.2f} ms/poll{pg}{backlog}, "
+        f"CPU {_cell(c, 'cpu_ms_per_poll', '.2f')} ms/poll{pg}{backlog}, "
         f"ours {c['machine_cpu_share']:.2f} of {c['machine_busy_cores']:.2f} cores busy"
     )
 
@@ -759,7 +761,7 @@ def limits(result: dict[str, Any]) -> str:
             )
     last = cluster[-1]["not_modified_304"]
     pg_ms = last["pg_cpu_ms_per_poll"] or 0.0
-    share = pg_ms / max(pg_ms + last["cpu_ms_per_poll"], 1e-9)
+    share = pg_ms / max(pg_ms + (last["cpu_ms_per_poll"] or 0.0), 1e-9)
     return (
         "Measured: "
         + ". ".join(parts)
