@@ -18,6 +18,10 @@ ETag. How conditional requests are answered depends on the mode, switched by
 ``new`` new entries at the top (dropping as many of the oldest);
 ``POST /_control/reset`` restores the initial feeds and the ``normal`` mode.
 
+``GET /_control/stats`` answers JSON ``{"requests", "statuses": {"200": n, "304": n}}``:
+the feed requests answered since the server started (used by :mod:`bench.cluster` to
+count polls).
+
 ``POST /_control/add/<i>?title=...[&guid=...]`` puts one new entry at the top of
 feed ``i`` (dropping its oldest): the given title, a unique guid (made up if
 not given), the current time as its date, and a description of filler words
@@ -79,6 +83,7 @@ class FeedSite:
         self.mode = "normal"
         self.churns = 0
         self.added = 0
+        self.answered: dict[str, int] = {"200": 0, "304": 0}
 
     async def feed(self, request: web.Request) -> web.Response:
         try:
@@ -88,7 +93,9 @@ class FeedSite:
         inm = request.headers.get("If-None-Match")
         conditional = inm is not None or "If-Modified-Since" in request.headers
         if (self.mode == "304" and conditional) or (self.mode == "normal" and inm == feed.etag):
+            self.answered["304"] += 1
             return web.Response(status=304, headers={"ETag": feed.etag})
+        self.answered["200"] += 1
         kind = "atom" if corpus.is_atom(int(request.match_info["i"])) else "rss"
         return web.Response(
             body=feed.body,
@@ -97,6 +104,11 @@ class FeedSite:
                 "ETag": feed.etag,
                 "Last-Modified": LAST_MODIFIED,
             },
+        )
+
+    async def stats(self, _request: web.Request) -> web.Response:
+        return web.json_response(
+            {"requests": sum(self.answered.values()), "statuses": dict(self.answered)}
         )
 
     async def set_mode(self, request: web.Request) -> web.Response:
@@ -166,6 +178,7 @@ async def serve(feeds: int, entries: int, seed: int) -> None:
     app.router.add_post("/_control/reset", site_data.reset)
     app.router.add_post("/_control/churn", site_data.churn)
     app.router.add_post("/_control/add/{i}", site_data.add)
+    app.router.add_get("/_control/stats", site_data.stats)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     stop = asyncio.Event()
