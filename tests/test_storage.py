@@ -463,6 +463,18 @@ def test_silent_entries_are_stored_once_each_its_own_story(state: State) -> None
     assert len(got["c"].title) == 500
 
 
+def test_entries_after_an_id_come_by_id(state: State) -> None:
+    """``entries_after`` reads the entries with a higher id, by id, ``limit`` at a time;
+    ``last_entry_id`` is the highest id (0 when there is none)."""
+    assert state.history.last_entry_id() == 0
+    ids = add(state, record("a", T0), record("b", T0), record("c", T0, feed="wire"))
+    assert state.history.last_entry_id() == max(ids)
+    after = state.history.entries_after(ids[0])
+    assert [(r.feed, r.key) for r in after] == [("news", "b"), ("wire", "c")]
+    assert [r.key for r in state.history.entries_after(0, limit=2)] == ["a", "b"]
+    assert state.history.entries_after(max(ids)) == []
+
+
 def test_long_texts_are_capped(state: State) -> None:
     """Titles are kept to 500 characters and summaries to 2,000."""
     add(state, record("a", T0, title="t" * 600, summary="s" * 3000))

@@ -91,9 +91,8 @@ SEND_PASSES = 20
 #: How far ahead reminder jobs are deferred (they are deferred again if missed).
 REMIND_AHEAD = timedelta(hours=1)
 MATCH_THREADS = 2
-#: How far back a look for the entries other workers recorded reaches, before the one
-#: before (an entry's ``seen`` is its poll's clock, read before that poll's commit).
-STORY_SYNC_OVERLAP = timedelta(seconds=90)
+#: Entries read at a time when a worker catches up on the others' stories.
+STORY_SYNC_BATCH = 1000
 #: How often an idle worker looks for jobs whose ``schedule_at`` came (new jobs wake it
 #: at once through LISTEN/NOTIFY; a reminder's job is found within this).
 FETCH_EVERY = 0.5
@@ -182,9 +181,9 @@ class Worker:
         self.poller: Poller | None = None
         self.sender: Sender | None = None
         self._story_book: StoryBook | None = None
-        self._book_synced: datetime | None = None
-        self._indexed: dict[tuple[str, str], datetime] = {}  # (feed, key) in the book
-        self._indexed_limit = 10_000
+        self._book_last_id = 0  # the highest entry id this worker's book has looked at
+        #: Entries this worker placed, until its next look at the others' passes them.
+        self._indexed: dict[tuple[str, str], datetime] = {}
         self._feeds: dict[str, Feed] = {}
         self._holding: set[str] = set()
         self._queue: Any = None  # the procrastinate App
@@ -225,10 +224,9 @@ class Worker:
         self._queue = await self._open_queue()
         stack.push_async_callback(self._close_queue)
         book = self._stories_for(config)
-        self._book_synced = self.clock()
-        records = self.store.history.recent_entries(self._book_synced - book.window)
-        self._indexed = {(r.feed, r.key): r.seen for r in records}
-        book.load_in_background(records)
+        self._book_last_id = last = self.store.history.last_entry_id()
+        recent = self.store.history.recent_entries(self.clock() - book.window)
+        book.load_in_background([r for r in recent if (r.id or 0) <= last])  # later: a sync
         await self._apply(config, matcher)
         self.worker_id = self.cluster.register(self.clock(), self.config_hash)
         stack.callback(self._leave)
@@ -407,6 +405,38 @@ class Worker:
             return False
         return True
 
+    async def _defer_polls(self, due: dict[str, int]) -> None:
+        """Defer a poll job per feed in ``due`` (feed → slot) that has none waiting:
+        one query for the waiting ones, one insert for the rest (one by one only if a
+        poll was queued meanwhile). A saturated cluster does not spend itself trying
+        to queue again the polls already waiting."""
+        from procrastinate import exceptions, jobs  # noqa: PLC0415 - the postgres extra
+
+        rows = await self._queue.connector.execute_query_all_async(
+            "SELECT queueing_lock FROM procrastinate_jobs "
+            "WHERE status = 'todo' AND task_name = 'notifier.poll'"
+        )
+        waiting = {row["queueing_lock"] for row in rows}
+        fresh = [
+            jobs.Job(
+                queue="notifier",
+                lock=f"feed:{name}",
+                queueing_lock=f"feed:{name}",
+                task_name="notifier.poll",
+                task_kwargs={"feed": name, "slot": number},
+            )
+            for name, number in due.items()
+            if f"feed:{name}" not in waiting
+        ]
+        if not fresh:
+            return
+        try:
+            await self._queue.job_manager.batch_defer_jobs_async(fresh)
+        except exceptions.AlreadyEnqueued:
+            for job in fresh:
+                with suppress(exceptions.AlreadyEnqueued):
+                    await self._queue.job_manager.defer_job_async(job)
+
     async def kick(self, channels: Iterable[str] | None = None) -> None:
         """Defer a send job for each of ``channels`` (all by default)."""
         if self.config is None:
@@ -431,17 +461,10 @@ class Worker:
         now = max(now, self.clock())
         deferred = self.cluster.deferred()
         due = due_polls(self._feeds.values(), deferred, now)
-        done: dict[str, int] = {}
-        for name, number in due.items():
-            await self._defer(
-                "notifier.poll",
-                lock=f"feed:{name}",
-                queueing_lock=f"feed:{name}",
-                feed=name,
-                slot=number,
-            )
-            done[name] = number  # waiting already (queueing lock): that one polls it
-        self.cluster.set_deferred(done)
+        if due:
+            await self._defer_polls(due)
+            # A feed whose poll still waits (its queueing lock) is polled by that job.
+            self.cluster.set_deferred(due)
         for deadline in self.config.deadlines:
             upcoming = next_reminder(plan(deadline, now=now), now)
             if upcoming is not None and upcoming.at - now <= REMIND_AHEAD:
@@ -530,29 +553,29 @@ class Worker:
             await self._escalate()
 
     def _sync_stories(self) -> None:
-        """Index in this worker's story book the entries other workers recorded since
-        the last look (a story spans feeds polled by different workers). The poll
-        calls it in its transaction, holding the stories' lock, so every entry placed
-        before is committed and seen. Reads back :data:`STORY_SYNC_OVERLAP` before the
-        last look (a slow poll commits long after its clock was read); each entry is
-        indexed once."""
+        """Index in this worker's story book the entries other workers placed in
+        stories since the last look (a story spans feeds polled by different workers).
+
+        The poll calls it in its transaction, holding the stories' lock: story steps
+        run one at a time in the cluster, and each inserts its entries under that
+        lock, so entry ids grow with them and "every id above the last one read" is
+        exactly what the others placed since (committed: the lock is released at
+        commit). Entries this worker placed itself are in its book already; a first
+        poll's silent entries are not indexed anyway."""
         book, store = self._story_book, self.store
-        if book is None or store is None or self._book_synced is None:
+        if book is None or store is None:
             return
-        now = self.clock()
-        since = self._book_synced - STORY_SYNC_OVERLAP
-        self._book_synced = now
-        fresh = [
-            r for r in store.history.recent_entries(since) if (r.feed, r.key) not in self._indexed
-        ]
-        for r in fresh:
-            self._indexed[(r.feed, r.key)] = r.seen
-        if fresh:
-            book.fill(fresh)
-        if len(self._indexed) > self._indexed_limit:  # forget what left the window
-            horizon = now - book.window
-            self._indexed = {k: t for k, t in self._indexed.items() if t >= horizon}
-            self._indexed_limit = max(10_000, 2 * len(self._indexed))
+        while True:
+            fresh = store.history.entries_after(self._book_last_id, STORY_SYNC_BATCH)
+            if not fresh:
+                return
+            self._book_last_id = fresh[-1].id or self._book_last_id
+            # This worker's own entries: in the book already, and never read again.
+            others = [r for r in fresh if self._indexed.pop((r.feed, r.key), None) is None]
+            if others:
+                book.fill(others)
+            if len(fresh) < STORY_SYNC_BATCH:
+                return
 
     async def run_deadlines(self) -> None:
         """The deadline check (idempotent): queue what is due, kick its channels."""

@@ -327,6 +327,15 @@ class HistoryStore(Protocol):
         in-memory story index at start-up)."""
         ...
 
+    def entries_after(self, after: int, limit: int = 1000) -> list[EntryRecord]:
+        """Up to ``limit`` entries with an id above ``after``, by id (a worker reads
+        those the others placed in stories since its last look)."""
+        ...
+
+    def last_entry_id(self) -> int:
+        """The highest entry id (0: none)."""
+        ...
+
     def story_of_link(self, canonical: str, since: datetime) -> int | None:
         """The story of the latest entry with this canonical link first seen at or
         after ``since``; None if there is none (one indexed query)."""

@@ -265,6 +265,19 @@ class SqliteHistory:
         """Entries first seen at or after ``since``, oldest first."""
         return list(self._entries_from(since, None))
 
+    def entries_after(self, after: int, limit: int = 1000) -> list[EntryRecord]:
+        """Up to ``limit`` entries with an id above ``after``, by id."""
+        rows = self.db.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE id > ? ORDER BY id LIMIT ?",  # noqa: S608
+            (after, limit),
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def last_entry_id(self) -> int:
+        """The highest entry id (0: none)."""
+        row = self.db.execute("SELECT MAX(id) FROM entries").fetchone()
+        return int(row[0] or 0) if row else 0
+
     def entries_between(self, since: datetime, until: datetime) -> Iterator[EntryRecord]:
         """Entries first seen in [since, until), oldest first, read a page at a time."""
         return self._entries_from(since, until)
