@@ -249,8 +249,8 @@ def measure_size(
                 feeds=feeds,
                 entries=entries,
                 seed=seed,
-                interval="30s" if smoke else "15m",
-                quiet=3.0 if smoke else 10.0,
+                interval="10s" if smoke else "15m",  # first polls spread over interval/10
+                quiet=1.0 if smoke else 10.0,
                 imports=False,
             )
         )
