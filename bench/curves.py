@@ -497,13 +497,30 @@ def plot(result: dict[str, Any], out: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
+    from matplotlib.axes import Axes  # noqa: PLC0415
+    from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: PLC0415
+
+    sizes = [s["feeds"] for s in result["sizes"]]
+
+    def feeds_axis(ax: Axes, log_y: bool) -> None:
+        ax.set_xscale("log")
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel("feeds")
+        if log_y:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.grid(True, which="both", alpha=0.3)
 
     p = result["parameters"]
     subtitle = (
         f"{p['entries_per_feed']} entries per feed, median of {p['repeats']} repeat(s); "
         f"{result['machine']['cpu_count']} cores, {result['date'][:10]}"
     )
-    styles = {"notifier": {"linewidth": 2.5, "color": "black", "marker": "o"}}
+    # One colour per side in every panel.
+    colours = dict(zip(SIDE_ORDER, ("black", *(f"C{i}" for i in range(10))), strict=False))
+    styles = {"notifier": {"linewidth": 2.5, "marker": "o"}}
     written = []
     for key, name, label in (
         ("wall_s", "curves-time.png", "wall time per cycle, s"),
@@ -514,12 +531,10 @@ def plot(result: dict[str, Any], out: Path) -> list[Path]:
             for side in sides(result, cycle):
                 xs, ys = series(result, cycle, side, key)
                 if xs:
-                    ax.plot(xs, ys, label=side, **styles.get(side, {"marker": "."}))
-            ax.set_xscale("log")
-            ax.set_yscale("log")
+                    style = styles.get(side, {"marker": "."})
+                    ax.plot(xs, ys, label=side, color=colours[side], **style)
+            feeds_axis(ax, log_y=True)
             ax.set_title(cycle)
-            ax.grid(True, which="both", alpha=0.3)
-            ax.set_xlabel("feeds")
             ax.set_ylabel(label)
             ax.legend(fontsize="small")
         fig.suptitle(f"{label.split(',')[0].capitalize()} against feeds — {subtitle}")
@@ -529,20 +544,17 @@ def plot(result: dict[str, Any], out: Path) -> list[Path]:
         written.append(out / name)
 
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    feeds = [s["feeds"] for s in result["sizes"]]
     for key, label in (
         ("main_idle_rss_mib", "main process, idle RSS"),
         ("main_peak_rss_mib", "main process, peak RSS"),
         ("tree_idle_pss_mib", "process tree, idle PSS"),
         ("tree_peak_rss_sampled_mib", "process tree, peak RSS"),
     ):
-        ax.plot(feeds, [s["memory"][key] for s in result["sizes"]], marker="o", label=label)
+        ax.plot(sizes, [s["memory"][key] for s in result["sizes"]], marker="o", label=label)
     ax.axhline(daemon.IDLE_TARGET_MIB, color="grey", linestyle="--", label="idle target (main)")
-    ax.set_xscale("log")
-    ax.set_xlabel("feeds")
+    feeds_axis(ax, log_y=False)
     ax.set_ylabel("MiB")
     ax.set_ylim(bottom=0)
-    ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
     ax.set_title(f"`notifier run` memory against feeds\n{subtitle}", fontsize="medium")
     fig.tight_layout()
