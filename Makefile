@@ -40,7 +40,7 @@ test: $(STAMP)
 check: $(RUN_STAMP)
 	$(BIN)/notifier check
 
-## bench: CLI start-up (under a minute), story grouping (quality and speed), deadline discovery (scores, cost per entry), web pages, then polling cycles and matching on generated local feeds, then the scale-out cluster (1-3 `notifier worker` + a throwaway PostgreSQL vs SQLite; skipped without PostgreSQL) (bench/results/)
+## bench: CLI start-up (under a minute), story grouping (quality and speed), deadline discovery (scores, cost per entry), web pages, polling cycles and matching on generated local feeds, the scale-out cluster (1-3 `notifier worker` + a throwaway PostgreSQL vs SQLite; skipped without PostgreSQL), then how the cost grows at 100/1,000/10,000 feeds with its plots (bench/results/)
 bench: $(STAMP)
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.stories --sweep
@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.web
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cluster
+	$(BIN)/python -m bench.curves
 
 fmt: $(STAMP)
 	$(BIN)/ruff format notifier tests bench

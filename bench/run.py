@@ -698,7 +698,7 @@ def daemon_targets(result: dict[str, Any] | None) -> list[dict[str, Any]]:
             "target": f"alert latency ≤ poll interval + 1 s ({lat['target_s']:g} s)",
             "against": f"{lat['received']}/{lat['items']} items",
             "measured_text": f"max {lat['latency_s']['max']:.2f} s, "
-            f"median {lat['latency_s']['median']:.2f} s",
+            f"p95 {lat['latency_s']['p95']:.2f} s, p50 {lat['latency_s']['p50']:.2f} s",
             "met": lat["met"],
             "verdict": f"margin {lat['margin_s']:+.2f} s" if lat["margin_s"] is not None else "",
         },
@@ -909,7 +909,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         from bench import daemon  # noqa: PLC0415 - bench.daemon imports this module
 
         daemon_result = daemon.run_daemon_benchmarks(
-            feeds=args.feeds, smoke=args.smoke, entries=args.entries, seed=args.seed
+            feeds=args.feeds,
+            smoke=args.smoke,
+            entries=args.entries,
+            seed=args.seed,
+            # The latency goal is stated with 1,000 feeds polling: as many as --feeds.
+            latency_feeds=None if args.smoke else args.feeds,
         )
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
