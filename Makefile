@@ -49,7 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.deadlines --split test4 --out bench/results --append
 	$(BIN)/python -m bench.discovery_cost
 	$(BIN)/python -m bench.web
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --peer-repeats 1
 	$(BIN)/python -m bench.cluster
 	$(BIN)/python -m bench.curves
 

@@ -789,8 +789,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
 
     def interval(workers: int) -> float:
-        """--interval, else feeds / (workers × --demand-per-worker), in whole seconds
-        (the config's durations are)."""
+        """--interval (1 s by default: every feed due every second, far more than the
+        cluster polls, so a poll always waits), else feeds / (workers ×
+        --demand-per-worker), in whole seconds (the config's durations are). A longer
+        interval comes in bursts: a feed's phase spreads its slot over a tenth of the
+        interval only, and a window between two bursts measures the demand, not the
+        capacity."""
         if args.interval:
             return float(args.interval)
         return float(max(1, round(args.feeds / (workers * args.demand_per_worker))))
@@ -870,7 +874,8 @@ def main(argv: list[str] | None = None) -> int:
         "--interval",
         type=int,
         default=None,
-        help="feed interval, s, every row (default: per row, from --demand-per-worker)",
+        help="feed interval, s, every row (default 1; with --demand-per-worker or --smoke: "
+        "per row, from the demand)",
     )
     parser.add_argument(
         "--demand-per-worker",
@@ -891,6 +896,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.feeds = args.feeds or (20 if args.smoke else 1000)
     args.workers = args.workers or ("1,2" if args.smoke else "1,2,3")
+    if args.interval is None and args.demand_per_worker is None and not args.smoke:
+        args.interval = 1  # every feed due every second: see run()'s interval()
     args.demand_per_worker = args.demand_per_worker or (20.0 if args.smoke else 60.0)
     args.window = args.window or (1.5 if args.smoke else 15.0)
     args.settle = args.settle if args.settle is not None else (0.5 if args.smoke else 5.0)

@@ -844,12 +844,14 @@ class DeadlinePlan:
 
 
 #: Reminders at +0..+150 s of the base: minutes apart, a few at the same instant
-#: (A's 1m-before with C's 1m-before; A's due with C's 30s-before) and a run 1 s apart (D).
+#: (A's 1m-before with C's 1m-before; A's due with C's 30s-before) and a run 4 s apart
+#: (D). Closer than 3 s to the due time a reminder's title says "Due now" (the time
+#: left is worded at send time), so D's last one is 4 s before: each title is distinct.
 FULL_DEADLINES = (
     DeadlinePlan("bench-a", "Reminder bench A", 120, (120, 60, 30)),
     DeadlinePlan("bench-b", "Reminder bench B", 135, (120, 60, 30)),
     DeadlinePlan("bench-c", "Reminder bench C", 150, (120, 60, 30)),
-    DeadlinePlan("bench-d", "Reminder bench D", 70, (3, 2, 1)),
+    DeadlinePlan("bench-d", "Reminder bench D", 70, (12, 8, 4)),
 )
 SMOKE_DEADLINES = (DeadlinePlan("bench-s", "Reminder bench S", 3, (3,)),)
 

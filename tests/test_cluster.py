@@ -418,3 +418,61 @@ def test_worker_with_postgresql_unreachable_exits_1_without_the_password(
     assert r.code == 1
     assert "hunter2secret" not in r.err + r.out
     assert "cannot connect" in r.err
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("postgres")
+def test_a_worker_killed_mid_send_repeats_at_most_the_message_in_flight(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The at-least-once window, measured: the worker holding a channel is killed while
+    the chat service takes 3 s to answer. After the stall threshold another worker
+    sends what was left; every alert arrives, and only the one message in flight may
+    arrive twice."""
+    with ThreadedFeedServer() as feeds, ThreadedWebhookReceiver() as chat:
+        doc = feeds.feed("/news.xml", rss(("a0", "Old story")))
+        config = tmp_path / "watch.yaml"
+        _config(config, feeds, chat)
+        workers = [_worker(tmp_path, config, pg_url, n) for n in range(2)]
+        try:
+            for w in workers:
+                w.wait_for_log("worker started", timeout=60)
+            deadline = time.monotonic() + 30
+            while not any(line.get("event") == "feed polled" for w in workers for line in w.log()):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            chat.delay(3.0)
+            items = [("a0", "Old story")] + [(f"n{i}", f"Rare earth item {i}") for i in range(3)]
+            doc.update(rss(*reversed(items)))
+            victim = None
+            deadline = time.monotonic() + 30
+            while victim is None and time.monotonic() < deadline:
+                for w in workers:
+                    _, body = w.get("/healthz")
+                    if "channel:chat" in json.loads(body).get("cluster", {}).get("holding", []):
+                        victim = w
+                        break
+                time.sleep(0.05)
+            assert victim is not None, "no worker seen sending"
+            time.sleep(1.0)  # the first message is in flight
+            victim.stop(signal.SIGKILL)
+            chat.delay(0.0)
+            expected = {f"Rare earth item {i}" for i in range(3)}
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if expected <= {n.title for n in chat.messages()}:
+                    break
+                time.sleep(0.5)
+            titles = [n.title for n in chat.messages()]
+            assert expected <= set(titles), titles
+            repeats = len(titles) - len(set(titles))
+            print(f"\nkilled mid-send: {len(titles)} messages for 3 alerts ({repeats} repeated)")
+            assert repeats <= 1, titles
+            survivor = next(w for w in workers if w is not victim)
+            assert survivor.stop() == 0
+        finally:
+            for w in workers:
+                if w.proc.poll() is None:
+                    w.proc.kill()
+                    w.proc.wait(timeout=10)
+                w.close()
