@@ -863,6 +863,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.cluster", description=(__doc__ or "").splitlines()[0]
@@ -907,6 +911,9 @@ def main(argv: list[str] | None = None) -> int:
     if why is not None:
         sys.stdout.write(f"bench.cluster skipped: {why}\n")
         return 0
+    # SIGTERM (a `timeout`, a CI runner) ends the run like Ctrl-C: the cleanup in its
+    # `finally` blocks stops the workers, the feed server and the throwaway PostgreSQL.
+    signal.signal(signal.SIGTERM, _interrupt)
     result = run(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
