@@ -16,6 +16,7 @@ import apprise
 import pytest
 from apprise import AppriseResult, AppriseResultStatus, NotifyResult
 
+from notifier.delivery.apprise import quiet_apprise
 from tests.receivers import (
     Notice,
     SmtpReceiver,
@@ -27,8 +28,19 @@ TITLE = "稀土 — rare earths"
 BODY = "Ünïcödé body https://example.com/x"
 
 
+def ready(url: str) -> str:
+    """``url``, with its Apprise plugin loaded. These tests use Apprise directly; once
+    notifier has loaded Apprise in this process (another test did, in the same xdist
+    worker), its registry holds only the plugins notifier handed URLs to
+    (:func:`notifier.delivery.apprise.quiet_apprise`), so load this one the same way."""
+    with quiet_apprise(url):
+        pass
+    return url
+
+
 def send(url: str, title: str = TITLE, body: str = BODY) -> AppriseResult:
     """Notify ``url`` through a fresh Apprise object (so no pacing applies)."""
+    ready(url)
     notifier = apprise.Apprise()
     assert notifier.add(url), f"Apprise rejected {url}"
     return notifier.notify(title=title, body=body)
@@ -36,7 +48,7 @@ def send(url: str, title: str = TITLE, body: str = BODY) -> AppriseResult:
 
 def printed(url: str, *, privacy: bool) -> str:
     """``url`` as the Apprise plugin it builds prints it back (``privacy`` masks secrets)."""
-    plugin = apprise.Apprise.instantiate(url)
+    plugin = apprise.Apprise.instantiate(ready(url))
     assert plugin is not None, f"Apprise rejected {url}"
     # Apprise leaves NotifyBase.url() unannotated.
     return str(plugin.url(privacy=privacy))  # type: ignore[no-untyped-call]
@@ -323,7 +335,7 @@ async def test_async_receiver_serves_async_notify() -> None:
     refuses to run on that loop instead of hanging it."""
     async with WebhookReceiver() as receiver:
         notifier = apprise.Apprise()
-        assert notifier.add(receiver.ntfy_url("alerts"))
+        assert notifier.add(ready(receiver.ntfy_url("alerts")))
         with await notifier.async_notify(title=TITLE, body=BODY) as result:
             assert result
 
@@ -337,7 +349,7 @@ async def test_smtp_receiver_works_as_async_context_manager() -> None:
     """SmtpReceiver also serves ``async with``, and ``await async_notify()`` delivers to it."""
     async with SmtpReceiver() as receiver:
         notifier = apprise.Apprise()
-        assert notifier.add(receiver.url())
+        assert notifier.add(ready(receiver.url()))
         with await notifier.async_notify(title=TITLE, body=BODY) as result:
             assert result
 
