@@ -261,7 +261,12 @@ LATEST = max(STEPS)
 
 def version(db: Connection) -> int:
     """The database's schema version: 0 for one without notifier's tables."""
-    (table,) = db.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    # A scan of the catalog (its statement's snapshot), not to_regclass (the cache).
+    (table,) = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = 'schema_version' AND n.nspname = current_schema())"
+    ).fetchone()
     if not table:
         return 0
     row = db.execute("SELECT version FROM schema_version").fetchone()
@@ -283,13 +288,19 @@ def migrate(db: Connection) -> list[int]:
     if check(db) == LATEST:
         return []  # the usual case: no lock taken
     applied = []
-    with db:
-        db.execute("SELECT pg_advisory_xact_lock(?)", (LOCK,))
-        found = check(db)  # another worker may have migrated while this one waited
-        for step in sorted(s for s in STEPS if s > found):
-            for statement in STEPS[step]:
-                db.execute(statement)
-            applied.append(step)
-        if applied:
-            db.execute("UPDATE schema_version SET version=?", (applied[-1],))
+    # The lock is taken before the transaction begins (a session lock): a transaction
+    # that began while another worker was migrating can look its tables up in a
+    # catalog cache from before that worker's commit, and create them again.
+    db.execute("SELECT pg_advisory_lock(?)", (LOCK,))
+    try:
+        with db:
+            found = check(db)  # another worker may have migrated while this one waited
+            for step in sorted(s for s in STEPS if s > found):
+                for statement in STEPS[step]:
+                    db.execute(statement)
+                applied.append(step)
+            if applied:
+                db.execute("UPDATE schema_version SET version=?", (applied[-1],))
+    finally:
+        db.execute("SELECT pg_advisory_unlock(?)", (LOCK,))
     return applied
