@@ -152,6 +152,26 @@ def poller_for(
     )
 
 
+async def fetcher_for(fetcher: HttpFetcher | None, old: Config | None, new: Config) -> HttpFetcher:
+    """The fetcher of a long-running process for ``new``: ``fetcher`` itself unless the
+    fetch settings changed (then it is closed and a new one opened)."""
+    if fetcher is not None and old is not None and old.fetch == new.fetch:
+        return fetcher
+    if fetcher is not None:
+        await fetcher.close()
+    fresh = HttpFetcher(new.fetch)
+    await fresh.__aenter__()
+    return fresh
+
+
+def story_book_for(book: StoryBook | None, config: Config) -> StoryBook:
+    """The story index: ``book`` kept across reloads, a new one when ``stories.window``
+    changed."""
+    if book is None or book.window != config.stories.window:
+        return StoryBook(config.stories.window)
+    return book
+
+
 def outbox_counts(store: State) -> Counter[str]:
     """The outbox's counts over every channel (for ``/healthz``)."""
     counts: Counter[str] = Counter()

@@ -392,11 +392,7 @@ class Daemon:
         """Switch to ``config``: reschedule only the feeds whose schedule changed."""
         old = self.config
         assert self.store is not None  # noqa: S101 - started
-        if self.fetcher is None or (old is not None and old.fetch != config.fetch):
-            if self.fetcher is not None:
-                await self.fetcher.close()
-            self.fetcher = HttpFetcher(config.fetch)
-            await self.fetcher.__aenter__()
+        self.fetcher = await app.fetcher_for(self.fetcher, old, config)
         stopping = self.poller.stopping if self.poller is not None else None
         self.poller = app.poller_for(
             config,
@@ -444,9 +440,7 @@ class Daemon:
         self.kick()
 
     def _stories_for(self, config: Config) -> StoryBook:
-        """The story index: kept across reloads, new when ``stories.window`` changed."""
-        if self._story_book is None or self._story_book.window != config.stories.window:
-            self._story_book = StoryBook(config.stories.window)
+        self._story_book = app.story_book_for(self._story_book, config)
         return self._story_book
 
     def _schedule_feed(self, feed: Feed) -> None:

@@ -173,7 +173,6 @@ class Worker:
         )
         self.config: Config | None = None
         self.config_file = ConfigFile(settings.config, environ)
-        self.matcher: Matcher | None = None
         self.store: State | None = None
         self.cluster = Cluster(self.url)
         self.worker_id: int | None = None
@@ -652,19 +651,13 @@ class Worker:
         return self.config_file.load()
 
     def _stories_for(self, config: Config) -> StoryBook:
-        if self._story_book is None or self._story_book.window != config.stories.window:
-            self._story_book = StoryBook(config.stories.window)
+        self._story_book = wiring.story_book_for(self._story_book, config)
         return self._story_book
 
     async def _apply(self, config: Config, matcher: Matcher) -> None:
         old = self.config
         assert self.store is not None  # noqa: S101 - started
-        if self.fetcher is None or (old is not None and old.fetch != config.fetch):
-            if self.fetcher is not None:
-                await self.fetcher.close()
-            self.fetcher = HttpFetcher(config.fetch)
-            await self.fetcher.__aenter__()
-        self.matcher = matcher
+        self.fetcher = await wiring.fetcher_for(self.fetcher, old, config)
         stopping = self.poller.stopping if self.poller is not None else None
         self.poller = wiring.poller_for(
             config,
