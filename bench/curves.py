@@ -11,7 +11,8 @@ curves compare), with a fresh feed server (:mod:`bench.server`) and a fresh stat
   ``churn``) by notifier, ``baseline`` and ``bare_client`` — the same code as ``python -m
   bench`` (:func:`bench.run.feed_cycles`, :func:`bench.run.cycle_report`) — and by the
   peers (:mod:`bench.peers`) at the ``--peer-sizes`` only;
-* the state those cycles left: the SQLite file's seen-store (``seen``) and history
+* the state those cycles left, after one more notifier cycle giving every feed a new
+  entry (:func:`fill_history`): the SQLite file's seen-store (``seen``) and history
   (``entries``, ``matches``, ``edits``, the ``entries_fts`` index; each with its indexes)
   bytes, from SQLite's ``dbstat`` after a WAL checkpoint as in
   :mod:`bench.history_size`, per row and extrapolated linearly to 1,000,000 entries (the
@@ -46,6 +47,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 if __package__ in (None, ""):  # run as ``python bench/curves.py``
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -58,11 +61,14 @@ from bench.run import (
     cycle_report,
     feed_cycles,
     machine,
+    make_config,
+    notifier_cycle,
     progress,
     quiet_logging,
     running_server,
     warm_up,
 )
+from notifier.pipeline.stories import StoryBook
 from notifier.runtime.app import parse_pool
 from notifier.storage.sqlite import FILENAME
 
@@ -197,6 +203,18 @@ def _memory(memory: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def fill_history(server: Server, vocab: corpus.Vocabulary, state: Path, pool: Any) -> None:
+    """Give every feed one new entry and poll them once more on ``state``.
+
+    A key-only first poll leaves its entries' history rows to the feed's next parse:
+    after this one, history holds every entry of every feed, as a daemon's does once
+    its feeds have moved on, and that is the history whose size is measured."""
+    async with aiohttp.ClientSession() as control:
+        await server.control(control, "churn?fraction=1&new=1")
+    config = make_config(server, vocab)
+    await notifier_cycle(config, state, pool, StoryBook(config.stories.window))
+
+
 def measure_size(
     feeds: int,
     *,
@@ -235,6 +253,7 @@ def measure_size(
         config = work / "config.yaml"  # JSON is YAML 1.2
         config.write_text(json.dumps(_cli_config(server, feeds, vocab), indent=1) + "\n")
         state = work / f"state-{repeats - 1}"
+        asyncio.run(fill_history(server, vocab, state, pool))
         storage = storage_size(state)
         progress(
             f"size {feeds:,}: seen {storage['seen']['rows']:,} rows, history "
@@ -435,8 +454,9 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"## State size, extrapolated to {PER:,} entries (MiB)",
         "",
-        "Measured with SQLite's `dbstat` on the state the cycles left (after a WAL "
-        "checkpoint), each part with its indexes, divided by its rows and multiplied by "
+        "Measured with SQLite's `dbstat` on the state the cycles left, after one more "
+        "notifier cycle that gave every feed a new entry (a key-only first poll's history "
+        "rows are written at the feed's next parse) and a WAL checkpoint, each part with its indexes, divided by its rows and multiplied by "
         f"{PER:,}: linear, and on these entries (~2.5 KB HTML descriptions, "
         f"{p['entries_per_feed']} per feed). Seen-store = `seen`; history = `entries`, "
         "`matches`, `edits` and the `entries_fts` full-text index.",

@@ -421,6 +421,109 @@ async def feed_cycles(
     return runs
 
 
+#: The peer the busy-machine repeat runs beside notifier (the fastest cold peer so far).
+BUSY_PEER = "httpx_feedparser"
+
+
+@contextlib.contextmanager
+def busy_machine(spinners: int) -> Iterator[None]:
+    """``spinners`` processes each spinning one core, at normal priority, while inside."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"],
+            stdin=subprocess.DEVNULL,
+        )
+        for _ in range(spinners)
+    ]
+    try:
+        time.sleep(0.5)  # running before anything is timed
+        yield
+    finally:
+        for proc in procs:
+            proc.kill()
+        for proc in procs:
+            proc.wait()
+
+
+async def busy_cold(
+    server: Server,
+    vocab: corpus.Vocabulary,
+    *,
+    pool: Executor,
+    work: Path,
+    peer_envs: list[peers.PeerEnv],
+) -> dict[str, Any]:
+    """The cold cycle once more, notifier then :data:`BUSY_PEER`, while every core is
+    also kept busy by another process (one spinner per core): the cold cycle's lead
+    when notifier cannot count on idle cores for its parse pool."""
+    config = make_config(server, vocab)
+    spinners = os.cpu_count() or 1
+    out: dict[str, Any] = {"spinners": spinners, "peer": BUSY_PEER}
+    env = next((e for e in peer_envs if e.name == BUSY_PEER and e.available), None)
+    urls = work / "busy-feeds.txt"
+    urls.write_text("".join(server.url(i) + "\n" for i in range(server.feeds)))
+    async with aiohttp.ClientSession() as control:
+        with busy_machine(spinners):
+            await server.control(control, "reset")
+            stories = StoryBook(config.stories.window)
+            sample = await measure(
+                functools.partial(notifier_cycle, config, work / "busy-state", pool, stories),
+                pool,
+            )
+            out["notifier"] = {"wall_s": sample.wall, "cpu_s": sample.cpu, **sample.detail}
+            progress(f"busy machine: notifier cold wall {sample.wall:.2f}s cpu {sample.cpu:.2f}s")
+            if env is not None:
+                await server.control(control, "reset")
+                try:
+                    wall, cpu, detail = await asyncio.to_thread(
+                        functools.partial(
+                            peers.run_cycle,
+                            env,
+                            urls=urls,
+                            work=work / "busy-peer",
+                            cycle="cold",
+                            concurrency=CONCURRENCY,
+                            timeout=300 + 1.0 * server.feeds,
+                        )
+                    )
+                except peers.PeerError as e:
+                    out["peer_error"] = str(e)
+                else:
+                    out["peer_result"] = {"wall_s": wall, "cpu_s": cpu, **detail}
+                    out["speedup_wall"] = wall / max(sample.wall, 1e-9)
+                    out["speedup_cpu"] = cpu / max(sample.cpu, 1e-9)
+                    progress(f"busy machine: {BUSY_PEER} cold wall {wall:.2f}s cpu {cpu:.2f}s")
+                finally:
+                    shutil.rmtree(work / "busy-peer", ignore_errors=True)
+    return out
+
+
+def busy_markdown(busy: dict[str, Any] | None) -> list[str]:
+    if busy is None:
+        return []
+    n = busy["notifier"]
+    lines = [
+        f"## Cold cycle on a busy machine ({busy['spinners']} other processes each spinning "
+        "a core)",
+        "",
+        "| side | wall s | CPU s |",
+        "|---|---|---|",
+        f"| notifier (this project) | {n['wall_s']:.3f} | {n['cpu_s']:.3f} |",
+    ]
+    peer = busy.get("peer_result")
+    if peer is not None:
+        lines += [
+            f"| {busy['peer']} | {peer['wall_s']:.3f} | {peer['cpu_s']:.3f} |",
+            "",
+            f"notifier {busy['speedup_wall']:.2f}× faster than {busy['peer']} in wall time, "
+            f"{busy['speedup_cpu']:.2f}× in CPU, on a busy machine (one run each).",
+        ]
+    else:
+        reason = busy.get("peer_error", "the peer is not installed")
+        lines += ["", f"{busy['peer']}: not measured ({_cell(reason)})."]
+    return [*lines, ""]
+
+
 async def notifier_and_baselines(
     server: Server,
     control: aiohttp.ClientSession,
@@ -616,24 +719,32 @@ def cycle_report(
     return out
 
 
-#: (cycle, against, factor, description): against "fastest_peer" needs notifier at least
-#: ``factor`` times faster; against "bare_client" at most ``factor`` times slower.
-TARGETS: tuple[tuple[str, str, float, str], ...] = (
-    ("cold", "fastest_peer", 2.0, "cold cycle ≥2× faster than the fastest peer"),
+#: (cycle, against, factor, CPU factor, description): against "fastest_peer" needs
+#: notifier at least ``factor`` times faster in wall time (and ``CPU factor`` times in CPU,
+#: when given); against "bare_client" at most ``factor`` times slower.
+TARGETS: tuple[tuple[str, str, float, float | None, str], ...] = (
+    ("cold", "fastest_peer", 6.0, 4.0, "cold cycle ≥6× faster than the fastest peer, ≥4× in CPU"),
     (
         "unchanged_200",
         "fastest_peer",
         10.0,
+        None,
         "unchanged-200 cycle ≥10× faster than the fastest peer",
     ),
-    ("not_modified_304", "bare_client", 2.0, "304 cycle within 2× of the bare aiohttp client"),
+    (
+        "not_modified_304",
+        "bare_client",
+        1.5,
+        None,
+        "304 cycle within 1.5× of the bare aiohttp client",
+    ),
 )
 
 
 def targets(cycles: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets, on median wall time, each met or missed (and by how much)."""
     out: list[dict[str, Any]] = []
-    for cycle, against, factor, text in TARGETS:
+    for cycle, against, factor, cpu_factor, text in TARGETS:
         entry = cycles[cycle]
         target: dict[str, Any] = {"target": text, "cycle": cycle, "metric": "median wall time"}
         if against == "fastest_peer":
@@ -645,20 +756,27 @@ def targets(cycles: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             speedup = fastest["notifier_speedup"]
             cpu_speedup = 1 / max(fastest["ratio_notifier_over_peer"]["cpu"], 1e-9)
-            met = speedup >= factor
+            wall_met = speedup >= factor
+            cpu_met = cpu_factor is None or cpu_speedup >= cpu_factor
+            misses = []
+            if not wall_met:
+                misses.append(f"wall {speedup:.2f}× (needs ≥ {factor:g}×)")
+            if not cpu_met:
+                misses.append(f"CPU {cpu_speedup:.2f}× (needs ≥ {cpu_factor:g}×)")
+            cpu_text = f", {cpu_speedup:.2f}× in CPU" if cpu_factor is not None else ""
             target |= {
                 "against": fastest["name"],
                 "measured": speedup,
                 "measured_cpu": cpu_speedup,
-                "met": met,
+                "met": wall_met and cpu_met,
                 "verdict": (
-                    f"met: {speedup:.2f}× faster than {fastest['name']}"
-                    if met
-                    else f"missed by {factor / speedup:.2f}×: {speedup:.2f}× "
-                    f"{'faster' if speedup >= 1 else 'as fast'} than {fastest['name']}, "
-                    f"needs ≥ {factor:g}×"
+                    f"met: {speedup:.2f}× faster than {fastest['name']}{cpu_text}"
+                    if wall_met and cpu_met
+                    else f"missed against {fastest['name']}: " + ", ".join(misses)
                 ),
             }
+            if cpu_factor is not None:
+                target["required"] += f", ≥ {cpu_factor:g}× in CPU"
         else:
             ratio = entry["ratio_notifier_over_bare_client"]
             met = ratio["wall"] <= factor
@@ -801,6 +919,7 @@ def markdown(result: dict[str, Any]) -> str:
         "For the peer targets, measured = peer time / notifier time (how many times faster "
         "notifier is); for the 304 target, measured = notifier time / bare client time.",
         "",
+        *busy_markdown(result.get("busy_cold")),
     ]
     if result["peers"]:
         lines += [
@@ -900,6 +1019,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 peer_repeats=args.peer_repeats,
             )
         )
+        busy = None
+        if args.busy:
+            progress("the cold cycle again, on a busy machine")
+            busy = asyncio.run(
+                busy_cold(
+                    server,
+                    corpus.vocabulary(args.seed),
+                    pool=pool,
+                    work=Path(tmp),
+                    peer_envs=peer_envs,
+                )
+            )
     progress("matching benchmark")
     matching = matching_bench(args.match_entries, args.repeats, args.seed)
     cycles = cycle_report(runs, tuple(env.name for env in peer_envs if env.available))
@@ -932,6 +1063,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "peer_repeats": args.peer_repeats,
         },
         "cycles": cycles,
+        "busy_cold": busy,
         "targets": targets(cycles) + daemon_targets(daemon_result),
         "peers": {env.name: env.report() for env in peer_envs},
         "matching": matching,
@@ -970,6 +1102,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=True,
         help="also measure the real `notifier run`: memory, alert latency, reminders "
         "(bench.daemon; default on)",
+    )
+    parser.add_argument(
+        "--busy",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also repeat the cold cycle (notifier and httpx_feedparser) with every core "
+        "kept busy by another process (default on)",
     )
     parser.add_argument(
         "--smoke",

@@ -57,6 +57,14 @@ def test_bench_smoke_writes_every_cycle(smoke: tuple[dict[str, Any], str]) -> No
     assert statuses["churn"].get("parsed", 0) >= 1
     assert sum(statuses["churn"].values()) == feeds
 
+    busy = result["busy_cold"]  # the cold cycle again, every core kept busy
+    assert busy["spinners"] >= 1
+    assert busy["notifier"]["statuses"] == {"first_poll": feeds}
+    assert busy["notifier"]["cpu_s"] > 0
+    assert busy["peer_result"]["statuses"] == {"200": feeds}
+    assert busy["speedup_wall"] > 0
+    assert "## Cold cycle on a busy machine" in md
+
     matching = result["matching"]
     assert matching["results_equal"] is True
     assert matching["only_matcher"] == matching["only_naive"] == 0
@@ -113,7 +121,7 @@ def test_bench_smoke_measures_every_peer(smoke: tuple[dict[str, Any], str]) -> N
         assert t["met"] in (True, False), t
         assert t["measured"] > 0
         assert t["against"] in (*peers.PEER_NAMES, "bare_client")
-        assert t["verdict"].startswith(("met", "missed by"))
+        assert t["verdict"].startswith(("met", "missed"))
     assert "## Targets" in md
     assert "## Peers" in md
     for name in peers.PEER_NAMES:
@@ -141,28 +149,40 @@ def _side(wall: float, cpu: float) -> dict[str, Any]:
 
 
 def test_targets_met_missed_and_unmeasured() -> None:
-    def cycle(notifier: float, peer: float | None) -> dict[str, Any]:
+    def cycle(notifier: float, peer: float | None, cpu: float | None = None) -> dict[str, Any]:
         entry: dict[str, Any] = {"notifier": _side(notifier, notifier)}
         if peer is not None:
+            cpu_ratio = notifier / (cpu if cpu is not None else peer)
             entry["fastest_peer"] = {
                 "name": "reader",
-                "ratio_notifier_over_peer": {"wall": notifier / peer, "cpu": notifier / peer},
+                "ratio_notifier_over_peer": {"wall": notifier / peer, "cpu": cpu_ratio},
                 "notifier_speedup": peer / notifier,
             }
         return entry
 
     cycles = {
-        "cold": cycle(1.0, 3.0),  # 3× faster: met (≥ 2×)
-        "unchanged_200": cycle(1.0, 5.0),  # 5× faster: missed by 2× (≥ 10×)
+        "cold": cycle(1.0, 7.0, 5.0),  # 7× faster, 5× in CPU: met (≥ 6×, ≥ 4× in CPU)
+        "unchanged_200": cycle(1.0, 5.0),  # 5× faster: missed (≥ 10×)
         "not_modified_304": {"ratio_notifier_over_bare_client": {"wall": 3.0, "cpu": 2.5}},
     }
     cold, unchanged, not_modified = targets(cycles)
     assert cold["met"] is True
-    assert cold["measured"] == pytest.approx(3.0)
+    assert cold["measured"] == pytest.approx(7.0)
+    assert cold["measured_cpu"] == pytest.approx(5.0)
+    assert "≥ 4× in CPU" in cold["required"]
     assert unchanged["met"] is False
-    assert unchanged["verdict"].startswith("missed by 2.00×")
+    assert unchanged["verdict"] == "missed against reader: wall 5.00× (needs ≥ 10×)"
     assert not_modified["met"] is False
-    assert not_modified["verdict"].startswith("missed by 1.50×")
+    assert not_modified["verdict"].startswith("missed by 2.00×")  # 3.0 against ≤ 1.5×
+
+    cycles["cold"] = cycle(1.0, 7.0, 3.0)  # fast enough in wall time, not in CPU
+    cold = targets(cycles)[0]
+    assert cold["met"] is False
+    assert cold["verdict"] == "missed against reader: CPU 3.00× (needs ≥ 4×)"
+    cycles["cold"] = cycle(1.0, 5.0, 3.0)
+    assert targets(cycles)[0]["verdict"] == (
+        "missed against reader: wall 5.00× (needs ≥ 6×), CPU 3.00× (needs ≥ 4×)"
+    )
 
     cycles["cold"] = cycle(1.0, None)
     assert targets(cycles)[0]["met"] is None

@@ -31,7 +31,7 @@ from notifier.model import Entry, Feed, FetchPolicy, Watch
 from notifier.pipeline.poll import Poller, PollResult, PollStatus, fingerprint
 from notifier.pipeline.stories import StoryBook
 from notifier.sources.http import HttpFetcher
-from notifier.sources.rss import first_scan, parse, prescan
+from notifier.sources.rss import first_scan, key_scan, parse, prescan
 from notifier.storage.sqlite import Store
 from tests.conftest import corpus_dir
 from tests.feedserver import FeedServer
@@ -59,8 +59,21 @@ def recorded(entries: tuple[Entry, ...]) -> list[tuple[object, ...]]:
     return [tuple(getattr(e, name) for name in FIELDS) for e in entries]
 
 
+def assert_keys_as_parse(body: bytes, headers: dict[str, str], url: str = URL) -> bool:
+    """key_scan is None or gives parse's keys and fingerprints, in order; True: answered."""
+    keyed = key_scan(body, headers, url)
+    if keyed is None:
+        return False
+    parsed = parse(body, headers, url, "f")
+    assert keyed == [(e.key, fingerprint(e)) for e in parsed.entries]
+    assert [k for k, _ in keyed] == prescan(body, headers)  # the pre-scan is as sure
+    return True
+
+
 def assert_same_as_parse(body: bytes, headers: dict[str, str], url: str = URL) -> bool:
-    """first_scan is None or gives parse's entries (parse warns of nothing); True: answered."""
+    """first_scan is None or gives parse's entries (parse warns of nothing); True: answered.
+    key_scan is checked too, and answers wherever first_scan does."""
+    keys_answered = assert_keys_as_parse(body, headers, url)
     scanned = first_scan(body, headers, url, "f")
     if scanned is None:
         return False
@@ -70,6 +83,7 @@ def assert_same_as_parse(body: bytes, headers: dict[str, str], url: str = URL) -
     assert scanned.version == parsed.version
     # Never more sure than the pre-scan, and the same keys.
     assert prescan(body, headers) == [e.key for e in parsed.entries]
+    assert keys_answered or b"<!DOCTYPE" in body
     return True
 
 
@@ -84,7 +98,7 @@ def test_first_scan_agrees_with_parse_on_every_corpus_file() -> None:
             "feed corpus not found: set NOTIFIER_FIXTURES, "
             "or put shared/fixtures/feeds beside the repository"
         )
-    answered = 0
+    answered = keys_answered = 0
     for path in sorted(directory.iterdir()):
         if path.suffix not in (".xml", ".rss", ".atom", ".json", ".rdf"):
             continue
@@ -93,9 +107,13 @@ def test_first_scan_agrees_with_parse_on_every_corpus_file() -> None:
             parse(body, {}, f"https://feeds.example/{path.name}", path.name)
         except FeedError:
             assert first_scan(body, {}, URL, "f") is None, path.name
+            assert key_scan(body, {}, URL) is None, path.name
             continue
-        answered += assert_same_as_parse(body, {}, f"https://feeds.example/{path.name}")
+        url = f"https://feeds.example/{path.name}"
+        answered += assert_same_as_parse(body, {}, url)
+        keys_answered += assert_keys_as_parse(body, {}, url)
     assert answered >= 4  # not vacuous: the plain well-formed feeds are answered
+    assert keys_answered >= answered
 
 
 def test_first_scan_refuses_the_known_hard_cases() -> None:
@@ -113,6 +131,7 @@ def test_first_scan_refuses_the_known_hard_cases() -> None:
         "rssparser-html-object-moved-not-a-feed.xml",
     ):
         assert first_scan((directory / name).read_bytes(), {}, URL, "f") is None, name
+        assert key_scan((directory / name).read_bytes(), {}, URL) is None, name
 
 
 # --- generated documents ---------------------------------------------------------------------
@@ -292,7 +311,12 @@ def test_generated_documents_first_scan_is_parse_or_unsure(
         parse(body, headers, URL, "f")
     except FeedError:
         assert first_scan(body, headers, URL, "f") is None
+        assert key_scan(body, headers, URL) is None
         return
+    if assert_keys_as_parse(body, headers):
+        guids = [e["guid"] for e in entries]
+        assert None not in guids
+        assert len(set(guids)) == len(guids)
     if assert_same_as_parse(body, headers):
         guids = [e["guid"] for e in entries]
         assert None not in guids
@@ -318,6 +342,72 @@ def test_plain_feeds_are_answered() -> None:
         for encoding in ("utf-8", "iso-8859-1"):
             body = f"<?xml version='1.0' encoding='{encoding}'?>{text}".encode(encoding)
             assert assert_same_as_parse(body, {"content-type": "application/xml"}), text
+            assert key_scan(body, {"content-type": "application/xml"}, URL) is not None
+
+
+#: Documents whose structure key_scan must read as the streaming scan and feedparser do:
+#: nested or misplaced items, comments and CDATA in fields, HTML-ish titles, the order of
+#: a guid and a link, several Atom links, a DOCTYPE, an item of another namespace.
+_RSS = "<rss version='2.0'><channel><title>T</title>{}</channel></rss>"
+_ATOM = "<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>{}</feed>"
+STRUCTURES = [
+    _RSS.format("<item><guid>https://a.org/1</guid><title>a<!-- c -->b</title></item>"),
+    _RSS.format("<item><guid>https://a.org/1</guid><title><![CDATA[x <b>y</b>]]></title></item>"),
+    _RSS.format("<item><guid>https://a.org/1</guid><title>R&amp;D &lt;b&gt;</title></item>"),
+    _RSS.format("<item><guid>https://a.org/1</guid><link>https://b.org/x</link></item>"),
+    _RSS.format("<item><link>https://b.org/x</link><guid>https://a.org/1</guid></item>"),
+    _RSS.format(
+        "<item><guid isPermaLink='false'>x1</guid><title> t  u </title></item>"
+        "<item><guid isPermaLink='false'>x2</guid><title>t u</title></item>"
+    ),
+    _RSS.format(
+        "<item><guid>https://a.org/1</guid><item><guid>https://a.org/2</guid></item></item>"
+    ),
+    "<rss version='2.0'><item><guid>https://a.org/1</guid></item></rss>",
+    "<rss version='2.0'><channel><x><item><guid>https://a.org/1</guid></item></x></channel></rss>",
+    _RSS.format("<item><guid>https://a.org/1</guid><category><b>x</b></category></item>"),
+    _RSS.format("<item><guid>https://a.org/1</guid><description><p>x</p></description></item>"),
+    _RSS.format("<item><guid>https://a.org/1</guid><title>a</title><title>b</title></item>"),
+    _RSS.format("<a:item xmlns:a='urn:x'><guid>https://a.org/1</guid></a:item>"),
+    _RSS.format(
+        "<item xml:lang='en'><guid>https://a.org/1</guid><pubDate>x &amp; y</pubDate></item>"
+    ),
+    "<!DOCTYPE rss>" + _RSS.format("<item><guid>https://a.org/1</guid></item>"),
+    _ATOM.format(
+        "<entry><id>https://a.org/1</id><link href='https://b.org/1'/>"
+        "<link rel='alternate' href='https://b.org/2'/><title type='html'>a &lt;b&gt;b&lt;/b&gt;"
+        "</title></entry>"
+    ),
+    _ATOM.format("<entry><link href='https://b.org/1'/><id>https://a.org/1</id></entry>"),
+    _ATOM.format(
+        "<entry><id>https://a.org/1</id><link rel='self' href='https://b.org/1'/></entry>"
+    ),
+    _ATOM.format("<entry><id>https://a.org/1</id><author><name>n</name><x>y</x></author></entry>"),
+    _ATOM.format("<entry><id>https://a.org/1</id><author><name>n</name></author></entry>"),
+    _ATOM.format("<entry><id>https://a.org/1</id><link href='https://b.org/1'><x/></link></entry>"),
+    _ATOM.format("<entry><id>https://A.org:443/1#f</id><title>T</title></entry>"),
+    _ATOM.format("<x><entry><id>https://a.org/1</id></entry></x>"),
+]
+
+
+@pytest.mark.parametrize("text", STRUCTURES)
+def test_key_scan_reads_structures_as_parse_or_is_unsure(text: str) -> None:
+    body = text.encode()
+    try:
+        parse(body, {}, URL, "f")
+    except FeedError:
+        assert key_scan(body, {}, URL) is None
+        return
+    assert_keys_as_parse(body, {})
+    # The streaming scan and the tree agree on being sure (a DOCTYPE aside).
+    if first_scan(body, {}, URL, "f") is not None:
+        assert key_scan(body, {}, URL) is not None
+
+
+def test_key_scan_answers_the_plain_structures() -> None:
+    """Not vacuous: the plain ones among :data:`STRUCTURES` are answered."""
+    answered = [t for t in STRUCTURES if key_scan(t.encode(), {}, URL) is not None]
+    assert len(answered) >= 8
 
 
 # --- end to end --------------------------------------------------------------------------------
@@ -417,11 +507,13 @@ def summary_of(result: PollResult) -> list[tuple[object, ...]]:
 async def test_cold_start_then_polls_alert_exactly_as_after_a_full_parse(
     stores: tuple[Store, Store],
 ) -> None:
-    """A cold start through first_scan records what a full parse records (seen keys,
-    history rows, fingerprints); the next polls re-alert nothing, and an entry added
-    later alerts with the same match and "why" as after a full-parse cold start."""
+    """A cold start through key_scan records the keys and fingerprints a full parse
+    records; the history rows follow at the feed's next parse, the same rows as a full
+    parse's, first seen at the first poll. The next polls re-alert nothing, and an entry
+    added later alerts with the same match and "why" as after a full-parse cold start."""
     scan_store, parse_store = stores
     watches = {WATCH.name: WATCH}
+    times = [NOW]
     async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
         docs = {"rss": server.feed("/rss.xml", rss_body(OLD))}
         docs["atom"] = server.feed("/atom.xml", atom_body(OLD))
@@ -440,7 +532,7 @@ async def test_cold_start_then_polls_alert_exactly_as_after_a_full_parse(
                 parse_fn=None if store is scan_store else parse,  # parse_fn: always a parse
                 stories=StoryBook(),
                 watches=watches,
-                clock=lambda: NOW,
+                clock=lambda: times[-1],
             )
             for store in (scan_store, parse_store)
         ]
@@ -449,30 +541,22 @@ async def test_cold_start_then_polls_alert_exactly_as_after_a_full_parse(
             return [[summary_of(await poller.poll(f)) for f in feeds] for poller in pollers]
 
         first = await poll_all()
-        assert recording.calls == ["first_scan", "first_scan"]  # no full parse
+        assert recording.calls == ["key_scan", "key_scan"]  # no parse, not even a first scan
         assert first[0] == first[1]
         assert all(r[0] == ("first_poll", 3) and len(r) == 1 for r in first[0])
         for f in feeds:
             keys = [e.key for e in parse(docs[f.name].body, {}, f.url, f.name).entries]
-            scan_rows = scan_store.history.entries_by_key(f.name, keys)
-            parse_rows = parse_store.history.entries_by_key(f.name, keys)
-            assert len(scan_rows) == 3
-            for key in keys:  # the same history rows (ids and seen times aside)
-                a, b = scan_rows[key], parse_rows[key]
-                assert (a.title, a.summary, a.link, a.canonical, a.published, a.text_hash) == (
-                    b.title,
-                    b.summary,
-                    b.link,
-                    b.canonical,
-                    b.published,
-                    b.text_hash,
-                )
+            assert scan_store.known_keys(f.name, keys) == set(keys)
+            assert scan_store.history.entries_by_key(f.name, keys) == {}  # not yet
+            assert len(parse_store.history.entries_by_key(f.name, keys)) == 3
             prints = [fingerprint(e) for e in parse(docs[f.name].body, {}, f.url, "x").entries]
             wanted = {p for p in prints if p}
+            assert len(wanted) == 3
             assert scan_store.known_fingerprints(f.name, list(wanted)) == wanted
             assert parse_store.known_fingerprints(f.name, list(wanted)) == wanted
 
         # Polled again: nothing new (304), then the same entries re-served (no alert).
+        times.append(NOW + timedelta(hours=1))
         assert all(r[0][0] == "not_modified" for r in (await poll_all())[0])
         for name, body in (("rss", rss_body(OLD[::-1])), ("atom", atom_body(OLD[::-1]))):
             docs[name].update(body)
@@ -484,13 +568,64 @@ async def test_cold_start_then_polls_alert_exactly_as_after_a_full_parse(
         docs["rss"].update(rss_body([NEW, *OLD]))
         docs["atom"].update(atom_body([NEW, *OLD]))
         recording.calls.clear()
+        times.append(NOW + timedelta(hours=2))
         later = await poll_all()
         assert later[0] == later[1]
         assert "first_scan" not in recording.calls
+        assert "key_scan" not in recording.calls
         for result in later[0]:
             assert result[0] == ("parsed", 4)
             assert [r[1] for r in result[1:2]] == ["US and China agree on rare earths"]
             assert ("rare-earths", result[1][0], '"rare earth" in title') in result
+        for f in feeds:  # the old entries' rows: a full parse's, first seen at the first poll
+            entries = parse(docs[f.name].body, {}, f.url, f.name).entries
+            scan_rows = scan_store.history.entries_by_key(f.name, [e.key for e in entries])
+            parse_rows = parse_store.history.entries_by_key(f.name, [e.key for e in entries])
+            assert len(scan_rows) == len(parse_rows) == 4
+            for e in entries:  # the same history rows (ids, and dates the feed moved, aside)
+                a, b = scan_rows[e.key], parse_rows[e.key]
+                assert (a.title, a.summary, a.link, a.canonical, a.text_hash) == (
+                    b.title,
+                    b.summary,
+                    b.link,
+                    b.canonical,
+                    b.text_hash,
+                )
+                assert a.published == (e.published or e.updated)  # as the feed has it now
+                assert a.seen == b.seen
+                assert (a.story == a.id) == (b.story == b.id)  # old ones: their own stories
+            assert sorted(r.seen for r in scan_rows.values()) == [NOW] * 3 + [times[-1]]
+
+
+async def test_history_rows_are_not_recorded_again_once_pruned(tmp_path: Path) -> None:
+    """An entry first seen longer than ``history.keep`` ago that history no longer holds
+    was pruned, not missed: a later parse does not record it again."""
+    times = [NOW]
+    async with FeedServer() as server, HttpFetcher(OPTIONS) as fetcher:
+        doc = server.feed("/rss.xml", rss_body(OLD))
+        feed = Feed(
+            name="rss", url=server.url("/rss.xml"), title=None, interval=timedelta(minutes=15)
+        )
+        with Store.open(tmp_path / "state") as store:
+            poller = Poller(
+                store,
+                fetcher,
+                Matcher.compile([WATCH]),
+                max_bytes=10**7,
+                executor=RecordingExecutor(),
+                stories=StoryBook(),
+                watches={WATCH.name: WATCH},
+                clock=lambda: times[-1],
+                history_keep=timedelta(days=2),
+            )
+            assert (await poller.poll(feed)).status is PollStatus.FIRST
+            times.append(NOW + timedelta(days=3))
+            doc.update(rss_body([NEW, *OLD]))
+            result = await poller.poll(feed)
+            assert result.status is PollStatus.PARSED
+            keys = [e.key for e in parse(doc.body, {}, feed.url, feed.name).entries]
+            rows = store.history.entries_by_key(feed.name, keys)
+            assert [r.title for r in rows.values()] == [NEW[1]]
 
 
 async def test_cold_start_falls_back_to_the_parse_when_unsure(tmp_path: Path) -> None:
@@ -527,17 +662,19 @@ async def test_cold_start_falls_back_to_the_parse_when_unsure(tmp_path: Path) ->
             )
             results = await asyncio.gather(poller.poll(a), poller.poll(b))
         assert [r.status for r in results] == [PollStatus.FIRST, PollStatus.FIRST]
-        assert sorted(recording.calls) == ["first_scan", "parse", "parse"]
+        assert sorted(recording.calls) == ["first_scan", "key_scan", "parse", "parse"]
         assert [len(r.new) for r in results] == [0, 1]  # backfill: the newest is new
 
 
 class FailingScan(RecordingExecutor):
-    """Records like :class:`RecordingExecutor`, but the first scan raises (a bug, a dead pool)."""
+    """Records like :class:`RecordingExecutor`, but the key scan and the first scan raise
+    (a bug, a dead pool)."""
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         inner = fn.func if isinstance(fn, functools.partial) else fn
-        if getattr(inner, "__name__", "") == "first_scan":
-            self.calls.append("first_scan")
+        name = getattr(inner, "__name__", "")
+        if name in ("key_scan", "first_scan"):
+            self.calls.append(name)
             future: Future[T] = Future()
             future.set_exception(RuntimeError("boom"))
             return future
@@ -557,7 +694,7 @@ async def test_a_failing_first_scan_or_known_keys_mean_a_full_parse(tmp_path: Pa
             a = Feed(name="rss", url=server.url("/a.xml"), title=None, interval=timedelta(hours=1))
             result = await poller.poll(a)
             assert result.status is PollStatus.FIRST
-            assert failing.calls == ["first_scan", "parse"]
+            assert failing.calls == ["key_scan", "first_scan", "parse"]
 
             keys = [e.key for e in parse(doc.body, {}, a.url, "rss").entries]
             with store.transaction():
@@ -569,4 +706,4 @@ async def test_a_failing_first_scan_or_known_keys_mean_a_full_parse(tmp_path: Pa
             b = Feed(name="atom", url=server.url("/a.xml"), title=None, interval=timedelta(hours=1))
             result = await poller.poll(b)
             assert result.status is PollStatus.FIRST
-            assert recording.calls == ["first_scan", "parse"]
+            assert recording.calls == ["key_scan", "first_scan", "parse"]

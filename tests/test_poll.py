@@ -23,7 +23,7 @@ from notifier.pipeline.proposals import Discovery
 from notifier.runtime.app import parse_pool, poll_once
 from notifier.sources.health import HealthEventKind
 from notifier.sources.http import HttpFetcher
-from notifier.sources.rss import ParsedFeed, parse
+from notifier.sources.rss import ParsedFeed, key_scan, parse
 from notifier.storage.sqlite import Store
 from tests.conftest import corpus_dir
 from tests.feedserver import FeedServer
@@ -461,6 +461,8 @@ async def test_a_feed_that_rekeys_every_entry_does_not_alert_again(store: Store)
         doc = server.feed("/news.xml", keyed("old-", items))
         poller = Poller(store, fetcher, Matcher.compile([WATCH]), max_bytes=10**7)
         f = feed(server.url("/news.xml"))
+        # The first poll is key-only: the fingerprints come from the key scan.
+        assert key_scan(doc.body, {}, f.url) is not None
         assert (await poller.poll(f)).status is PollStatus.FIRST
         doc.update(keyed("new-", items))
         rekeyed = await poller.poll(f)

@@ -455,7 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
         "entries history holds for the period, and list what they match that the same\n"
         "watch did not match at the time: how to check a new or changed rule against\n"
         "last week's news. History keeps each entry's title, summary and link, so terms\n"
-        "on other fields see them empty. Prints only, unless --send: then each entry\n"
+        "on other fields see them empty; a feed's first-poll entries are in history\n"
+        "once the feed has had a new entry. Prints only, unless --send: then each entry\n"
         "found is queued once as an alert marked 'Replay:' and sent, and recorded so a\n"
         "second replay does not queue it again. Exit 0 whether or not anything is found.",
         epilog=EPILOG,

@@ -8,8 +8,12 @@
       └─ 200 body
           ├─ same hash as last body ─────────────────────────────────▶ UNCHANGED
           ├─ pre-scan: every entry key already seen ─────────────────▶ ALL_KNOWN
+          ├─ silent first poll (no ``backfill``): the source's ``key_scan``
+          │   gives each entry's key and fingerprint, recorded without
+          │   history rows (they follow, see below) ───────────────────▶ FIRST
           └─ parse (off the event loop, in a process pool; on a silent first
-             poll the source's cheap ``first_scan`` when it is sure, see below)
+             poll whose key scan was unsure, the source's ``first_scan``
+             first, when it is sure)
               ├─ parse error ─▶ backoff, maybe "unhealthy" event        FAILED
               ├─ first poll of this feed: entries recorded silently
               │   (except the ``backfill`` newest)                      FIRST
@@ -20,11 +24,20 @@
                  :meth:`~notifier.matching.Matcher.match_all`)
 
 **A silent first poll** (no ``backfill``) alerts on nothing, so it needs each
-entry's key and what history keeps of it (title, summary, link, dates), not a
-full feedparser parse: the source's ``first_scan``
-(:func:`notifier.sources.rss.first_scan`, about 2.5-3x cheaper, in the same pool)
-reads those exactly or says it is unsure, and then the poll parses as always.
-Everything after is the same: seen keys, fingerprints, history rows.
+entry's key and its fingerprint (link and title: how a feed that later gives
+every entry a new id is recognised), not a parse. The source's ``key_scan``
+(:func:`notifier.sources.rss.key_scan`: the document as a tree built in C, about
+10x cheaper than feedparser, in the parse pool) reads exactly those or says it
+is unsure; then ``first_scan`` (every field history keeps, 2.5-3x cheaper) and
+then the parse are tried, and their entries get history rows at once.
+
+After a key-only first poll the entries' history rows (title, summary, link:
+what ``history``, its search and ``replay`` read) are written at the feed's
+next parse, for the entries still in the feed, with the time they were first
+seen. So a first poll of many feeds stays cheap, and the rows cost no parse of
+their own. An entry first seen longer than ``history.keep`` ago is not written
+then (history would have pruned it). Seen keys and fingerprints are written by
+the first poll, as always.
 
 The pre-scan, the parse and the ``Accept`` header are the feed's source type's
 (``type:``, see :mod:`notifier.sources`); every other step is the same for all types.
@@ -54,7 +67,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -68,6 +81,7 @@ from notifier.model import (
     EntryRecord,
     Feed,
     FeedState,
+    HistoryPolicy,
     Match,
     NewAlert,
     Proposal,
@@ -86,13 +100,16 @@ from notifier.pipeline.stories import (
 from notifier.pipeline.stories import edited as entry_edited
 from notifier.pipeline.stories import record as record_stories
 from notifier.sources import ParsedFeed, ParseFn, source_for
-from notifier.sources.base import FirstScanFn
+from notifier.sources.base import FirstScanFn, KeyScanFn
 from notifier.sources.health import HealthEvent, on_failure, on_success
 from notifier.sources.http import Fetched, Fetcher, FetchRequest, safe_url
+from notifier.sources.keys import content_fingerprint
 from notifier.storage import State
 from notifier.text import mask_feed_url
 
 log = get_logger("notifier.pipeline.poll")
+
+_DEFAULT_KEEP = HistoryPolicy().keep
 _level = logging.getLogger("notifier.pipeline.poll")  # to skip building a line DEBUG would drop
 
 
@@ -165,18 +182,15 @@ class Router(Protocol):
 
 def body_hash(body: bytes) -> str:
     """A fingerprint of a body, to skip parsing one identical to the last."""
-    return hashlib.blake2b(body, digest_size=20).hexdigest()
+    return hashlib.sha256(body).hexdigest()[:40]
 
 
 def fingerprint(entry: Entry) -> str | None:
-    """What identifies an entry besides its key: its canonical link and its title.
+    """What identifies an entry besides its key: its canonical link and its title
+    (:func:`~notifier.sources.keys.content_fingerprint`).
 
     Used only to recognise a feed that gave every entry a new id at once."""
-    title = " ".join(entry.title.split())
-    if not entry.link and not title:
-        return None
-    material = f"{entry.link or ''}\n{title}".encode()
-    return hashlib.blake2b(material, digest_size=12).hexdigest()
+    return content_fingerprint(entry.link, entry.title)
 
 
 #: A feed state's fields other than its poll times (read as one tuple, in C).
@@ -228,6 +242,7 @@ class Poller:
         announce: Announcer | None = None,
         shared: bool = False,
         refresh_stories: Callable[[], None] | None = None,
+        history_keep: timedelta = _DEFAULT_KEEP,
     ) -> None:
         #: Other processes poll the same store (``notifier worker``): feed state is
         #: read from the store at each poll, and a poll's writes are never deferred.
@@ -250,6 +265,10 @@ class Poller:
         #: grouped into stories, and edits of matched entries noticed.
         self.stories = stories if not dry_run else None
         self.watches = watches or {}
+        #: How long history keeps an entry (``history.keep``): a known entry first seen
+        #: within it but without a history row (its first poll recorded only keys) gets
+        #: its row at the feed's next parse; an older one's row was pruned, not missed.
+        self.history_keep = history_keep
         #: With a discovery setup (and not a dry run), new entries' deadlines are proposed.
         self.discovery = discovery if discovery is not None and discovery.active else None
         self.announce = announce
@@ -367,6 +386,21 @@ class Poller:
                     moved_to=moved,
                 )
 
+        if first:
+            keyed = await self._key_scan(fetched, feed)
+            if keyed is not None:
+                now = self.clock()
+                new_state, event = on_success(cached, feed, now)
+                new_state = replace(new_state, body_hash=hashed, last_parsed=now)
+                keys = [k for k, _ in keyed]
+                prints = [p for _, p in keyed]
+                self._save(
+                    new_state, seen=keys, fingerprints=prints, now=now, prune=feed, event=event
+                )
+                return PollResult(
+                    feed.name, PollStatus.FIRST, entries=len(keys), event=event, moved_to=moved
+                )
+
         try:
             parsed = await self._first_scan(fetched, feed) if first else None
             # A first scan answers only when none of its keys is known (checked with no
@@ -411,7 +445,16 @@ class Poller:
             placed = alertable if first else unseen
             keys_placed = {e.key for e in placed}
             light = tuple(e for e in unseen if e.key not in keys_placed) if first else ()
-            work = PollStories(feed, new=placed, silent=light, edited=edited)
+            # Entries a key-only first poll recorded get their history rows now.
+            since = now - self.history_keep
+            archive = (
+                self.store.unrecorded(feed.name, [e.key for e in entries if e.key in known], since)
+                if known and not first
+                else {}
+            )
+            if archive:
+                light = tuple({e.key: e for e in entries if e.key in archive}.values())
+            work = PollStories(feed, new=placed, silent=light, edited=edited, seen_at=archive)
         run, prepared, found = await self._match(
             alertable + tuple(e for e, _ in edited),
             prepare=placed + tuple(e for e, _ in edited),
@@ -516,6 +559,31 @@ class Poller:
             return run, prepare_all(prepare, light), found
 
         return await asyncio.get_running_loop().run_in_executor(self.match_executor, work)
+
+    async def _key_scan(self, fetched: Fetched, feed: Feed) -> list[tuple[str, str | None]] | None:
+        """The source's cheapest read of a first poll that records every entry silently:
+        each entry's key and fingerprint (:class:`~notifier.sources.base.KeyScanFn`).
+
+        None (then :meth:`_first_scan`, then the full parse) under the same conditions
+        as :meth:`_first_scan`, or when some key is known already."""
+        scan: KeyScanFn | None = getattr(source_for(feed.type), "key_scan", None)
+        if feed.backfill or self.dry_run or self.parse_fn is not None or scan is None:
+            return None
+        assert fetched.body is not None  # noqa: S101 - checked by the caller
+        call = functools.partial(
+            scan, fetched.body, fetched.headers, feed.url, max_bytes=self.max_bytes
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            keyed: list[tuple[str, str | None]] | None = await loop.run_in_executor(
+                self.executor, call
+            )
+        except Exception:  # a bug in the fast path must not fail the feed: read more
+            log.exception("key scan failed; parsing", feed=feed.name)
+            return None
+        if not keyed or self.store.known_keys(feed.name, [k for k, _ in keyed]):
+            return None
+        return keyed
 
     async def _first_scan(self, fetched: Fetched, feed: Feed) -> ParsedFeed | None:
         """The source's cheap read of a first poll that records every entry silently.

@@ -322,6 +322,9 @@ class PollStories:
     edited: Sequence[tuple[Entry, EntryRecord]] = ()  # (the entry now, as history has it)
     edit_matches: Sequence[Match] = ()  # the edited entries' matches, on their new text
     prepared: Mapping[str, Prepared] = field(default_factory=dict)  # by entry key
+    #: When a ``silent`` entry was first seen, when not at this poll (by key): the
+    #: entries of a key-only first poll, recorded at a later parse of their feed.
+    seen_at: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +400,13 @@ def record(
         history.add_silent(
             feed.name,
             [
-                _record(feed, e, work.prepared.get(e.key) or prepare_light(e), now, None)
+                _record(
+                    feed,
+                    e,
+                    work.prepared.get(e.key) or prepare_light(e),
+                    work.seen_at.get(e.key, now),
+                    None,
+                )
                 for e in work.silent
             ],
         )

@@ -149,6 +149,7 @@ def poller_for(
         announce=announcer_for(config, command),
         shared=shared,
         refresh_stories=refresh_stories,
+        history_keep=config.history.keep,
     )
 
 
@@ -236,6 +237,7 @@ async def poll_once(
                 watches={w.name: w for w in config.watches},
                 discovery=Discovery.of(config),
                 announce=announcer_for(config, command),
+                history_keep=config.history.keep,
             )
             return list(await asyncio.gather(*(poller.poll(feed) for feed in feeds)))
 

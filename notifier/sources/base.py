@@ -96,6 +96,22 @@ class FirstScanFn(Protocol):
     ) -> ParsedFeed | None: ...
 
 
+class KeyScanFn(Protocol):
+    """Each entry's key and content fingerprint, as :class:`ParseFn` would give them, or None.
+
+    Optional (a source module may define ``key_scan``): the cheapest read of a
+    feed's silent first poll, which records only those (the entries' history
+    rows follow at the feed's next parse, see :mod:`notifier.pipeline.poll`).
+    Called in the parse pool. Each key must be the parse's, and each
+    fingerprint :func:`~notifier.sources.keys.content_fingerprint` of the
+    parse's link and title. None means "unsure: read more". Never raises.
+    """
+
+    def __call__(
+        self, body: bytes, headers: Mapping[str, str], url: str, *, max_bytes: int
+    ) -> list[tuple[str, str | None]] | None: ...
+
+
 @runtime_checkable
 class Source(Protocol):
     """One ``type:`` of feed: how a fetched body becomes entries.
@@ -111,8 +127,9 @@ class Source(Protocol):
     - ``ACCEPT``: the HTTP ``Accept`` header to send for feeds of this type,
       or None for the fetcher's default (the XML feed types).
 
-    And optionally ``first_scan`` (see :class:`FirstScanFn`), a cheap read for a
-    feed's silent first poll (``notifier.sources.rss`` has one).
+    And optionally ``key_scan`` (see :class:`KeyScanFn`) and ``first_scan`` (see
+    :class:`FirstScanFn`), cheap reads for a feed's silent first poll
+    (``notifier.sources.rss`` has both).
     """
 
     ACCEPT: str | None

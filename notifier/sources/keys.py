@@ -93,11 +93,13 @@ from datetime import datetime
 
 __all__ = [
     "KEY_VERSION",
+    "PLAIN_URL",
     "TRACKING_PARAMS",
     "KeyItem",
     "Keys",
     "assign_keys",
     "canonical_link",
+    "content_fingerprint",
     "entry_key",
     "http_link",
     "text_key",
@@ -138,6 +140,10 @@ TRACKING_PARAMS: frozenset[str] = frozenset(
 )
 
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
+#: An absolute http(s) URL already in canonical form, and that any URL parsing leaves as
+#: it is: lower-case host, no port, user, query or fragment, a path of plain characters.
+#: :func:`canonical_link` returns such a URL as it is, without parsing it (the common case).
+PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?:/[A-Za-z0-9_~%.-]*)+")
 _HOST_PORT = re.compile(r"(?P<host>\[[^\]]*\]|[^:]*)(?::(?P<port>.*))?", re.DOTALL)
 
 
@@ -221,6 +227,8 @@ def canonical_link(url: str, base: str | None = None) -> str:
     Pure and idempotent: ``canonical_link(canonical_link(u)) == canonical_link(u)``.
     """
     text = url.strip()
+    if PLAIN_URL.fullmatch(text):
+        return text  # absolute (urljoin keeps it) and canonical (tests/test_keys.py)
     if base:
         with contextlib.suppress(ValueError):
             text = urllib.parse.urljoin(base.strip(), text)
@@ -241,6 +249,8 @@ def http_link(link: str | None) -> str | None:
     """``link`` when it is an http(s) URL with a host (what an alert may link to), else None."""
     if link is None:
         return None
+    if PLAIN_URL.fullmatch(link):
+        return link
     try:
         parts = urllib.parse.urlsplit(link)
     except ValueError:
@@ -283,6 +293,18 @@ def entry_key(guid: str | None, link: str | None, title: str, date: str | None) 
     title do not change the key.
     """
     return _digest(*_identity(guid, _canonical_or_empty(link), title, date))
+
+
+def content_fingerprint(link: str | None, title: str) -> str | None:
+    """What identifies an entry besides its key: its link and its title (whitespace runs
+    as one space); None when it has neither.
+
+    Used only to recognise a feed that gave every entry a new id at once."""
+    title = " ".join(title.split())
+    if not link and not title:
+        return None
+    material = f"{link or ''}\n{title}".encode()
+    return hashlib.blake2b(material, digest_size=12).hexdigest()
 
 
 def text_key(text: str) -> str:

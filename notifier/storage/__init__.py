@@ -112,6 +112,11 @@ class SeenStore(Protocol):
         """Record ``keys`` as present in ``feed`` at ``now`` (new ones first seen now)."""
         ...
 
+    def unrecorded(self, feed: str, keys: Iterable[str], since: datetime) -> dict[str, datetime]:
+        """Which of ``keys``, first seen in ``feed`` at ``since`` or later, history holds
+        no entry of (their feed's first poll recorded only keys), with when first seen."""
+        ...
+
     def prune(self, feed: str, retention: timedelta, last_parsed: datetime) -> int:
         """Forget keys absent from ``feed`` for longer than ``retention``; how many."""
         ...

@@ -278,6 +278,23 @@ class SqlState:
             )
         return found
 
+    def unrecorded(self, feed: str, keys: Iterable[str], since: datetime) -> dict[str, datetime]:
+        """Which of ``keys``, first seen in ``feed`` at ``since`` or later, have no
+        history entry (a key-only first poll recorded them), with when first seen."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, datetime] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT s.key, s.first_seen FROM seen s WHERE s.feed=? AND s.first_seen>=? "  # noqa: S608
+                f"AND s.key IN ({marks}) AND NOT EXISTS "
+                "(SELECT 1 FROM entries e WHERE e.feed=s.feed AND e.key=s.key)",
+                (feed, _ts(since), *chunk),
+            )
+            found.update((r[0], datetime.fromisoformat(r[1])) for r in rows)
+        return found
+
     def mark_seen(
         self,
         feed: str,
