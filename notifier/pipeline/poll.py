@@ -581,7 +581,12 @@ class Poller:
         except Exception:  # a bug in the fast path must not fail the feed: read more
             log.exception("key scan failed; parsing", feed=feed.name)
             return None
-        if not keyed or self.store.known_keys(feed.name, [k for k, _ in keyed]):
+        if not keyed:
+            return None
+        # A feed without a stored key (the usual first poll) needs no lookup per key.
+        if self.store.seen_count(feed.name) and self.store.known_keys(
+            feed.name, [k for k, _ in keyed]
+        ):
             return None
         return keyed
 
