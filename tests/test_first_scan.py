@@ -707,3 +707,17 @@ async def test_a_failing_first_scan_or_known_keys_mean_a_full_parse(tmp_path: Pa
             result = await poller.poll(b)
             assert result.status is PollStatus.FIRST
             assert recording.calls == ["key_scan", "first_scan", "parse"]
+
+
+def test_key_scan_refuses_entity_declarations_before_building_a_tree() -> None:
+    """A billion-laughs document is refused as it arrives (a DOCTYPE), never expanded:
+    were it built, its title would be 10^9 bytes."""
+    levels = "".join(
+        f"<!ENTITY l{i} '{f'&l{i - 1};' * 10}'>" if i else "<!ENTITY l0 'lol'>" for i in range(10)
+    )
+    body = (
+        f"<?xml version='1.0'?><!DOCTYPE rss [{levels}]><rss version='2.0'><channel>"
+        "<item><guid>https://a.org/1</guid><title>&l9;</title></item></channel></rss>"
+    ).encode()
+    assert key_scan(body, {}, URL) is None
+    assert first_scan(body, {}, URL, "f") is None

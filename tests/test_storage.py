@@ -156,6 +156,25 @@ def test_fingerprints_are_kept_with_the_keys(state: State) -> None:
     assert state.known_fingerprints("b", ["fp1"]) == set()
 
 
+def test_unrecorded_lists_seen_keys_without_a_history_entry(state: State) -> None:
+    """A key-only first poll's keys have no history entry until recorded; keys first seen
+    before ``since`` (history pruned them) and keys of other feeds are not listed."""
+    later = T0 + timedelta(days=3)
+    with state.transaction():
+        state.mark_seen("a", ["old"], T0)
+        state.mark_seen("a", ["k1", "k2", "k3"], later)
+        state.mark_seen("b", ["k1"], later)
+        state.history.add_silent("a", [record("k2", later, feed="a")])
+    since = T0 + timedelta(days=1)
+    found = state.unrecorded("a", ["old", "k1", "k2", "k3", "absent"], since)
+    assert found == {"k1": later, "k3": later}
+    assert state.unrecorded("a", ["k1"], later + timedelta(seconds=1)) == {}
+    many = [f"m{i}" for i in range(1200)]  # more than one statement's worth
+    with state.transaction():
+        state.mark_seen("c", many, later)
+    assert set(state.unrecorded("c", many, since)) == set(many)
+
+
 def test_prune_forgets_only_keys_long_absent_from_the_feed(state: State) -> None:
     """Keys not seen for longer than the retention before the last parse go; the rest stay."""
     with state.transaction():

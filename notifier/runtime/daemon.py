@@ -536,9 +536,15 @@ class Daemon:
         """Make newly recorded entries searchable: one bounded batch, then yield."""
         if self.store is None:
             return
-        # 500 entries take some 30 ms: the loop is never held up for long.
-        while app.index_history(self.store, batches=1, limit=HISTORY_INDEX_BATCH):
-            await asyncio.sleep(0)
+        # 500 entries take some 30 ms: the loop is never held up for long. After each
+        # batch the loop gets as long again (at most 0.1 s): a backlog of tens of
+        # thousands (every feed's first-poll entries, recorded at once) never has the
+        # alerts' sends wait for the whole of it.
+        while True:
+            started = time.perf_counter()
+            if not app.index_history(self.store, batches=1, limit=HISTORY_INDEX_BATCH):
+                break
+            await asyncio.sleep(min(time.perf_counter() - started, 0.1))
 
     def kick(self, channels: Any = None) -> None:
         """Wake the sender tasks of ``channels`` (all by default): something was queued."""
