@@ -456,7 +456,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "Measured with SQLite's `dbstat` on the state the cycles left, after one more "
         "notifier cycle that gave every feed a new entry (a key-only first poll's history "
-        "rows are written at the feed's next parse) and a WAL checkpoint, each part with its indexes, divided by its rows and multiplied by "
+        "rows are written at the feed's next parse) and a WAL checkpoint, each part "
+        "with its indexes, divided by its rows and multiplied by "
         f"{PER:,}: linear, and on these entries (~2.5 KB HTML descriptions, "
         f"{p['entries_per_feed']} per feed). Seen-store = `seen`; history = `entries`, "
         "`matches`, `edits` and the `entries_fts` full-text index.",

@@ -969,7 +969,27 @@ def markdown(result: dict[str, Any]) -> str:
         from bench import daemon  # noqa: PLC0415 - bench.daemon imports this module
 
         lines += [*daemon.markdown(result["daemon"]), ""]
+    lines += startup_markdown(result.get("startup"))
     return "\n".join(lines)
+
+
+def startup_markdown(startup: dict[str, Any] | None) -> list[str]:
+    """The CLI start-up figures of ``bench.startup`` (``startup.json`` beside the results,
+    written by the step of ``make bench`` before this one), beside the daemon's."""
+    if not startup:
+        return []
+    lines = [
+        f"### Command start-up (`python -m bench.startup`, {startup['date']})",
+        "",
+        "| command | median s | best s | target (median) |",
+        "|---|---|---|---|",
+    ]
+    for c in startup["commands"]:
+        target = "—" if c.get("target_s") is None else f"≤ {c['target_s']:g} s"
+        if c.get("met") is not None:
+            target += ": met" if c["met"] else ": **missed**"
+        lines.append(f"| `{c['command']}` | {c['median_s']:.3f} | {c['best_s']:.3f} | {target} |")
+    return [*lines, ""]
 
 
 # --------------------------------------------------------------------------- main
@@ -1047,7 +1067,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             # The latency goal is stated with 1,000 feeds polling: as many as --feeds.
             latency_feeds=None if args.smoke else args.feeds,
         )
+    startup_file = out / "startup.json"  # bench.startup's, when make bench ran it first
+    startup = json.loads(startup_file.read_text()) if startup_file.is_file() else None
     result: dict[str, Any] = {
+        "startup": startup,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "parameters": {

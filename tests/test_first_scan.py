@@ -352,6 +352,8 @@ _RSS = "<rss version='2.0'><channel><title>T</title>{}</channel></rss>"
 _ATOM = "<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>{}</feed>"
 STRUCTURES = [
     _RSS.format("<item><guid>https://a.org/1</guid><title>a<!-- c -->b</title></item>"),
+    _RSS.format("<item><guid>https://a.org/1</guid><title>a<!--c-->b<!--d-->c</title></item>"),
+    _RSS.format("<item><guid>https://a.org/1</guid><title>a<?pi x?>b&#160;c</title></item>"),
     _RSS.format("<item><guid>https://a.org/1</guid><title><![CDATA[x <b>y</b>]]></title></item>"),
     _RSS.format("<item><guid>https://a.org/1</guid><title>R&amp;D &lt;b&gt;</title></item>"),
     _RSS.format("<item><guid>https://a.org/1</guid><link>https://b.org/x</link></item>"),

@@ -78,7 +78,7 @@ import xml.parsers.expat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import feedparser
 import feedparser.api
@@ -695,6 +695,31 @@ class _Scanner:
         self.depth -= 1
 
 
+_S = TypeVar("_S", "_Scanner", "_FirstScanner")
+
+
+def _stream(body: bytes, make: Callable[[Any], _S]) -> _S | None:
+    """``body`` through expat (namespaces split by a space, text buffered), calling the
+    handlers of the scanner ``make(parser)`` builds; None when it is unsure (it raised
+    :class:`_Unsure`, or the document is not well-formed). A DOCTYPE or an entity
+    declaration is refused by the scanner's ``doctype``."""
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    scanner = make(parser)
+    parser.StartDoctypeDeclHandler = scanner.doctype
+    parser.EntityDeclHandler = scanner.doctype
+    parser.StartElementHandler = scanner.start
+    parser.EndElementHandler = scanner.end
+    try:
+        parser.Parse(body, True)
+    except (_Unsure, xml.parsers.expat.ExpatError, ValueError, LookupError):
+        return None
+    finally:
+        scanner.parser = None  # the parser's handlers and the scanner refer to each
+        # other: without this cycle, the parser and its buffers go now, not at the next GC
+    return scanner
+
+
 def _ascii_safe(encoding: str) -> bool:
     return _ASCII_SAFE_ENCODING.fullmatch(encoding.strip()) is not None
 
@@ -746,21 +771,8 @@ def prescan(
     if charset is not None and not _ascii_safe(charset.group(1)):
         return None
 
-    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    scanner = _Scanner(parser)
-    parser.StartDoctypeDeclHandler = scanner.doctype
-    parser.EntityDeclHandler = scanner.doctype
-    parser.StartElementHandler = scanner.start
-    parser.EndElementHandler = scanner.end
-    try:
-        parser.Parse(body, True)
-    except (_Unsure, xml.parsers.expat.ExpatError, ValueError, LookupError):
-        return None
-    finally:
-        scanner.parser = None  # the parser's handlers and the scanner refer to each
-        # other: without this cycle, the parser and its buffers go now, not at the next GC
-    if not scanner.ids or len(set(scanner.ids)) != len(scanner.ids):
+    scanner = _stream(body, _Scanner)
+    if scanner is None or not scanner.ids or len(set(scanner.ids)) != len(scanner.ids):
         return None
     return [entry_key(guid, None, "", None) for guid in scanner.ids]
 
@@ -912,16 +924,24 @@ class _FirstScanner:
         if field is None:
             self.person = self.atom and tag[1] in ("author", "contributor")
             return
+        if not self.open_field(field, attrs):
+            return
+        self.field = field
+        self.chars = []
+        self.parser.CharacterDataHandler = self.chars.append
+
+    def open_field(self, field: str, attrs: dict[str, str]) -> bool:
+        """A field's element starts: True when its text is to be read. An Atom link is
+        read from its attributes (False); any other field is checked (at most once an
+        entry, its attributes) and its content type noted (:meth:`_attributes`)."""
         if field == "link" and self.atom:
             self._atom_link(attrs)
-            return
+            return False
         if field in self.filled:
             raise _Unsure(f"two {field} elements in an entry")
         self.filled.add(field)
         self._attributes(field, attrs)
-        self.field = field
-        self.chars = []
-        self.parser.CharacterDataHandler = self.chars.append
+        return True
 
     def _attributes(self, field: str, attrs: dict[str, str]) -> None:
         """Check a text field's attributes; note its content type in ``self.detail``."""
@@ -1059,20 +1079,9 @@ def _scan(
         return None
     if not _first_scan_encoding_ok(body, headers):
         return None
-    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    scanner = _FirstScanner(parser)
-    parser.StartDoctypeDeclHandler = scanner.doctype
-    parser.EntityDeclHandler = scanner.doctype
-    parser.StartElementHandler = scanner.start
-    parser.EndElementHandler = scanner.end
-    try:
-        parser.Parse(body, True)
-    except (_Unsure, xml.parsers.expat.ExpatError, ValueError, LookupError):
+    scanner = _stream(body, _FirstScanner)
+    if scanner is None:
         return None
-    finally:
-        scanner.parser = None  # the parser's handlers and the scanner refer to each
-        # other: without this cycle, the parser and its buffers go now, not at the next GC
     ids = [e["id"] for e in scanner.entries]
     if not ids or len(set(ids)) != len(ids):
         return None
@@ -1204,14 +1213,8 @@ def _tree_entries(root: ET.Element) -> _FirstScanner:
                 continue
             if len(child):
                 raise _Unsure("markup inside a field")
-            attrs = _expat_attrs(child.attrib)
-            if field == "link" and scanner.atom:
-                scanner._atom_link(attrs)
+            if not scanner.open_field(field, _expat_attrs(child.attrib)):
                 continue
-            if field in scanner.filled:
-                raise _Unsure(f"two {field} elements in an entry")
-            scanner.filled.add(field)
-            scanner._attributes(field, attrs)
             if field in _UNREAD_BY_KEY_SCAN:
                 continue
             scanner.field, scanner.chars = field, [child.text or ""]
