@@ -174,6 +174,16 @@ class Server:
     def url(self, i: int) -> str:
         return f"{self.base}/feed/{i}"
 
+    def write_urls(self, path: Path) -> Path:
+        """Every feed's URL, one a line, in ``path`` (what a peer's driver reads)."""
+        path.write_text("".join(self.url(i) + "\n" for i in range(self.feeds)))
+        return path
+
+    @property
+    def peer_timeout(self) -> float:
+        """Seconds a peer's cycle may take before it counts as failed."""
+        return 300 + 1.0 * self.feeds
+
     async def control(self, session: aiohttp.ClientSession, action: str) -> None:
         async with session.post(f"{self.base}/_control/{action}") as resp:
             resp.raise_for_status()
@@ -335,7 +345,7 @@ async def peer_cycles(
     label: str,
 ) -> dict[str, Sample] | None:
     """The four cycles by one peer with a fresh state folder; None (and ``env.fail``) on error."""
-    timeout = 300 + 1.0 * server.feeds
+    timeout = server.peer_timeout
     samples: dict[str, Sample] = {}
     cycle = STEPS[0][0]
     await server.control(control, "reset")
@@ -383,8 +393,7 @@ async def feed_cycles(
     for env in peer_envs:
         if env.available:
             runs[env.name] = {c: [] for c in CYCLES}
-    urls = work / "feeds.txt"
-    urls.write_text("".join(server.url(i) + "\n" for i in range(server.feeds)))
+    urls = server.write_urls(work / "feeds.txt")
     total = max(repeats, peer_repeats)
     async with aiohttp.ClientSession() as control:
         for rep in range(total):
@@ -460,8 +469,7 @@ async def busy_cold(
     spinners = os.cpu_count() or 1
     out: dict[str, Any] = {"spinners": spinners, "peer": BUSY_PEER}
     env = next((e for e in peer_envs if e.name == BUSY_PEER and e.available), None)
-    urls = work / "busy-feeds.txt"
-    urls.write_text("".join(server.url(i) + "\n" for i in range(server.feeds)))
+    urls = server.write_urls(work / "busy-feeds.txt")
     async with aiohttp.ClientSession() as control:
         with busy_machine(spinners):
             await server.control(control, "reset")
@@ -483,7 +491,7 @@ async def busy_cold(
                             work=work / "busy-peer",
                             cycle="cold",
                             concurrency=CONCURRENCY,
-                            timeout=300 + 1.0 * server.feeds,
+                            timeout=server.peer_timeout,
                         )
                     )
                 except peers.PeerError as e:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from datetime import UTC, datetime, timedelta
@@ -31,7 +32,15 @@ from notifier.model import Entry, Feed, FetchPolicy, Watch
 from notifier.pipeline.poll import Poller, PollResult, PollStatus, fingerprint
 from notifier.pipeline.stories import StoryBook
 from notifier.sources.http import HttpFetcher
-from notifier.sources.rss import first_scan, key_scan, parse, prescan
+from notifier.sources.keys import PLAIN_URL
+from notifier.sources.rss import (
+    _URI_FIXER,
+    _base_independent,
+    first_scan,
+    key_scan,
+    parse,
+    prescan,
+)
 from notifier.storage.sqlite import Store
 from tests.conftest import corpus_dir
 from tests.feedserver import FeedServer
@@ -351,44 +360,50 @@ def test_plain_feeds_are_answered() -> None:
 _RSS = "<rss version='2.0'><channel><title>T</title>{}</channel></rss>"
 _ATOM = "<feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>{}</feed>"
 STRUCTURES = [
-    _RSS.format("<item><guid>https://a.org/1</guid><title>a<!-- c -->b</title></item>"),
-    _RSS.format("<item><guid>https://a.org/1</guid><title>a<!--c-->b<!--d-->c</title></item>"),
-    _RSS.format("<item><guid>https://a.org/1</guid><title>a<?pi x?>b&#160;c</title></item>"),
-    _RSS.format("<item><guid>https://a.org/1</guid><title><![CDATA[x <b>y</b>]]></title></item>"),
-    _RSS.format("<item><guid>https://a.org/1</guid><title>R&amp;D &lt;b&gt;</title></item>"),
-    _RSS.format("<item><guid>https://a.org/1</guid><link>https://b.org/x</link></item>"),
-    _RSS.format("<item><link>https://b.org/x</link><guid>https://a.org/1</guid></item>"),
+    _RSS.format("<item><guid>https://a.example/1</guid><title>a<!-- c -->b</title></item>"),
+    _RSS.format("<item><guid>https://a.example/1</guid><title>a<!--c-->b<!--d-->c</title></item>"),
+    _RSS.format("<item><guid>https://a.example/1</guid><title>a<?pi x?>b&#160;c</title></item>"),
+    _RSS.format(
+        "<item><guid>https://a.example/1</guid><title><![CDATA[x <b>y</b>]]></title></item>"
+    ),
+    _RSS.format("<item><guid>https://a.example/1</guid><title>R&amp;D &lt;b&gt;</title></item>"),
+    _RSS.format("<item><guid>https://a.example/1</guid><link>https://b.example/x</link></item>"),
+    _RSS.format("<item><link>https://b.example/x</link><guid>https://a.example/1</guid></item>"),
     _RSS.format(
         "<item><guid isPermaLink='false'>x1</guid><title> t  u </title></item>"
         "<item><guid isPermaLink='false'>x2</guid><title>t u</title></item>"
     ),
     _RSS.format(
-        "<item><guid>https://a.org/1</guid><item><guid>https://a.org/2</guid></item></item>"
+        "<item><guid>https://a.example/1</guid><item><guid>https://a.example/2</guid></item></item>"
     ),
-    "<rss version='2.0'><item><guid>https://a.org/1</guid></item></rss>",
-    "<rss version='2.0'><channel><x><item><guid>https://a.org/1</guid></item></x></channel></rss>",
-    _RSS.format("<item><guid>https://a.org/1</guid><category><b>x</b></category></item>"),
-    _RSS.format("<item><guid>https://a.org/1</guid><description><p>x</p></description></item>"),
-    _RSS.format("<item><guid>https://a.org/1</guid><title>a</title><title>b</title></item>"),
-    _RSS.format("<a:item xmlns:a='urn:x'><guid>https://a.org/1</guid></a:item>"),
+    "<rss version='2.0'><item><guid>https://a.example/1</guid></item></rss>",
+    "<rss version='2.0'><channel><x><item><guid>https://a.example/1</guid></item></x></channel></rss>",
+    _RSS.format("<item><guid>https://a.example/1</guid><category><b>x</b></category></item>"),
+    _RSS.format("<item><guid>https://a.example/1</guid><description><p>x</p></description></item>"),
+    _RSS.format("<item><guid>https://a.example/1</guid><title>a</title><title>b</title></item>"),
+    _RSS.format("<a:item xmlns:a='urn:x'><guid>https://a.example/1</guid></a:item>"),
     _RSS.format(
-        "<item xml:lang='en'><guid>https://a.org/1</guid><pubDate>x &amp; y</pubDate></item>"
+        "<item xml:lang='en'><guid>https://a.example/1</guid><pubDate>x &amp; y</pubDate></item>"
     ),
-    "<!DOCTYPE rss>" + _RSS.format("<item><guid>https://a.org/1</guid></item>"),
+    "<!DOCTYPE rss>" + _RSS.format("<item><guid>https://a.example/1</guid></item>"),
     _ATOM.format(
-        "<entry><id>https://a.org/1</id><link href='https://b.org/1'/>"
-        "<link rel='alternate' href='https://b.org/2'/><title type='html'>a &lt;b&gt;b&lt;/b&gt;"
-        "</title></entry>"
+        "<entry><id>https://a.example/1</id><link href='https://b.example/1'/>"
+        "<link rel='alternate' href='https://b.example/2'/>"
+        "<title type='html'>a &lt;b&gt;b&lt;/b&gt;</title></entry>"
     ),
-    _ATOM.format("<entry><link href='https://b.org/1'/><id>https://a.org/1</id></entry>"),
+    _ATOM.format("<entry><link href='https://b.example/1'/><id>https://a.example/1</id></entry>"),
     _ATOM.format(
-        "<entry><id>https://a.org/1</id><link rel='self' href='https://b.org/1'/></entry>"
+        "<entry><id>https://a.example/1</id><link rel='self' href='https://b.example/1'/></entry>"
     ),
-    _ATOM.format("<entry><id>https://a.org/1</id><author><name>n</name><x>y</x></author></entry>"),
-    _ATOM.format("<entry><id>https://a.org/1</id><author><name>n</name></author></entry>"),
-    _ATOM.format("<entry><id>https://a.org/1</id><link href='https://b.org/1'><x/></link></entry>"),
-    _ATOM.format("<entry><id>https://A.org:443/1#f</id><title>T</title></entry>"),
-    _ATOM.format("<x><entry><id>https://a.org/1</id></entry></x>"),
+    _ATOM.format(
+        "<entry><id>https://a.example/1</id><author><name>n</name><x>y</x></author></entry>"
+    ),
+    _ATOM.format("<entry><id>https://a.example/1</id><author><name>n</name></author></entry>"),
+    _ATOM.format(
+        "<entry><id>https://a.example/1</id><link href='https://b.example/1'><x/></link></entry>"
+    ),
+    _ATOM.format("<entry><id>https://A.example:443/1#f</id><title>T</title></entry>"),
+    _ATOM.format("<x><entry><id>https://a.example/1</id></entry></x>"),
 ]
 
 
@@ -719,7 +734,16 @@ def test_key_scan_refuses_entity_declarations_before_building_a_tree() -> None:
     )
     body = (
         f"<?xml version='1.0'?><!DOCTYPE rss [{levels}]><rss version='2.0'><channel>"
-        "<item><guid>https://a.org/1</guid><title>&l9;</title></item></channel></rss>"
+        "<item><guid>https://a.example/1</guid><title>&l9;</title></item></channel></rss>"
     ).encode()
     assert key_scan(body, {}, URL) is None
     assert first_scan(body, {}, URL, "f") is None
+
+
+@given(st.from_regex(PLAIN_URL, fullmatch=True))
+def test_a_plain_url_is_base_independent_as_feedparser_resolves(url: str) -> None:
+    """_base_independent takes a PLAIN_URL without parsing it: feedparser's fix-up of
+    extra slashes leaves it alone, and urlparse/urlunparse give it back unchanged."""
+    assert _URI_FIXER.sub(r"\1\3", url) == url
+    assert urllib.parse.urlunparse(urllib.parse.urlparse(url)) == url
+    assert _base_independent(url)

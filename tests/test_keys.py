@@ -7,6 +7,7 @@ import hashlib
 import json
 import random
 import re
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,12 +15,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from notifier.sources.keys import (
+    PLAIN_URL,
     TRACKING_PARAMS,
     KeyItem,
     Keys,
+    _canonical_once,
     assign_keys,
     canonical_link,
     entry_key,
+    http_link,
     text_key,
 )
 
@@ -113,6 +117,22 @@ def test_canonical_link_is_idempotent_on_any_text(text: str, base: str | None) -
     """Whatever the input (even garbage), the result is a fixed point and no exception escapes."""
     once = canonical_link(text, base)
     assert canonical_link(once) == once
+
+
+@given(st.from_regex(PLAIN_URL, fullmatch=True), st.one_of(st.none(), urls()))
+@example("http://./a", "https://example.com/b")
+@example("https://a.example/..//x/./", "https://a.example/base/")
+def test_a_plain_url_is_what_parsing_it_would_give(url: str, base: str | None) -> None:
+    """canonical_link and http_link return a PLAIN_URL as it is, without parsing it: that
+    is what the parsing would give (joined to any base, split and put back together)."""
+    if base is not None:
+        assert urllib.parse.urljoin(base, url) == url
+    assert _canonical_once(url).strip() == url
+    parts = urllib.parse.urlsplit(url)
+    assert parts.scheme in ("http", "https")
+    assert parts.hostname
+    assert canonical_link(url, base) == url
+    assert http_link(url) == url
 
 
 @given(urls())

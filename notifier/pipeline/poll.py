@@ -69,7 +69,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from notifier import clock as clocks
 from notifier.deadlines.proposals import Candidate
@@ -100,7 +100,6 @@ from notifier.pipeline.stories import (
 from notifier.pipeline.stories import edited as entry_edited
 from notifier.pipeline.stories import record as record_stories
 from notifier.sources import ParsedFeed, ParseFn, source_for
-from notifier.sources.base import FirstScanFn, KeyScanFn
 from notifier.sources.health import HealthEvent, on_failure, on_success
 from notifier.sources.http import Fetched, Fetcher, FetchRequest, safe_url
 from notifier.sources.keys import content_fingerprint
@@ -108,9 +107,9 @@ from notifier.storage import State
 from notifier.text import mask_feed_url
 
 log = get_logger("notifier.pipeline.poll")
-
-_DEFAULT_KEEP = HistoryPolicy().keep
 _level = logging.getLogger("notifier.pipeline.poll")  # to skip building a line DEBUG would drop
+#: ``history.keep`` when the poller is not told (see :attr:`Poller.history_keep`).
+_DEFAULT_KEEP = HistoryPolicy().keep
 
 
 class PollStatus(StrEnum):
@@ -565,28 +564,11 @@ class Poller:
         each entry's key and fingerprint (:class:`~notifier.sources.base.KeyScanFn`).
 
         None (then :meth:`_first_scan`, then the full parse) under the same conditions
-        as :meth:`_first_scan`, or when some key is known already."""
-        scan: KeyScanFn | None = getattr(source_for(feed.type), "key_scan", None)
-        if feed.backfill or self.dry_run or self.parse_fn is not None or scan is None:
-            return None
-        assert fetched.body is not None  # noqa: S101 - checked by the caller
-        call = functools.partial(
-            scan, fetched.body, fetched.headers, feed.url, max_bytes=self.max_bytes
+        as :meth:`_first_scan`."""
+        keyed: list[tuple[str, str | None]] | None = await self._silent_read(
+            "key_scan", fetched, feed
         )
-        loop = asyncio.get_running_loop()
-        try:
-            keyed: list[tuple[str, str | None]] | None = await loop.run_in_executor(
-                self.executor, call
-            )
-        except Exception:  # a bug in the fast path must not fail the feed: read more
-            log.exception("key scan failed; parsing", feed=feed.name)
-            return None
-        if not keyed:
-            return None
-        # A feed without a stored key (the usual first poll) needs no lookup per key.
-        if self.store.seen_count(feed.name) and self.store.known_keys(
-            feed.name, [k for k, _ in keyed]
-        ):
+        if not keyed or self._any_known(feed, [k for k, _ in keyed]):
             return None
         return keyed
 
@@ -598,26 +580,37 @@ class Poller:
         answers (:func:`notifier.sources.rss.first_scan`: only when it reads exactly
         what a parse would), and none of its keys is known yet (a feed whose state
         was lost may have matched entries whose edits a parse must look at)."""
-        scan: FirstScanFn | None = getattr(source_for(feed.type), "first_scan", None)
-        if feed.backfill or self.dry_run or self.parse_fn is not None or scan is None:
-            return None
-        assert fetched.body is not None  # noqa: S101 - checked by the caller
-        call = functools.partial(
-            scan, fetched.body, fetched.headers, feed.url, feed.name, max_bytes=self.max_bytes
-        )
-        loop = asyncio.get_running_loop()
-        try:
-            scanned: ParsedFeed | None = await loop.run_in_executor(self.executor, call)
-        except Exception:  # a bug in the fast path must not fail the feed: parse instead
-            log.exception("first scan failed; parsing", feed=feed.name)
-            return None
+        scanned: ParsedFeed | None = await self._silent_read("first_scan", fetched, feed, feed.name)
         if scanned is None:
             return None
         keys = [e.key for e in scanned.entries]
         legacy = [e.legacy_key for e in scanned.entries if e.legacy_key]
-        if self.store.known_keys(feed.name, keys + legacy):
+        if self._any_known(feed, keys + legacy):
             return None
         return scanned
+
+    async def _silent_read(self, name: str, fetched: Fetched, feed: Feed, *args: str) -> Any:
+        """Call the source's optional cheap reader ``name`` (``key_scan``, ``first_scan``:
+        see :mod:`notifier.sources.base`) in the parse pool, for a poll that records its entries
+        without alerting (no ``backfill``, not a dry run, no test parser); None when
+        there is no such poll or reader, or when it failed (logged: the poll reads more)."""
+        scan = getattr(source_for(feed.type), name, None)
+        if feed.backfill or self.dry_run or self.parse_fn is not None or scan is None:
+            return None
+        assert fetched.body is not None  # noqa: S101 - checked by the caller
+        call = functools.partial(
+            scan, fetched.body, fetched.headers, feed.url, *args, max_bytes=self.max_bytes
+        )
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+        except Exception:  # a bug in a fast path must not fail the feed: read more
+            log.exception(f"{name.replace('_', ' ')} failed; parsing", feed=feed.name)
+            return None
+
+    def _any_known(self, feed: Feed, keys: list[str]) -> bool:
+        """Whether any of ``keys`` is stored for ``feed`` (a feed without a stored key,
+        the usual first poll, needs no lookup per key)."""
+        return bool(self.store.seen_count(feed.name) and self.store.known_keys(feed.name, keys))
 
     async def _parse(self, fetched: Fetched, feed: Feed) -> ParsedFeed:
         assert fetched.body is not None  # noqa: S101 - checked by the caller

@@ -1070,22 +1070,27 @@ def _first_scan_encoding_ok(body: bytes, headers: Mapping[str, str]) -> bool:
     return all(_codec_name(n) in (None, "utf-8") for n in (charset, declared) if n is not None)
 
 
-def _scan(
-    body: bytes, headers: Mapping[str, str], max_bytes: int
-) -> tuple[_FirstScanner, dict[str, str]] | None:
-    """Run :class:`_FirstScanner` over ``body``: its entries (each with exactly one
-    guid, none shared) and the root's attributes, or None when unsure."""
+def _scanned(
+    body: bytes,
+    headers: Mapping[str, str],
+    max_bytes: int,
+    read: Callable[[bytes], _FirstScanner | None],
+) -> _FirstScanner | None:
+    """The entries ``read(body)`` gives (the stream's or the tree's reading, see
+    :func:`first_scan` and :func:`key_scan`), each with exactly one guid and none
+    shared; None when unsure, or when the body is too large, JSON, or in an
+    encoding feedparser may read otherwise."""
     if len(body) > max_bytes or jsonfeed.looks_like_json(body):
         return None
     if not _first_scan_encoding_ok(body, headers):
         return None
-    scanner = _stream(body, _FirstScanner)
+    scanner = read(body)
     if scanner is None:
         return None
     ids = [e["id"] for e in scanner.entries]
     if not ids or len(set(ids)) != len(ids):
         return None
-    return scanner, scanner.root
+    return scanner
 
 
 def first_scan(
@@ -1119,10 +1124,9 @@ def first_scan(
     text that feedparser's "UTF-8 read as Latin-1" repair would change is
     refused. Never raises.
     """
-    scanned = _scan(body, headers, max_bytes)
-    if scanned is None:
+    scanner = _scanned(body, headers, max_bytes, lambda b: _stream(b, _FirstScanner))
+    if scanner is None:
         return None
-    scanner, root = scanned
     base = _response_headers(headers, url)["content-location"]
     try:
         drafts = [_draft(raw, feed, base) for raw in scanner.entries]
@@ -1135,7 +1139,7 @@ def first_scan(
     if scanner.atom:
         version = "atom10"
     else:
-        given = root.get("version", "")
+        given = scanner.root.get("version", "")
         version = _RSS_VERSIONS.get(given) or ("rss20" if given.startswith("2.") else "rss")
     return ParsedFeed(
         title="",
@@ -1183,7 +1187,7 @@ def _tree_entries(root: ET.Element) -> _FirstScanner:
     scanner.root = _expat_attrs(root.attrib)
     scanner.atom = tag[0] == _ATOM_NS
     scanner.children = _ATOM_CHILDREN if scanner.atom else _RSS_CHILDREN
-    wanted = ("entry" if scanner.atom else "item",)
+    wanted = "entry" if scanner.atom else "item"
     items = list(root) if scanner.atom else [e for child in root for e in child]
     items = [e for e in items if _tree_tag(scanner, e.tag)[1] in _ENTRY_NAMES]
     named = sum(1 for e in root.iter() if _tree_tag(scanner, e.tag)[1] in _ENTRY_NAMES)
@@ -1191,7 +1195,7 @@ def _tree_entries(root: ET.Element) -> _FirstScanner:
         raise _Unsure("an item out of place")  # or nested in another
     for item in items:
         namespace, local = _tree_tag(scanner, item.tag)
-        if namespace not in _CORE_NS or (local,) != wanted:
+        if namespace not in _CORE_NS or local != wanted:
             raise _Unsure("an item of another format")
         if any(k != f"{{{_XML_NS}}}lang" for k in item.attrib):
             raise _Unsure("attributes on an item")
@@ -1246,31 +1250,35 @@ def key_scan(
     (by :class:`_FirstScanner`'s own methods), and refuses any DOCTYPE before
     parsing. Never raises.
     """
-    if len(body) > max_bytes or jsonfeed.looks_like_json(body):
+    scanner = _scanned(body, headers, max_bytes, _tree)
+    if scanner is None:
         return None
-    if not _first_scan_encoding_ok(body, headers) or b"<!DOCTYPE" in body:
+    base = _response_headers(headers, url)["content-location"]
+    out = []
+    try:
+        for raw in scanner.entries:
+            title = _plain(raw.get("title", ""), _is_html(raw.get("title_detail")))
+            link = http_link(_canonical(raw.get("link"), base))
+            # Every entry has its own plain guid: the key is the guid's (as prescan's).
+            out.append((entry_key(raw["id"], None, "", None), content_fingerprint(link, title)))
+    except Exception:  # noqa: BLE001 - unsure: the full parse will say what is wrong
+        return None
+    return out
+
+
+def _tree(body: bytes) -> _FirstScanner | None:
+    """:func:`_tree_entries` of ``body`` parsed by ElementTree; None when unsure. Any
+    DOCTYPE is refused before parsing (so no entity is ever declared, let alone expanded)."""
+    if b"<!DOCTYPE" in body:
         return None
     collecting = gc.isenabled()
     # The tree is thousands of objects without a cycle (freed by reference counts as
     # soon as it is read): collecting during its build only cost time (40% of the scan).
     gc.disable()
     try:
-        scanner = _tree_entries(ET.fromstring(body))  # noqa: S314 - no DOCTYPE: no entities
-        ids = [e["id"] for e in scanner.entries]
-        if not ids or len(set(ids)) != len(ids):
-            return None
-        base = _response_headers(headers, url)["content-location"]
-        out = []
-        for raw in scanner.entries:
-            title = _plain(raw.get("title", ""), _is_html(raw.get("title_detail")))
-            link = http_link(_canonical(raw.get("link"), base))
-            # Every entry has its own plain guid: the key is the guid's (as prescan's).
-            out.append((entry_key(raw["id"], None, "", None), content_fingerprint(link, title)))
-    except (_Unsure, ET.ParseError, ValueError, LookupError):
-        return None
-    except Exception:  # noqa: BLE001 - unsure: the full parse will say what is wrong
+        return _tree_entries(ET.fromstring(body))  # noqa: S314 - no DOCTYPE: no entities
+    except Exception:  # noqa: BLE001 - _Unsure, ParseError, or a bug: the parse will tell
         return None
     finally:
         if collecting:
             gc.enable()
-    return out
